@@ -1,0 +1,77 @@
+"""`search`: per-keystroke patient search on 100,000 patients (built once, cached), beside a plain indexed
+SQL prefix lookup on the same database and connection pool."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from sqlalchemy import text
+
+from . import CaseResult, median_p95
+from .context import BenchContext
+
+N_PATIENTS = 100_000
+BENCH_KEY = "6d" * 32  # a fixed raw SQLCipher key: the bench measures the encrypted default, without a keyring
+QUERIES = ["mull zo", "garcia jose", "smith-jones", "o'brien", "nguyen 1980", "0199", "kowalski m", "lee a"]
+
+
+def _database(cache: Path):  # noqa: ANN202
+    from desktop.config import DbTarget
+    from desktop.models.engine import DbKey, check_openable
+    from desktop.models.schema import create_or_upgrade
+    from desktop.services import demo
+    from desktop.services.database import Database
+
+    path = cache / f"search-{N_PATIENTS}.db"
+    target = DbTarget(url=f"sqlcipher:///{path}", encrypted=True, path=path)
+    key = DbKey(raw_hex=BENCH_KEY)
+    fresh = not path.exists()
+    db = Database(target, check_openable(target, key), key)
+    create_or_upgrade(db.engine)
+    if fresh:
+        with db.uow() as uow:
+            demo.create_practice_and_users(uow)
+            demo.ensure_named_demo_patients(uow)
+            demo.add_patients(uow, N_PATIENTS)
+    return db
+
+
+def keystrokes() -> list[str]:
+    out = []
+    for q in QUERIES:
+        out.extend(q[:i] for i in range(1, len(q) + 1) if q[:i].strip())
+    return out
+
+
+def run(ctx: BenchContext) -> CaseResult:
+    from desktop.kb.text import fold
+    from desktop.services import patients
+    from desktop.services.uow import CurrentUser
+
+    db = _database(Path(ctx.cache_dir))
+    user = CurrentUser(id=1, username="bench", display_name="Bench", role="front_desk")
+    plain = text("SELECT id, mrn, given_name, family_name, birth_date, sex, phone_mobile, phone_home FROM patient "
+                 "WHERE sort_key >= :lo AND sort_key < :hi ORDER BY sort_key LIMIT 50")
+    app_ms: list[float] = []
+    ref_ms: list[float] = []
+    strokes = keystrokes()
+    for _ in range(max(1, ctx.repeat // 5)):
+        for typed in strokes:
+            t0 = time.perf_counter()
+            with db.uow(user) as uow:
+                patients.search_patients(uow, typed)
+            app_ms.append((time.perf_counter() - t0) * 1000)
+            lo = fold(typed)
+            t0 = time.perf_counter()
+            with db.engine.connect() as conn:
+                conn.execute(plain, {"lo": lo, "hi": lo[:-1] + chr(ord(lo[-1]) + 1)}).fetchall()
+            ref_ms.append((time.perf_counter() - t0) * 1000)
+    ms, p95 = median_p95(app_ms)
+    ref, ref_p95 = median_p95(ref_ms)
+    db.dispose()
+    return CaseResult(ms, p95, ref, {
+        "reference": "plain SQL prefix lookup on the indexed sort key, same database",
+        "reference_p95_ms": round(ref_p95, 3), "keystrokes": len(app_ms), "patients": N_PATIENTS,
+        "database": "SQLCipher (encrypted default)",
+    })

@@ -1,0 +1,43 @@
+"""`check-db`: schema current, SQLite integrity and foreign keys, audit chain; exit 1 with the reason."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from .common import CliError, add_db_argument, open_db
+
+
+def add_arguments(parser) -> None:  # noqa: ANN001
+    add_db_argument(parser)
+
+
+def run(args) -> int:  # noqa: ANN001
+    from desktop.models.schema import state
+    from desktop.services.audit import verify_chain
+
+    db = open_db(args, upgrade=False)
+    st = state(db.engine)
+    if st.empty:
+        raise CliError(f"{db.target.display()}: empty database (no schema); run `python -m desktop demo`")
+    if st.newer:
+        raise CliError(f"schema {st.current} is newer than this app ({st.head})")
+    if not st.up_to_date:
+        raise CliError(f"schema {st.current} is older than {st.head}; start the app to upgrade (a backup is made)")
+    problems: list[str] = []
+    with db.engine.connect() as conn:
+        if db.target.path is not None:
+            result = [r[0] for r in conn.execute(text("PRAGMA integrity_check")).fetchall()]
+            if result != ["ok"]:
+                problems.append("integrity check: " + "; ".join(result[:5]))
+            fks = conn.execute(text("PRAGMA foreign_key_check")).fetchall()
+            if fks:
+                problems.append(f"{len(fks)} rows point at missing rows (first: table {fks[0][0]} row {fks[0][1]})")
+    with db.uow() as uow:
+        chain = verify_chain(uow.session)
+    if not chain.ok:
+        problems.append(f"audit log broken at row {chain.first_broken_id}: {chain.reason}")
+    if problems:
+        raise CliError("; ".join(problems))
+    enc = "encrypted" if db.encrypted else "not encrypted"
+    print(f"ok: {db.target.display()} ({enc}), schema {st.current}, audit chain {chain.rows} rows intact")
+    return 0

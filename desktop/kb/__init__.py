@@ -1,0 +1,1 @@
+"""Shipped clinical knowledge (formulary, vaccines) and text helpers; no Qt, no database."""

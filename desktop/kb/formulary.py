@@ -1,0 +1,362 @@
+"""The shipped drug formulary (resources/kb/formulary.json): loading, validation, type-ahead search, code resolution.
+
+No Qt, no database. Every entry is validated on load; any problem raises KnowledgeBaseError with the file and the
+entry, because a silently half-loaded formulary would make drug checks miss things.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from desktop.config import RESOURCES
+from desktop.kb.errors import KnowledgeBaseError
+from desktop.kb.text import fold, words
+
+DEFAULT_PATH = RESOURCES / "kb" / "formulary.json"
+DEA_SCHEDULES = ("", "II", "III", "IV", "V")
+_CLASS_ID = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
+_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+_STR_FIELDS = (
+    "id",
+    "generic",
+    "display",
+    "strength",
+    "dose_form",
+    "route",
+    "dispense_unit",
+    "drug_class",
+    "default_sig",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Ingredient:
+    name: str
+    rxcui: str
+
+
+@dataclass(frozen=True, slots=True)
+class Product:
+    id: str
+    generic: str
+    display: str
+    brands: tuple[str, ...]
+    ingredients: tuple[Ingredient, ...]
+    strength: str
+    dose_form: str
+    route: str
+    dispense_unit: str
+    drug_class: str
+    classes: tuple[str, ...]
+    dea_schedule: str
+    product_rxcui: str | None
+    default_sig: str
+
+    @property
+    def ingredient_names(self) -> tuple[str, ...]:
+        return tuple(i.name for i in self.ingredients)
+
+    @property
+    def ingredient_rxcui(self) -> str | None:
+        return self.ingredients[0].rxcui if self.ingredients else None
+
+    @property
+    def controlled(self) -> bool:
+        return self.dea_schedule != ""
+
+
+def read_json_document(path: Path, list_key: str) -> list[Any]:
+    """Read a knowledge file and return its entry list (a bare list, or the list under `list_key`)."""
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise KnowledgeBaseError(f"knowledge file is missing: {path}") from None
+    except OSError as exc:
+        raise KnowledgeBaseError(f"knowledge file cannot be read: {path}: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise KnowledgeBaseError(f"knowledge file is not UTF-8 text: {path}: {exc}") from exc
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise KnowledgeBaseError(
+            f"knowledge file is not valid JSON: {path} (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        ) from exc
+    if isinstance(data, dict):
+        data = data.get(list_key)
+    if not isinstance(data, list):
+        raise KnowledgeBaseError(f"{path}: expected a list of entries under '{list_key}'")
+    if not data:
+        raise KnowledgeBaseError(f"{path}: the '{list_key}' list is empty")
+    return data
+
+
+def _where(path: Path, index: int, entry: Any) -> str:
+    ident = entry.get("id") if isinstance(entry, dict) else None
+    return f"{path}: entry #{index + 1}" + (f" ('{ident}')" if ident else "")
+
+
+def _req_str(entry: dict, key: str, where: str, *, allow_empty: bool = False) -> str:
+    if key not in entry:
+        raise KnowledgeBaseError(f"{where}: missing field '{key}'")
+    value = entry[key]
+    if not isinstance(value, str):
+        raise KnowledgeBaseError(f"{where}: field '{key}' must be text, got {type(value).__name__}")
+    if not allow_empty and not value.strip():
+        raise KnowledgeBaseError(f"{where}: field '{key}' is empty")
+    return value
+
+
+def _code(value: Any, what: str, where: str) -> str:
+    if not isinstance(value, str) or not value.isascii() or not value.isdigit():
+        raise KnowledgeBaseError(f"{where}: {what} must be a string of digits, got {value!r}")
+    return value
+
+
+def _str_list(entry: dict, key: str, where: str) -> tuple[str, ...]:
+    value = entry.get(key)
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise KnowledgeBaseError(f"{where}: field '{key}' must be a list of non-empty strings")
+    return tuple(value)
+
+
+def _parse_product(entry: Any, where: str) -> Product:
+    if not isinstance(entry, dict):
+        raise KnowledgeBaseError(f"{where}: an entry must be an object")
+    fields = {k: _req_str(entry, k, where) for k in _STR_FIELDS}
+    dea = _req_str(entry, "dea_schedule", where, allow_empty=True)
+    if dea not in DEA_SCHEDULES:
+        raise KnowledgeBaseError(f"{where}: dea_schedule must be one of {DEA_SCHEDULES}, got {dea!r}")
+    raw_ings = entry.get("ingredients")
+    if not isinstance(raw_ings, list) or not raw_ings:
+        raise KnowledgeBaseError(f"{where}: field 'ingredients' must be a non-empty list")
+    ingredients = []
+    for n, ing in enumerate(raw_ings, 1):
+        iwhere = f"{where}, ingredient {n}"
+        if not isinstance(ing, dict):
+            raise KnowledgeBaseError(f"{iwhere}: must be an object")
+        name = _req_str(ing, "name", iwhere)
+        if name != name.strip().lower():
+            raise KnowledgeBaseError(
+                f"{iwhere}: ingredient name must be lower-case without padding: {name!r}"
+            )
+        if "rxcui" not in ing:
+            raise KnowledgeBaseError(
+                f"{iwhere} ({name}): missing field 'rxcui' (an unverified ingredient is left out)"
+            )
+        rxcui = _code(ing["rxcui"], f"rxcui of ingredient '{name}'", iwhere)
+        _req_str(ing, "source", f"{iwhere} ({name})")
+        ingredients.append(Ingredient(name=name, rxcui=rxcui))
+    classes = _str_list(entry, "classes", where)
+    for c in classes:
+        if not _CLASS_ID.match(c):
+            raise KnowledgeBaseError(f"{where}: class id must be snake_case, got {c!r}")
+    if "product_rxcui" not in entry:
+        raise KnowledgeBaseError(f"{where}: missing field 'product_rxcui' (use null when not verified)")
+    product_rxcui = entry["product_rxcui"]
+    if product_rxcui is not None:
+        product_rxcui = _code(product_rxcui, "product_rxcui", where)
+        source = entry.get("product_source")
+        if not isinstance(source, str) or not source.strip():
+            raise KnowledgeBaseError(f"{where}: product_rxcui {product_rxcui} has no product_source")
+    return Product(
+        brands=_str_list(entry, "brands", where),
+        ingredients=tuple(ingredients),
+        classes=classes,
+        dea_schedule=dea,
+        product_rxcui=product_rxcui,
+        **fields,
+    )
+
+
+def _rank_key(product: Product) -> tuple[float, str]:
+    """Order within a rank: generic, then numeric strength, then display."""
+    m = re.match(r"\s*([0-9]+(?:\.[0-9]+)?)", product.strength.replace(",", ""))
+    return (float(m.group(1)) if m else float("inf"), product.display)
+
+
+class Formulary:
+    """An immutable, indexed set of products."""
+
+    def __init__(self, products: tuple[Product, ...]) -> None:
+        self.products = products
+        self._by_id = {p.id: p for p in products}
+        self._order = {
+            p.id: n for n, p in enumerate(sorted(products, key=lambda p: (fold(p.generic),) + _rank_key(p)))
+        }
+        self._ingredients: dict[str, Ingredient] = {}
+        self._by_ingredient: dict[str, list[Product]] = {}
+        self._by_ingredient_rxcui: dict[str, list[Product]] = {}
+        self._by_product_rxcui: dict[str, list[Product]] = {}
+        self._by_generic: dict[str, list[Product]] = {}
+        self._by_brand: dict[str, list[Product]] = {}
+        self._word_index: dict[str, set[int]] = {}
+        self._exact: list[set[str]] = []
+        self._head: list[str] = []
+        self._strength: list[set[str]] = []
+        for n, p in enumerate(products):
+            for ing in p.ingredients:
+                self._ingredients.setdefault(ing.name, ing)
+                self._by_ingredient.setdefault(ing.name, []).append(p)
+                self._by_ingredient_rxcui.setdefault(ing.rxcui, []).append(p)
+            if p.product_rxcui:
+                self._by_product_rxcui.setdefault(p.product_rxcui, []).append(p)
+            self._by_generic.setdefault(fold(p.generic), []).append(p)
+            for b in p.brands:
+                self._by_brand.setdefault(fold(b), []).append(p)
+            # the dispense unit too, so "fentanyl patch" and "albuterol inhaler" find what people call them
+            for w in set(
+                words(p.generic)
+                + words(p.display)
+                + words(p.dispense_unit)
+                + [w for b in p.brands for w in words(b)]
+            ):
+                self._word_index.setdefault(w, set()).add(n)
+            self._exact.append(
+                {fold(p.generic), *(fold(b) for b in p.brands), *(fold(i.name) for i in p.ingredients)}
+            )
+            self._head.append(fold(p.generic))
+            self._strength.append(set(_NUMBER.findall(p.strength.replace(",", ""))))
+        self._words_sorted = sorted(self._word_index)
+        self._classes = self._ingredient_classes()
+
+    # -- look-ups -------------------------------------------------------------------------------------------------
+    def by_id(self, product_id: str) -> Product | None:
+        return self._by_id.get(product_id)
+
+    def ingredient_by_name(self, name: str) -> Ingredient | None:
+        return self._ingredients.get(fold(name))
+
+    def ingredient_names(self) -> set[str]:
+        return set(self._ingredients)
+
+    def classes_of(self, ingredient_name: str) -> set[str]:
+        return set(self._classes.get(fold(ingredient_name), ()))
+
+    def resolve(self, name_or_rxcui: str) -> list[Product]:
+        """Products for an ingredient name, generic name, brand name, ingredient RXCUI or product RXCUI; [] if unknown."""
+        text = (name_or_rxcui or "").strip()
+        if not text:
+            return []
+        found: list[Product] = []
+        if text.isdigit():
+            found += self._by_product_rxcui.get(text, [])
+            found += self._by_ingredient_rxcui.get(text, [])
+        else:
+            key = fold(text)
+            found += self._by_ingredient.get(key, [])
+            found += self._by_generic.get(key, [])
+            found += self._by_brand.get(key, [])
+        seen: set[str] = set()
+        unique = [p for p in found if not (p.id in seen or seen.add(p.id))]
+        return sorted(unique, key=lambda p: self._order[p.id])
+
+    def search(self, text: str, limit: int = 20) -> list[Product]:
+        """Type-ahead: every typed word must prefix-match a word of the generic name, display, dispense unit or a brand.
+
+        Case- and accent-insensitive. Exact generic/brand/ingredient matches come first, then products whose
+        generic name starts with the first typed word, then the rest; each group in generic/strength order.
+        """
+        tokens = words(text)
+        if not tokens or limit <= 0:
+            return []
+        candidates: set[int] | None = None
+        for token in dict.fromkeys(tokens):
+            hits: set[int] = set()
+            for w in self._words_with_prefix(token):
+                hits |= self._word_index[w]
+            candidates = hits if candidates is None else candidates & hits
+            if not candidates:
+                return []
+        whole = fold(text)
+        first = tokens[0]
+        numbers = set(_NUMBER.findall(text))
+
+        def rank(n: int) -> tuple[int, int, int]:
+            p = self.products[n]
+            if whole in self._exact[n]:
+                group = 0
+            elif self._head[n].startswith(first):
+                group = 1
+            else:
+                group = 2
+            # a typed strength ("warf 5") puts the 5 mg product before 2.5 mg and 7.5 mg
+            exact_strength = 0 if numbers and self._strength[n] & numbers else 1
+            return group, exact_strength, self._order[p.id]
+
+        return [self.products[n] for n in sorted(candidates or (), key=rank)[:limit]]
+
+    # -- internals ------------------------------------------------------------------------------------------------
+    def _words_with_prefix(self, prefix: str) -> list[str]:
+        from bisect import bisect_left
+
+        out = []
+        i = bisect_left(self._words_sorted, prefix)
+        while i < len(self._words_sorted) and self._words_sorted[i].startswith(prefix):
+            out.append(self._words_sorted[i])
+            i += 1
+        return out
+
+    def _ingredient_classes(self) -> dict[str, set[str]]:
+        """Classes of each ingredient: from its single-ingredient products; for an ingredient sold only in
+        combinations, the combination's classes minus those its partner ingredients have on their own."""
+        single: dict[str, set[str]] = {}
+        for p in self.products:
+            if len(p.ingredients) == 1:
+                single.setdefault(p.ingredients[0].name, set()).update(p.classes)
+        result = {k: set(v) for k, v in single.items()}
+        for p in self.products:
+            if len(p.ingredients) < 2:
+                continue
+            for ing in p.ingredients:
+                if ing.name in single:
+                    continue
+                partners: set[str] = set()
+                for other in p.ingredients:
+                    if other.name != ing.name:
+                        partners |= single.get(other.name, set())
+                result.setdefault(ing.name, set()).update(set(p.classes) - partners)
+        return result
+
+
+def parse_formulary(entries: list[Any], path: Path) -> Formulary:
+    products = []
+    seen_ids: set[str] = set()
+    codes: dict[str, tuple[str, str]] = {}  # ingredient name -> (rxcui, where)
+    names_by_code: dict[str, str] = {}
+    for index, entry in enumerate(entries):
+        where = _where(path, index, entry)
+        product = _parse_product(entry, where)
+        if product.id in seen_ids:
+            raise KnowledgeBaseError(f"{where}: duplicate id '{product.id}'")
+        seen_ids.add(product.id)
+        for ing in product.ingredients:
+            earlier = codes.setdefault(ing.name, (ing.rxcui, where))
+            if earlier[0] != ing.rxcui:
+                raise KnowledgeBaseError(
+                    f"{where}: ingredient '{ing.name}' has rxcui {ing.rxcui} but {earlier[1]} gives {earlier[0]}"
+                )
+            other = names_by_code.setdefault(ing.rxcui, ing.name)
+            if other != ing.name:
+                raise KnowledgeBaseError(
+                    f"{where}: rxcui {ing.rxcui} is used for both '{other}' and '{ing.name}'"
+                )
+        products.append(product)
+    return Formulary(tuple(products))
+
+
+@lru_cache(maxsize=1)
+def _load_default() -> Formulary:
+    return parse_formulary(read_json_document(DEFAULT_PATH, "products"), DEFAULT_PATH)
+
+
+def load_formulary(path: Path | None = None) -> Formulary:
+    """Load and validate the formulary; the default file is loaded once and cached."""
+    if path is None or Path(path) == DEFAULT_PATH:
+        return _load_default()
+    path = Path(path)
+    return parse_formulary(read_json_document(path, "products"), path)

@@ -1,0 +1,131 @@
+"""Engine factory: SQLCipher (default, encrypted), plain SQLite (explicit), PostgreSQL (several workstations)."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DatabaseError as SADatabaseError
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
+
+from desktop.config import DbTarget
+
+log = logging.getLogger(__name__)
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+class DatabaseOpenError(Exception):
+    """The database cannot be opened; the message is for the user, one line."""
+
+
+@dataclass(frozen=True, slots=True)
+class DbKey:
+    """Either a raw 256-bit key from the keyring (hex) or a passphrase the user typed."""
+
+    raw_hex: str | None = None
+    passphrase: str | None = None
+
+    def pragma(self) -> str:
+        if self.raw_hex:
+            return f"PRAGMA key = \"x'{self.raw_hex}'\""
+        if self.passphrase is None:
+            raise DatabaseOpenError("no key for the encrypted database")
+        return "PRAGMA key = '" + self.passphrase.replace("'", "''") + "'"
+
+
+def _sqlite_pragmas(dbapi_conn) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA foreign_keys = ON")
+    cur.execute("PRAGMA busy_timeout = 5000")  # another workstation writing: wait, don't fail
+    cur.execute("PRAGMA journal_mode = WAL")
+    cur.execute("PRAGMA synchronous = NORMAL")
+    cur.close()
+
+
+def file_looks_plain_sqlite(path: Path) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(16) == SQLITE_HEADER
+    except OSError:
+        return False
+
+
+def make_engine(target: DbTarget, key: DbKey | None = None, *, echo: bool = False) -> Engine:
+    if target.is_postgres:
+        return create_engine(target.url, echo=echo, pool_pre_ping=True, future=True)
+    if target.path is None:  # in-memory, tests only
+        engine = create_engine(
+            "sqlite://", echo=echo, poolclass=StaticPool, connect_args={"check_same_thread": False}
+        )
+        event.listen(engine, "connect", lambda c, _r: c.execute("PRAGMA foreign_keys = ON"))
+        return engine
+
+    path = target.path
+    if target.encrypted:
+        if key is None:
+            raise DatabaseOpenError("the encrypted database needs its key")
+        import sqlcipher3.dbapi2 as sqlcipher
+
+        def creator():
+            conn = sqlcipher.connect(str(path), check_same_thread=False, timeout=5)
+            conn.execute(key.pragma())
+            return conn
+
+        engine = create_engine("sqlite+pysqlite://", creator=creator, echo=echo)
+    else:
+        engine = create_engine(
+            f"sqlite:///{path}", echo=echo, connect_args={"check_same_thread": False, "timeout": 5}
+        )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):  # noqa: ANN001
+        _sqlite_pragmas(dbapi_conn)
+
+    return engine
+
+
+def check_openable(target: DbTarget, key: DbKey | None = None) -> Engine:
+    """Open and touch the database; raise DatabaseOpenError with a user-facing sentence."""
+    if target.path is not None and target.path.exists():
+        if target.path.stat().st_size > 0 and not target.encrypted and not file_looks_plain_sqlite(target.path):
+            raise DatabaseOpenError(f"{target.path} is not a SQLite database (or it is encrypted)")
+    elif target.path is not None and not target.path.parent.exists():
+        raise DatabaseOpenError(f"folder {target.path.parent} does not exist")
+    try:
+        engine = make_engine(target, key)
+        with engine.connect() as conn:
+            conn.execute(text("SELECT count(*) FROM sqlite_master" if target.path else "SELECT 1"))
+        return engine
+    except DatabaseOpenError:
+        raise
+    except (OperationalError, SADatabaseError, sqlite3.DatabaseError) as exc:
+        log.info("cannot open %s: %s", target.display(), exc)
+        detail = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+        if target.is_postgres:
+            raise DatabaseOpenError(f"cannot reach the database server: {detail}") from exc
+        if "not a database" in detail or "file is encrypted" in detail:
+            if target.encrypted:
+                raise DatabaseOpenError(
+                    f"cannot open {target.path}: wrong key or passphrase, or the file is not a database"
+                ) from exc
+            raise DatabaseOpenError(f"{target.path} is not a SQLite database") from exc
+        raise DatabaseOpenError(f"cannot open {target.display()}: {detail}") from exc
+    except Exception as exc:  # driver-specific errors (sqlcipher3, psycopg) have their own classes
+        log.info("cannot open %s: %r", target.display(), exc)
+        detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        if "not a database" in detail:
+            raise DatabaseOpenError(
+                f"cannot open {target.path}: wrong key or passphrase, or the file is not a database"
+            ) from exc
+        raise DatabaseOpenError(f"cannot open {target.display()}: {detail}") from exc
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False, future=True)

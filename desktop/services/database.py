@@ -1,0 +1,103 @@
+"""Open the practice database: resolve the URL, get the key, check the schema, hand out units of work."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from desktop.config import DbTarget, resolve_db
+from desktop.models.engine import DatabaseOpenError, DbKey, check_openable, session_factory
+from desktop.models.keys import key_for
+from desktop.models.schema import SchemaError, create_or_upgrade, state
+
+from .uow import SYSTEM, CurrentUser, UnitOfWork
+
+log = logging.getLogger(__name__)
+
+__all__ = ["Database", "DatabaseOpenError", "SchemaError"]
+
+
+class Database:
+    def __init__(self, target: DbTarget, engine: Engine, key: DbKey | None = None):
+        self.target = target
+        self.engine = engine
+        self.key = key
+        self.sessions: sessionmaker[Session] = session_factory(engine)
+
+    @classmethod
+    def open(
+        cls,
+        url: str | None = None,
+        *,
+        passphrase: str | None = None,
+        create: bool = False,
+        upgrade: bool = True,
+    ) -> Database:
+        """Open (and with create=True, make) the database; bring its schema to head after a backup.
+
+        Raises DatabaseOpenError / SchemaError / KeyUnavailable with a sentence for the user.
+        """
+        target = resolve_db(url)
+        if target.path is not None and not target.path.exists() and not create:
+            raise DatabaseOpenError(f"no database at {target.path} (run `python -m desktop demo` to create one)")
+        key = None
+        if target.encrypted:
+            assert target.path is not None
+            key = key_for(target.path, create=create and not target.path.exists(), passphrase=passphrase)
+            target.path.parent.mkdir(parents=True, exist_ok=True)
+        engine = check_openable(target, key)
+        db = cls(target, engine, key)
+        if upgrade:
+            create_or_upgrade(engine, backup=db.backup_before_upgrade)
+        else:
+            st = state(engine)
+            if st.newer:
+                raise SchemaError(f"this database was made by a newer version of the app (schema {st.current})")
+        return db
+
+    def uow(self, user: CurrentUser = SYSTEM) -> UnitOfWork:
+        return UnitOfWork(self.sessions, user)
+
+    @property
+    def encrypted(self) -> bool:
+        return self.target.encrypted
+
+    def backup_before_upgrade(self) -> Path | None:
+        if self.target.path is None:
+            log.warning("no automatic backup for %s before upgrade: use pg_dump", self.target.display())
+            return None
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        out = self.target.path.with_name(f"{self.target.path.stem}.before-upgrade-{stamp}{self.target.path.suffix}")
+        self.backup_to(out)
+        return out
+
+    def backup_to(self, out: Path) -> Path:
+        """Online, consistent copy of a SQLite/SQLCipher database (same key as the original)."""
+        if self.target.path is None:
+            raise DatabaseOpenError(
+                "backups of a PostgreSQL database are made on the server: "
+                "pg_dump --format=custom --file=clinic.dump DBNAME (restore with pg_restore)"
+            )
+        out = Path(out).resolve()
+        if out == self.target.path:
+            raise DatabaseOpenError("the backup file cannot be the database itself")
+        if out.exists():
+            raise DatabaseOpenError(f"{out} already exists; choose another file name")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_name(out.name + ".partial")
+        tmp.unlink(missing_ok=True)
+        raw = self.engine.raw_connection()
+        try:
+            raw.driver_connection.execute("VACUUM INTO ?", (str(tmp),))
+        finally:
+            raw.close()
+        shutil.move(tmp, out)
+        return out
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,518 @@
+"""Patient registry: search as you type, register, edit (with conflict detection), recent patients."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, fields
+from datetime import UTC, date, datetime
+
+from sqlalchemy import delete, func, intersect, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from desktop.kb.text import digits, fold, words
+from desktop.models import Allergy, Patient, PatientToken, RecentPatient, User
+
+from .errors import ConflictError, NotFound, ServiceError, ValidationError
+from .permissions import Permission
+from .uow import UnitOfWork
+
+SEXES = ("female", "male", "other", "unknown")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+@dataclass(frozen=True, slots=True)
+class PatientRow:
+    id: int
+    mrn: str
+    display_name: str
+    birth_date: date
+    age: str
+    sex: str
+    phone: str
+
+
+@dataclass(frozen=True, slots=True)
+class PatientInput:
+    """What the registration form holds. Strings are stripped by the service."""
+
+    given_name: str = ""
+    family_name: str = ""
+    birth_date: date | None = None
+    sex: str = ""
+    middle_name: str = ""
+    gender_identity: str = ""
+    address_line1: str = ""
+    address_line2: str = ""
+    city: str = ""
+    state: str = ""
+    postal_code: str = ""
+    country: str = ""
+    phone_home: str = ""
+    phone_mobile: str = ""
+    email: str = ""
+    preferred_language: str = ""
+    emergency_name: str = ""
+    emergency_relation: str = ""
+    emergency_phone: str = ""
+    insurance_payer: str = ""
+    insurance_member_id: str = ""
+
+
+FIELD_LABELS = {
+    "given_name": "Given name", "family_name": "Family name", "birth_date": "Date of birth", "sex": "Sex",
+    "middle_name": "Middle name", "gender_identity": "Gender identity", "address_line1": "Address",
+    "address_line2": "Address line 2", "city": "City", "state": "State", "postal_code": "Postal code",
+    "country": "Country", "phone_home": "Home phone", "phone_mobile": "Mobile phone", "email": "Email",
+    "preferred_language": "Preferred language", "emergency_name": "Emergency contact",
+    "emergency_relation": "Relationship", "emergency_phone": "Emergency phone",
+    "insurance_payer": "Insurance payer", "insurance_member_id": "Member ID",
+}
+INPUT_FIELDS = tuple(f.name for f in fields(PatientInput))
+
+
+@dataclass(frozen=True, slots=True)
+class PatientDetails:
+    id: int
+    mrn: str
+    version: int
+    data: PatientInput
+    display_name: str
+    age: str
+    allergy_status: str  # "NKDA" | "Allergies not recorded" | "Penicillin, Latex"
+    has_allergies: bool
+
+
+class PossibleDuplicate(ServiceError):
+    """A patient with the same name and birth date exists; the user must confirm."""
+
+    def __init__(self, candidates: list[PatientRow]):
+        self.candidates = candidates
+        names = ", ".join(f"{c.display_name} (MRN {c.mrn})" for c in candidates)
+        super().__init__(f"possible duplicate of {names}")
+
+
+# ---------------------------------------------------------------- helpers
+
+def display_name(family: str, given: str, middle: str = "") -> str:
+    return f"{family}, {given}" + (f" {middle}" if middle else "")
+
+
+def age_text(birth: date, today: date | None = None) -> str:
+    today = today or date.today()
+    years = today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
+    if years >= 2:
+        return f"{years} y"
+    months = (today.year - birth.year) * 12 + today.month - birth.month - (today.day < birth.day)
+    if months >= 1:
+        return f"{months} mo"
+    return f"{(today - birth).days} d"
+
+
+def age_years(birth: date, today: date | None = None) -> int:
+    today = today or date.today()
+    return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
+
+
+def sort_key(family: str, given: str) -> str:
+    return fold(f"{family} {given}")[:220]
+
+
+def _row(p: Patient, today: date | None = None) -> PatientRow:
+    return PatientRow(
+        id=p.id, mrn=p.mrn, display_name=display_name(p.family_name, p.given_name, p.middle_name),
+        birth_date=p.birth_date, age=age_text(p.birth_date, today), sex=p.sex,
+        phone=p.phone_mobile or p.phone_home,
+    )
+
+
+def search_tokens(p: Patient | PatientInput, mrn: str) -> set[str]:
+    """Every word a user may type to find this patient (folded; prefix-searched)."""
+    tokens: set[str] = set()
+    for part in (p.given_name, p.middle_name, p.family_name):
+        ws = words(part)
+        tokens.update(ws)
+        if len(ws) > 1:  # "Smith-Jones" also as "smithjones"
+            tokens.add("".join(ws))
+    tokens.add(mrn.lower())
+    birth = getattr(p, "birth_date", None)
+    if birth is not None:  # "nguyen 1980": a birth year narrows a common name
+        tokens.add(str(birth.year))
+    for phone in (p.phone_home, p.phone_mobile):
+        d = digits(phone)
+        if len(d) >= 4:
+            tokens.update({d, d[-7:], d[-4:]})
+    return {t[:120] for t in tokens if t}
+
+
+def _reindex(s: Session, p: Patient) -> None:
+    s.execute(delete(PatientToken).where(PatientToken.patient_id == p.id))
+    s.add_all(PatientToken(token=t, patient_id=p.id) for t in search_tokens(p, p.mrn))
+
+
+def luhn_digit(number: str) -> str:
+    total = 0
+    for i, ch in enumerate(reversed(number)):
+        d = int(ch)
+        if i % 2 == 0:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return str((10 - total % 10) % 10)
+
+
+def make_mrn(sequence: int) -> str:
+    """Seven-digit sequence plus a Luhn check digit, so a mistyped MRN is caught."""
+    base = f"{sequence:07d}"
+    return base + luhn_digit(base)
+
+
+# ---------------------------------------------------------------- parsing the search box
+
+_DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%m-%d-%Y", "%d.%m.%Y", "%Y%m%d", "%m/%d/%y", "%d %b %Y", "%d %B %Y",
+                 "%b %d %Y", "%B %d %Y", "%Y/%m/%d")
+
+
+_LOOKS_LIKE_DATE = re.compile(r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{2,4}$|^\d{8}$|[a-z]{3}", re.IGNORECASE)
+
+
+def parse_date(text: str) -> date | None:
+    """Birth dates as people type them: 1980-01-02, 01/02/1980 (US order), 02.01.1980, 19800102, 2 Jan 1980."""
+    text = " ".join(text.replace(",", " ").split())
+    if not text or len(text) < 6 or not any(ch.isdigit() for ch in text) or not _LOOKS_LIKE_DATE.search(text):
+        return None  # cheap refusal: strptime over every format costs more than the search itself
+    for fmt in _DATE_FORMATS:
+        try:
+            value = datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+        if fmt == "%m/%d/%y" and value.year > date.today().year:
+            value = value.replace(year=value.year - 100)  # 01/02/85 is 1985, not 2085
+        if fmt == "%Y%m%d" and not (1880 <= value.year <= date.today().year):
+            continue
+        return value
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class SearchQuery:
+    birth_date: date | None
+    prefixes: tuple[str, ...]
+
+    @property
+    def empty(self) -> bool:
+        return self.birth_date is None and not self.prefixes
+
+
+def parse_query(text: str) -> SearchQuery:
+    text = (text or "").strip()[:200]
+    whole = parse_date(text)
+    if whole is not None:
+        return SearchQuery(whole, ())
+    birth: date | None = None
+    prefixes: list[str] = []
+    for raw in text.replace(",", " ").split():
+        as_date = parse_date(raw)
+        if as_date is not None and birth is None:
+            birth = as_date
+            continue
+        d = digits(raw)
+        if d and len(d) >= len(raw.replace("-", "").replace("(", "").replace(")", "").replace("+", "")):
+            prefixes.append(d)  # phone or MRN typed with separators
+            continue
+        prefixes.extend(words(raw))
+    # longest first: the most selective range scan drives the query
+    return SearchQuery(birth, tuple(sorted(dict.fromkeys(prefixes), key=len, reverse=True)[:6]))
+
+
+def _prefix_upper(prefix: str) -> str:
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+# ---------------------------------------------------------------- queries
+
+_ROW_COLUMNS = (Patient.id, Patient.mrn, Patient.given_name, Patient.middle_name, Patient.family_name,
+                Patient.birth_date, Patient.sex, Patient.phone_mobile, Patient.phone_home, Patient.sort_key)
+_COUNT_CAP = 3000
+
+
+def _token_range(column, prefix: str):  # noqa: ANN001, ANN202
+    return column >= prefix, column < _prefix_upper(prefix)
+
+
+def _word_matches(s: Session, prefix: str) -> int:
+    """How many tokens start with prefix, counting no further than _COUNT_CAP (a covering-index range scan)."""
+    capped = select(PatientToken.patient_id).where(*_token_range(PatientToken.token, prefix)).limit(_COUNT_CAP)
+    return s.execute(select(func.count()).select_from(capped.subquery())).scalar() or 0
+
+
+def _has_word(prefix: str):  # noqa: ANN202
+    other = PatientToken.__table__.alias()
+    return select(other.c.patient_id).where(
+        other.c.patient_id == Patient.id, *_token_range(other.c.token, prefix)).exists()
+
+
+def _search_driven(s: Session, prefixes: list[str], birth: date | None, limit: int) -> list:
+    """Walk the token index from the first word in index order; stop after `limit` distinct patients."""
+    driver = PatientToken.__table__.alias("driver")
+    stmt = (select(*_ROW_COLUMNS)
+            .select_from(driver.join(Patient, Patient.id == driver.c.patient_id))
+            .where(*_token_range(driver.c.token, prefixes[0]), Patient.active.is_(True)))
+    if birth is not None:
+        stmt = stmt.where(Patient.birth_date == birth)
+    for prefix in prefixes[1:]:
+        stmt = stmt.where(_has_word(prefix))
+    # one patient can match a word through several tokens (given, family, joined): dedupe while reading
+    stmt = stmt.order_by(driver.c.token, driver.c.patient_id).limit(limit * 4)
+    seen: set[int] = set()
+    rows = []
+    for r in s.connection().execute(stmt):
+        if r.id not in seen:
+            seen.add(r.id)
+            rows.append(r)
+            if len(rows) == limit:
+                break
+    rows.sort(key=lambda r: (r.sort_key, r.birth_date, r.id))
+    return rows
+
+
+def _search_intersect(s: Session, prefixes: list[str], limit: int) -> list:
+    """Several words: intersect the id sets of the selective words, check the very common ones per candidate."""
+    counted = sorted((_word_matches(s, p), p) for p in prefixes)
+    selective = [p for n, p in counted if n < _COUNT_CAP]
+    common = [p for n, p in counted if n >= _COUNT_CAP]
+    if not selective:
+        return _search_driven(s, [p for _n, p in counted], None, limit)
+    sets = [select(PatientToken.patient_id).where(*_token_range(PatientToken.token, p)) for p in selective]
+    ids = sets[0] if len(sets) == 1 else intersect(*sets)
+    stmt = select(*_ROW_COLUMNS).where(Patient.id.in_(ids), Patient.active.is_(True))
+    for prefix in common:
+        stmt = stmt.where(_has_word(prefix))
+    stmt = stmt.order_by(Patient.sort_key, Patient.birth_date, Patient.id).limit(limit)
+    return list(s.connection().execute(stmt))
+
+
+def search_patients(uow: UnitOfWork, text: str, limit: int = 50) -> list[PatientRow]:
+    """Name parts in any order, partial, case/accent-insensitive; a birth date; MRN; phone digits.
+
+    One word: a range scan of the token index in index order, stopping after `limit` patients. Several
+    words: the id sets of the selective words are intersected, very common words checked per candidate.
+    At most `limit` patients come back, sorted by name (the UI says "type more" when the page is full).
+    """
+    uow.require(Permission.VIEW_DEMOGRAPHICS)
+    q = parse_query(text)
+    if q.empty:
+        return []
+    s = uow.session
+    limit = max(1, min(limit, 500))
+    if q.birth_date is not None:  # a birth date is the most selective thing anyone types
+        stmt = select(*_ROW_COLUMNS).where(Patient.active.is_(True), Patient.birth_date == q.birth_date)
+        for prefix in q.prefixes:
+            stmt = stmt.where(_has_word(prefix))
+        stmt = stmt.order_by(Patient.sort_key, Patient.birth_date, Patient.id).limit(limit)
+        rows = list(s.connection().execute(stmt))
+    elif len(q.prefixes) == 1:
+        rows = _search_driven(s, list(q.prefixes), None, limit)
+    else:
+        rows = _search_intersect(s, q.prefixes, limit)
+    today = date.today()
+    return [
+        PatientRow(id=r.id, mrn=r.mrn, display_name=display_name(r.family_name, r.given_name, r.middle_name),
+                   birth_date=r.birth_date, age=age_text(r.birth_date, today), sex=r.sex,
+                   phone=r.phone_mobile or r.phone_home)
+        for r in rows
+    ]
+
+
+def find_possible_duplicates(
+    uow: UnitOfWork, given: str, family: str, birth_date: date, exclude_id: int | None = None
+) -> list[PatientRow]:
+    uow.require(Permission.VIEW_DEMOGRAPHICS)
+    stmt = select(Patient).where(Patient.sort_key == sort_key(family, given), Patient.birth_date == birth_date)
+    if exclude_id is not None:
+        stmt = stmt.where(Patient.id != exclude_id)
+    return [_row(p) for p in uow.session.execute(stmt).scalars()]
+
+
+def _load(uow: UnitOfWork, patient_id: int) -> Patient:
+    p = uow.session.get(Patient, patient_id)
+    if p is None:
+        raise NotFound(f"no patient with id {patient_id}")
+    return p
+
+
+def allergy_status(s: Session, patient_id: int) -> tuple[str, bool]:
+    rows = s.execute(
+        select(Allergy.substance, Allergy.no_known_allergies).where(
+            Allergy.patient_id == patient_id, Allergy.entered_in_error.is_(False), Allergy.status == "active"
+        ).order_by(Allergy.substance)
+    ).all()
+    real = [r.substance for r in rows if not r.no_known_allergies]
+    if real:
+        return ", ".join(real), True
+    if any(r.no_known_allergies for r in rows):
+        return "NKDA", False
+    return "Allergies not recorded", False
+
+
+def _details(uow: UnitOfWork, p: Patient) -> PatientDetails:
+    data = PatientInput(**{name: getattr(p, name) for name in INPUT_FIELDS})
+    status, has = allergy_status(uow.session, p.id)
+    return PatientDetails(
+        id=p.id, mrn=p.mrn, version=p.version, data=data,
+        display_name=display_name(p.family_name, p.given_name, p.middle_name),
+        age=age_text(p.birth_date), allergy_status=status, has_allergies=has,
+    )
+
+
+def get_patient(uow: UnitOfWork, patient_id: int) -> PatientDetails:
+    uow.require(Permission.VIEW_DEMOGRAPHICS)
+    return _details(uow, _load(uow, patient_id))
+
+
+def get_patient_by_mrn(uow: UnitOfWork, mrn: str) -> PatientDetails:
+    uow.require(Permission.VIEW_DEMOGRAPHICS)
+    p = uow.session.execute(select(Patient).where(Patient.mrn == mrn.strip())).scalar_one_or_none()
+    if p is None:
+        raise NotFound(f"no patient with MRN {mrn}")
+    return _details(uow, p)
+
+
+# ---------------------------------------------------------------- validation and writes
+
+def clean_input(inp: PatientInput) -> PatientInput:
+    values = {k: (v.strip() if isinstance(v, str) else v) for k, v in asdict(inp).items()}
+    values["sex"] = (values.get("sex") or "").lower()
+    values["email"] = values.get("email", "").lower()
+    return PatientInput(**values)
+
+
+def validate(inp: PatientInput, today: date | None = None) -> dict[str, str]:
+    today = today or date.today()
+    errors: dict[str, str] = {}
+    if not inp.given_name:
+        errors["given_name"] = "Given name is required"
+    if not inp.family_name:
+        errors["family_name"] = "Family name is required"
+    for name in INPUT_FIELDS:
+        value = getattr(inp, name)
+        if isinstance(value, str) and len(value) > 200:
+            errors[name] = "Too long (200 characters at most)"
+    if inp.birth_date is None:
+        errors["birth_date"] = "Date of birth is required"
+    elif inp.birth_date > today:
+        errors["birth_date"] = "Date of birth cannot be in the future"
+    elif inp.birth_date.year < today.year - 125:
+        errors["birth_date"] = "Date of birth is more than 125 years ago"
+    if inp.sex not in SEXES:
+        errors["sex"] = "Choose female, male, other or unknown"
+    for name in ("phone_home", "phone_mobile", "emergency_phone"):
+        value = getattr(inp, name)
+        if value:
+            d = digits(value)
+            if not re.fullmatch(r"[0-9+().\-\s/x]+", value) or not (7 <= len(d) <= 15):
+                errors[name] = "Phone: 7 to 15 digits, e.g. (555) 123-4567"
+    if inp.email and not _EMAIL.match(inp.email):
+        errors["email"] = "Email should look like name@example.com"
+    return errors
+
+
+def _apply(p: Patient, inp: PatientInput) -> None:
+    for name in INPUT_FIELDS:
+        setattr(p, name, getattr(inp, name))
+    p.sort_key = sort_key(inp.family_name, inp.given_name)
+
+
+def _summary(inp: PatientInput) -> str:
+    return f"{display_name(inp.family_name, inp.given_name)} DOB {inp.birth_date}"
+
+
+def register_patient(uow: UnitOfWork, inp: PatientInput, *, allow_duplicate: bool = False) -> PatientDetails:
+    uow.require(Permission.EDIT_DEMOGRAPHICS)
+    inp = clean_input(inp)
+    errors = validate(inp)
+    if errors:
+        raise ValidationError(errors)
+    assert inp.birth_date is not None
+    if not allow_duplicate:
+        dups = find_possible_duplicates(uow, inp.given_name, inp.family_name, inp.birth_date)
+        if dups:
+            raise PossibleDuplicate(dups)
+    s = uow.session
+    for _attempt in range(5):  # another workstation may take the same MRN at the same moment
+        seq = (s.execute(select(func.max(Patient.id))).scalar() or 0) + 1
+        p = Patient(mrn=make_mrn(seq), created_by_id=uow.user.id, updated_by_id=uow.user.id)
+        _apply(p, inp)
+        try:
+            with s.begin_nested():
+                s.add(p)
+                s.flush()
+        except IntegrityError:
+            continue
+        _reindex(s, p)
+        uow.audit("create", "patient", p.id, p.id, _summary(inp))
+        s.flush()
+        return _details(uow, p)
+    raise ServiceError("could not allocate a new MRN; please try again")
+
+
+def update_patient(
+    uow: UnitOfWork, patient_id: int, inp: PatientInput, expected_version: int
+) -> PatientDetails:
+    """Save the form. If someone saved since the form was loaded, raise ConflictError with both versions."""
+    uow.require(Permission.EDIT_DEMOGRAPHICS)
+    inp = clean_input(inp)
+    errors = validate(inp)
+    if errors:
+        raise ValidationError(errors)
+    s = uow.session
+    p = _load(uow, patient_id)
+    if p.version != expected_version:
+        theirs = {name: getattr(p, name) for name in INPUT_FIELDS}
+        editor = s.get(User, p.updated_by_id) if p.updated_by_id else None
+        raise ConflictError(
+            entity="patient", entity_id=patient_id, mine=asdict(inp), theirs=theirs,
+            their_version=p.version, changed_by=editor.display_name if editor else "",
+        )
+    before = {name: getattr(p, name) for name in INPUT_FIELDS}
+    _apply(p, inp)
+    p.updated_by_id = uow.user.id
+    changed = [FIELD_LABELS[k] for k in INPUT_FIELDS if before[k] != getattr(inp, k)]
+    s.flush()  # version_id_col check: a concurrent write between load and here raises StaleDataError
+    _reindex(s, p)
+    uow.audit("update", "patient", p.id, p.id, "changed: " + (", ".join(changed) or "nothing"))
+    return _details(uow, p)
+
+
+def record_chart_open(uow: UnitOfWork, patient_id: int) -> None:
+    """Every chart open is audited and goes to the user's recent list."""
+    uow.require(Permission.VIEW_DEMOGRAPHICS)
+    _load(uow, patient_id)
+    now = datetime.now(UTC)
+    if uow.user.id is not None:
+        row = uow.session.get(RecentPatient, (uow.user.id, patient_id))
+        if row is None:
+            uow.session.add(RecentPatient(user_id=uow.user.id, patient_id=patient_id, opened_at=now))
+        else:
+            row.opened_at = now
+    uow.audit("view", "chart", patient_id, patient_id)
+
+
+def recent_patients(uow: UnitOfWork, limit: int = 15) -> list[PatientRow]:
+    uow.require(Permission.VIEW_DEMOGRAPHICS)
+    if uow.user.id is None:
+        return []
+    stmt = (
+        select(Patient)
+        .join(RecentPatient, RecentPatient.patient_id == Patient.id)
+        .where(RecentPatient.user_id == uow.user.id)
+        .order_by(RecentPatient.opened_at.desc())
+        .limit(limit)
+    )
+    return [_row(p) for p in uow.session.execute(stmt).scalars()]
+
+
+def reindex_all(s: Session) -> None:
+    for p in s.execute(select(Patient)).scalars():
+        _reindex(s, p)

@@ -1,0 +1,117 @@
+"""Unit of work: one session, one user, permission checks and the audit trail, committed together."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Self
+
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from .errors import ConflictError, PermissionDenied
+from .permissions import DENIED_MESSAGES, Permission, Role, allowed
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class CurrentUser:
+    id: int | None  # None: the system (CLI maintenance, demo generator)
+    username: str
+    display_name: str
+    role: str
+
+    def can(self, permission: Permission) -> bool:
+        return self.id is None or allowed(self.role, permission)
+
+    @property
+    def role_label(self) -> str:
+        try:
+            return Role(self.role).label
+        except ValueError:
+            return self.role
+
+
+SYSTEM = CurrentUser(id=None, username="system", display_name="System", role="system")
+
+
+class UnitOfWork:
+    """`with db.uow(user) as uow:` ... commits on success, rolls back on any error.
+
+    Audit rows written with `uow.audit(...)` are chained and committed in the same transaction as the change.
+    """
+
+    def __init__(self, sessions: sessionmaker[Session], user: CurrentUser):
+        self._sessions = sessions
+        self.user = user
+        self.session: Session | None = None
+        self._pending_audit: list[dict] = []
+
+    def __enter__(self) -> Self:
+        self.session = self._sessions()
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:  # noqa: ANN001
+        assert self.session is not None
+        try:
+            if exc_type is None:
+                self.commit()
+            else:
+                self.session.rollback()
+        finally:
+            self.session.close()
+            self.session = None
+
+    def commit(self) -> None:
+        assert self.session is not None
+        try:
+            if self._pending_audit:
+                from .audit import append_entries
+
+                self.session.flush()
+                append_entries(self.session, self._pending_audit)
+                self._pending_audit = []
+            self.session.commit()
+        except StaleDataError as exc:
+            self.session.rollback()
+            self._pending_audit = []
+            raise ConflictError(entity="record", entity_id=0) from exc
+        except Exception:
+            self.session.rollback()
+            self._pending_audit = []
+            raise
+
+    def rollback(self) -> None:
+        assert self.session is not None
+        self.session.rollback()
+        self._pending_audit = []
+
+    # permissions
+    def can(self, permission: Permission) -> bool:
+        return self.user.can(permission)
+
+    def require(self, permission: Permission) -> None:
+        if not self.user.can(permission):
+            log.info("refused %s to %s (%s)", permission, self.user.username, self.user.role)
+            raise PermissionDenied(DENIED_MESSAGES.get(permission, f"your role may not {permission.value}"))
+
+    # audit
+    def audit(
+        self,
+        action: str,
+        entity: str,
+        entity_id: object = None,
+        patient_id: int | None = None,
+        summary: str = "",
+    ) -> None:
+        """Queue an audit row; it is written, hash-chained, with the commit of this unit of work."""
+        self._pending_audit.append({
+            "user_id": self.user.id,
+            "username": self.user.username,
+            "patient_id": patient_id,
+            "action": action,
+            "entity": entity,
+            "entity_id": None if entity_id is None else str(entity_id),
+            "summary": summary[:4000],
+        })

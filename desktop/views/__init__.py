@@ -1,0 +1,1 @@
+"""Windows and dialogs: wire widgets to services. No SQL, no business rules."""

@@ -1,0 +1,54 @@
+"""Demographics as read-only text with an Edit button (the only tab front desk sees)."""
+
+from __future__ import annotations
+
+from html import escape
+
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from desktop.services import patients
+from desktop.services.patients import FIELD_LABELS, PatientDetails
+from desktop.services.permissions import Permission
+from desktop.widgets.table_model import display
+
+from .base import ChartContext, ChartTab
+
+
+class DemographicsTab(ChartTab):
+    watches = ("patient",)
+
+    def __init__(self, chart: ChartContext, parent: QWidget | None = None):
+        super().__init__(chart, parent)
+        self.details: PatientDetails | None = None
+        self.text = QLabel()
+        self.text.setObjectName("demographicsText")
+        self.text.setWordWrap(True)
+        self.edit_button = QPushButton(self.tr("&Edit demographics…"))
+        self.edit_button.setEnabled(chart.app.can(Permission.EDIT_DEMOGRAPHICS))
+        self.edit_button.clicked.connect(self.edit)
+        top = QHBoxLayout()
+        top.addStretch(1)
+        top.addWidget(self.edit_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.text, 1)
+
+    def load(self) -> None:
+        self.chart.ops.run(patients.get_patient, self.chart.patient_id, done=self.show_details)
+
+    def show_details(self, details: PatientDetails) -> None:
+        self.details = details
+        rows = "".join(
+            f"<tr><td style='color:#555;padding-right:16px'>{escape(label)}</td>"
+            f"<td>{escape(display(getattr(details.data, key)))}</td></tr>"
+            for key, label in FIELD_LABELS.items()
+        )
+        self.text.setText(f"<p><b>MRN</b> {escape(details.mrn)}</p><table>{rows}</table>")
+
+    def edit(self) -> None:
+        from desktop.views.patient_dialog import PatientDialog
+
+        if self.details is None:
+            return
+        dialog = PatientDialog(self.chart.app, self.details, self)
+        dialog.exec()

@@ -1,0 +1,246 @@
+"""The logged-in workspace: patient search and recent patients on the first tab, one tab per open chart."""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.ops import Debouncer
+from desktop.services import patients
+from desktop.services.patients import PatientRow
+from desktop.services.permissions import Permission
+from desktop.widgets.table_model import Column, DataclassTableModel
+
+from .chart_view import ChartView
+from .context import AppContext
+
+log = logging.getLogger(__name__)
+
+SEX_SHORT = {"female": "F", "male": "M", "other": "Other", "unknown": "Unknown"}
+RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+
+
+class PatientSearchPanel(QWidget):
+    """Type-ahead search: each pause in typing sends one query to a worker; stale answers are dropped."""
+
+    sig_open = Signal(int)
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.ctx = ctx
+        self._seq = 0
+        self.search = QLineEdit()
+        self.search.setObjectName("patientSearch")
+        self.search.setPlaceholderText(self.tr("Find patient: name (any order), birth date, MRN or phone   (Ctrl+F)"))
+        self.search.setClearButtonEnabled(True)
+        self.search.setStyleSheet("font-size: 12pt; padding: 4px;")
+        self.status = QLabel()
+        self.status.setObjectName("searchStatus")
+        self.model = DataclassTableModel([
+            Column(self.tr("Name"), lambda r: r.display_name),
+            Column(self.tr("Date of birth"), lambda r: r.birth_date),
+            Column(self.tr("Age"), lambda r: r.age, align=RIGHT),
+            Column(self.tr("Sex"), lambda r: SEX_SHORT.get(r.sex, r.sex)),
+            Column(self.tr("MRN"), lambda r: r.mrn),
+            Column(self.tr("Phone"), lambda r: r.phone),
+        ])
+        self.table = QTableView()
+        self.table.setObjectName("patientResults")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.setAlternatingRowColors(True)
+        self.table.doubleClicked.connect(self._open_index)
+        self.table.activated.connect(self._open_index)
+        self.recent = QListWidget()
+        self.recent.setObjectName("recentPatients")
+        self.recent.itemActivated.connect(lambda item: self.sig_open.emit(item.data(Qt.ItemDataRole.UserRole)))
+        self.new_button = QPushButton(self.tr("&New patient…"))
+        self.new_button.setEnabled(ctx.can(Permission.EDIT_DEMOGRAPHICS))
+        left = QVBoxLayout()
+        row = QHBoxLayout()
+        row.addWidget(self.search, 1)
+        row.addWidget(self.new_button)
+        left.addLayout(row)
+        left.addWidget(self.status)
+        left.addWidget(self.table, 1)
+        lw = QWidget()
+        lw.setLayout(left)
+        right = QVBoxLayout()
+        title = QLabel(self.tr("Recent patients"))
+        title.setStyleSheet("font-weight: 600;")
+        right.addWidget(title)
+        right.addWidget(self.recent, 1)
+        rw = QWidget()
+        rw.setLayout(right)
+        split = QSplitter()
+        split.addWidget(lw)
+        split.addWidget(rw)
+        split.setStretchFactor(0, 4)
+        split.setStretchFactor(1, 1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(split)
+        self._debounce = Debouncer(120, self.run_search, self)
+        self.search.textChanged.connect(lambda _t: self._debounce.poke())
+        self.search.returnPressed.connect(self._open_first)
+        self.search.installEventFilter(self)
+        ctx.ops.data_changed.connect(self._data_changed)
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: ANN001, N802
+        # Down arrow from the search box moves into the results, as in every type-ahead
+        if obj is self.search and event.type() == event.Type.KeyPress and event.key() == Qt.Key.Key_Down:
+            if self.model.rowCount():
+                self.table.setFocus()
+                self.table.selectRow(0)
+                return True
+        return super().eventFilter(obj, event)
+
+    def run_search(self) -> None:
+        text = self.search.text()
+        self._seq += 1
+        seq = self._seq
+        if not text.strip():
+            self.model.set_rows([])
+            self.status.setText("")
+            return
+        self.ctx.ops.run(patients.search_patients, text, done=lambda rows: self._show(seq, rows))
+
+    def _show(self, seq: int, rows: list[PatientRow]) -> None:
+        if seq != self._seq:  # an answer to an older keystroke
+            return
+        self.model.set_rows(rows)
+        if not rows:
+            self.status.setText(self.tr("No patient found. Check the spelling, or register a new patient."))
+        elif len(rows) >= 50:
+            self.status.setText(self.tr("First 50 matches; type more to narrow down."))
+        else:
+            self.status.setText(self.tr("{n} found").format(n=len(rows)))
+        if rows:
+            self.table.selectRow(0)
+
+    def _open_index(self, index: QModelIndex) -> None:
+        if index.isValid():
+            self.sig_open.emit(self.model.row_at(index.row()).id)
+
+    def _open_first(self) -> None:
+        rows = self.model.rows()
+        if len(rows) >= 1:
+            current = self.table.currentIndex()
+            self.sig_open.emit(rows[current.row() if current.isValid() else 0].id)
+
+    def load_recent(self) -> None:
+        self.ctx.ops.run(patients.recent_patients, done=self._show_recent)
+
+    def _show_recent(self, rows: list[PatientRow]) -> None:
+        self.recent.clear()
+        for r in rows:
+            item = QListWidgetItem(f"{r.display_name}  ·  {r.birth_date:%Y-%m-%d}  ·  {r.mrn}")
+            item.setData(Qt.ItemDataRole.UserRole, r.id)
+            self.recent.addItem(item)
+
+    def _data_changed(self, what: str, _patient_id: int) -> None:
+        if what in ("patient", "recent"):
+            self.load_recent()
+            if self.search.text().strip():
+                self.run_search()
+
+
+
+class Workspace(QWidget):
+    """Everything a logged-in user works in; the main window shows it after login and hides it when locked."""
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.ctx = ctx
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("mainTabs")
+        self.tabs.setTabsClosable(True)
+        self.tabs.tabCloseRequested.connect(self.close_tab)
+        self.search_panel = PatientSearchPanel(ctx)
+        self.search_panel.sig_open.connect(self.open_chart)
+        self.search_panel.new_button.clicked.connect(self.new_patient)
+        self.tabs.addTab(self.search_panel, self.tr("Patients"))
+        self.tabs.tabBar().setTabButton(0, self.tabs.tabBar().ButtonPosition.RightSide, None)
+        self.charts: dict[int, ChartView] = {}
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.tabs)
+        self.search_panel.load_recent()
+
+    def focus_search(self) -> None:
+        self.tabs.setCurrentIndex(0)
+        self.search_panel.search.setFocus()
+        self.search_panel.search.selectAll()
+
+    def new_patient(self) -> None:
+        from .patient_dialog import PatientDialog
+
+        dialog = PatientDialog(self.ctx, parent=self)
+        if dialog.exec() and dialog.saved is not None:
+            self.open_chart(dialog.saved.id)
+
+    def current_chart(self) -> ChartView | None:
+        w = self.tabs.currentWidget()
+        return w if isinstance(w, ChartView) else None
+
+    def edit_current_patient(self) -> None:
+        chart = self.current_chart()
+        if chart is None or chart.details is None:
+            self.ctx.messages.info(self, self.tr("Open a chart first."))
+            return
+        from .patient_dialog import PatientDialog
+
+        PatientDialog(self.ctx, chart.details, self).exec()
+
+    def open_chart(self, patient_id: int) -> ChartView | None:
+        if patient_id in self.charts:
+            self.tabs.setCurrentWidget(self.charts[patient_id])
+            return self.charts[patient_id]
+        try:
+            self.ctx.ops.call(patients.record_chart_open, patient_id)
+        except Exception as exc:  # shown and logged; no chart is opened
+            self.ctx.messages.error(self, exc)
+            return None
+        view = ChartView(self.ctx, patient_id)
+        self.charts[patient_id] = view
+        index = self.tabs.addTab(view, self.tr("Loading…"))
+        view.sig_title_changed.connect(lambda title, v=view: self.tabs.setTabText(self.tabs.indexOf(v), title))
+        self.tabs.setCurrentIndex(index)
+        self.ctx.ops.changed("recent", patient_id)
+        return view
+
+    def close_tab(self, index: int) -> bool:
+        widget = self.tabs.widget(index)
+        if isinstance(widget, ChartView):
+            closer = getattr(widget, "before_close", None)
+            if closer is not None and not closer():
+                return False
+            self.tabs.removeTab(index)
+            self.charts.pop(widget.patient_id, None)
+            widget.deleteLater()
+        return True
+
+    def close_all_charts(self) -> bool:
+        for index in range(self.tabs.count() - 1, 0, -1):
+            if not self.close_tab(index):
+                return False
+        return not self.charts

@@ -1,0 +1,1 @@
+"""Reusable Qt parts. No SQL here: widgets show dataclasses they are given."""

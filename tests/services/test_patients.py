@@ -1,0 +1,168 @@
+"""Patient registry behaviour, in the words of the front desk."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from desktop.models import AuditEntry, Patient
+from desktop.services import patients
+from desktop.services.errors import ConflictError, PermissionDenied, ValidationError
+from desktop.services.patients import PatientInput, PossibleDuplicate
+
+
+def names(rows):
+    return [r.display_name for r in rows]
+
+
+def test_name_parts_in_any_order_partial_and_accent_insensitive(as_role, add_patient):
+    add_patient(given="Zoë", family="Müller", birth_date=date(1980, 1, 2))
+    add_patient(given="Zoltan", family="Mullins", birth_date=date(1975, 3, 4))
+    with as_role("front_desk") as uow:
+        assert names(patients.search_patients(uow, "mull zo")) == ["Müller, Zoë", "Mullins, Zoltan"]
+        assert names(patients.search_patients(uow, "müller zoë")) == ["Müller, Zoë"]
+        assert names(patients.search_patients(uow, "ZOE MULLER")) == ["Müller, Zoë"]
+        assert names(patients.search_patients(uow, "zoe mull")) == ["Müller, Zoë"]
+        assert patients.search_patients(uow, "mullerx") == []
+
+
+def test_first_last_and_last_first_both_work(as_role, add_patient):
+    add_patient(given="Harold", family="Bennett")
+    with as_role("nurse") as uow:
+        assert names(patients.search_patients(uow, "harold bennett")) == ["Bennett, Harold"]
+        assert names(patients.search_patients(uow, "bennett, harold")) == ["Bennett, Harold"]
+
+
+def test_hyphenated_and_apostrophe_names(as_role, add_patient):
+    add_patient(given="José", family="Núñez-García")
+    add_patient(given="Aoife", family="O'Brien")
+    with as_role("front_desk") as uow:
+        assert names(patients.search_patients(uow, "garcia jose")) == ["Núñez-García, José"]
+        assert names(patients.search_patients(uow, "nunezgarcia")) == ["Núñez-García, José"]
+        assert names(patients.search_patients(uow, "obrien")) == ["O'Brien, Aoife"]
+        assert names(patients.search_patients(uow, "o'brien aoi")) == ["O'Brien, Aoife"]
+
+
+@pytest.mark.parametrize("typed", ["1980-01-02", "01/02/1980", "1/2/1980", "02.01.1980", "19800102", "2 Jan 1980"])
+def test_birth_date_in_common_formats(as_role, add_patient, typed):
+    add_patient(given="Zoë", family="Müller", birth_date=date(1980, 1, 2))
+    add_patient(given="Other", family="Person", birth_date=date(1980, 2, 1))
+    with as_role("front_desk") as uow:
+        assert names(patients.search_patients(uow, typed)) == ["Müller, Zoë"]
+
+
+def test_birth_date_combined_with_name(as_role, add_patient):
+    add_patient(given="Maria", family="Garcia", birth_date=date(1990, 5, 5))
+    add_patient(given="Maria", family="Garcia", birth_date=date(1961, 7, 8))
+    with as_role("front_desk") as uow:
+        rows = patients.search_patients(uow, "garcia 1961-07-08")
+    assert [r.birth_date for r in rows] == [date(1961, 7, 8)]
+
+
+def test_mrn_and_phone_digits(as_role, add_patient):
+    p = add_patient(given="Zoë", family="Müller", phone_mobile="(217) 555-0199")
+    with as_role("front_desk") as uow:
+        assert names(patients.search_patients(uow, p.mrn)) == ["Müller, Zoë"]
+        assert names(patients.search_patients(uow, "217-555-0199")) == ["Müller, Zoë"]
+        assert names(patients.search_patients(uow, "5550199")) == ["Müller, Zoë"]
+        assert names(patients.search_patients(uow, "0199")) == ["Müller, Zoë"]
+
+
+def test_rows_carry_what_the_table_shows(as_role, add_patient):
+    born = date.today().replace(year=date.today().year - 40) - timedelta(days=1)
+    add_patient(given="Ann", family="Lee", birth_date=born, sex="female", phone_home="(217) 555-0123")
+    with as_role("front_desk") as uow:
+        (row,) = patients.search_patients(uow, "ann lee")
+    assert (row.age, row.sex, row.phone, row.birth_date) == ("40 y", "female", "(217) 555-0123", born)
+    assert len(row.mrn) == 8 and row.mrn[-1] == patients.luhn_digit(row.mrn[:-1])
+
+
+def test_empty_and_junk_queries_are_harmless(as_role, add_patient):
+    add_patient()
+    with as_role("front_desk") as uow:
+        assert patients.search_patients(uow, "") == []
+        assert patients.search_patients(uow, "   ") == []
+        assert patients.search_patients(uow, "%_'; DROP TABLE patient; --") == []
+        assert patients.search_patients(uow, "x" * 5000) == []
+    with as_role("front_desk") as uow:
+        assert uow.session.execute(select(func.count(Patient.id))).scalar() == 1
+
+
+def test_age_text_for_babies():
+    today = date(2026, 11, 23)
+    assert patients.age_text(date(2026, 11, 13), today) == "10 d"
+    assert patients.age_text(date(2025, 9, 1), today) == "14 mo"
+    assert patients.age_text(date(1980, 11, 24), today) == "45 y"
+
+
+def test_validation_messages_per_field(as_role):
+    bad = PatientInput(given_name="", family_name="X", birth_date=date.today() + timedelta(days=1), sex="",
+                       phone_mobile="12", email="not-an-email")
+    with as_role("front_desk") as uow, pytest.raises(ValidationError) as caught:
+        patients.register_patient(uow, bad)
+    assert set(caught.value.errors) == {"given_name", "birth_date", "sex", "phone_mobile", "email"}
+    assert "future" in caught.value.errors["birth_date"]
+
+
+def test_same_name_and_birth_date_is_a_possible_duplicate(as_role, add_patient, db):
+    first = add_patient(given="Zoë", family="Müller", birth_date=date(1980, 1, 2))
+    inp = PatientInput(given_name="zoe", family_name="MULLER", birth_date=date(1980, 1, 2), sex="female")
+    with as_role("front_desk") as uow, pytest.raises(PossibleDuplicate) as caught:
+        patients.register_patient(uow, inp)
+    assert [c.mrn for c in caught.value.candidates] == [first.mrn]
+    with as_role("front_desk") as uow:  # confirmed: a different person with the same name and birthday
+        second = patients.register_patient(uow, inp, allow_duplicate=True)
+    assert second.mrn != first.mrn
+    # same name, other birth date: no warning
+    with as_role("front_desk") as uow:
+        patients.register_patient(uow, PatientInput(given_name="Zoë", family_name="Müller",
+                                                    birth_date=date(1981, 1, 2), sex="female"))
+
+
+def test_edit_with_stale_version_raises_conflict_with_both_versions(as_role, add_patient):
+    p = add_patient(given="Ann", family="Lee", phone_home="(217) 555-0001")
+    # workstation A saves first
+    with as_role("front_desk") as uow:
+        a = patients.update_patient(uow, p.id, replace(p.data, **{"phone_home": "(217) 555-0002"}),
+                                    p.version)
+    assert a.version == p.version + 1
+    # workstation B still holds the old version
+    mine = replace(p.data, **{"email": "ann@example.com"})
+    with as_role("nurse") as uow, pytest.raises(ConflictError) as caught:
+        patients.update_patient(uow, p.id, mine, p.version)
+    c = caught.value
+    assert c.theirs["phone_home"] == "(217) 555-0002" and c.mine["email"] == "ann@example.com"
+    assert c.their_version == a.version and c.changed_by == "Sam Ortiz"
+    with as_role("nurse") as uow:  # nothing was overwritten
+        assert patients.get_patient(uow, p.id).data.phone_home == "(217) 555-0002"
+
+
+def test_changes_and_chart_opens_are_audited_and_recent(as_role, add_patient, db):
+    p = add_patient(given="Ann", family="Lee")
+    with as_role("nurse") as uow:
+        patients.record_chart_open(uow, p.id)
+    with as_role("nurse") as uow:
+        recent = patients.recent_patients(uow)
+        actions = uow.session.execute(
+            select(AuditEntry.action, AuditEntry.username).where(AuditEntry.patient_id == p.id).order_by(AuditEntry.id)
+        ).all()
+    assert [r.id for r in recent] == [p.id]
+    assert [tuple(a) for a in actions] == [("create", "drlima"), ("view", "nquinn")]
+
+
+def test_admin_cannot_register_patients(as_role):
+    inp = PatientInput(given_name="A", family_name="B", birth_date=date(1990, 1, 1), sex="male")
+    with as_role("admin") as uow, pytest.raises(PermissionDenied):
+        patients.register_patient(uow, inp)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("1980-01-02", date(1980, 1, 2)), ("01/02/1980", date(1980, 1, 2)), ("02.01.1980", date(1980, 1, 2)),
+    ("2 January 1980", date(1980, 1, 2)), ("01/02/85", date(1985, 1, 2)), ("1980-13-45", None), ("hello", None),
+    ("12345678", None),
+])
+def test_parse_date(text, expected):
+    assert patients.parse_date(text) == expected
