@@ -12,14 +12,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from desktop.config import DbTarget, resolve_db
 from desktop.models.engine import DatabaseOpenError, DbKey, check_openable, session_factory
-from desktop.models.keys import key_for
+from desktop.models.keys import KeyUnavailable, key_for
 from desktop.models.schema import SchemaError, create_or_upgrade, state
 
 from .uow import SYSTEM, CurrentUser, UnitOfWork
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Database", "DatabaseOpenError", "SchemaError"]
+__all__ = ["Database", "DatabaseOpenError", "KeyUnavailable", "SchemaError"]
 
 
 class Database:

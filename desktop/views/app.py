@@ -97,7 +97,7 @@ class AppController(QObject):
         in_background(work, self._database_opened)
 
     def _database_opened(self, db, error: BaseException | None) -> None:  # noqa: ANN001
-        from desktop.models.keys import KeyUnavailable
+        from desktop.services.database import KeyUnavailable
 
         page = self.window.login_page
         if error is not None:
@@ -135,13 +135,11 @@ class AppController(QObject):
             return True
 
     def _after_open(self) -> None:
-        from sqlalchemy import select
-
-        from desktop.models import Practice
         from desktop.services import auth
+        from desktop.services.practice import practice_name
 
         with self.db.uow() as uow:
-            name = uow.session.execute(select(Practice.name)).scalar() or ""
+            name = practice_name(uow)
             has_users = auth.any_users(uow)
         self.window.set_practice_name(name)
         if not has_users:
