@@ -14,6 +14,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "check-db": ("desktop.cli.checkdb_cmd", "check the schema and integrity (and the audit chain)"),
     "backup": ("desktop.cli.backup_cmd", "copy the database to a file"),
     "restore": ("desktop.cli.restore_cmd", "replace the database with a backup file"),
+    "encrypt": ("desktop.cli.encrypt_cmd", "encrypt an unencrypted SQLite database in place (after a backup)"),
     "bench": ("desktop.cli.bench_cmd", "run the project's benchmark"),
     "alerts": ("desktop.cli.alerts_cmd", "show the clinical alerts for a list of drugs and allergies"),
     "print": ("desktop.cli.print_cmd", "write a prescription, summary or note as PDF"),

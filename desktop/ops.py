@@ -32,7 +32,10 @@ class _Task(QRunnable):
             result, error = self._work(), None
         except BaseException as exc:  # delivered to the GUI thread; never lost in a worker
             result, error = None, exc
-        self.relay.finished.emit(result, error, time.perf_counter() - t0)
+        try:
+            self.relay.finished.emit(result, error, time.perf_counter() - t0)
+        except RuntimeError as exc:  # the Ops (window, chart) was closed while this ran: nobody to tell
+            log.info("result dropped, its window is gone: %s", exc)
 
 
 class Ops(QObject):
@@ -90,14 +93,20 @@ class Ops(QObject):
             if self.pending == 0:
                 self.busy_changed.emit(False)
             log.debug("%s took %.1f ms", getattr(work, "__qualname__", work), secs * 1000)
-            if exc is not None:
-                if failed is not None:
-                    failed(exc)
-                else:
-                    self.error.emit(exc)
-                return
-            if done is not None:
-                done(result)
+            try:
+                if exc is not None:
+                    if failed is not None:
+                        failed(exc)
+                    else:
+                        self.error.emit(exc)
+                    return
+                if done is not None:
+                    done(result)
+            except RuntimeError as gone:
+                # the widget that asked was closed meanwhile (a chart closed while loading): drop the answer
+                if "already deleted" not in str(gone):
+                    raise
+                log.info("result dropped, its widget is gone: %s", gone)
 
         relay.finished.connect(finish)
         self._pool.start(_Task(work, relay))
@@ -112,6 +121,26 @@ class Ops(QObject):
 
     def changed(self, what: str, patient_id: int = 0) -> None:
         self.data_changed.emit(what, patient_id)
+
+
+class GuiThreadGarbageCollector(QObject):
+    """Python's cyclic GC may run in any thread; when it frees a Qt object owned by the GUI thread from a
+    worker, Qt crashes. So automatic collection is off and the GUI thread collects on a timer (as Anki does)."""
+
+    def __init__(self, parent: QObject | None = None, interval_ms: int = 10_000):
+        super().__init__(parent)
+        import gc
+
+        gc.disable()
+        self._timer = QTimer(self)
+        self._timer.timeout.connect(self.collect)
+        self._timer.start(interval_ms)
+
+    @staticmethod
+    def collect() -> None:
+        import gc
+
+        gc.collect()
 
 
 class Debouncer(QObject):

@@ -3,6 +3,7 @@ EMR_TEST_PG_URL is set), one user per role, and helpers to act as them."""
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import tempfile
@@ -15,6 +16,10 @@ os.environ["EMR_DATA_DIR"] = _DATA  # never touch a real user's data folder
 os.environ.pop("EMR_DB_URL", None)
 os.environ.pop("EMR_DB_PASSPHRASE", None)
 os.environ.pop("EMR_AUTOLOGIN", None)
+
+from desktop.qt_compat import install_singleton_refcount_fix  # noqa: E402
+
+install_singleton_refcount_fix()  # PySide6 6.12 on Python 3.11 leaks references to None/True (see module)
 
 import keyring  # noqa: E402
 import pytest  # noqa: E402
@@ -41,6 +46,26 @@ class MemoryKeyring(KeyringBackend):
 
     def delete_password(self, service: str, username: str) -> None:
         self.store.pop((service, username), None)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _gc_only_on_the_main_thread():
+    """As in the app (desktop.ops.GuiThreadGarbageCollector): a collection inside a worker thread could
+    destroy Qt objects of earlier tests from that thread and crash."""
+    gc.disable()
+    yield
+    gc.enable()
+
+
+_TESTS_RUN = [0]
+
+
+@pytest.fixture(autouse=True)
+def _collect_after_each_test():
+    """Young objects after every test (cheap); a full collection every 25 tests (about a second)."""
+    yield
+    _TESTS_RUN[0] += 1
+    gc.collect(2 if _TESTS_RUN[0] % 25 == 0 else 0)
 
 
 @pytest.fixture(autouse=True)
@@ -126,8 +151,13 @@ def _pg_reset() -> None:
 @pytest.fixture
 def db_url(request, tmp_path) -> str:  # noqa: ANN001
     if PG_URL:
+        from desktop.services.database import Database
+
         request.getfixturevalue("_pg_ready")
         _pg_reset()
+        seeded = Database.open(PG_URL)
+        _seed(seeded)
+        seeded.dispose()
         return PG_URL
     template = request.getfixturevalue("_sqlite_template")
     path = tmp_path / "clinic.db"
@@ -141,8 +171,6 @@ def db(db_url):  # noqa: ANN001, ANN201
     from desktop.services.database import Database
 
     database = Database.open(db_url)
-    if PG_URL:
-        _seed(database)
     yield database
     database.dispose()
 

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DatabaseError as SADatabaseError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.pool import QueuePool, StaticPool
 
 from desktop.config import DbTarget
 
@@ -46,6 +46,8 @@ def _sqlite_pragmas(dbapi_conn) -> None:
     cur.execute("PRAGMA busy_timeout = 5000")  # another workstation writing: wait, don't fail
     cur.execute("PRAGMA journal_mode = WAL")
     cur.execute("PRAGMA synchronous = NORMAL")
+    # 64 MB page cache: with SQLCipher every page read from disk is also decrypted, so keep the indexes hot
+    cur.execute("PRAGMA cache_size = -65536")
     cur.close()
 
 
@@ -78,7 +80,9 @@ def make_engine(target: DbTarget, key: DbKey | None = None, *, echo: bool = Fals
             conn.execute(key.pragma())
             return conn
 
-        engine = create_engine("sqlite+pysqlite://", creator=creator, echo=echo)
+        # a creator on the bare sqlite URL would get SingletonThreadPool, which closes connections that other
+        # threads (the GUI's workers) still use once more than five threads touched it: use a real pool
+        engine = create_engine("sqlite+pysqlite://", creator=creator, echo=echo, poolclass=QueuePool)
     else:
         engine = create_engine(
             f"sqlite:///{path}", echo=echo, connect_args={"check_same_thread": False, "timeout": 5}
@@ -96,6 +100,10 @@ def check_openable(target: DbTarget, key: DbKey | None = None) -> Engine:
     if target.path is not None and target.path.exists():
         if target.path.stat().st_size > 0 and not target.encrypted and not file_looks_plain_sqlite(target.path):
             raise DatabaseOpenError(f"{target.path} is not a SQLite database (or it is encrypted)")
+        if target.encrypted and file_looks_plain_sqlite(target.path):
+            raise DatabaseOpenError(
+                f"{target.path} is an unencrypted database: open it with --db sqlite:///{target.path}, or "
+                f"encrypt it first with `python -m desktop encrypt --db sqlite:///{target.path}`")
     elif target.path is not None and not target.path.parent.exists():
         raise DatabaseOpenError(f"folder {target.path.parent} does not exist")
     try:

@@ -52,7 +52,8 @@ class PrintRecord(Base):
     document: Mapped[str] = mapped_column(String(20))  # rx | summary | note
     ref_id: Mapped[str] = mapped_column(String(40), index=True)
     patient_id: Mapped[int | None] = mapped_column(ForeignKey("patient.id"))
-    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))  # None: the command line
+    printed_by: Mapped[str] = mapped_column(String(80), default="")
     printed_at: Mapped[datetime] = mapped_column(default=utcnow)
     reprint: Mapped[bool] = mapped_column(Boolean, default=False)
 

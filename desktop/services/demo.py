@@ -13,7 +13,9 @@ from sqlalchemy import func, insert, select
 from desktop.models import Patient, PatientToken, Practice, Prescriber, Setting, User
 
 from .auth import hash_password
-from .patients import luhn_digit, make_mrn, search_tokens, sort_key
+from .errors import PermissionDenied
+from .patients import make_mrn, search_tokens, sort_key
+from .prescribers import dea_check_digit, npi_check_digit
 from .uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -65,16 +67,6 @@ PAYERS = ["Medicare", "Medicaid", "Blue Cross Blue Shield", "Aetna", "UnitedHeal
 RELATIONS = ["Spouse", "Parent", "Child", "Sibling", "Friend", "Partner"]
 
 
-def npi_with_check(first9: str) -> str:
-    return first9 + luhn_digit("80840" + first9)
-
-
-def dea_with_check(letters: str, first6: str) -> str:
-    d = [int(c) for c in first6]
-    check = (d[0] + d[2] + d[4] + 2 * (d[1] + d[3] + d[5])) % 10
-    return letters + first6 + str(check)
-
-
 def _phone(rng: random.Random, area: str) -> str:
     return f"({area}) {rng.randint(200, 999)}-{rng.randint(0, 9999):04d}"
 
@@ -109,7 +101,14 @@ def _patient_values(rng: random.Random, seq: int, today: date) -> dict:
     }
 
 
+def require_system(uow: UnitOfWork) -> None:
+    """Demo data is made by the `demo` command (the system), never by someone logged in to the app."""
+    if uow.user.id is not None:
+        raise PermissionDenied("demo data can only be created with `python -m desktop demo`")
+
+
 def create_practice_and_users(uow: UnitOfWork) -> dict[str, int]:
+    require_system(uow)
     s = uow.session
     if s.execute(select(Practice.id)).first() is None:
         s.add(Practice(name="Lakeside Family Practice", address_line1="120 Harbor Street, Suite 4",
@@ -126,7 +125,7 @@ def create_practice_and_users(uow: UnitOfWork) -> dict[str, int]:
         ids[du.role] = user.id
     if s.execute(select(Prescriber.id)).first() is None:
         s.add(Prescriber(user_id=ids["physician"], full_name="Ana Lima", credentials="MD",
-                         npi=npi_with_check("123456789"), dea_number=dea_with_check("AL", "123456"),
+                         npi="123456789" + npi_check_digit("123456789"), dea_number="AL123456" + dea_check_digit("123456"),
                          state_licence="IL 036-123456", specialty="Family Medicine"))
     if s.get(Setting, "demo") is None:
         s.add(Setting(key="demo", value_json="true"))
@@ -137,6 +136,7 @@ def create_practice_and_users(uow: UnitOfWork) -> dict[str, int]:
 def add_patients(uow: UnitOfWork, n: int, seed: int = 20261123, batch: int = 5000,
                  progress: Callable[[int], None] | None = None) -> list[int]:
     """Insert n patients (plus a few deliberate same-name, different-DOB pairs) with their search tokens."""
+    require_system(uow)
     rng = random.Random(seed)
     s = uow.session
     start = (s.execute(select(func.max(Patient.id))).scalar() or 0) + 1
@@ -173,16 +173,20 @@ class _Ns:
 
 def ensure_named_demo_patients(uow: UnitOfWork) -> None:
     """A few patients that the README and tests talk about by name."""
+    require_system(uow)
     from .patients import PatientInput, find_possible_duplicates, register_patient
 
     named = [
         PatientInput(given_name="Zoë", family_name="Müller", birth_date=date(1980, 1, 2), sex="female",
-                     phone_mobile="(217) 555-0199", city="Springfield", state="IL", email="zoe.muller@example.com",
+                     phone_mobile="(217) 555-0199", address_line1="14 Lincoln Avenue", city="Springfield", state="IL",
+                     postal_code="62702", country="USA", email="zoe.muller@example.com",
                      preferred_language="German", insurance_payer="Aetna", insurance_member_id="W123456789"),
         PatientInput(given_name="José", family_name="Núñez-García", birth_date=date(1955, 7, 14), sex="male",
-                     phone_home="(217) 555-0123", city="Springfield", state="IL", preferred_language="Spanish"),
+                     phone_home="(217) 555-0123", address_line1="902 South Grand Avenue", address_line2="Apt 3",
+                     city="Springfield", state="IL", postal_code="62703", country="USA", preferred_language="Spanish"),
         PatientInput(given_name="Harold", family_name="Bennett", birth_date=date(1948, 3, 30), sex="male",
-                     phone_mobile="(217) 555-0177", city="Springfield", state="IL", insurance_payer="Medicare",
+                     phone_mobile="(217) 555-0177", address_line1="2210 Lakeshore Drive", city="Springfield", state="IL",
+                     postal_code="62712", country="USA", insurance_payer="Medicare",
                      insurance_member_id="1EG4TE5MK73"),
     ]
     for inp in named:

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, date, datetime
 
-from sqlalchemy import delete, func, intersect, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from desktop.kb.text import digits, fold, words
 from desktop.models import Allergy, Patient, PatientToken, RecentPatient, User
 
+from .check_digits import luhn_digit
 from .errors import ConflictError, NotFound, ServiceError, ValidationError
 from .permissions import Permission
 from .uow import UnitOfWork
@@ -150,18 +152,6 @@ def _reindex(s: Session, p: Patient) -> None:
     s.add_all(PatientToken(token=t, patient_id=p.id) for t in search_tokens(p, p.mrn))
 
 
-def luhn_digit(number: str) -> str:
-    total = 0
-    for i, ch in enumerate(reversed(number)):
-        d = int(ch)
-        if i % 2 == 0:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return str((10 - total % 10) % 10)
-
-
 def make_mrn(sequence: int) -> str:
     """Seven-digit sequence plus a Luhn check digit, so a mistyped MRN is caught."""
     base = f"{sequence:07d}"
@@ -241,56 +231,99 @@ def _token_range(column, prefix: str):  # noqa: ANN001, ANN202
     return column >= prefix, column < _prefix_upper(prefix)
 
 
-def _word_matches(s: Session, prefix: str) -> int:
-    """How many tokens start with prefix, counting no further than _COUNT_CAP (a covering-index range scan)."""
-    capped = select(PatientToken.patient_id).where(*_token_range(PatientToken.token, prefix)).limit(_COUNT_CAP)
-    return s.execute(select(func.count()).select_from(capped.subquery())).scalar() or 0
-
-
 def _has_word(prefix: str):  # noqa: ANN202
     other = PatientToken.__table__.alias()
     return select(other.c.patient_id).where(
         other.c.patient_id == Patient.id, *_token_range(other.c.token, prefix)).exists()
 
 
-def _search_driven(s: Session, prefixes: list[str], birth: date | None, limit: int) -> list:
-    """Walk the token index from the first word in index order; stop after `limit` distinct patients."""
+@functools.cache
+def _driven_sql(dialect):  # noqa: ANN001, ANN202
+    """One typed word, compiled once per database dialect: a keystroke then costs one driver call."""
     driver = PatientToken.__table__.alias("driver")
     stmt = (select(*_ROW_COLUMNS)
             .select_from(driver.join(Patient, Patient.id == driver.c.patient_id))
-            .where(*_token_range(driver.c.token, prefixes[0]), Patient.active.is_(True)))
-    if birth is not None:
-        stmt = stmt.where(Patient.birth_date == birth)
-    for prefix in prefixes[1:]:
-        stmt = stmt.where(_has_word(prefix))
+            .where(driver.c.token >= bindparam("lo"), driver.c.token < bindparam("hi"), Patient.active.is_(True))
+            .order_by(driver.c.token, driver.c.patient_id)
+            .limit(bindparam("n", literal_execute=False)))
+    return stmt.compile(dialect=dialect)
+
+
+# rows travel as plain tuples in _ROW_COLUMNS order: attribute access on result rows costs more than the query
+_ID, _MRN, _GIVEN, _MIDDLE, _FAMILY, _BIRTH, _SEX, _MOBILE, _HOME, _SORT = range(10)
+
+
+def _by_name(rows: list) -> list:
+    return sorted(rows, key=lambda r: (r[_SORT], r[_BIRTH], r[_ID]))
+
+
+def _search_driven(s: Session, prefix: str, limit: int) -> list:
+    """Walk the token index from the word in index order; stop after `limit` distinct patients."""
     # one patient can match a word through several tokens (given, family, joined): dedupe while reading
-    stmt = stmt.order_by(driver.c.token, driver.c.patient_id).limit(limit * 4)
     seen: set[int] = set()
     rows = []
-    for r in s.connection().execute(stmt):
-        if r.id not in seen:
-            seen.add(r.id)
-            rows.append(r)
-            if len(rows) == limit:
+    conn = s.connection()
+    compiled = _driven_sql(conn.dialect)
+    params = compiled.construct_params({"lo": prefix, "hi": _prefix_upper(prefix), "n": limit * 4})
+    if compiled.positiontup:  # qmark / format drivers take a tuple in the compiled order
+        params = tuple(params[k] for k in compiled.positiontup)
+    cursor = conn.connection.driver_connection.cursor()
+    try:
+        cursor.execute(compiled.string, params)
+        while len(rows) < limit:
+            r = cursor.fetchone()
+            if r is None:
                 break
-    rows.sort(key=lambda r: (r.sort_key, r.birth_date, r.id))
-    return rows
+            if r[_ID] not in seen:
+                seen.add(r[_ID])
+                birth = r[_BIRTH]
+                if not isinstance(birth, date):  # SQLite's driver gives the stored ISO text back
+                    r = (*r[:_BIRTH], date.fromisoformat(birth), *r[_BIRTH + 1:])
+                rows.append(r)
+    finally:
+        cursor.close()
+    return _by_name(rows)
 
 
-def _search_intersect(s: Session, prefixes: list[str], limit: int) -> list:
-    """Several words: intersect the id sets of the selective words, check the very common ones per candidate."""
-    counted = sorted((_word_matches(s, p), p) for p in prefixes)
-    selective = [p for n, p in counted if n < _COUNT_CAP]
-    common = [p for n, p in counted if n >= _COUNT_CAP]
-    if not selective:
-        return _search_driven(s, [p for _n, p in counted], None, limit)
-    sets = [select(PatientToken.patient_id).where(*_token_range(PatientToken.token, p)) for p in selective]
-    ids = sets[0] if len(sets) == 1 else intersect(*sets)
-    stmt = select(*_ROW_COLUMNS).where(Patient.id.in_(ids), Patient.active.is_(True))
+def _ids_with_word(s: Session, prefix: str, among: set[int] | None = None, cap: int | None = None) -> list[int]:
+    stmt = select(PatientToken.patient_id).where(*_token_range(PatientToken.token, prefix))
+    if among is not None:
+        # SQLite without statistics would range-scan the token index; seeking each candidate is far cheaper
+        stmt = stmt.where(PatientToken.patient_id.in_(sorted(among))).with_hint(
+            PatientToken, "INDEXED BY ix_patient_token_patient_token", "sqlite")
+    if cap is not None:
+        stmt = stmt.limit(cap)
+    return list(s.connection().execute(stmt).scalars())
+
+
+def _search_words(s: Session, prefixes: tuple[str, ...], limit: int) -> list:
+    """Several words: intersect the id sets of the selective words (covering-index range scans), then keep
+    the candidates that also have the very common words (one seek each on (patient_id, token))."""
+    selective: list[set[int]] = []
+    common: list[str] = []
+    for prefix in prefixes:
+        ids = _ids_with_word(s, prefix, cap=_COUNT_CAP + 1)
+        if len(ids) > _COUNT_CAP:
+            common.append(prefix)
+        else:
+            selective.append(set(ids))
+    if not selective:  # every word is common: walk the first, check the others per row
+        driver = PatientToken.__table__.alias("driver")
+        stmt = (select(*_ROW_COLUMNS).select_from(driver.join(Patient, Patient.id == driver.c.patient_id))
+                .where(*_token_range(driver.c.token, prefixes[0]), Patient.active.is_(True),
+                       *[_has_word(p) for p in prefixes[1:]])
+                .order_by(driver.c.token, driver.c.patient_id).limit(limit * 4))
+        rows = {r[_ID]: r for r in s.connection().execute(stmt)}
+        return _by_name(list(rows.values())[:limit])
+    candidates = set.intersection(*selective)
     for prefix in common:
-        stmt = stmt.where(_has_word(prefix))
-    stmt = stmt.order_by(Patient.sort_key, Patient.birth_date, Patient.id).limit(limit)
-    return list(s.connection().execute(stmt))
+        if not candidates:
+            break
+        candidates = set(_ids_with_word(s, prefix, among=candidates))
+    if not candidates:
+        return []
+    stmt = select(*_ROW_COLUMNS).where(Patient.id.in_(sorted(candidates)), Patient.active.is_(True))
+    return _by_name(list(s.connection().execute(stmt)))[:limit]
 
 
 def search_patients(uow: UnitOfWork, text: str, limit: int = 50) -> list[PatientRow]:
@@ -313,15 +346,14 @@ def search_patients(uow: UnitOfWork, text: str, limit: int = 50) -> list[Patient
         stmt = stmt.order_by(Patient.sort_key, Patient.birth_date, Patient.id).limit(limit)
         rows = list(s.connection().execute(stmt))
     elif len(q.prefixes) == 1:
-        rows = _search_driven(s, list(q.prefixes), None, limit)
+        rows = _search_driven(s, q.prefixes[0], limit)
     else:
-        rows = _search_intersect(s, q.prefixes, limit)
+        rows = _search_words(s, q.prefixes, limit)
     today = date.today()
     return [
-        PatientRow(id=r.id, mrn=r.mrn, display_name=display_name(r.family_name, r.given_name, r.middle_name),
-                   birth_date=r.birth_date, age=age_text(r.birth_date, today), sex=r.sex,
-                   phone=r.phone_mobile or r.phone_home)
-        for r in rows
+        PatientRow(id=pid, mrn=mrn, display_name=display_name(family, given, middle), birth_date=birth,
+                   age=age_text(birth, today), sex=sex, phone=mobile or home)
+        for pid, mrn, given, middle, family, birth, sex, mobile, home, _sort in rows
     ]
 
 

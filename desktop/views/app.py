@@ -166,7 +166,9 @@ class AppController(QObject):
         self._after_open()
 
     def _fatal(self, title: str, text: str) -> None:
-        QMessageBox.critical(self.window, title, text)
+        from desktop.widgets.messages import get_messages
+
+        get_messages().error(self.window, text, title=title)
         self.window.close()
 
     # ---- login, lock, switch
@@ -182,17 +184,23 @@ class AppController(QObject):
             from desktop.services import auth
 
             with db.uow() as uow:
-                return auth.login(uow, username, password).user
+                return auth.login(uow, username, password)
 
-        def done(user, error: BaseException | None) -> None:  # noqa: ANN001
+        def done(result, error: BaseException | None) -> None:  # noqa: ANN001
             if error is not None:
                 self.window.login_page.failed(_sentence(error))
                 return
+            user = result.user
             if locked_for is not None and user.username == locked_for:
                 self.window.show_workspace()  # unlock: open work is exactly as it was
-                self.window.ctx.ops.db = db
                 return
             self._enter(user)
+            if result.must_change_password:
+                from .admin.password_dialog import require_password_change
+
+                # an administrator reset this password: the user chooses a new one before working
+                if not require_password_change(self.window.ctx, self.window):
+                    self.switch_user()
 
         in_background(work, done)
 
@@ -227,10 +235,16 @@ class AppController(QObject):
 
 def run_gui(db_url: str | None = None, username: str | None = None, quit_after_shown: bool = False) -> int:
     t0 = time.perf_counter()
+    from desktop.qt_compat import install_singleton_refcount_fix
+
+    install_singleton_refcount_fix()  # before the first widget: see desktop/qt_compat.py
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Clinic EMR")
     app.setOrganizationName("ClinicEMR")
     app.setStyle("Fusion")
+    from desktop.ops import GuiThreadGarbageCollector
+
+    collector = GuiThreadGarbageCollector(app)  # noqa: F841  (lives as long as the app)
     window = MainWindow()
     controller = AppController(window, db_url, username)
     window.show()

@@ -51,6 +51,15 @@ class ChartView(QWidget):
         self.refresh_banner()
         self._ensure_page(0)
 
+    def before_close(self) -> bool:
+        """Closing the chart (or the app, or switching user): each tab may flush work or veto.
+        The note editor autosaves and asks about an unsaved draft; False keeps the chart open."""
+        for page in self._pages.values():
+            closer = getattr(page, "before_close", None)
+            if closer is not None and not closer():
+                return False
+        return True
+
     def refresh_banner(self) -> None:
         self.ctx.ops.run(patients.get_patient, self.patient_id, done=self._show_details)
 
@@ -63,6 +72,9 @@ class ChartView(QWidget):
         for i, spec in enumerate(self.specs):
             if spec.key == key:
                 self.tabs.setCurrentIndex(i)
+                page = self._pages.get(key)
+                if page is not None:  # keyboard first: the tab's shortcuts work at once
+                    page.setFocus()
                 return
 
     def page(self, key: str) -> ChartTab | None:

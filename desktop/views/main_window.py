@@ -234,6 +234,7 @@ class MainWindow(QMainWindow):
         m.addSeparator()
         self._action(m, self.tr("&Lock screen"), self.sig_lock_requested.emit, "Ctrl+L", name="actLock")
         self._action(m, self.tr("&Switch user…"), self.sig_switch_user.emit, "Ctrl+Shift+L", name="actSwitchUser")
+        self._action(m, self.tr("Change my &password…"), self._change_password, name="actChangePassword")
         m.addSeparator()
         self._action(m, self.tr("&Quit"), self.close, QKeySequence.StandardKey.Quit)
         self.chart_menu = bar.addMenu(self.tr("&Chart"))
@@ -247,6 +248,12 @@ class MainWindow(QMainWindow):
         menu_hooks.install(self)
         h = bar.addMenu(self.tr("&Help"))
         self._action(h, self.tr("&Keyboard shortcuts"), self.show_shortcuts, "F1")
+
+    def _change_password(self) -> None:
+        from .admin.password_dialog import change_my_password
+
+        if self.ctx is not None:
+            change_my_password(self.ctx, self)
 
     def show_shortcuts(self) -> None:
         if self.ctx is None:

@@ -2,10 +2,11 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-23 11:44:26.594526
+Create Date: 2026-11-23 12:56:56.893967
 """
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
+
 
 revision = '0002'
 down_revision = '0001'
@@ -63,7 +64,8 @@ def upgrade() -> None:
     sa.Column('document', sa.String(length=20), nullable=False),
     sa.Column('ref_id', sa.String(length=40), nullable=False),
     sa.Column('patient_id', sa.Integer(), nullable=True),
-    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('printed_by', sa.String(length=80), nullable=False),
     sa.Column('printed_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('reprint', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['patient_id'], ['patient.id'], name=op.f('fk_print_record_patient_id_patient')),

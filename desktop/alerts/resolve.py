@@ -1,0 +1,71 @@
+"""Turn what a user typed (brand, generic, ingredient or RXCUI) into a DrugRef the engine can check."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .errors import UnknownDrug
+from .kb import KnowledgeBase, load_kb, norm
+from .model import DrugRef
+
+
+def drug_ref_from_name(name: str, formulary: Any | None = None, kb: KnowledgeBase | None = None,
+                       med_id: int | None = None) -> DrugRef:
+    """Resolve through the formulary first (brands, products, RXCUIs), then the knowledge base's own ingredient
+    names and verified RXCUIs (the formulary leaves out ingredients without a verified code, e.g. amoxicillin).
+
+    Raises UnknownDrug when neither knows the name; KnowledgeBaseUnavailable when `kb` is needed and broken.
+    """
+    text = " ".join((name or "").split())
+    if not text:
+        raise UnknownDrug(name or "", "empty name")
+    if formulary is not None:
+        ref = _from_formulary(text, formulary, med_id)
+        if ref is not None:
+            return ref
+    kb = kb or load_kb()
+    ing = kb.rxcui_ingredient.get(text) if text.isdigit() else None
+    if ing is None and norm(text) in kb.known_ingredients:
+        ing = norm(text)
+    if ing is None:
+        where = "formulary or knowledge base" if formulary is not None else "knowledge base (formulary not loaded)"
+        raise UnknownDrug(text, f"not an ingredient, brand or RXCUI in the {where}")
+    display = text if not text.isdigit() else ing
+    classes = tuple(sorted(kb.ingredient_classes.get(ing, ())))
+    return DrugRef(name=display, ingredients=(ing,), classes=classes, rxcui=kb.ingredient_rxcui.get(ing),
+                   med_id=med_id)
+
+
+def _from_formulary(text: str, formulary: Any, med_id: int | None) -> DrugRef | None:
+    key = norm(text)
+    by_ing = {norm(n): n for n in formulary.ingredient_names()}
+    if key in by_ing:  # an ingredient name: check the ingredient itself, whatever products contain it
+        ing = by_ing[key]
+        ingredient = formulary.ingredient_by_name(ing)
+        return DrugRef(name=text, ingredients=(ing,), classes=tuple(sorted(formulary.classes_of(ing))),
+                       rxcui=getattr(ingredient, "rxcui", None), med_id=med_id)
+    products = formulary.resolve(text)
+    if not products and hasattr(formulary, "search"):
+        # a product's full display name ("lisinopril 10 mg oral tablet"), as the chart stores it
+        products = [p for p in formulary.search(text, 10) if norm(p.display) == key]
+    if not products:
+        return None
+    groups: dict[tuple[str, ...], list] = {}
+    for p in products:
+        groups.setdefault(tuple(p.ingredient_names), []).append(p)
+    if len(groups) > 1:
+        # several different products answer to this name: prefer one whose generic/brand is exactly it,
+        # else the simplest (fewest ingredients), deterministically
+        exact = [g for g, ps in groups.items()
+                 if any(key in {norm(p.generic), norm(p.display), *(norm(b) for b in p.brands)} for p in ps)]
+        chosen = sorted(exact or groups, key=lambda g: (len(g), g))[0]
+    else:
+        chosen = next(iter(groups))
+    first = groups[chosen][0]
+    classes = sorted({c for p in groups[chosen] for c in p.classes})
+    generic = first.generic
+    display = text if norm(text) == norm(generic) else f"{text} ({generic})"
+    if text.isdigit():
+        display = f"{generic} (RXCUI {text})"
+    rxcui = first.product_rxcui if text == first.product_rxcui else first.ingredient_rxcui
+    return DrugRef(name=display, ingredients=chosen, classes=tuple(classes), rxcui=rxcui, med_id=med_id)

@@ -1,0 +1,79 @@
+"""`print rx RX_ID | summary MRN | note ENCOUNTER_ID --out FILE.pdf [--db URL]`: write a document as PDF.
+
+The file counts as a print: it is recorded (an already printed prescription comes out as "COPY — REPRINT").
+RX_ID is the prescription's id or its number (RX...). One-line errors, exit 1; never a traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .common import CliError, add_db_argument, cli_user, open_db
+
+KINDS = ("rx", "summary", "note")
+
+
+def add_arguments(parser) -> None:  # noqa: ANN001
+    parser.add_argument("kind", choices=KINDS, help="rx: a prescription; summary: a patient summary; "
+                                                    "note: a signed encounter note")
+    parser.add_argument("ref", metavar="ID", help="RX_ID (id or RX number), MRN, or ENCOUNTER_ID")
+    parser.add_argument("--out", required=True, metavar="FILE.pdf", help="where to write the PDF")
+    parser.add_argument("--page-size", choices=("letter", "A4"), default=None,
+                        help="override the practice setting (print.page_size)")
+    add_db_argument(parser)
+
+
+def _target(path: str) -> Path:
+    out = Path(path).expanduser()
+    if out.is_dir():
+        raise CliError(f"{out} is a folder: give a file name such as {out / 'document.pdf'}")
+    if not out.parent.exists():
+        raise CliError(f"folder {out.parent} does not exist")
+    return out
+
+
+def run(args) -> int:  # noqa: ANN001
+    from desktop.services import prescriptions
+
+    out = _target(args.out)
+    db = open_db(args)
+    written = False
+    try:
+        with db.uow(cli_user()) as uow:
+            job = _prepare(uow, args)
+            prescriptions.record_print(uow, job)
+            _write(out, job.pdf)  # before the commit: no record without the file
+            written = True
+        # leaving the block committed the record
+    except BaseException:
+        if written:  # the record was not committed: do not leave an unrecorded print behind
+            out.unlink(missing_ok=True)
+        raise
+    finally:
+        db.dispose()
+    mark = " (COPY — REPRINT)" if job.reprint else ""
+    print(f"wrote {out}: {job.title}, {job.pages} page(s), {job.page_size}{mark}")
+    return 0
+
+
+def _prepare(uow, args):  # noqa: ANN001, ANN202
+    from desktop.services import documents, prescriptions
+
+    if args.kind == "rx":
+        rx_id = prescriptions.find_prescription_id(uow, args.ref)
+        return prescriptions.prepare_rx_print(uow, [rx_id], page_size=args.page_size)
+    if args.kind == "summary":
+        return documents.summary_document(uow, args.ref, page_size=args.page_size)
+    if not args.ref.strip().isdigit():
+        raise CliError(f"ENCOUNTER_ID is a number, not {args.ref!r}")
+    return documents.note_document(uow, int(args.ref), page_size=args.page_size)
+
+
+def _write(out: Path, pdf: bytes) -> None:
+    tmp = out.with_name(out.name + ".partial")
+    try:
+        tmp.write_bytes(pdf)
+        tmp.replace(out)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise CliError(f"cannot write {out}: {exc.strerror or exc}") from exc

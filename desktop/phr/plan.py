@@ -1,0 +1,78 @@
+"""build_plan(): identity, within-file collapse, per-category diff and reading summaries in one call."""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import date
+
+from . import diff
+from .errors import SeveralPatients
+from .identity import match_identity
+from .records import ParsedFile, PhrAllergy
+from .review import DailyValue, ImportPlan, PlanItem, ReadingSeries
+from .snapshot import ChartSnapshot
+
+
+def choose_patient(parsed: ParsedFile, snapshot: ChartSnapshot) -> str | None:
+    """The file's patient that matches the chart, when exactly one does (files with several patients)."""
+    from .identity import Verdict
+
+    hits = [p.ref for p in parsed.patients
+            if match_identity(p, snapshot.patient).verdict in (Verdict.MATCH, Verdict.PARTIAL)]
+    return hits[0] if len(hits) == 1 else None
+
+
+def build_plan(parsed: ParsedFile, snapshot: ChartSnapshot, patient_ref: str | None = None, *,
+               allergy_key: Callable[[PhrAllergy], str | None] | None = None, previous_import: str = "") -> ImportPlan:
+    """The merge plan of a file against a chart. Raises SeveralPatients when the file holds several and
+    no patient_ref was given. allergy_key: how the chart keys a substance (the allergy service's rule)."""
+    if patient_ref is None and parsed.several_patients:
+        names = [p.display_name for p in parsed.patients] or list(parsed.patient_refs)
+        raise SeveralPatients(list(parsed.patient_refs), names)
+    if patient_ref is not None:
+        parsed = parsed.for_patient(patient_ref)
+    ref = patient_ref or (parsed.patient_refs[0] if parsed.patient_refs else "")
+    file_patient = parsed.patient(ref) if ref else parsed.patient()
+    identity = match_identity(file_patient, snapshot.patient)
+
+    keys = diff._Keys()
+    items: list[PlanItem] = []
+    items += diff.diff_problems(parsed.problems, snapshot.problems, keys)
+    items += diff.diff_medications(parsed.medications, snapshot.medications, keys)
+    allergy_items, allergy_notes = diff.diff_allergies(parsed.allergies, snapshot.allergies, keys, allergy_key)
+    items += allergy_items
+    items += diff.diff_immunizations(parsed.immunizations, snapshot.immunizations, keys)
+    items += diff.diff_observations(parsed.observations, snapshot.observations, keys)
+    items, series = summarise_readings(items)
+    return ImportPlan(
+        info=parsed.info, patient_ref=ref, file_patient=file_patient, identity=identity, items=tuple(items),
+        series=tuple(series), skipped=parsed.skipped, notes=tuple(parsed.notes) + tuple(allergy_notes),
+        chart_patient_id=snapshot.patient.id if snapshot.patient else None, previous_import=previous_import,
+    )
+
+
+def summarise_readings(items: list[PlanItem]) -> tuple[list[PlanItem], list[ReadingSeries]]:
+    """Device and patient-entered readings, grouped per kind (PlanItem.series): count, date range, daily values."""
+    groups: dict[str, list[PlanItem]] = defaultdict(list)
+    for it in items:
+        if it.series:
+            groups[it.series].append(it)
+    series: list[ReadingSeries] = []
+    for key, members in sorted(groups.items()):
+        first = members[0].file_item
+        per_day: dict[date, list[float]] = defaultdict(list)
+        for m in members:
+            per_day[m.file_item.taken_at.date()].append(m.file_item.value)
+        daily = tuple(DailyValue(day=d, count=len(v), low=min(v), high=max(v), mean=round(statistics.fmean(v), 2))
+                      for d, v in sorted(per_day.items()))
+        times = [m.file_item.taken_at for m in members]
+        new_keys = tuple(m.key for m in members if m.status.value == "new")
+        series.append(ReadingSeries(
+            key=key, loinc=first.loinc, name=first.name, unit=first.unit,
+            devices=tuple(sorted({m.file_item.device for m in members if m.file_item.device})),
+            count=len(members), new_count=len(new_keys), first=min(times), last=max(times), daily=daily,
+            item_keys=tuple(m.key for m in members), new_item_keys=new_keys,
+        ))
+    return items, series

@@ -1,0 +1,142 @@
+"""The printed patient summary: demographics, allergies, problems, medications, immunizations, recent vitals
+(table and BP / weight trend charts) and the last encounters. Inputs are already limited to recent rows."""
+
+from __future__ import annotations
+
+from reportlab.platypus import KeepTogether, Table, TableStyle
+
+from .charts import trend_chart
+from .data import SummaryData, VitalsRow
+from .flow import Styles, build, none_line, para, spacer, table, when
+from .page import MARGIN, age_on, fmt_date, page_size, sex_label
+
+
+def _num(v: float | None, digits: int = 0) -> str:
+    if v is None:
+        return ""
+    return f"{v:.{digits}f}"
+
+
+def _bp(v: VitalsRow) -> str:
+    if v.systolic is None and v.diastolic is None:
+        return ""
+    return f"{_num(v.systolic)}/{_num(v.diastolic)}"
+
+
+def _demographics(data: SummaryData, width: float) -> Table:
+    st = Styles.get()
+    p = data.patient
+    on = data.generated_at.date()
+    left = [
+        ("Name", p.full_name),
+        ("Date of birth", f"{fmt_date(p.birth_date)} ({age_on(p.birth_date, on)})" if p.birth_date else "—"),
+        ("Sex", sex_label(p.sex) + (f" (gender identity: {p.gender_identity})" if p.gender_identity else "")),
+        ("MRN", p.mrn),
+        ("Language", p.preferred_language or "—"),
+    ]
+    right = [
+        ("Address", "\n".join(p.address_lines) or "—"),
+        ("Phone", p.phone or "—"),
+        ("Email", p.email or "—"),
+        ("Emergency contact", p.emergency_contact or "—"),
+        ("Insurance", p.insurance or "—"),
+    ]
+    rows = []
+    for (k1, v1), (k2, v2) in zip(left, right):
+        rows.append([para(k1, st.muted), para(v1, st.cell), para(k2, st.muted), para(v2, st.cell)])
+    t = Table(rows, colWidths=[width * 0.14, width * 0.34, width * 0.16, width * 0.36])
+    t.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("TOPPADDING", (0, 0), (-1, -1), 1),
+                           ("BOTTOMPADDING", (0, 0), (-1, -1), 1), ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
+    return t
+
+
+def _allergies(data: SummaryData, width: float) -> list:
+    st = Styles.get()
+    if data.allergy_status == "nkda":
+        return [para("No known drug allergies (NKDA)", st.alert)]
+    if not data.allergies:
+        return [para("Allergies not recorded", st.alert)]
+    rows = [(a.substance, a.kind, a.reaction, a.severity) for a in data.allergies]
+    return [table(["Substance", "Type", "Reaction", "Severity"], rows,
+                  [width * 0.34, width * 0.14, width * 0.36, width * 0.16])]
+
+
+def _vitals_table(data: SummaryData, width: float) -> list:
+    if not data.vitals:
+        return [none_line("No vital signs recorded.")]
+    header = ["Date", "BP mmHg", "HR /min", "RR /min", "Temp °C", "SpO₂ %", "Weight kg", "Height cm", "BMI", "Source"]
+    rows = [
+        (when(v.taken_at), _bp(v), _num(v.heart_rate), _num(v.resp_rate), _num(v.temperature_c, 1), _num(v.spo2),
+         _num(v.weight_kg, 1), _num(v.height_cm), _num(v.bmi, 1), v.origin)
+        for v in data.vitals
+    ]
+    fr = [0.17, 0.10, 0.08, 0.08, 0.09, 0.08, 0.10, 0.10, 0.07, 0.13]
+    return [table(header, rows, [width * f for f in fr])]
+
+
+def _charts(data: SummaryData, width: float) -> Table:
+    half = (width - 16) / 2
+    bp = trend_chart("Blood pressure", "mmHg", data.bp_trend, half, labels=("systolic", "diastolic"),
+                     ref_lines=(130, 80), min_span=60)
+    wt = trend_chart("Weight", "kg", data.weight_trend, half, min_span=10)
+    t = Table([[bp, wt]], colWidths=[half + 16, half])
+    t.setStyle(TableStyle([("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
+    return t
+
+
+def render_summary(data: SummaryData) -> bytes:
+    st = Styles.get()
+    page_w, _ = page_size(data.page_size)
+    width = page_w - 2 * MARGIN
+    story: list = []
+    story.append(para("Demographics", st.h2))
+    story.append(_demographics(data, width))
+
+    story.append(para("Allergies and intolerances", st.h2))
+    story += _allergies(data, width)
+
+    story.append(para("Active problems", st.h2))
+    if data.problems:
+        story.append(table(["Problem", "ICD-10-CM", "Onset", "Status"],
+                           [(p.description, p.code, fmt_date(p.onset) if p.onset else "", p.status)
+                            for p in data.problems],
+                           [width * 0.56, width * 0.14, width * 0.15, width * 0.15]))
+    else:
+        story.append(none_line("No active problems recorded."))
+
+    story.append(para("Current medications", st.h2))
+    if data.medications:
+        story.append(table(["Medication", "Directions", "Since", "Source"],
+                           [(m.name, m.sig, fmt_date(m.start) if m.start else "", m.source)
+                            for m in data.medications],
+                           [width * 0.36, width * 0.40, width * 0.12, width * 0.12]))
+    else:
+        story.append(none_line("No current medications recorded."))
+
+    story.append(para("Immunizations", st.h2))
+    if data.immunizations:
+        story.append(table(["Vaccine", "Date", "CVX", "Dose"],
+                           [(i.vaccine, fmt_date(i.date_given), i.cvx, i.dose) for i in data.immunizations],
+                           [width * 0.55, width * 0.17, width * 0.12, width * 0.16]))
+    else:
+        story.append(none_line("No immunizations recorded."))
+
+    vitals_block = [para("Recent vital signs", st.h2), *_vitals_table(data, width), spacer(8), _charts(data, width)]
+    story.append(KeepTogether(vitals_block))
+
+    shown = len(data.encounters)
+    title = "Recent encounters"
+    if data.total_encounters > shown:
+        title += f" (last {shown} of {data.total_encounters})"
+    story.append(para(title, st.h2))
+    if data.encounters:
+        story.append(table(["Date", "Type", "Reason", "Assessment", "Provider"],
+                           [(fmt_date(e.when), e.kind, e.reason, e.assessment, e.provider) for e in data.encounters],
+                           [width * 0.12, width * 0.09, width * 0.24, width * 0.39, width * 0.16]))
+    else:
+        story.append(none_line("No encounters recorded."))
+
+    printed = f"Printed {data.generated_at:%Y-%m-%d %H:%M}" + (f" by {data.printed_by}" if data.printed_by else "")
+    return build(story, page_size_name=data.page_size, title=f"Patient summary — {data.patient.full_name}",
+                 author=data.practice.name, practice=data.practice, patient=data.patient,
+                 doc_title="Patient summary", footer_left=printed, as_of=data.generated_at.date())

@@ -1,0 +1,385 @@
+"""Clinical alerts for a chart: build the engine's context from the database, drop alerts already overridden,
+record overrides, and keep the admin's "which severities interrupt" setting.
+
+Never raises for a broken knowledge base: check_for_patient returns kb_available=False with the reason, so
+the GUI shows the red "Interaction checking unavailable" banner and demands an acknowledgement per order.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from desktop.alerts import (
+    DEFAULT_INTERRUPTING,
+    SEVERITIES,
+    Alert,
+    AlertContext,
+    AllergyRef,
+    DrugRef,
+    KnowledgeBaseUnavailable,
+    UnknownDrug,
+    drug_ref_from_name,
+    evaluate,
+    load_kb,
+    norm,
+    severity_rank,
+)
+from desktop.models import AlertOverride, Allergy, Medication, Patient, VitalSign
+
+from . import settings
+from .errors import NotFound, PermissionDenied, ValidationError
+from .permissions import Permission
+from .uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+SETTING_KEY = "alerts.interrupting_severities"
+OVERRIDE_REASONS: tuple[str, ...] = (
+    "Benefit outweighs risk",
+    "Patient has tolerated this combination",
+    "Will monitor",
+    "Dose adjusted",
+    "Allergy history inaccurate",
+    "Other",
+)
+OTHER_REASON = "Other"  # needs a free-text comment
+ALWAYS_INTERRUPTING = "contraindicated"  # safety floor: an admin cannot make these passive
+
+__all__ = [
+    "OVERRIDE_REASONS", "SEVERITIES", "SETTING_KEY", "AlertCheck", "OverrideRow", "check_for_patient",
+    "interrupting_severities", "list_overrides", "patient_context", "record_override", "set_interrupting_severities",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class AlertCheck:
+    alerts: tuple[Alert, ...]  # ordered by the engine; already-overridden ones removed
+    kb_available: bool
+    error: str = ""  # why nothing could be checked (kb_available False)
+    suppressed: tuple[Alert, ...] = ()  # overridden earlier for this patient at the same or a higher severity
+    interrupting_severities: tuple[str, ...] = DEFAULT_INTERRUPTING
+    unchecked: tuple[str, ...] = ()  # medications that could not be mapped to ingredients (say so in the GUI)
+    kb_version: str = ""
+
+    @property
+    def interrupting(self) -> tuple[Alert, ...]:
+        """Alerts that need the modal (and a physician's override reason to proceed)."""
+        return tuple(a for a in self.alerts if a.severity in self.interrupting_severities)
+
+    @property
+    def passive(self) -> tuple[Alert, ...]:
+        """Alerts for the non-interruptive bar."""
+        return tuple(a for a in self.alerts if a.severity not in self.interrupting_severities)
+
+
+@dataclass(frozen=True, slots=True)
+class OverrideRow:
+    id: int
+    alert_key: str
+    kind: str
+    severity: str
+    message: str
+    reason: str
+    comment: str
+    user_name: str
+    created_at: datetime
+    medication_id: int | None
+    prescription_id: int | None
+
+
+# ---------------------------------------------------------------- checking
+
+
+def check_for_patient(uow: UnitOfWork, patient_id: int, proposed: DrugRef | None = None,
+                      vitals: dict[str, float] | None = None, *, kinds: tuple[str, ...] | None = None,
+                      today: date | None = None) -> AlertCheck:
+    """Alerts for this chart.
+
+    proposed: the drug being added or prescribed; only alerts involving it are returned. Without it the whole
+    active list is checked (the passive list when a chart opens).
+    vitals: LOINC -> value to check (e.g. the set just saved). When None, the latest recorded set is checked only
+    for the chart-open list (proposed is None); an order check does not repeat old vital alerts.
+    kinds: limit to some of interaction / duplicate / allergy / vital. Default: all, except that a call with
+    vitals and no proposed drug (saving a vital-sign set) checks only the vitals.
+    """
+    uow.require(Permission.VIEW_CHART)
+    if kinds is None and vitals is not None and proposed is None:
+        kinds = ("vital",)
+    severities = interrupting_severities(uow)
+    try:
+        kb = load_kb()
+    except KnowledgeBaseUnavailable as exc:
+        log.error("alert knowledge base unavailable: %s", exc)
+        return AlertCheck(alerts=(), kb_available=False, error=str(exc), interrupting_severities=severities)
+
+    context, unchecked = patient_context(uow, patient_id, proposed, vitals, kb=kb, today=today)
+    try:
+        found = evaluate(context, kb, kinds=kinds)
+    except KnowledgeBaseUnavailable as exc:  # the files changed under us and are now broken
+        log.error("alert knowledge base unavailable: %s", exc)
+        return AlertCheck(alerts=(), kb_available=False, error=str(exc), interrupting_severities=severities)
+
+    overridden = _overridden(uow, patient_id)
+    shown: list[Alert] = []
+    hidden: list[Alert] = []
+    for alert in found:
+        floor = overridden.get(alert.key)
+        # the same alert stays quiet unless its severity rose above the one that was overridden
+        (hidden if floor is not None and alert.rank >= floor else shown).append(alert)
+    return AlertCheck(alerts=tuple(shown), kb_available=True, suppressed=tuple(hidden),
+                      interrupting_severities=severities, unchecked=tuple(unchecked), kb_version=kb.version)
+
+
+def patient_context(uow: UnitOfWork, patient_id: int, proposed: DrugRef | None = None,
+                    vitals: dict[str, float] | None = None, *, kb: Any = None,
+                    today: date | None = None) -> tuple[AlertContext, list[str]]:
+    """The engine's view of the chart: active medications, active allergies, age, sex, vitals.
+
+    Returns the context and the names of medications (active or proposed) that could not be mapped to
+    ingredients, which the caller must show as "not checked".
+    """
+    uow.require(Permission.VIEW_CHART)
+    patient = uow.session.get(Patient, patient_id)
+    if patient is None:
+        raise NotFound(f"no patient with id {patient_id}")
+    s = uow.session
+    meds = s.execute(
+        select(Medication)
+        .where(Medication.patient_id == patient_id, Medication.status == "active",
+               Medication.entered_in_error.is_(False))
+        .order_by(Medication.id)
+    ).scalars().all()
+    unchecked: list[str] = []
+    formulary = _Lazy()
+    active: list[DrugRef] = []
+    skip_id = proposed.med_id if proposed is not None else None
+    for m in meds:
+        if skip_id is not None and m.id == skip_id:
+            continue  # re-checking an edited entry: do not compare it with its own old version
+        ref = _med_ref(m, formulary, kb)
+        if ref is None:
+            unchecked.append(m.drug_name)
+        else:
+            active.append(ref)
+
+    rows = s.execute(
+        select(Allergy)
+        .where(Allergy.patient_id == patient_id, Allergy.status == "active", Allergy.entered_in_error.is_(False),
+               Allergy.no_known_allergies.is_(False))
+        .order_by(Allergy.id)
+    ).scalars().all()
+    allergies = tuple(AllergyRef(substance=a.substance, category=a.category or "medication",
+                                 key=a.substance_key or None, kind=a.kind or "allergy", reaction=a.reaction or "",
+                                 criticality=a.criticality or "", code_system=a.code_system, code=a.code)
+                      for a in rows)
+
+    if proposed is not None:
+        recognised = _recognised(proposed, formulary, kb)
+        if recognised is None:
+            unchecked.append(proposed.name)  # the order itself cannot be checked: say so
+        else:
+            proposed = recognised
+
+    if vitals is None:
+        vitals = _latest_vitals(uow, patient_id) if proposed is None else {}
+    weight = vitals.get("29463-7") if vitals else None
+    ctx = AlertContext(active_meds=tuple(active), proposed=(proposed,) if proposed is not None else (),
+                       allergies=allergies, vitals=dict(vitals or {}), age_years=_age(patient.birth_date, today),
+                       sex=patient.sex, weight_kg=weight)
+    return ctx, unchecked
+
+
+class _Lazy:
+    """The formulary, loaded only for medications without stored ingredients; None when it cannot load."""
+
+    def __init__(self) -> None:
+        self._loaded = False
+        self._value: Any = None
+        self._keys: frozenset[str] | None = None
+
+    def ingredient_keys(self) -> frozenset[str] | None:
+        """The formulary's ingredient names, normalised like the engine's; None without a formulary."""
+        if self._keys is None and self.get() is not None:
+            self._keys = frozenset(norm(x) for x in self._value.ingredient_names())
+        return self._keys
+
+    def get(self) -> Any:
+        if not self._loaded:
+            self._loaded = True
+            from desktop.kb.errors import KnowledgeBaseError
+            from desktop.kb.formulary import load_formulary
+
+            try:
+                self._value = load_formulary()
+            except KnowledgeBaseError as exc:
+                # classes then come from the alert knowledge base alone; uncoded names are reported unchecked
+                log.warning("formulary unavailable for alert checks: %s", exc)
+        return self._value
+
+
+def _med_ref(m: Medication, formulary: _Lazy, kb: Any) -> DrugRef | None:
+    ingredients = tuple(i.strip() for i in (m.ingredients or "").split("+") if i.strip())
+    classes: tuple[str, ...] = ()
+    if ingredients and m.formulary_id:
+        f = formulary.get()
+        if f is not None:
+            classes = tuple(sorted({c for i in ingredients for c in f.classes_of(i)}))
+    ref = DrugRef(name=m.drug_name, ingredients=ingredients, classes=classes,
+                  rxcui=m.product_rxcui or m.ingredient_rxcui, med_id=m.id)
+    return _recognised(ref, formulary, kb)
+
+
+def _recognised(ref: DrugRef, formulary: _Lazy, kb: Any) -> DrugRef | None:
+    """The drug as the engine can check it, or None when nothing about it is known.
+
+    Stored ingredients known to the knowledge base or the formulary are used as they are. Otherwise (free text
+    from a patient report or a PHR, an uncoded prescription) the name, or its leading words ("Coumadin 5 mg
+    tablets"), is looked up; a name nobody knows is reported as unchecked rather than passed as "no alerts".
+    """
+    kb = kb or load_kb()
+    f = formulary.get()
+    if ref.ingredients:
+        names = [norm(i) for i in ref.ingredients]
+        if any(n in kb.known_ingredients for n in names):
+            return ref
+        keys = formulary.ingredient_keys()
+        if keys is not None and any(n in keys for n in names):
+            return ref
+        if f is None and tuple(names) != (norm(ref.name),):
+            return ref  # formulary down: trust coded ingredients (but not a name copied into the field)
+    tokens = (ref.name or "").split()
+    for n in range(len(tokens), 0, -1):
+        try:
+            found = drug_ref_from_name(" ".join(tokens[:n]), f, kb, med_id=ref.med_id)
+        except UnknownDrug:
+            continue
+        return DrugRef(name=ref.name, ingredients=found.ingredients, classes=found.classes,
+                       rxcui=ref.rxcui or found.rxcui, med_id=ref.med_id)
+    return None
+
+
+def _latest_vitals(uow: UnitOfWork, patient_id: int) -> dict[str, float]:
+    """The most recent reading set (one intake form or device reading)."""
+    last = uow.session.execute(
+        select(VitalSign.set_id)
+        .where(VitalSign.patient_id == patient_id, VitalSign.entered_in_error.is_(False))
+        .order_by(VitalSign.taken_at.desc(), VitalSign.id.desc()).limit(1)
+    ).scalar_one_or_none()
+    if last is None:
+        return {}
+    rows = uow.session.execute(
+        select(VitalSign.loinc, VitalSign.value)
+        .where(VitalSign.patient_id == patient_id, VitalSign.set_id == last, VitalSign.entered_in_error.is_(False))
+    ).all()
+    return {loinc: value for loinc, value in rows}
+
+
+def _age(birth: date | None, today: date | None) -> float | None:
+    if birth is None:
+        return None
+    return max(0.0, ((today or date.today()) - birth).days / 365.25)
+
+
+def _overridden(uow: UnitOfWork, patient_id: int) -> dict[str, int]:
+    """alert key -> rank of the most severe overridden instance (lower rank = more severe)."""
+    out: dict[str, int] = {}
+    for key, severity in uow.session.execute(
+            select(AlertOverride.alert_key, AlertOverride.severity).where(AlertOverride.patient_id == patient_id)):
+        rank = severity_rank(severity)
+        if key not in out or rank < out[key]:
+            out[key] = rank
+    return out
+
+
+# ---------------------------------------------------------------- overrides
+
+
+def record_override(uow: UnitOfWork, patient_id: int, alert: Any, reason: str, comment: str = "",
+                    medication_id: int | None = None, prescription_id: int | None = None) -> int:
+    """A physician's reasoned override: stored (so the same alert stays quiet for this patient unless its
+    severity rises) and audited. Returns the override id."""
+    uow.require(Permission.OVERRIDE_ALERT)
+    if uow.user.id is None:
+        raise PermissionDenied("an alert override must be made by a signed-in physician")
+    reason = " ".join((reason or "").split())
+    comment = (comment or "").strip()
+    if reason not in OVERRIDE_REASONS:
+        raise ValidationError({"reason": f"choose a reason from the list ({', '.join(OVERRIDE_REASONS)})"})
+    if reason == OTHER_REASON and not comment:
+        raise ValidationError({"comment": "say why when the reason is 'Other'"})
+    if uow.session.get(Patient, patient_id) is None:
+        raise NotFound(f"no patient with id {patient_id}")
+    key = str(getattr(alert, "key", "") or "")
+    severity = str(getattr(alert, "severity", "") or "")
+    if not key or severity not in SEVERITIES:
+        raise ValidationError({"alert": "not an alert from the alert engine (no key or severity)"})
+    row = AlertOverride(
+        patient_id=patient_id, alert_key=key[:200], kind=str(getattr(alert, "kind", "") or "")[:20],
+        severity=severity, message=str(getattr(alert, "message", "") or ""), reason=reason, comment=comment,
+        user_id=uow.user.id, medication_id=medication_id, prescription_id=prescription_id,
+    )
+    uow.session.add(row)
+    uow.session.flush()
+    summary = f"{severity} {row.kind} alert overridden: {row.message}. Reason: {reason}"
+    if comment:
+        summary += f" - {comment}"
+    uow.audit("override", "alert", row.id, patient_id, summary)
+    return row.id
+
+
+def list_overrides(uow: UnitOfWork, patient_id: int, *, medication_id: int | None = None,
+                   prescription_id: int | None = None) -> list[OverrideRow]:
+    """Overrides for a chart (or one medication/prescription), newest first, to show beside the entry."""
+    uow.require(Permission.VIEW_CHART)
+    from desktop.models import User
+
+    stmt = (select(AlertOverride, User.display_name)
+            .join(User, User.id == AlertOverride.user_id)
+            .where(AlertOverride.patient_id == patient_id))
+    if medication_id is not None:
+        stmt = stmt.where(AlertOverride.medication_id == medication_id)
+    if prescription_id is not None:
+        stmt = stmt.where(AlertOverride.prescription_id == prescription_id)
+    rows = uow.session.execute(stmt.order_by(AlertOverride.created_at.desc(), AlertOverride.id.desc())).all()
+    return [OverrideRow(id=o.id, alert_key=o.alert_key, kind=o.kind, severity=o.severity, message=o.message,
+                        reason=o.reason, comment=o.comment or "", user_name=name, created_at=o.created_at,
+                        medication_id=o.medication_id, prescription_id=o.prescription_id) for o, name in rows]
+
+
+# ---------------------------------------------------------------- setting
+
+
+def interrupting_severities(uow: UnitOfWork) -> tuple[str, ...]:
+    """Severities that open the modal (admin setting); default contraindicated + major; contraindicated always."""
+    value = settings.read_value(uow, SETTING_KEY, None)
+    if value is None:
+        return DEFAULT_INTERRUPTING
+    if not isinstance(value, list) or not all(isinstance(v, str) and v in SEVERITIES for v in value):
+        log.warning("setting %s has an invalid value %r; using the default", SETTING_KEY, value)
+        return DEFAULT_INTERRUPTING
+    chosen = set(value) | {ALWAYS_INTERRUPTING}
+    return tuple(s for s in SEVERITIES if s in chosen)
+
+
+def set_interrupting_severities(uow: UnitOfWork, values: Any) -> tuple[str, ...]:
+    """Administrators choose which severities interrupt; contraindicated alerts always do."""
+    uow.require(Permission.MANAGE_SETTINGS)
+    if isinstance(values, str) or not all(isinstance(v, str) for v in values or ()):
+        raise ValidationError({"interrupting_severities": "a list of severities"})
+    chosen = {v.strip().lower() for v in values}
+    unknown = sorted(chosen - set(SEVERITIES))
+    if unknown:
+        raise ValidationError({"interrupting_severities": f"unknown severity {', '.join(unknown)}; "
+                                                          f"choose from {', '.join(SEVERITIES)}"})
+    if ALWAYS_INTERRUPTING not in chosen:
+        raise ValidationError({"interrupting_severities": "contraindicated alerts always interrupt"})
+    ordered = tuple(s for s in SEVERITIES if s in chosen)
+    before = interrupting_severities(uow)
+    settings.write_value(uow, SETTING_KEY, list(ordered),
+                         summary=f"interrupting alert severities: {', '.join(ordered)} (was {', '.join(before)})")
+    return ordered

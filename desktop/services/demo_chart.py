@@ -1,0 +1,548 @@
+"""Demo chart data for `python -m desktop demo`: problems, medications, allergies, immunizations, several years
+of vitals and signed SOAP notes for most demo patients, and one large chart (Harold Bennett, born 1948-03-30:
+500 encounters, 5,000 vital-sign values) for the performance targets.
+
+Bulk inserts only; the work is capped at the first CAP patients so 100,000 patients still take seconds.
+Codes are never invented: ICD-10-CM codes are checked against simple-icd-10-cm, drugs come from the
+formulary (RxNorm as it lists them) and vaccines from the CVX catalogue; what a file lacks is skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time as clock
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import insert, select
+
+from desktop.models import (
+    Allergy,
+    Encounter,
+    EncounterDiagnosis,
+    Immunization,
+    Medication,
+    Patient,
+    Prescriber,
+    Problem,
+    User,
+    VitalSign,
+)
+
+from . import vitals as V
+from .uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+CAP = 300  # patients given chart data (plus the named demo patients)
+SHARE = 0.85  # "most" patients: the rest stay empty, like newly registered ones
+LARGE = ("Harold", "Bennett", date(1948, 3, 30))
+NAMED = (("Zoë", "Müller", date(1980, 1, 2)), ("José", "Núñez-García", date(1955, 7, 14)))
+LARGE_ENCOUNTERS = 500
+
+# (ICD-10-CM, description as the code set words it, minimum age, chance for an adult over 50, under 50,
+#  formulary searches for its usual drugs: (search text, strength wanted))
+CONDITIONS: tuple[tuple[str, str, int, float, float, tuple[tuple[str, str], ...]], ...] = (
+    ("I10", "Essential (primary) hypertension", 25, 0.45, 0.12,
+     (("lisinopril", "10 mg"), ("amlodipine", "5 mg"), ("losartan", "50 mg"), ("hydrochlorothiazide", "25 mg"))),
+    ("E78.5", "Hyperlipidemia, unspecified", 30, 0.35, 0.10, (("atorvastatin", "20 mg"), ("rosuvastatin", "10 mg"))),
+    ("E11.9", "Type 2 diabetes mellitus without complications", 30, 0.20, 0.05, (("metformin", "500 mg"),)),
+    ("E66.9", "Obesity, unspecified", 12, 0.25, 0.15, ()),
+    ("K21.9", "Gastro-esophageal reflux disease without esophagitis", 18, 0.15, 0.10, (("omeprazole", "20 mg"),)),
+    ("J45.909", "Unspecified asthma, uncomplicated", 4, 0.06, 0.09,
+     (("albuterol", "90 mcg"), ("fluticasone propionate 44", "44 mcg"))),
+    ("F41.1", "Generalized anxiety disorder", 12, 0.06, 0.09, (("sertraline", "50 mg"), ("escitalopram", "10 mg"))),
+    ("M54.50", "Low back pain, unspecified", 18, 0.12, 0.10, (("naproxen", "250 mg"),)),
+    ("J30.9", "Allergic rhinitis, unspecified", 4, 0.08, 0.14, (("fluticasone propionate 50 mcg", "50 mcg"),)),
+    ("M17.11", "Unilateral primary osteoarthritis, right knee", 50, 0.10, 0.0, (("naproxen", "250 mg"),)),
+    ("I48.91", "Unspecified atrial fibrillation", 60, 0.06, 0.0, (("apixaban", "5 mg"), ("metoprolol", "25 mg"))),
+    ("J44.9", "Chronic obstructive pulmonary disease, unspecified", 45, 0.06, 0.0,
+     (("tiotropium", "18 mcg"), ("albuterol", "90 mcg"))),
+    ("E55.9", "Vitamin D deficiency, unspecified", 18, 0.08, 0.06, ()),
+    ("R73.03", "Prediabetes", 25, 0.10, 0.05, ()),
+)
+LARGE_CONDITIONS = ("I10", "E11.9", "E78.5", "I48.91", "M17.11")
+ACUTE = (("J06.9", "Acute upper respiratory infection, unspecified"), ("J02.9", "Acute pharyngitis, unspecified"),
+         ("J20.9", "Acute bronchitis, unspecified"), ("N39.0", "Urinary tract infection, site not specified"))
+
+# allergies: (substance as entered, category, reaction, severity, criticality)
+DRUG_ALLERGIES = (("Penicillin", "medication", "Hives", "moderate", "high", 0.15),
+                  ("Sulfonamide antibiotics", "medication", "Rash", "mild", "low", 0.07),
+                  ("Codeine", "medication", "Nausea and vomiting", "mild", "low", 0.03))
+OTHER_ALLERGIES = (("Latex", "environment", "Contact dermatitis", "mild", "low", 0.04),
+                   ("Peanut", "food", "Throat swelling", "severe", "high", 0.03),
+                   ("Bee venom", "environment", "Local swelling", "moderate", "low", 0.02))
+
+SITES = ("left deltoid", "right deltoid")
+
+
+@dataclass
+class ChartFillStats:
+    patients: int = 0
+    problems: int = 0
+    medications: int = 0
+    allergies: int = 0
+    immunizations: int = 0
+    encounters: int = 0
+    vitals: int = 0
+    prescriptions: int = 0
+    large_patient_id: int | None = None
+    seconds: float = 0.0
+    skipped: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Patient:
+    id: int
+    birth: date
+    sex: str
+    conditions: list[tuple[str, str]] = field(default_factory=list)
+    problem_ids: dict[str, int] = field(default_factory=dict)
+
+
+def _valid_codes() -> set[str]:
+    """The ICD-10-CM codes used here. Each was checked against simple-icd-10-cm (valid, billable leaf);
+    tests/chart_notes re-checks them, so the demo does not pay the package's 4-second load at run time."""
+    return {c[0] for c in CONDITIONS} | {c for c, _ in ACUTE}
+
+
+def _products(skipped: list[str]) -> dict[tuple[str, str], object]:
+    try:
+        from desktop.kb.formulary import load_formulary
+
+        formulary = load_formulary()
+    except Exception as exc:  # the formulary file is optional for demo data; say so and go on
+        skipped.append(f"medications (formulary unavailable: {exc})")
+        log.warning("demo medications skipped: formulary unavailable (%s)", exc)
+        return {}
+    found = {}
+    for _code, _desc, _age, _p1, _p2, drugs in CONDITIONS:
+        for text, strength in drugs:
+            hits = formulary.search(text, limit=20)
+            pick = next((p for p in hits if p.strength.replace(" ", "") .startswith(strength.replace(" ", ""))), None)
+            pick = pick or (hits[0] if hits else None)
+            if pick is not None:
+                found[(text, strength)] = pick
+    return found
+
+
+def _vaccines(skipped: list[str]) -> dict[str, object]:
+    try:
+        from desktop.kb.vaccines import load_vaccines
+
+        catalog = load_vaccines()
+    except Exception as exc:  # optional for demo data
+        skipped.append(f"immunizations (vaccine catalogue unavailable: {exc})")
+        log.warning("demo immunizations skipped: vaccine catalogue unavailable (%s)", exc)
+        return {}
+    return {v.cvx.lstrip("0") or "0": v for v in catalog.vaccines}
+
+
+def _resolve_allergy(substance: str, category: str) -> dict:
+    """Store allergies under the same key the allergy service would (one entry per substance)."""
+    try:
+        from .allergies import AllergyInput, resolve_substance
+
+        res = resolve_substance(AllergyInput(substance=substance, category=category))
+        return {"substance": res.substance, "substance_key": res.key, "code_system": res.code_system,
+                "code": res.code, "category": res.category}
+    except ImportError:
+        from desktop.kb.text import fold
+
+        return {"substance": substance, "substance_key": fold(substance), "code_system": None, "code": None,
+                "category": category}
+
+
+def _local_utc(day: date, minutes: int) -> datetime:
+    """A local wall-clock time on `day` (minutes after midnight) as UTC."""
+    return datetime.combine(day, time(minutes // 60, minutes % 60)).astimezone(UTC)
+
+
+def _age(birth: date, on: date) -> float:
+    return (on - birth).days / 365.25
+
+
+# ---------------------------------------------------------------- vitals of one visit
+
+@dataclass
+class _Baseline:
+    sys: float
+    dia: float
+    hr: float
+    weight: float
+    height: float
+    spo2: float
+
+
+def _child(age: float, scale: float) -> _Baseline:
+    """A growing child: rough growth-chart medians (scaled per child), so height and weight trend upwards."""
+    height = (50 + age * 25 if age < 1 else 75 + (min(age, 16) - 1) * 6.2) * (0.97 + scale * 0.06)
+    weight = (3.4 + age * 6.5 if age < 1 else 9.9 + (age - 1) * 2.4 if age < 10 else 31.5 + (min(age, 17) - 10) * 4.5)
+    return _Baseline(96 + age * 1.5, 58 + age, 130 - age * 3.5, weight * (0.9 + scale * 0.25), height, 98)
+
+
+def _baseline(rng: random.Random, p: _Patient, age: float) -> _Baseline:
+    codes = {c for c, _ in p.conditions}
+    if age < 18:
+        return _child(age, rng.random())
+    height = rng.gauss(176 if p.sex == "male" else 163, 7)
+    bmi = rng.gauss(31 if "E66.9" in codes else 26, 3)
+    return _Baseline(sys=rng.gauss(142 if "I10" in codes else 120, 8), dia=rng.gauss(88 if "I10" in codes else 76, 5),
+                     hr=rng.gauss(74, 7), weight=bmi * (height / 100) ** 2, height=height,
+                     spo2=rng.uniform(92, 96) if "J44.9" in codes else rng.uniform(96, 99))
+
+
+def _visit_values(rng: random.Random, b: _Baseline, age: float, progress: float, sick: bool) -> dict[str, float]:
+    """One clinic set (canonical units). `progress` 0..1 over the years: treated BP comes down a little."""
+    sys_ = b.sys - 10 * progress * (b.sys > 135) + rng.gauss(0, 7)
+    dia = min(b.dia - 5 * progress * (b.dia > 85) + rng.gauss(0, 5), sys_ - 25)
+    weight = b.weight * (1 + rng.gauss(0, 0.012) + (0.02 * progress if age > 30 else 0))
+    height = b.height
+    values = {
+        V.SYSTOLIC: round(sys_), V.DIASTOLIC: round(dia), V.HEART_RATE: round(b.hr + rng.gauss(0, 6) + 10 * sick),
+        V.RESP_RATE: round((16 if age >= 12 else 24) + rng.gauss(0, 1.5) + 2 * sick),
+        V.TEMPERATURE: round(rng.gauss(38.4, 0.4) if sick else rng.gauss(36.8, 0.25), 1),
+        V.SPO2: round(min(100.0, b.spo2 + rng.gauss(0, 0.8) - 2 * sick)),
+        V.WEIGHT: round(weight, 1), V.HEIGHT: round(height, 1),
+        V.PAIN: rng.choice((0, 0, 0, 0, 1, 2, 3, 5, 6)) if not sick else rng.choice((2, 3, 4)),
+    }
+    values[V.BMI] = V.compute_bmi(values[V.WEIGHT], values[V.HEIGHT])
+    return values
+
+
+# ---------------------------------------------------------------- note text
+
+def _note(rng: random.Random, kind: str, conditions: list[tuple[str, str]], vitals_line: str,
+          acute: tuple[str, str] | None) -> dict[str, str]:
+    chronic = ", ".join(d for _, d in conditions) or "no chronic conditions"
+    if kind == "annual_physical":
+        return {"reason": "Annual physical examination",
+                "subjective": "Here for annual examination. No new concerns. Exercises "
+                              f"{rng.choice(('rarely', 'twice a week', 'most days'))}. Non-smoker. "
+                              f"Known problems: {chronic}.",
+                "objective": f"{vitals_line}\nGeneral: well appearing. Heart: regular rate and rhythm, no murmur. "
+                             "Lungs: clear. Abdomen: soft, non-tender.",
+                "assessment": "Routine adult health examination. " + (f"Chronic: {chronic}." if conditions else ""),
+                "plan": "Age-appropriate screening reviewed. Labs: lipid panel, HbA1c. "
+                        "Counselled on diet and exercise. Next physical in 1 year."}
+    if kind == "hypertension_followup":
+        return {"reason": "Hypertension follow-up",
+                "subjective": "Here for blood pressure follow-up. Takes medication daily, "
+                              f"{rng.choice(('no missed doses', 'missed a few doses', 'no side effects'))}. "
+                              "No chest pain, dyspnoea or headache.",
+                "objective": f"{vitals_line}\nCardiovascular: regular rate and rhythm. Lungs: clear. No oedema.",
+                "assessment": "Essential hypertension, " + rng.choice(("controlled", "not at goal", "improving")),
+                "plan": rng.choice(("Continue current regimen.", "Increase dose; recheck in 4 weeks.",
+                                    "Continue; home BP log.")) + " Low-sodium diet. Follow-up in 3 months."}
+    if acute is not None:
+        return {"reason": acute[1],
+                "subjective": f"{rng.randint(2, 6)} days of sore throat, nasal congestion and cough. "
+                              "No shortness of breath.",
+                "objective": f"{vitals_line}\nPharynx mildly erythematous. Lungs clear to auscultation.",
+                "assessment": acute[1],
+                "plan": "Supportive care: fluids, rest, paracetamol as needed. Return if worse or not better in "
+                        "10 days."}
+    return {"reason": "Follow-up of chronic conditions",
+            "subjective": f"Routine follow-up. Feeling {rng.choice(('well', 'tired lately', 'about the same'))}.",
+            "objective": f"{vitals_line}\nNo acute distress.",
+            "assessment": chronic,
+            "plan": "Continue current medications. Labs before next visit. Follow-up in 3-6 months."}
+
+
+# ---------------------------------------------------------------- the filler
+
+def _find(s, given: str, family: str, birth: date) -> int | None:  # noqa: ANN001
+    return s.execute(select(Patient.id).where(Patient.given_name == given, Patient.family_name == family,
+                                              Patient.birth_date == birth)).scalar()
+
+
+def fill_demo_charts(db, patient_ids: Sequence[int], seed: int = 20261123, *, cap: int = CAP,  # noqa: ANN001
+                     today: date | None = None) -> ChartFillStats:
+    """Fill demo charts (see the module docstring). Runs as the system user in one transaction."""
+    t0 = clock.perf_counter()
+    rng = random.Random(seed)
+    today = today or date.today()
+    stats = ChartFillStats()
+    with db.uow() as uow:
+        _fill(uow, list(patient_ids), rng, today, cap, stats)
+    stats.seconds = clock.perf_counter() - t0
+    log.info("demo charts: %s", stats)
+    return stats
+
+
+def _fill(uow: UnitOfWork, patient_ids: list[int], rng: random.Random, today: date, cap: int,
+          stats: ChartFillStats) -> None:
+    s = uow.session
+    physician = s.execute(select(User.id).where(User.username == "physician")).scalar() or \
+        s.execute(select(User.id).where(User.role == "physician").order_by(User.id)).scalar()
+    if physician is None:
+        stats.skipped.append("everything (no physician user)")
+        log.warning("demo charts skipped: no physician user")
+        return
+    large_id = _find(s, *LARGE)
+    named = [i for i in (_find(s, *n) for n in NAMED) if i is not None]
+    chosen = [pid for pid in sorted(patient_ids)[:cap] if rng.random() < SHARE]
+    ordered = list(dict.fromkeys([*(i for i in [large_id, *named] if i is not None), *chosen]))
+    if not ordered:
+        return
+    info = {r.id: _Patient(r.id, r.birth_date, r.sex) for r in s.execute(
+        select(Patient.id, Patient.birth_date, Patient.sex).where(Patient.id.in_(ordered)))}
+    codes = _valid_codes()
+    products = _products(stats.skipped)
+    vaccines = _vaccines(stats.skipped)
+    stamp = {"version": 1, "created_by_id": physician, "updated_by_id": physician}
+
+    # problems (one bulk insert, ids back in order for the diagnosis links)
+    problem_rows: list[dict] = []
+    owners: list[tuple[int, str]] = []
+    for pid in ordered:
+        p = info[pid]
+        age = _age(p.birth, today)
+        if pid == large_id:
+            picked = [c for c in CONDITIONS if c[0] in LARGE_CONDITIONS]
+        else:
+            picked = [c for c in CONDITIONS if age >= c[2] and rng.random() < (c[3] if age >= 50 else c[4])]
+        for code, desc, *_ in picked:
+            if code not in codes:
+                continue
+            onset = today - timedelta(days=rng.randint(365, int(max(366, min(age - c_min(code), 25) * 365))))
+            if onset < p.birth:
+                onset = p.birth + timedelta(days=365 * c_min(code))
+            p.conditions.append((code, desc))
+            problem_rows.append({"patient_id": pid, "description": desc, "icd10_code": code, "onset_date": onset,
+                                 "status": "active", "note": "", **stamp})
+            owners.append((pid, code))
+    if problem_rows:
+        ids = s.scalars(insert(Problem).returning(Problem.id, sort_by_parameter_order=True), problem_rows).all()
+        for (pid, code), prob_id in zip(owners, ids):
+            info[pid].problem_ids[code] = prob_id
+    stats.problems = len(problem_rows)
+
+    # medications for the conditions
+    med_rows = []
+    drugs_of = {c[0]: c[5] for c in CONDITIONS}
+    for pid in ordered:
+        p = info[pid]
+        for code, _desc in p.conditions:
+            wanted = drugs_of.get(code, ())
+            picks = wanted if pid == large_id else wanted[: rng.randint(1, max(1, len(wanted) // 2 + 1))]
+            for key in picks:
+                product = products.get(key)
+                if product is None:
+                    continue
+                med_rows.append({
+                    "patient_id": pid, "drug_name": product.display, "formulary_id": product.id,
+                    "ingredient_rxcui": product.ingredient_rxcui, "product_rxcui": product.product_rxcui,
+                    "ingredients": "+".join(product.ingredient_names), "strength": product.strength,
+                    "dose_form": product.dose_form, "route": product.route, "sig": product.default_sig,
+                    "start_date": today - timedelta(days=rng.randint(30, 3000)), "status": "active",
+                    "source": "clinic", "note": "", **stamp})
+    seen: set[tuple[int, str]] = set()
+    med_rows = [m for m in med_rows if (m["patient_id"], m["formulary_id"]) not in seen
+                and not seen.add((m["patient_id"], m["formulary_id"]))]
+    if med_rows:
+        s.execute(insert(Medication), med_rows)
+    stats.medications = len(med_rows)
+
+    # allergies: NKDA, drug allergies, others; about a fifth left "not recorded"
+    allergy_rows = []
+    for pid in ordered:
+        roll = rng.random()
+        if pid != large_id and roll < 0.2:
+            continue
+        picked = [a for a in DRUG_ALLERGIES if rng.random() < a[5]]
+        if pid == large_id:
+            picked = [DRUG_ALLERGIES[0]]
+        others = [a for a in OTHER_ALLERGIES if rng.random() < a[5]]
+        for substance, category, reaction, severity, criticality, _share in [*picked, *others]:
+            allergy_rows.append({"patient_id": pid, **_resolve_allergy(substance, category), "kind": "allergy",
+                                 "reaction": reaction, "severity": severity, "criticality": criticality,
+                                 "status": "active", "no_known_allergies": False, "note": "", **stamp})
+        if not picked:
+            allergy_rows.append({"patient_id": pid, "substance": "No known drug allergies", "substance_key": "nkda",
+                                 "category": "medication", "kind": "allergy", "status": "active",
+                                 "no_known_allergies": True, "reaction": "", "severity": "", "criticality": "",
+                                 "note": "", **stamp})
+    if allergy_rows:
+        s.execute(insert(Allergy), allergy_rows)
+    stats.allergies = len(allergy_rows)
+
+    # immunizations
+    imm_rows = []
+    for pid in ordered:
+        imm_rows.extend(_immunizations(rng, info[pid], today, vaccines, stamp))
+    if imm_rows:
+        s.execute(insert(Immunization), imm_rows)
+    stats.immunizations = len(imm_rows)
+
+    # encounters with signed notes, each with its vitals set (all patients in a few bulk inserts)
+    visits: list[tuple[_Patient, dict, tuple]] = []
+    for pid in ordered:
+        n = LARGE_ENCOUNTERS if pid == large_id else rng.randint(3, 14)
+        years = 20 if pid == large_id else rng.uniform(2, 5)
+        visits.extend(_plan_visits(rng, info[pid], n, years, today, physician, codes, stamp,
+                                   all_office=pid == large_id))
+    stats.encounters, stats.vitals = _insert_visits(s, rng, visits, stamp)
+    if named:
+        stats.vitals += _home_readings(s, rng, named[0], today, stamp)
+    stats.patients = len(ordered)
+    stats.large_patient_id = large_id
+
+    try:
+        from .prescriptions import add_demo_prescriptions
+    except ImportError:
+        log.info("demo prescriptions skipped: desktop.services.prescriptions has no add_demo_prescriptions")
+        stats.skipped.append("prescriptions (service not available)")
+    else:
+        prescriber = s.execute(select(Prescriber.id).where(Prescriber.user_id == physician)).scalar()
+        if prescriber is None:
+            stats.skipped.append("prescriptions (no prescriber record for the physician)")
+            log.info("demo prescriptions skipped: no prescriber record for the physician")
+        else:
+            stats.prescriptions = add_demo_prescriptions(uow, ordered, prescriber, rng) or 0
+    uow.audit("create", "chart", None, summary=(
+        f"demo charts: {stats.patients} patients, {stats.problems} problems, {stats.medications} medications, "
+        f"{stats.encounters} encounters, {stats.vitals} vital-sign values"))
+
+
+def c_min(code: str) -> int:
+    return next((c[2] for c in CONDITIONS if c[0] == code), 18)
+
+
+def _immunizations(rng: random.Random, p: _Patient, today: date, vaccines: dict, stamp: dict) -> list[dict]:
+    if not vaccines:
+        return []
+    age = _age(p.birth, today)
+    plan: list[tuple[str, date, bool]] = []  # (cvx, date, given here)
+    if age >= 18:
+        flu = "197" if age >= 65 else "150"
+        for years_ago in range(rng.randint(0, 4)):
+            plan.append((flu, date(today.year - years_ago - (today.month < 10), 10, rng.randint(1, 28)), True))
+        plan.append(("115", today - timedelta(days=rng.randint(200, 3500)), rng.random() < 0.6))
+        if age >= 65:
+            plan.append(("216", today - timedelta(days=rng.randint(100, 1500)), True))
+        if rng.random() < 0.7:
+            plan.append(("208", date(2021, rng.randint(2, 6), rng.randint(1, 28)), False))
+    else:
+        for cvx, months in (("08", 0), ("20", 2), ("10", 2), ("116", 2), ("03", 12), ("21", 12), ("03", 48)):
+            when = p.birth + timedelta(days=int(months * 30.4) + 1)
+            if when <= today:
+                plan.append((cvx, when, True))
+    rows = []
+    for cvx, when, here in plan:
+        v = vaccines.get(cvx.lstrip("0") or "0")
+        if v is None or when < p.birth:
+            continue
+        rows.append({"patient_id": p.id, "vaccine": v.name, "cvx_code": v.cvx, "date_given": when,
+                     "lot_number": f"{rng.choice('ABCDEFGHJK')}{rng.randint(1000, 99999)}" if here else "",
+                     "manufacturer": v.manufacturer, "site": rng.choice(SITES) if here and v.route == "intramuscular"
+                     else "", "route": v.route, "dose_number": "", "given_here": here,
+                     "historical_source": "" if here else "Patient's vaccination record", "note": "", **stamp})
+    return rows
+
+
+def _plan_visits(rng: random.Random, p: _Patient, n: int, years: float, today: date, physician: int,
+                 codes: set[str], stamp: dict, all_office: bool = False) -> list[tuple[_Patient, dict, tuple]]:
+    """n signed encounters spread over `years`; office visits carry one clinic vitals set of ten values."""
+    start = max(p.birth + timedelta(days=30), today - timedelta(days=int(years * 365.25)))
+    span = max(1, (today - start).days - 1)
+    days = sorted(start + timedelta(days=int(span * (i + rng.random() * 0.8) / n)) for i in range(n))
+    base = _baseline(rng, p, _age(p.birth, start))
+    scale = rng.random()
+    chronic_codes = {c for c, _ in p.conditions}
+    out = []
+    last_physical = None
+    for i, day in enumerate(days):
+        minutes = rng.randint(8 * 60 + 30, 16 * 60 + 30)
+        age = _age(p.birth, day)
+        acute = rng.choice(ACUTE) if rng.random() < 0.12 else None
+        if acute and acute[0] not in codes:
+            acute = None
+        if acute:
+            kind = "upper_respiratory_infection"
+        elif age >= 18 and (last_physical is None or (day - last_physical).days > 330) and rng.random() < 0.6:
+            kind, last_physical = "annual_physical", day
+        elif "I10" in chronic_codes and rng.random() < 0.6:
+            kind = "hypertension_followup"
+        else:
+            kind = "general_visit"
+        values = _visit_values(rng, base if age >= 18 else _child(age, scale), age, i / max(1, n - 1),
+                               acute is not None)
+        visit_kind = "office" if all_office or acute or kind == "annual_physical" else \
+            rng.choice(("office",) * 7 + ("telehealth", "telephone"))
+        when = _local_utc(day, minutes)
+        if visit_kind == "office":
+            flags = {k: f for k, v in values.items() if (f := V.flag(k, v, age))}
+            line = f"Vitals {minutes // 60:02d}:{minutes % 60:02d}: {V.summary_text(values, flags)}"
+        else:  # nothing measured in the clinic on a remote visit
+            values, line = {}, f"{visit_kind.capitalize()} visit: vitals not measured."
+        text = _note(rng, kind, p.conditions, line, acute)
+        signed_at = when + timedelta(minutes=rng.randint(20, 300))
+        row = {"patient_id": p.id, "encounter_date": when, "kind": visit_kind, "provider_id": physician,
+               "template": kind, **text, "status": "signed", "signed_at": signed_at, "signed_by_id": physician,
+               "created_at": when, "updated_at": signed_at, **stamp}
+        # an acute visit is coded with its acute diagnosis only (linked after insert); others with chronic ones
+        dx = [] if acute else [c for c in (("I10",) if kind == "hypertension_followup" else sorted(chronic_codes))
+                               if c in p.problem_ids]
+        out.append((p, row, (when, values, dx[:3], acute)))
+    return out
+
+
+def _insert_visits(s, rng: random.Random, visits: list[tuple[_Patient, dict, tuple]],  # noqa: ANN001
+                   stamp: dict, chunk: int = 10_000) -> tuple[int, int]:
+    encounters = vitals_count = 0
+    for first in range(0, len(visits), chunk):
+        part = visits[first:first + chunk]
+        ids = s.scalars(insert(Encounter).returning(Encounter.id, sort_by_parameter_order=True),
+                        [row for _p, row, _plan in part]).all()
+        vital_rows, dx_rows, acute_rows = [], [], []
+        for enc_id, (p, _row, (when, values, dx, acute)) in zip(ids, part):
+            set_id = uuid.UUID(int=rng.getrandbits(128)).hex
+            taken = when - timedelta(minutes=10)
+            for loinc, value in values.items():
+                vital_rows.append({"patient_id": p.id, "set_id": set_id, "taken_at": taken, "loinc": loinc,
+                                   "value": value, "unit": V.BY_LOINC[loinc].unit, "origin": "clinic",
+                                   "encounter_id": enc_id, "entered_unit": None, **stamp})
+            dx_rows.extend({"encounter_id": enc_id, "problem_id": p.problem_ids[c], "rank": r}
+                           for r, c in enumerate(dx))
+            if acute:
+                acute_rows.append((enc_id, p.id, when, acute))
+        if acute_rows:  # an acute diagnosis goes on the problem list once per patient, as resolved
+            latest: dict[tuple[int, str], tuple[datetime, str]] = {}
+            for _e, pid, when, (code, desc) in acute_rows:
+                latest[(pid, code)] = (when, desc)
+            keys = list(latest)
+            prob_ids = s.scalars(insert(Problem).returning(Problem.id, sort_by_parameter_order=True), [
+                {"patient_id": pid, "description": latest[(pid, code)][1], "icd10_code": code,
+                 "onset_date": latest[(pid, code)][0].date(),
+                 "resolved_date": latest[(pid, code)][0].date() + timedelta(days=10), "status": "resolved",
+                 "note": "", **stamp} for pid, code in keys]).all()
+            problem_of = dict(zip(keys, prob_ids))
+            dx_rows.extend({"encounter_id": e, "problem_id": problem_of[(pid, code)], "rank": 0}
+                           for e, pid, _w, (code, _d) in acute_rows)
+        if vital_rows:
+            s.execute(insert(VitalSign), vital_rows)
+        if dx_rows:
+            s.execute(insert(EncounterDiagnosis), dx_rows)
+        encounters += len(ids)
+        vitals_count += len(vital_rows)
+    return encounters, vitals_count
+
+
+def _home_readings(s, rng: random.Random, patient_id: int, today: date, stamp: dict) -> int:  # noqa: ANN001
+    """A home BP cuff's readings over three months, so trends show patient readings beside clinic ones."""
+    rows = []
+    for d in range(90, 0, -2):
+        when = _local_utc(today - timedelta(days=d), 7 * 60 + rng.randint(0, 90))
+        set_id = uuid.UUID(int=rng.getrandbits(128)).hex
+        sys_ = round(rng.gauss(128, 8))
+        for loinc, value in ((V.SYSTOLIC, sys_), (V.DIASTOLIC, round(min(rng.gauss(80, 5), sys_ - 30))),
+                             (V.HEART_RATE, round(rng.gauss(70, 6)))):
+            rows.append({"patient_id": patient_id, "set_id": set_id, "taken_at": when, "loinc": loinc, "value": value,
+                         "unit": V.BY_LOINC[loinc].unit, "origin": "patient", "encounter_id": None,
+                         "entered_unit": None, **stamp})
+    s.execute(insert(VitalSign), rows)
+    return len(rows)

@@ -1,0 +1,411 @@
+"""Medication list (what the patient takes): coded from the formulary (RxNorm) or free text shown "uncoded".
+
+Adding a medication, or changing which drug an entry is, runs the alert checks first (desktop.services.alerts):
+the caller passes the overrides the user gave; an interrupting alert without one, or a knowledge base that
+could not be loaded without an explicit acknowledgement, refuses the save with AlertsNeedDecision.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields, replace
+from datetime import date
+from typing import Any
+
+from sqlalchemy import case, func, select
+
+from desktop.kb.errors import KnowledgeBaseError
+from desktop.models import Medication
+
+from .errors import ServiceError, ValidationError
+from .permissions import Permission
+from .problems import (
+    changed_fields,
+    check_dates,
+    check_version,
+    flush,
+    load_row,
+    mark_in_error,
+    require_patient,
+    strip_strings,
+)
+from .uow import UnitOfWork
+
+STATUSES = ("active", "on-hold", "stopped", "completed")
+SOURCES = ("clinic", "patient-reported", "phr-import")
+STOP_STATUSES = ("stopped", "completed")
+
+
+@dataclass(frozen=True, slots=True)
+class MedicationInput:
+    formulary_id: str = ""  # empty: free text, stored uncoded
+    drug_name: str = ""  # free text name (ignored for a formulary product: its display name is used)
+    strength: str = ""
+    dose_form: str = ""
+    route: str = ""
+    sig: str = ""
+    start_date: date | None = None
+    stop_date: date | None = None
+    status: str = "active"
+    source: str = "clinic"
+    note: str = ""
+
+
+FIELD_LABELS = {
+    "formulary_id": "Drug", "drug_name": "Drug", "strength": "Strength", "dose_form": "Form", "route": "Route",
+    "sig": "Directions (sig)", "start_date": "Start", "stop_date": "Stop", "status": "Status",
+    "source": "Source", "note": "Note",
+}
+INPUT_FIELDS = tuple(f.name for f in fields(MedicationInput))
+
+
+@dataclass(frozen=True, slots=True)
+class MedicationRow:
+    id: int
+    version: int
+    patient_id: int
+    drug_name: str
+    coded: bool
+    formulary_id: str
+    ingredient_rxcui: str
+    product_rxcui: str
+    ingredients: str  # "lisinopril+hydrochlorothiazide"
+    strength: str
+    dose_form: str
+    route: str
+    sig: str
+    start_date: date | None
+    stop_date: date | None
+    status: str
+    source: str
+    source_system: str
+    note: str
+    entered_in_error: bool
+    error_reason: str
+
+    @property
+    def coding(self) -> str:
+        return f"RxNorm {self.product_rxcui or self.ingredient_rxcui}" if self.coded else "uncoded"
+
+    def as_input(self) -> MedicationInput:
+        return MedicationInput(**{n: getattr(self, n) for n in INPUT_FIELDS})
+
+
+class AlertsNeedDecision(ServiceError):
+    """The alert check found interrupting alerts not yet overridden, or could not run and was not acknowledged."""
+
+    def __init__(self, check: Any, pending: list[Any]):
+        self.check = check
+        self.pending = pending
+        if not getattr(check, "kb_available", True):
+            text = "interaction checking is unavailable; saving needs an explicit acknowledgement"
+        else:
+            text = f"{len(pending)} alert(s) need a decision before this medication can be saved"
+        super().__init__(text)
+
+
+@dataclass(frozen=True, slots=True)
+class AlertDecision:
+    """What the user decided in the alert dialog: overrides as (alert, reason, comment)."""
+
+    overrides: tuple[tuple[Any, str, str], ...] = ()
+    acknowledged_no_checking: bool = False
+
+
+def _row(m: Medication) -> MedicationRow:
+    return MedicationRow(
+        id=m.id, version=m.version, patient_id=m.patient_id, drug_name=m.drug_name,
+        coded=bool(m.ingredient_rxcui), formulary_id=m.formulary_id or "", ingredient_rxcui=m.ingredient_rxcui or "",
+        product_rxcui=m.product_rxcui or "", ingredients=m.ingredients or "", strength=m.strength or "",
+        dose_form=m.dose_form or "", route=m.route or "", sig=m.sig or "", start_date=m.start_date,
+        stop_date=m.stop_date, status=m.status, source=m.source, source_system=m.source_system or "",
+        note=m.note or "", entered_in_error=m.entered_in_error, error_reason=m.error_reason or "",
+    )
+
+
+def _formulary():  # noqa: ANN202
+    from desktop.kb.formulary import load_formulary
+
+    return load_formulary()
+
+
+_STATUS_ORDER = case({"active": 0, "on-hold": 1, "stopped": 2, "completed": 3}, value=Medication.status, else_=4)
+
+
+def list_medications(uow: UnitOfWork, patient_id: int, include_errors: bool = False,
+                     include_stopped: bool = True) -> list[MedicationRow]:
+    """Active first, then on hold, then stopped/completed (most recently stopped first)."""
+    uow.require(Permission.VIEW_CHART)
+    stmt = select(Medication).where(Medication.patient_id == patient_id)
+    if not include_errors:
+        stmt = stmt.where(Medication.entered_in_error.is_(False))
+    if not include_stopped:
+        stmt = stmt.where(Medication.status.in_(("active", "on-hold")))
+    stmt = stmt.order_by(Medication.entered_in_error, _STATUS_ORDER, Medication.stop_date.desc().nulls_first(),
+                         func.lower(Medication.drug_name), Medication.id)
+    return [_row(m) for m in uow.session.execute(stmt).scalars()]
+
+
+def get_medication(uow: UnitOfWork, medication_id: int) -> MedicationRow:
+    uow.require(Permission.VIEW_CHART)
+    return _row(load_row(uow, Medication, medication_id, "medication"))
+
+
+# ---------------------------------------------------------------- validation
+
+@dataclass(frozen=True, slots=True)
+class _Coding:
+    drug_name: str
+    formulary_id: str | None
+    ingredient_rxcui: str | None
+    product_rxcui: str | None
+    ingredients: str
+    strength: str
+    dose_form: str
+    route: str
+    classes: tuple[str, ...]
+    ingredient_names: tuple[str, ...]
+
+
+def clean(inp: MedicationInput) -> MedicationInput:
+    inp = strip_strings(inp)
+    return replace(inp, status=inp.status.lower() or "active", source=inp.source.lower() or "clinic")
+
+
+def _coding(inp: MedicationInput, errors: dict[str, str]) -> _Coding | None:
+    if inp.formulary_id:
+        try:
+            product = _formulary().by_id(inp.formulary_id)
+        except KnowledgeBaseError as exc:
+            errors["formulary_id"] = f"The formulary could not be loaded ({exc}); enter the drug as free text"
+            return None
+        if product is None:
+            errors["formulary_id"] = f"{inp.formulary_id} is not in the formulary"
+            return None
+        return _Coding(
+            drug_name=product.display, formulary_id=product.id, ingredient_rxcui=product.ingredient_rxcui,
+            product_rxcui=product.product_rxcui, ingredients="+".join(product.ingredient_names),
+            strength=product.strength, dose_form=product.dose_form, route=product.route,
+            classes=product.classes, ingredient_names=product.ingredient_names,
+        )
+    if not inp.drug_name:
+        errors["drug_name"] = "Pick a drug from the formulary or type its name"
+        return None
+    # free text stays uncoded: guessing an RxNorm code from typed text would put a wrong code in the chart
+    return _Coding(
+        drug_name=inp.drug_name, formulary_id=None, ingredient_rxcui=None, product_rxcui=None, ingredients="",
+        strength=inp.strength, dose_form=inp.dose_form, route=inp.route, classes=(), ingredient_names=(),
+    )
+
+
+def validate(inp: MedicationInput, today: date | None = None) -> tuple[dict[str, str], _Coding | None]:
+    today = today or date.today()
+    errors: dict[str, str] = {}
+    coding = _coding(inp, errors)
+    if len(inp.drug_name) > 300:
+        errors["drug_name"] = "Too long (300 characters at most)"
+    for name, limit in (("strength", 100), ("dose_form", 100), ("route", 60), ("sig", 2000), ("note", 4000)):
+        if len(getattr(inp, name)) > limit:
+            errors[name] = f"Too long ({limit} characters at most)"
+    if inp.status not in STATUSES:
+        errors["status"] = "Choose active, on hold, stopped or completed"
+    if inp.source not in SOURCES:
+        errors["source"] = "Choose clinic, patient-reported or PHR import"
+    check_dates(errors, today, "start_date", inp.start_date, "stop_date", inp.stop_date, "Start date", "Stop date")
+    if inp.stop_date is not None and inp.status in ("active", "on-hold") and "stop_date" not in errors:
+        errors["status"] = "A medication with a stop date is stopped or completed"
+    return errors, coding
+
+
+def _apply(m: Medication, inp: MedicationInput, coding: _Coding) -> None:
+    m.drug_name = coding.drug_name
+    m.formulary_id = coding.formulary_id
+    m.ingredient_rxcui = coding.ingredient_rxcui
+    m.product_rxcui = coding.product_rxcui
+    m.ingredients = coding.ingredients
+    m.strength = coding.strength
+    m.dose_form = coding.dose_form
+    m.route = coding.route
+    m.sig = inp.sig
+    m.start_date = inp.start_date
+    m.stop_date = inp.stop_date
+    m.status = inp.status
+    m.source = inp.source
+    m.note = inp.note
+
+
+def _same_product_active(uow: UnitOfWork, patient_id: int, formulary_id: str | None,
+                         exclude_id: int | None) -> Medication | None:
+    if not formulary_id:
+        return None
+    stmt = select(Medication).where(
+        Medication.patient_id == patient_id, Medication.formulary_id == formulary_id,
+        Medication.entered_in_error.is_(False), Medication.status.in_(("active", "on-hold")),
+    )
+    if exclude_id is not None:
+        stmt = stmt.where(Medication.id != exclude_id)
+    return uow.session.execute(stmt.limit(1)).scalar_one_or_none()
+
+
+# ---------------------------------------------------------------- alerts
+
+def drug_ref(inp: MedicationInput, med_id: int | None = None) -> Any:
+    """The alert engine's view of the drug in a form (DrugRef). Free text is recognised by name where the
+    formulary or knowledge base knows it ("Coumadin"); otherwise it carries its name only and the check
+    reports nothing for it (the form says so: uncoded drugs cannot be checked)."""
+    from desktop.alerts import DrugRef, KnowledgeBaseUnavailable, UnknownDrug, drug_ref_from_name
+
+    errors: dict[str, str] = {}
+    coding = _coding(clean(inp), errors)
+    if coding is None:
+        raise ValidationError(errors)
+    if coding.formulary_id:
+        return DrugRef(name=coding.drug_name, ingredients=coding.ingredient_names, classes=coding.classes,
+                       rxcui=coding.product_rxcui or coding.ingredient_rxcui, med_id=med_id)
+    try:
+        try:
+            formulary = _formulary()
+        except KnowledgeBaseError:
+            formulary = None
+        return drug_ref_from_name(coding.drug_name, formulary, med_id=med_id)
+    except (UnknownDrug, KnowledgeBaseUnavailable):
+        return DrugRef(name=coding.drug_name, ingredients=(), med_id=med_id)
+
+
+def check_medication(uow: UnitOfWork, patient_id: int, inp: MedicationInput, med_id: int | None = None) -> Any:
+    """Run the alert checks for adding this drug to the patient's list (an alerts.AlertCheck)."""
+    uow.require(Permission.VIEW_CHART)
+    from . import alerts
+
+    return alerts.check_for_patient(uow, patient_id, proposed=drug_ref(inp, med_id))
+
+
+def _enforce_alerts(uow: UnitOfWork, patient_id: int, inp: MedicationInput, decision: AlertDecision | None,
+                    med_id: int | None = None) -> Any:
+    """Never skip silently: interrupting alerts need an override each, an unavailable KB an acknowledgement."""
+    decision = decision or AlertDecision()
+    if decision.overrides:
+        uow.require(Permission.OVERRIDE_ALERT)  # before anything is written
+    check = check_medication(uow, patient_id, inp, med_id)
+    if not check.kb_available:
+        if not decision.acknowledged_no_checking:
+            raise AlertsNeedDecision(check, [])
+        return check
+    decided = {a.key for a, _r, _c in decision.overrides}
+    pending = [a for a in check.interrupting if a.key not in decided]
+    if pending:
+        raise AlertsNeedDecision(check, pending)
+    return check
+
+
+def _record_decision(uow: UnitOfWork, patient_id: int, m: Medication, decision: AlertDecision | None,
+                     check: Any) -> None:
+    from . import alerts
+
+    if decision is None or check is None:
+        return
+    for alert, reason, comment in decision.overrides:
+        alerts.record_override(uow, patient_id, alert, reason, comment, medication_id=m.id)
+    if decision.acknowledged_no_checking and not getattr(check, "kb_available", True):
+        uow.audit("acknowledge", "medication", m.id, patient_id,
+                  f"saved {m.drug_name} without interaction checking: {getattr(check, 'error', '')}")
+
+
+# ---------------------------------------------------------------- writes
+
+def add_medication(uow: UnitOfWork, patient_id: int, inp: MedicationInput,
+                   decision: AlertDecision | None = None, *, check_alerts: bool = True) -> MedicationRow:
+    """Add to the list. Alerts are checked first (check_alerts=False only for bulk loaders that run the
+    checks on the merged list themselves, e.g. the PHR merge)."""
+    uow.require(Permission.EDIT_CHART)
+    require_patient(uow, patient_id)
+    inp = clean(inp)
+    errors, coding = validate(inp)
+    if not errors and inp.status in ("active", "on-hold") and _same_product_active(
+            uow, patient_id, coding.formulary_id if coding else None, None):
+        errors["formulary_id"] = "This product is already on the active list; edit that entry instead"
+    if errors:
+        raise ValidationError(errors)
+    assert coding is not None
+    check = _enforce_alerts(uow, patient_id, inp, decision) if check_alerts and inp.status == "active" else None
+    m = Medication(patient_id=patient_id, created_by_id=uow.user.id, updated_by_id=uow.user.id)
+    _apply(m, inp, coding)
+    uow.session.add(m)
+    uow.session.flush()
+    _record_decision(uow, patient_id, m, decision, check)
+    uow.audit("create", "medication", m.id, patient_id,
+              f"{m.drug_name} ({'RxNorm ' + (m.product_rxcui or m.ingredient_rxcui) if m.ingredient_rxcui else 'uncoded'})"
+              f"; {inp.status}; source {inp.source}")
+    return _row(m)
+
+
+def update_medication(uow: UnitOfWork, medication_id: int, inp: MedicationInput, expected_version: int,
+                      decision: AlertDecision | None = None) -> MedicationRow:
+    uow.require(Permission.EDIT_CHART)
+    inp = clean(inp)
+    m = load_row(uow, Medication, medication_id, "medication")
+    if m.entered_in_error:
+        raise ServiceError("this medication was marked entered in error and can no longer be edited")
+    check_version(uow, m, expected_version, "medication", asdict(inp), INPUT_FIELDS)
+    errors, coding = validate(inp)
+    if not errors and inp.status in ("active", "on-hold") and _same_product_active(
+            uow, m.patient_id, coding.formulary_id if coding else None, m.id):
+        errors["formulary_id"] = "This product is already on the active list"
+    if errors:
+        raise ValidationError(errors)
+    assert coding is not None
+    # a different drug, or a stopped one restarted, is a new exposure: check it like an addition
+    new_drug = (coding.formulary_id, coding.drug_name) != (m.formulary_id, m.drug_name)
+    restarted = inp.status == "active" and m.status != "active"
+    check = _enforce_alerts(uow, m.patient_id, inp, decision, m.id) if (new_drug or restarted) and \
+        inp.status == "active" else None
+    before = {n: getattr(m, n) for n in INPUT_FIELDS}
+    _apply(m, inp, coding)
+    m.updated_by_id = uow.user.id
+    flush(uow, "medication", m.id, asdict(inp))
+    _record_decision(uow, m.patient_id, m, decision, check)
+    after = {n: getattr(m, n) for n in INPUT_FIELDS}
+    uow.audit("update", "medication", m.id, m.patient_id,
+              f"{m.drug_name}; changed: {changed_fields(before, after, FIELD_LABELS)}")
+    return _row(m)
+
+
+def stop_medication(uow: UnitOfWork, medication_id: int, reason: str, expected_version: int,
+                    stop_date: date | None = None, status: str = "stopped") -> MedicationRow:
+    """Discontinue (or mark completed) with a reason; the reason is kept in the entry's note and the audit log."""
+    uow.require(Permission.EDIT_CHART)
+    reason = (reason or "").strip()
+    stop_date = stop_date or date.today()
+    errors: dict[str, str] = {}
+    if status not in STOP_STATUSES:
+        errors["status"] = "Choose stopped or completed"
+    if not reason:
+        errors["reason"] = "Say why the medication is stopped"
+    elif len(reason) > 500:
+        errors["reason"] = "Too long (500 characters at most)"
+    m = load_row(uow, Medication, medication_id, "medication")
+    check_dates(errors, date.today(), "start_date", m.start_date, "stop_date", stop_date, "Start date", "Stop date")
+    errors.pop("start_date", None)
+    if errors:
+        raise ValidationError(errors)
+    if m.entered_in_error:
+        raise ServiceError("this medication was marked entered in error")
+    if m.status in STOP_STATUSES:
+        raise ServiceError(f"{m.drug_name} is already {m.status}")
+    check_version(uow, m, expected_version, "medication", {"status": status, "stop_date": stop_date},
+                  ("status", "stop_date"))
+    m.status = status
+    m.stop_date = stop_date
+    line = f"{'Stopped' if status == 'stopped' else 'Completed'} {stop_date:%Y-%m-%d}: {reason}"
+    m.note = f"{m.note}\n{line}".strip() if m.note else line
+    m.updated_by_id = uow.user.id
+    flush(uow, "medication", m.id)
+    uow.audit("stop", "medication", m.id, m.patient_id, f"{m.drug_name}; {status} {stop_date}; reason: {reason}")
+    return _row(m)
+
+
+def mark_medication_in_error(uow: UnitOfWork, medication_id: int, reason: str,
+                             expected_version: int) -> MedicationRow:
+    uow.require(Permission.EDIT_CHART)
+    m = load_row(uow, Medication, medication_id, "medication")
+    mark_in_error(uow, m, reason, expected_version, "medication", m.drug_name)
+    return _row(m)

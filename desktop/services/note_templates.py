@@ -1,0 +1,62 @@
+"""SOAP note templates from resources/templates/*.json. `{{vitals}}` in a section is replaced by today's vitals."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from desktop.config import RESOURCES
+
+log = logging.getLogger(__name__)
+
+TEMPLATE_DIR = RESOURCES / "templates"
+SECTIONS = ("subjective", "objective", "assessment", "plan")
+VITALS_PLACEHOLDER = "{{vitals}}"
+NO_VITALS_TODAY = "Vitals: not recorded today"
+
+
+@dataclass(frozen=True, slots=True)
+class NoteTemplate:
+    key: str
+    title: str
+    reason: str
+    subjective: str
+    objective: str
+    assessment: str
+    plan: str
+    order: int = 100
+
+    def sections(self, vitals_text: str = "") -> dict[str, str]:
+        """The four sections with the vitals placeholder filled in."""
+        vitals = vitals_text or NO_VITALS_TODAY
+        return {name: getattr(self, name).replace(VITALS_PLACEHOLDER, vitals) for name in SECTIONS}
+
+
+def _load(path: Path) -> NoteTemplate:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return NoteTemplate(
+        key=data.get("key") or path.stem, title=data["title"], reason=data.get("reason", ""),
+        **{name: data.get(name, "") for name in SECTIONS}, order=int(data.get("order", 100)),
+    )
+
+
+@cache
+def _all(directory: Path = TEMPLATE_DIR) -> tuple[NoteTemplate, ...]:
+    out = []
+    for path in sorted(directory.glob("*.json")):
+        try:
+            out.append(_load(path))
+        except (ValueError, KeyError, OSError) as exc:  # one broken file must not hide the others
+            log.warning("note template %s skipped: %s", path.name, exc)
+    return tuple(sorted(out, key=lambda t: (t.order, t.title)))
+
+
+def list_templates() -> list[NoteTemplate]:
+    return list(_all())
+
+
+def get_template(key: str) -> NoteTemplate | None:
+    return next((t for t in _all() if t.key == key), None)

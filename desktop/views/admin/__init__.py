@@ -1,0 +1,1 @@
+"""Administrator screens: users, practice settings, audit report."""

@@ -1,0 +1,72 @@
+"""Change my password: any user at any time, and required after an administrator reset the password."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QDialogButtonBox, QLabel, QVBoxLayout, QWidget
+
+from desktop.services import auth, users
+from desktop.services.errors import ValidationError
+from desktop.widgets.dialog_base import BaseDialog
+
+from ..context import AppContext
+from .forms import FieldForm
+
+
+class ChangePasswordDialog(BaseDialog):
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None, forced: bool = False):
+        super().__init__(parent)
+        self.ctx = ctx
+        self.changed = False
+        self.setWindowTitle(self.tr("Change password"))
+        intro = QLabel(
+            self.tr("Your password was reset by the administrator. Choose your own password to continue.")
+            if forced else self.tr("Choose a new password for {user}.").format(user=ctx.user.username))
+        intro.setWordWrap(True)
+        self.form = FieldForm()
+        self.current = self.form.line("current_password",
+                                      self.tr("Temporary password") if forced else self.tr("Current password"),
+                                      200, password=True)
+        self.new = self.form.line("password", self.tr("New password"), 200, password=True)
+        self.again = self.form.line("password_again", self.tr("Repeat new password"), 200, password=True)
+        hint = QLabel(self.tr("At least {n} characters.").format(n=auth.MIN_PASSWORD))
+        hint.setStyleSheet("color: #555;")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.ok_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.ok_button.setText(self.tr("Change password"))
+        if forced:
+            buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(self.tr("Log out"))
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addLayout(self.form)
+        layout.addWidget(hint)
+        layout.addWidget(buttons)
+        self.setMinimumWidth(420)
+        self.current.setFocus()
+
+    def save(self) -> None:
+        try:
+            self.ctx.ops.call(users.change_own_password, self.current.text(), self.new.text(), self.again.text())
+        except ValidationError as exc:
+            self.form.show_errors(exc.errors)
+            return
+        except Exception as exc:  # shown and logged by the message service; nothing changed
+            self.ctx.messages.error(self, exc)
+            return
+        self.changed = True
+        self.ctx.messages.info(self, self.tr("Your password was changed."), title=self.tr("Change password"))
+        self.accept()
+
+
+def require_password_change(ctx: AppContext, parent: QWidget | None = None) -> bool:
+    """After a login whose LoginResult.must_change_password is True: False means the user chose to log out."""
+    dialog = ChangePasswordDialog(ctx, parent, forced=True)
+    dialog.exec()
+    return dialog.changed
+
+
+def change_my_password(ctx: AppContext, parent: QWidget | None = None) -> bool:
+    dialog = ChangePasswordDialog(ctx, parent)
+    dialog.exec()
+    return dialog.changed

@@ -1,0 +1,217 @@
+"""Admin › Practice settings: the practice's details, the idle-lock minutes, the printed page size and which
+alert severities interrupt the prescriber. Saved in one transaction; every change is audited by the services."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from types import ModuleType
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialogButtonBox,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.services import prescribers, settings
+from desktop.services.errors import ConflictError, ValidationError
+from desktop.services.settings import PracticeForm, PracticeInput
+from desktop.widgets.dialog_base import BaseDialog
+
+from ..context import AppContext
+from .forms import FieldForm
+
+log = logging.getLogger(__name__)
+
+PRACTICE_LABELS = (
+    ("name", "Practice name *", 200), ("address_line1", "Address", 200), ("address_line2", "Address line 2", 200),
+    ("city", "City", 100), ("state", "State", 50), ("postal_code", "Postal code", 20), ("phone", "Phone", 40),
+    ("fax", "Fax", 40),
+)
+PAGE_SIZES = (("Letter (8.5 × 11 in)", "letter"), ("A4 (210 × 297 mm)", "A4"))
+
+
+def alert_settings() -> ModuleType | None:
+    """desktop.services.alerts, when it offers the interrupting-severities setting."""
+    try:
+        module = importlib.import_module("desktop.services.alerts")
+    except ModuleNotFoundError as exc:
+        if exc.name != "desktop.services.alerts":
+            raise
+        return None
+    if not hasattr(module, "set_interrupting_severities") or not hasattr(module, "interrupting_severities"):
+        return None
+    return module
+
+
+def alert_severities(module: ModuleType) -> tuple[str, ...]:
+    found = getattr(module, "SEVERITIES", None)
+    if found is None:
+        from desktop.alerts.model import SEVERITIES as found
+    return tuple(found)
+
+
+class SettingsDialog(BaseDialog):
+    sig_saved = Signal(str)  # practice name
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.ctx = ctx
+        self.version: int | None = None
+        self.loaded = False
+        self.setWindowTitle(self.tr("Practice settings"))
+        practice_box = QGroupBox(self.tr("Practice"))
+        self.form = FieldForm()
+        for name, label, length in PRACTICE_LABELS:
+            self.form.line(name, self.tr(label), length)
+        self.form.inputs["phone"].setPlaceholderText("(555) 123-4567")  # type: ignore[attr-defined]
+        practice_box.setLayout(self.form)
+
+        security_box = QGroupBox(self.tr("Security"))
+        self.security = FieldForm()
+        self.idle_minutes = QSpinBox()
+        self.idle_minutes.setRange(settings.IDLE_LOCK_MIN, settings.IDLE_LOCK_MAX)
+        self.idle_minutes.setValue(settings.IDLE_LOCK_DEFAULT)
+        self.idle_minutes.setSuffix(self.tr(" min"))
+        self.security.add_field("idle_lock_minutes", self.tr("Lock after idle"), self.idle_minutes)
+        hint = QLabel(self.tr("Each workstation locks itself after this many minutes without use and asks for "
+                              "the password again; open work is kept."))
+        hint.setWordWrap(True)
+        hint.setStyleSheet("color: #555;")
+        self.security.addRow("", hint)
+        security_box.setLayout(self.security)
+
+        print_box = QGroupBox(self.tr("Printing"))
+        self.printing = FieldForm()
+        self.page_size = QComboBox()
+        for label, value in PAGE_SIZES:
+            self.page_size.addItem(self.tr(label), value)
+        self.printing.add_field("page_size", self.tr("Page size"), self.page_size)
+        print_box.setLayout(self.printing)
+
+        self.alerts_module = alert_settings()
+        self.severity_boxes: dict[str, QCheckBox] = {}
+        alerts_box = QGroupBox(self.tr("Clinical alerts"))
+        alerts_layout = QVBoxLayout(alerts_box)
+        if self.alerts_module is not None:
+            intro = QLabel(self.tr("Alerts of these severities interrupt prescribing and need a reason to "
+                                   "override; the others are listed without interrupting."))
+            intro.setWordWrap(True)
+            alerts_layout.addWidget(intro)
+            row = QHBoxLayout()
+            for severity in alert_severities(self.alerts_module):
+                box = QCheckBox(self.tr(severity.capitalize()))
+                box.setObjectName(f"severity_{severity}")
+                self.severity_boxes[severity] = box
+                row.addWidget(box)
+            row.addStretch(1)
+            alerts_layout.addLayout(row)
+            self.alerts_error = QLabel()
+            self.alerts_error.setStyleSheet("color: #b00020;")
+            alerts_layout.addWidget(self.alerts_error)
+        else:
+            alerts_box.setVisible(False)
+
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
+        self.save_button.setDefault(True)
+        self.save_button.setEnabled(False)  # until the current values are loaded
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        right = QVBoxLayout()
+        right.addWidget(security_box)
+        right.addWidget(print_box)
+        right.addWidget(alerts_box)
+        right.addStretch(1)
+        columns = QHBoxLayout()
+        columns.addWidget(practice_box, 3)
+        columns.addLayout(right, 2)
+        layout = QVBoxLayout(self)
+        layout.addLayout(columns)
+        layout.addWidget(buttons)
+        self.resize(820, 440)
+        self.load()
+
+    # ---- loading
+    def load(self) -> None:
+        alerts_module = self.alerts_module
+
+        def read(uow):  # noqa: ANN001, ANN202
+            form = settings.get_practice_form(uow)
+            minutes = settings.get_idle_lock_minutes(uow)
+            try:
+                page = prescribers.get_page_size(uow)
+            except ValidationError:
+                page = "letter"  # a damaged value: the admin saves a good one here
+            severities = tuple(alerts_module.interrupting_severities(uow)) if alerts_module else ()
+            return form, minutes, page, severities
+
+        self.ctx.ops.run(read, done=self._show, failed=lambda exc: self.ctx.messages.error(self, exc))
+
+    def _show(self, values: tuple[PracticeForm, int, str, tuple[str, ...]]) -> None:
+        form, minutes, page, severities = values
+        self.version = form.version
+        for name, _label, _len in PRACTICE_LABELS:
+            self.form.inputs[name].setText(getattr(form.data, name))  # type: ignore[attr-defined]
+        self.idle_minutes.setValue(minutes)
+        self.page_size.setCurrentIndex(max(0, self.page_size.findData(page)))
+        for severity, box in self.severity_boxes.items():
+            box.setChecked(severity in severities)
+        self.loaded = True
+        self.save_button.setEnabled(True)
+        self.form.inputs["name"].setFocus()
+
+    # ---- saving
+    def practice(self) -> PracticeInput:
+        return PracticeInput(**{name: self.form.text(name) for name, _l, _n in PRACTICE_LABELS})
+
+    def save(self) -> None:
+        if not self.loaded:
+            return
+        practice = self.practice()
+        minutes = self.idle_minutes.value()
+        page = self.page_size.currentData()
+        severities = tuple(s for s, box in self.severity_boxes.items() if box.isChecked())
+        alerts_module, version = self.alerts_module, self.version
+
+        def write(uow):  # noqa: ANN001, ANN202
+            saved = settings.save_practice(uow, practice, expected_version=version)
+            settings.set_idle_lock_minutes(uow, minutes)
+            try:
+                current_page = prescribers.get_page_size(uow)
+            except ValidationError:
+                current_page = None  # a damaged value is replaced
+            if page != current_page:
+                prescribers.set_page_size(uow, page)
+            if alerts_module is not None and set(severities) != set(alerts_module.interrupting_severities(uow)):
+                alerts_module.set_interrupting_severities(uow, severities)
+            return saved
+
+        errors = settings.validate_practice(settings.clean_practice(practice))
+        if self.form.show_errors(errors):
+            return
+        try:
+            saved = self.ctx.ops.call(write)
+        except ValidationError as exc:
+            self.form.show_errors(exc.errors)
+            if set(exc.errors) - {n for n, _l, _x in PRACTICE_LABELS}:  # minutes, page size, severities
+                self.ctx.messages.error(self, exc)
+            return
+        except ConflictError as exc:
+            self.ctx.messages.error(self, exc)
+            self.load()
+            return
+        except Exception as exc:  # shown and logged; the transaction was rolled back, nothing saved
+            self.ctx.messages.error(self, exc)
+            return
+        self.version = saved.version
+        self.ctx.ops.changed("settings")
+        self.sig_saved.emit(saved.data.name)
+        self.accept()

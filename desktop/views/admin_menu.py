@@ -1,0 +1,38 @@
+"""The Admin menu's entries (installed by menu_hooks after the menus are built; only what the role may do)."""
+
+from __future__ import annotations
+
+from desktop.services.permissions import Permission
+
+
+def install(window) -> None:  # noqa: ANN001
+    ctx = window.ctx
+    menu = getattr(window, "admin_menu", None)
+    if ctx is None or menu is None:
+        return
+
+    def users() -> None:
+        from .admin.users_dialog import UsersDialog
+
+        UsersDialog(ctx, window).exec()
+
+    def practice_settings() -> None:
+        from .admin.settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(ctx, window)
+        dialog.sig_saved.connect(window.set_practice_name)
+        dialog.exec()
+
+    def audit_report() -> None:
+        from .admin.audit_dialog import AuditReportDialog
+
+        AuditReportDialog(ctx, window).exec()
+
+    entries = (
+        (Permission.MANAGE_USERS, window.tr("&Users…"), users, "actAdminUsers"),
+        (Permission.MANAGE_SETTINGS, window.tr("&Practice settings…"), practice_settings, "actAdminSettings"),
+        (Permission.VIEW_AUDIT, window.tr("&Audit report…"), audit_report, "actAdminAudit"),
+    )
+    for permission, text, slot, name in entries:
+        if ctx.can(permission):
+            window._action(menu, text, slot, name=name)

@@ -1,0 +1,749 @@
+"""SOAP note editor: templates, today's vitals, diagnosis links, autosave every 3 s, sign, addenda.
+
+The editor never loses typing: the text is autosaved (NoteAutosave, not the note itself) every few seconds
+and when the chart closes; reopening offers the unsaved text. A stale save opens NoteConflictDialog with both
+versions side by side; "keep both" is the default so nothing disappears.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from html import escape
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QDialogButtonBox,
+    QFormLayout,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QPushButton,
+    QRadioButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.services import encounters, note_templates
+from desktop.services.encounters import EncounterDetails, NoteContent, ProblemChoice
+from desktop.services.errors import ConflictError, ValidationError
+from desktop.services.permissions import Permission
+from desktop.widgets.dialog_base import BaseDialog
+
+from .context import AppContext
+
+log = logging.getLogger(__name__)
+
+AUTOSAVE_MS = 3000
+SECTIONS = (("subjective", "&Subjective"), ("objective", "&Objective"), ("assessment", "&Assessment"),
+            ("plan", "&Plan"))
+BOTH_SEPARATOR = "\n— saved by {who} —\n"
+
+
+class NoteEditor(QWidget):
+    sig_saved = Signal(object)  # EncounterDetails after a save, sign or addendum
+    sig_closed = Signal()
+
+    def __init__(self, ctx: AppContext, patient_id: int, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.ctx = ctx
+        self.patient_id = patient_id
+        self.details: EncounterDetails | None = None
+        self.version = 0
+        self._saved = NoteContent()  # what the database holds (for "unsaved changes")
+        self._autosaved = NoteContent()  # what the last autosave wrote
+        self._problems: list[ProblemChoice] = []
+        self._dx: list[ProblemChoice] = []
+        self.can_sign = ctx.can(Permission.SIGN_NOTE)
+        self.can_draft = ctx.can(Permission.DRAFT_NOTE)
+
+        self.title = QLabel()
+        self.title.setObjectName("noteTitle")
+        self.title.setStyleSheet("font-size: 12pt; font-weight: 600;")
+        self.signature = QLabel()
+        self.signature.setObjectName("signatureBanner")
+        self.signature.setStyleSheet("QLabel { background: #e6f4ea; color: #0d652d; padding: 6px; "
+                                     "border: 1px solid #a8dab5; border-radius: 3px; font-weight: 600; }")
+        self.signature.setVisible(False)
+        self.reason = QLineEdit()
+        self.reason.setObjectName("reason")
+        self.reason.setMaxLength(300)
+        self.template = QComboBox()
+        self.template.setObjectName("template")
+        self.template.addItem(self.tr("(choose a template)"), "")
+        for t in note_templates.list_templates():
+            self.template.addItem(self.tr(t.title), t.key)
+        self.apply_template_button = QPushButton(self.tr("Appl&y template"))
+        self.apply_template_button.clicked.connect(self.apply_template)
+        self.vitals_button = QPushButton(self.tr("Insert today's &vitals"))
+        self.vitals_button.setToolTip(self.tr("Insert the vitals taken on the encounter's day into Objective "
+                                              "(Ctrl+Shift+V)"))
+        self.vitals_button.clicked.connect(self.insert_vitals)
+        head = QFormLayout()
+        head.addRow(self.tr("&Reason"), self.reason)
+        template_row = QWidget()
+        trow = QHBoxLayout(template_row)
+        trow.setContentsMargins(0, 0, 0, 0)
+        trow.addWidget(self.template, 1)
+        trow.addWidget(self.apply_template_button)
+        trow.addWidget(self.vitals_button)
+        template_label = QLabel(self.tr("&Template"))
+        template_label.setBuddy(self.template)
+        head.addRow(template_label, template_row)
+
+        self.editors: dict[str, QPlainTextEdit] = {}
+        body = QVBoxLayout()
+        for key, label in SECTIONS:
+            lab = QLabel(self.tr(label))
+            lab.setStyleSheet("font-weight: 600; margin-top: 4px;")
+            edit = QPlainTextEdit()
+            edit.setObjectName(key)
+            edit.setTabChangesFocus(True)  # Tab moves S -> O -> A -> P like the paper form
+            edit.setMinimumHeight(70)
+            edit.textChanged.connect(self._changed)
+            lab.setBuddy(edit)
+            self.editors[key] = edit
+            body.addWidget(lab)
+            body.addWidget(edit, 1)
+        self.reason.textChanged.connect(self._changed)
+
+        # diagnosis linker
+        self.dx_list = QListWidget()
+        self.dx_list.setObjectName("diagnoses")
+        self.dx_list.setMaximumHeight(80)
+        self.dx_pick = QComboBox()
+        self.dx_pick.setObjectName("diagnosisPick")
+        self.dx_pick.setEditable(True)
+        self.dx_pick.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.dx_pick.lineEdit().setPlaceholderText(self.tr("problem list…"))
+        self.link_button = QPushButton(self.tr("&Link"))
+        self.link_button.clicked.connect(self.link_selected)
+        self.new_problem_button = QPushButton(self.tr("New pro&blem…"))
+        self.new_problem_button.clicked.connect(self.new_problem)
+        self.unlink_button = QPushButton(self.tr("Re&move"))
+        self.unlink_button.clicked.connect(self.unlink_selected)
+        dx_row = QWidget()
+        dx_buttons = QHBoxLayout(dx_row)
+        dx_buttons.setContentsMargins(0, 0, 0, 0)
+        dx_buttons.addWidget(self.dx_pick, 1)
+        dx_buttons.addWidget(self.link_button)
+        dx_buttons.addWidget(self.new_problem_button)
+        dx_buttons.addWidget(self.unlink_button)
+        dx_label = QLabel(self.tr("&Diagnoses (first = primary)"))
+        dx_label.setBuddy(self.dx_pick)
+        dx_label.setStyleSheet("font-weight: 600;")
+        body.addWidget(dx_label)
+        body.addWidget(self.dx_list)
+        body.addWidget(dx_row)
+        self._edit_only = (template_row, template_label, dx_row)
+
+        self.addenda = QLabel()
+        self.addenda.setObjectName("addenda")
+        self.addenda.setWordWrap(True)
+        self.addenda.setTextFormat(Qt.TextFormat.RichText)
+        self.addenda.setVisible(False)
+        body.addWidget(self.addenda)
+
+        self.status = QLabel()
+        self.status.setObjectName("noteStatus")
+        self.status.setStyleSheet("color: #555;")
+        self.save_button = QPushButton(self.tr("Save dra&ft"))
+        self.save_button.setToolTip("Ctrl+S")
+        self.save_button.clicked.connect(self.save)
+        self.sign_button = QPushButton(self.tr("S&ign…"))
+        self.sign_button.setObjectName("signButton")
+        self.sign_button.setToolTip(self.tr("Sign the note (Ctrl+Shift+S); physicians only") if self.can_sign
+                                    else self.tr("Only a physician may sign a note"))
+        self.sign_button.clicked.connect(self.sign)
+        self.addendum_button = QPushButton(self.tr("Add adden&dum…"))
+        self.addendum_button.clicked.connect(self.add_addendum)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.status, 1)
+        bottom.addWidget(self.addendum_button)
+        bottom.addWidget(self.save_button)
+        bottom.addWidget(self.sign_button)
+
+        inner = QWidget()
+        inner_layout = QVBoxLayout(inner)
+        inner_layout.setContentsMargins(0, 0, 0, 0)
+        inner_layout.addLayout(head)
+        inner_layout.addLayout(body, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.title)
+        layout.addWidget(self.signature)
+        layout.addWidget(inner, 1)
+        layout.addLayout(bottom)
+
+        QShortcut(QKeySequence("Ctrl+S"), self, activated=self.save)
+        QShortcut(QKeySequence("Ctrl+Shift+S"), self, activated=self.sign)
+        QShortcut(QKeySequence("Ctrl+Shift+V"), self, activated=self.insert_vitals)
+        self.timer = QTimer(self)
+        self.timer.setInterval(AUTOSAVE_MS)
+        self.timer.timeout.connect(self.autosave)
+        self._set_enabled(False)
+
+    # ---------------------------------------------------------------- state
+    @property
+    def encounter_id(self) -> int | None:
+        return self.details.id if self.details else None
+
+    @property
+    def signed(self) -> bool:
+        return bool(self.details and self.details.signed)
+
+    def content(self) -> NoteContent:
+        return NoteContent(reason=self.reason.text(),
+                           **{k: e.toPlainText() for k, e in self.editors.items()},
+                           diagnosis_ids=tuple(p.id for p in self._dx))
+
+    def dirty(self) -> bool:
+        return self.details is not None and not self.signed and self.content() != self._saved
+
+    def _set_enabled(self, has_note: bool) -> None:
+        editable = has_note and not self.signed and self.can_draft
+        for e in self.editors.values():
+            e.setReadOnly(not editable)
+        self.reason.setReadOnly(not editable)
+        for w in (self.template, self.apply_template_button, self.vitals_button, self.dx_pick, self.link_button,
+                  self.new_problem_button, self.unlink_button, self.save_button):
+            w.setEnabled(editable)
+        self.sign_button.setEnabled(editable and self.can_sign)
+        for w in self._edit_only:  # a signed note shows its text, not the tools to change it
+            w.setVisible(not self.signed)
+        self.sign_button.setVisible(not self.signed)
+        self.save_button.setVisible(not self.signed)
+        self.addendum_button.setVisible(has_note and self.signed)
+        self.addendum_button.setEnabled(self.can_draft)
+
+    def _fill(self, content: NoteContent) -> None:
+        self.reason.setText(content.reason)
+        for key, edit in self.editors.items():
+            edit.setPlainText(getattr(content, key))
+        by_id = {p.id: p for p in self._problems}
+        if self.details:
+            for d in self.details.diagnoses:
+                by_id.setdefault(d.problem_id, ProblemChoice(d.problem_id, d.description, d.icd10_code, d.status))
+        self._dx = [by_id[i] for i in content.diagnosis_ids if i in by_id]
+        self._show_dx()
+
+    def _show_dx(self) -> None:
+        self.dx_list.clear()
+        for p in self._dx:
+            self.dx_list.addItem(QListWidgetItem(p.text))
+
+    def _show_problem_choices(self) -> None:
+        self.dx_pick.clear()
+        for p in self._problems:
+            self.dx_pick.addItem(p.text, p.id)
+        self.dx_pick.setCurrentIndex(-1)
+
+    def refresh_problems(self) -> None:
+        """The problem list changed elsewhere (problems tab, PHR merge): offer the new entries to link."""
+        if self.details is None or self.signed:
+            return
+        self.ctx.ops.run(encounters.problem_choices, self.patient_id, done=self._set_problems,
+                         failed=lambda exc: self.ctx.messages.error(self, exc))
+
+    def _set_problems(self, choices: list[ProblemChoice]) -> None:
+        self._problems = list(choices)
+        self._show_problem_choices()
+
+    # ---------------------------------------------------------------- opening
+    def open_encounter(self, encounter_id: int, *, offer_recovery: bool = True) -> bool:
+        """Load (synchronously: the user waits for the note anyway) and offer autosaved text."""
+        try:
+            details = self.ctx.ops.call(encounters.get_encounter, encounter_id)
+            self._problems = self.ctx.ops.call(encounters.problem_choices, self.patient_id)
+        except Exception as exc:  # shown and logged by the message service
+            self.ctx.messages.error(self, exc)
+            return False
+        self.show_details(details)
+        if offer_recovery and not details.signed and self.can_draft:
+            self._offer_recovery()
+        return True
+
+    def show_details(self, details: EncounterDetails) -> None:
+        self.timer.stop()
+        self.details = details
+        self.version = details.version
+        self._saved = details.content
+        self._autosaved = details.content
+        self._show_problem_choices()
+        self.template.setCurrentIndex(max(0, self.template.findData(details.template)))
+        self._fill(details.content)
+        kind = self.tr(encounters.KIND_LABELS.get(details.kind, details.kind))
+        self.title.setText(f"{kind} — {details.encounter_date:%Y-%m-%d %H:%M}"
+                           + (f" — {details.provider_name}" if details.provider_name else ""))
+        self.signature.setVisible(details.signed)
+        self.signature.setText(self.tr("Electronically signed by {who} on {when}").format(
+            who=details.signed_by, when=f"{details.signed_at:%Y-%m-%d %H:%M}") if details.signed else "")
+        if details.addenda:
+            items = "".join(
+                f"<p style='margin:4px 0'><b>{self.tr('Addendum')}</b> — {escape(a.author)}, "
+                f"{a.created_at:%Y-%m-%d %H:%M}<br>{escape(a.text).replace(chr(10), '<br>')}</p>"
+                for a in details.addenda)
+            self.addenda.setText(items)
+        self.addenda.setVisible(bool(details.addenda))
+        self._set_enabled(True)
+        self.status.setText(self.tr("Signed: read-only. Corrections go in an addendum.") if details.signed
+                            else self.tr("Draft, last saved by {who}").format(who=details.updated_by or "—"))
+        if not details.signed and self.can_draft:
+            self.timer.start()
+
+    def _offer_recovery(self) -> None:
+        try:
+            found = self.ctx.ops.call(encounters.recover_autosave, self.details.id)  # type: ignore[union-attr]
+        except Exception as exc:  # shown and logged; the saved note is shown meanwhile
+            self.ctx.messages.error(self, exc)
+            return
+        if found is None:
+            return
+        text = self.tr("This note has unsaved text from {when} (kept by autosave, e.g. after a crash).\n\n"
+                       "Restore it?").format(when=f"{found.saved_at:%Y-%m-%d %H:%M:%S}")
+        if found.saved_since:
+            text += "\n\n" + self.tr("The note was saved by {who} after that text was typed; when you save, "
+                                     "both versions are shown so you can merge them.").format(
+                who=self.details.updated_by or self.tr("someone else"))  # type: ignore[union-attr]
+        if self.ctx.messages.confirm(self, text, title=self.tr("Recover unsaved note"), yes=self.tr("Restore"),
+                                     no=self.tr("Discard it")):
+            self.version = found.base_version  # a later save by someone else surfaces as a conflict
+            self._fill(found.content)
+            self._autosaved = found.content
+            self.status.setText(self.tr("Recovered unsaved text: save the draft to keep it"))
+        else:
+            self._call(encounters.discard_autosave, self.details.id)  # type: ignore[union-attr]
+
+    # ---------------------------------------------------------------- editing helpers
+    def _changed(self) -> None:
+        if self.details is not None and not self.signed and self.dirty():
+            self.status.setText(self.tr("Unsaved changes (autosaved every few seconds)"))
+
+    def apply_template(self) -> None:
+        key = self.template.currentData()
+        template = note_templates.get_template(key) if key else None
+        if template is None or self.details is None or self.signed:
+            return
+        current = self.content()
+        if any(getattr(current, k).strip() for k, _ in SECTIONS) and not self.ctx.messages.confirm(
+                self, self.tr("Replace the note's text with the “{title}” template?").format(title=template.title),
+                title=self.tr("Apply template"), yes=self.tr("Replace"), no=self.tr("Cancel")):
+            return
+        vitals_text = self._call(encounters.vitals_for_encounter, self.details.id) or ""
+        for key2, text in template.sections(vitals_text).items():
+            self.editors[key2].setPlainText(text)
+        if not self.reason.text().strip():
+            self.reason.setText(template.reason)
+        self.editors["subjective"].setFocus()
+
+    def insert_vitals(self) -> None:
+        if self.details is None or self.signed:
+            return
+        text = self._call(encounters.vitals_for_encounter, self.details.id)
+        if text is None:
+            return
+        if not text:
+            self.ctx.messages.info(self, self.tr("No vitals were recorded on {day}.").format(
+                day=f"{self.details.encounter_date:%Y-%m-%d}"), title=self.tr("Vitals"))
+            return
+        editor = self.editors["objective"]
+        body = editor.toPlainText()
+        if note_templates.NO_VITALS_TODAY in body:  # the template's "not recorded" line gives way to the values
+            editor.setPlainText(body.replace(note_templates.NO_VITALS_TODAY, text, 1))
+        else:
+            cursor = editor.textCursor()
+            if cursor.positionInBlock() > 0:
+                text = "\n" + text
+            cursor.insertText(text + "\n")
+        editor.setFocus()
+
+    def link_selected(self) -> None:
+        index = self.dx_pick.currentIndex()
+        pid = self.dx_pick.itemData(index) if index >= 0 else None
+        if pid is None:  # typed text: match it against the problem list
+            typed = self.dx_pick.currentText().strip().lower()
+            match = next((p for p in self._problems if typed and typed in p.text.lower()), None)
+            pid = match.id if match else None
+        if pid is None:
+            self.new_problem()
+            return
+        self.link(pid)
+
+    def link(self, problem_id: int) -> None:
+        if any(p.id == problem_id for p in self._dx):
+            return
+        choice = next((p for p in self._problems if p.id == problem_id), None)
+        if choice is None:
+            return
+        self._dx.append(choice)
+        self._show_dx()
+        self.dx_pick.setCurrentIndex(-1)
+        self.dx_pick.setEditText("")
+        self._changed()
+
+    def unlink_selected(self) -> None:
+        row = self.dx_list.currentRow()
+        if 0 <= row < len(self._dx):
+            del self._dx[row]
+            self._show_dx()
+            self._changed()
+
+    def new_problem(self) -> None:
+        if self.details is None or self.signed:
+            return
+        dialog = NewProblemDialog(self.dx_pick.currentText().strip(), self)
+        self.problem_dialog = dialog  # tests drive it
+        if not dialog.exec():
+            return
+        try:
+            choice = self.ctx.ops.call(encounters.add_problem_for_note, self.patient_id, dialog.description(),
+                                       dialog.code())
+        except ValidationError as exc:
+            self.ctx.messages.error(self, exc)
+            return
+        except Exception as exc:  # shown and logged
+            self.ctx.messages.error(self, exc)
+            return
+        if all(p.id != choice.id for p in self._problems):
+            self._problems.append(choice)
+            self._show_problem_choices()
+        self.link(choice.id)
+        self.ctx.ops.changed("problems", self.patient_id)
+
+    # ---------------------------------------------------------------- saving
+    def _call(self, fn, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        try:
+            return self.ctx.ops.call(fn, *args, **kwargs)
+        except Exception as exc:  # shown and logged by the message service
+            self.ctx.messages.error(self, exc)
+            return None
+
+    def autosave(self) -> None:
+        """Every 3 s in a worker: only when the text changed since the last autosave."""
+        if self.details is None or self.signed or not self.can_draft:
+            return
+        content = self.content()
+        if content == self._autosaved or content == self._saved:
+            return
+        self._autosaved = content
+        self.ctx.ops.run(encounters.autosave, self.details.id, content, base_version=self.version,
+                         done=lambda when: self.status.setText(self.tr("Autosaved {when}").format(
+                             when=datetime.now().strftime("%H:%M:%S"))),
+                         failed=self._autosave_failed)
+
+    def _autosave_failed(self, exc: BaseException) -> None:
+        log.error("autosave failed", exc_info=(type(exc), exc, exc.__traceback__))
+        self._autosaved = NoteContent()  # try again on the next tick
+        self.status.setText(self.tr("Autosave FAILED — save the draft (Ctrl+S)"))
+        self.status.setStyleSheet("color: #b00020; font-weight: 600;")
+
+    def flush_autosave(self) -> bool:
+        """Write the autosave now, synchronously (closing, switching notes). True when nothing is at risk."""
+        if self.details is None or self.signed or not self.can_draft:
+            return True
+        content = self.content()
+        if content == self._saved or content == self._autosaved:
+            return True
+        try:
+            self.ctx.ops.call(encounters.autosave, self.details.id, content, base_version=self.version)
+        except Exception as exc:  # shown: the user decides whether to close anyway
+            self.ctx.messages.error(self, exc)
+            return False
+        self._autosaved = content
+        return True
+
+    def save(self) -> bool:
+        if self.details is None or self.signed or not self.can_draft:
+            return False
+        return self._store(encounters.save_draft, self.content(), self.version)
+
+    def _store(self, fn, content: NoteContent, version: int) -> bool:  # noqa: ANN001
+        try:
+            details = self.ctx.ops.call(fn, self.details.id, content, version)  # type: ignore[union-attr]
+        except ConflictError as conflict:
+            return self._resolve_conflict(fn, content, conflict)
+        except Exception as exc:  # validation, permission, signed meanwhile: shown; the text stays on screen
+            self.ctx.messages.error(self, exc)
+            return False
+        self.show_details(details)
+        self.status.setText(self.tr("Signed") if details.signed else self.tr("Saved {when}").format(
+            when=datetime.now().strftime("%H:%M:%S")))
+        self.status.setStyleSheet("color: #555;")
+        self.ctx.ops.changed("encounters", self.patient_id)
+        self.sig_saved.emit(details)
+        return True
+
+    def _resolve_conflict(self, fn, content: NoteContent, conflict: ConflictError) -> bool:  # noqa: ANN001
+        if not conflict.theirs:  # a race inside the save itself: reread and show the dialog
+            try:
+                fresh = self.ctx.ops.call(encounters.get_encounter, self.details.id)  # type: ignore[union-attr]
+            except Exception as exc:  # shown and logged
+                self.ctx.messages.error(self, exc)
+                return False
+            theirs = {**fresh.content.texts(), "diagnosis_ids": list(fresh.content.diagnosis_ids),
+                      "diagnoses": ", ".join(d.text for d in fresh.diagnoses)}
+            conflict = ConflictError("note", fresh.id, {**content.texts(),
+                                     "diagnosis_ids": list(content.diagnosis_ids)}, theirs, fresh.version,
+                                     fresh.updated_by)
+        dialog = NoteConflictDialog(conflict, self)
+        self.conflict_dialog = dialog  # tests drive it
+        if not dialog.exec():
+            return False
+        if dialog.discarded:
+            self.open_encounter(self.details.id, offer_recovery=False)  # type: ignore[union-attr]
+            return True
+        merged = dialog.merged()
+        self._fill(merged)
+        self.version = conflict.their_version
+        return self._store(fn, merged, conflict.their_version)
+
+    def sign(self) -> bool:
+        if self.details is None or self.signed or not self.can_sign:
+            if not self.can_sign and self.details is not None:
+                self.ctx.messages.info(self, self.tr("Only a physician may sign a note. Save it as a draft; "
+                                                     "the physician signs it."), title=self.tr("Sign note"))
+            return False
+        if not self.ctx.messages.confirm(
+                self, self.tr("Sign this note as {who}?\n\nA signed note cannot be changed; later corrections are "
+                              "added as addenda.").format(who=self.ctx.user.display_name),
+                title=self.tr("Sign note"), yes=self.tr("Sign"), no=self.tr("Cancel")):
+            return False
+        return self._store(_sign, self.content(), self.version)
+
+    def add_addendum(self) -> None:
+        if self.details is None or not self.signed:
+            return
+        dialog = AddendumDialog(self)
+        self.addendum_dialog = dialog  # tests drive it
+        if not dialog.exec():
+            return
+        try:
+            self.ctx.ops.call(encounters.add_addendum, self.details.id, dialog.text())
+        except Exception as exc:  # shown and logged
+            self.ctx.messages.error(self, exc)
+            return
+        self.open_encounter(self.details.id, offer_recovery=False)
+        self.ctx.ops.changed("encounters", self.patient_id)
+
+    # ---------------------------------------------------------------- closing
+    def before_close(self) -> bool:
+        """Called before the chart (or this note) closes. Autosaves first so nothing can be lost, then asks
+        whether to save the draft. False: the user chose to stay (a save conflict was cancelled)."""
+        if self.details is None or not self.dirty():
+            self.timer.stop()
+            return True
+        if not self.flush_autosave():
+            return False
+        if self.ctx.messages.confirm(
+                self, self.tr("Save your changes to this draft note?\n\n(If you don't, the text is kept and "
+                              "offered again when you reopen the note.)"),
+                title=self.tr("Unsaved note"), yes=self.tr("Save draft"), no=self.tr("Not now")):
+            if not self.save():
+                return False
+        self.timer.stop()
+        return True
+
+    def clear(self) -> None:
+        self.timer.stop()
+        self.details = None
+        self._saved = self._autosaved = NoteContent()
+        self._dx = []
+        self._fill(NoteContent())
+        self.title.setText("")
+        self.signature.setVisible(False)
+        self.addenda.setVisible(False)
+        self.status.setText("")
+        self._set_enabled(False)
+
+
+def _sign(uow, encounter_id: int, content: NoteContent, version: int) -> EncounterDetails:  # noqa: ANN001
+    """encounters.sign in save_draft's argument order, so both go through NoteEditor._store."""
+    return encounters.sign(uow, encounter_id, version, content)
+
+
+class NoteConflictDialog(BaseDialog):
+    """Both versions of each differing section side by side; keep mine, theirs or both (the default)."""
+
+    def __init__(self, conflict: ConflictError, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("Note changed by someone else"))
+        self._conflict = conflict
+        self.discarded = False
+        self._choices: dict[str, QButtonGroup] = {}
+        who = conflict.changed_by or self.tr("another user")
+        self._who = who
+        intro = QLabel(self.tr("{who} saved this note after you opened it. Nothing has been overwritten.\n"
+                               "For each part that differs, keep yours, theirs, or both.").format(who=who))
+        intro.setWordWrap(True)
+        grid = QGridLayout()
+        grid.addWidget(QLabel(f"<b>{self.tr('Your version')}</b>"), 0, 1)
+        grid.addWidget(QLabel(f"<b>{self.tr('Saved by {who}').format(who=escape(who))}</b>"), 0, 2)
+        keys = [k for k in ("reason", "subjective", "objective", "assessment", "plan", "diagnoses")
+                if conflict.mine.get(k, "") != conflict.theirs.get(k, "")]
+        self.differing = keys
+        row = 1
+        for key in keys:
+            grid.addWidget(QLabel(f"<b>{self.tr(encounters.SECTION_LABELS[key])}</b>"), row, 0,
+                           Qt.AlignmentFlag.AlignTop)
+            for col, side in ((1, conflict.mine), (2, conflict.theirs)):
+                view = QPlainTextEdit(str(side.get(key, "")))
+                view.setReadOnly(True)
+                view.setMaximumHeight(110)
+                grid.addWidget(view, row, col)
+            row += 1
+            group = QButtonGroup(self)
+            choice_row = QHBoxLayout()
+            for gid, label in ((1, self.tr("Keep mine")), (2, self.tr("Keep theirs")), (3, self.tr("Keep both"))):
+                button = QRadioButton(label)
+                button.setObjectName(f"{('mine', 'theirs', 'both')[gid - 1]}_{key}")
+                group.addButton(button, gid)
+                choice_row.addWidget(button)
+            default = 1 if key == "reason" else 3
+            group.button(default).setChecked(True)
+            choice_row.addStretch(1)
+            grid.addLayout(choice_row, row, 1, 1, 2)
+            self._choices[key] = group
+            row += 1
+        holder = QWidget()
+        holder.setLayout(grid)
+        scroll = QScrollArea()
+        scroll.setWidget(holder)
+        scroll.setWidgetResizable(True)
+        buttons = QDialogButtonBox()
+        self.save_button = buttons.addButton(self.tr("Save my choices"), QDialogButtonBox.ButtonRole.AcceptRole)
+        self.discard_button = buttons.addButton(self.tr("Discard my changes"),
+                                                QDialogButtonBox.ButtonRole.DestructiveRole)
+        buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        self.discard_button.clicked.connect(self._discard)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addWidget(scroll, 1)
+        layout.addWidget(buttons)
+        self.resize(900, 620)
+
+    def _discard(self) -> None:
+        self.discarded = True
+        self.accept()
+
+    def choose(self, key: str, which: str) -> None:
+        self._choices[key].button({"mine": 1, "theirs": 2, "both": 3}[which]).setChecked(True)
+
+    def merged(self) -> NoteContent:
+        mine, theirs = self._conflict.mine, self._conflict.theirs
+        out: dict = {}
+        for key in ("reason", "subjective", "objective", "assessment", "plan"):
+            a, b = str(mine.get(key, "")), str(theirs.get(key, ""))
+            pick = self._choices[key].checkedId() if key in self._choices else 1
+            if pick == 2:
+                out[key] = b
+            elif pick == 3 and a.strip() and b.strip() and a != b:
+                out[key] = f"{a.rstrip()}{BOTH_SEPARATOR.format(who=self._who)}{b.lstrip()}" if key != "reason" \
+                    else f"{a}; {b}"
+            else:
+                out[key] = a if a.strip() or pick == 1 else b
+        mine_dx = tuple(mine.get("diagnosis_ids", ()))
+        theirs_dx = tuple(theirs.get("diagnosis_ids", ()))
+        pick = self._choices["diagnoses"].checkedId() if "diagnoses" in self._choices else 1
+        dx = theirs_dx if pick == 2 else tuple(dict.fromkeys(mine_dx + theirs_dx)) if pick == 3 else mine_dx
+        return NoteContent(**out, diagnosis_ids=dx)
+
+
+class AddendumDialog(BaseDialog):
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("Add addendum"))
+        self.edit = QPlainTextEdit()
+        self.edit.setObjectName("addendumText")
+        note = QLabel(self.tr("The addendum is added below the signed note with your name and the time; "
+                              "the note itself does not change."))
+        note.setWordWrap(True)
+        note.setStyleSheet("color: #555;")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self._accept)
+        buttons.rejected.connect(self.reject)
+        self.error = QLabel()
+        self.error.setStyleSheet("color: #b00020;")
+        layout = QVBoxLayout(self)
+        layout.addWidget(note)
+        layout.addWidget(self.edit, 1)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+        self.resize(560, 320)
+
+    def _accept(self) -> None:
+        if not self.text():
+            self.error.setText(self.tr("Write the addendum"))
+            return
+        self.accept()
+
+    def text(self) -> str:
+        return self.edit.toPlainText().strip()
+
+
+class NewProblemDialog(BaseDialog):
+    """A diagnosis not yet on the problem list: ICD-10-CM code search (offline) or free text."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("New problem"))
+        self.search = QLineEdit(text)
+        self.search.setObjectName("icdSearch")
+        self.search.setPlaceholderText(self.tr("ICD-10-CM code or words, e.g. E11.9 or diabetes type 2"))
+        self.results = QListWidget()
+        self.results.setObjectName("icdResults")
+        self.description_edit = QLineEdit()
+        self.description_edit.setObjectName("problemDescription")
+        self.code_edit = QLineEdit()
+        self.code_edit.setObjectName("problemCode")
+        self.code_edit.setMaxLength(10)
+        self.search.textChanged.connect(self._search)
+        self.results.currentItemChanged.connect(self._picked)
+        self.results.itemActivated.connect(lambda _i: self.accept())
+        form = QFormLayout()
+        form.addRow(self.tr("&Search"), self.search)
+        form.addRow(self.results)
+        form.addRow(self.tr("&Description"), self.description_edit)
+        form.addRow(self.tr("ICD-10-&CM"), self.code_edit)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(buttons)
+        self.resize(560, 420)
+        if text:
+            self._search(text)
+
+    def _search(self, text: str) -> None:
+        from desktop.services import icd10
+
+        self.results.clear()
+        if len(text.strip()) < 2:
+            return
+        for hit in icd10.search(text, limit=30):
+            item = QListWidgetItem(f"{hit.code}  {hit.description}")
+            item.setData(Qt.ItemDataRole.UserRole, (hit.code, hit.description))
+            self.results.addItem(item)
+
+    def _picked(self, item: QListWidgetItem | None) -> None:
+        if item is None:
+            return
+        code, description = item.data(Qt.ItemDataRole.UserRole)
+        self.code_edit.setText(code)
+        self.description_edit.setText(description)
+
+    def description(self) -> str:
+        return self.description_edit.text().strip() or self.search.text().strip()
+
+    def code(self) -> str:
+        return self.code_edit.text().strip()

@@ -1,0 +1,443 @@
+"""Prescription editor (physician): drug from the formulary, sig, quantity, days supply, refills, substitution,
+note to pharmacist; controlled-substance schedule shown and refills capped; alerts before signing.
+
+The dialog calls the service functions it is given (RxEditorServices) and never touches the database.
+`services_for(ops, patient_id)` binds them to the real services for the main window.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.printing.numwords import quantity_to_words
+from desktop.printing.sig import SigParts, days_supply, split_dose
+from desktop.services.errors import ServiceError, ValidationError
+from desktop.services.prescriptions import (
+    AlertsNotResolved,
+    OverrideReason,
+    RxInput,
+    RxView,
+    SigningCheck,
+    max_refills,
+)
+from desktop.widgets.dialog_base import BaseDialog
+from desktop.widgets.drug_typeahead import DrugTypeahead
+from desktop.widgets.messages import MessageService, get_messages
+from desktop.widgets.sig_builder import SigBuilder
+
+log = logging.getLogger(__name__)
+
+QUANTITY_UNITS = ("tablet", "capsule", "mL", "inhaler", "bottle", "tube", "g", "patch", "vial", "pen", "box", "kit",
+                  "suppository", "packet", "each")
+
+
+@dataclass
+class RxEditorServices:
+    """What the editor may do; each callable runs one service call (the main window binds them)."""
+
+    save_draft: Callable[[RxInput, int | None, int | None], RxView]  # (input, rx_id, expected_version)
+    check: Callable[[int], SigningCheck]  # alerts for the saved draft
+    sign: Callable[[int, Mapping[str, OverrideReason], bool], RxView]  # (rx_id, overrides, acknowledged)
+    search_drugs: Callable[[str, int], Sequence[Any]] | None = None  # formulary search; None: free text only
+    product_by_id: Callable[[str], Any] | None = None
+    prescriber_line: str = ""  # "Ana Lima, MD · NPI 1234567893 · DEA BR1234563"
+    prescriber_has_dea: bool = False
+    can_override: bool = True
+
+
+AlertResolver = Callable[[QWidget, SigningCheck, bool], "tuple[dict[str, OverrideReason], bool] | None"]
+
+
+class PrescriptionEditor(BaseDialog):
+    sig_saved = Signal(object)  # RxView of the saved draft
+    sig_signed = Signal(object)  # RxView of the signed prescription
+
+    def __init__(self, services: RxEditorServices, patient_label: str, *, draft: RxView | None = None,
+                 messages: MessageService | None = None, resolve_alerts: AlertResolver | None = None,
+                 parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("Prescription — %1").replace("%1", patient_label))
+        self.services = services
+        self.messages = messages or get_messages()
+        self.resolve_alerts = resolve_alerts or default_alert_resolver
+        self.rx: RxView | None = draft
+        self.signed: RxView | None = None
+        self._product: Any = None
+        self._days_manual = False
+        self._build(patient_label)
+        if draft is not None:
+            self._load(draft)
+        self._refresh()
+
+    # ---------------------------------------------------------------- layout
+    def _build(self, patient_label: str) -> None:
+        head = QLabel(f"<b>{patient_label}</b>")
+        head.setTextFormat(Qt.TextFormat.RichText)
+        self.prescriber = QLabel(self.services.prescriber_line or self.tr("(no prescriber profile)"))
+        self.prescriber.setStyleSheet("color: grey")
+
+        self.drug = DrugTypeahead(self.services.search_drugs, self)
+        self.strength = QLineEdit()
+        self.strength.setPlaceholderText(self.tr("strength, e.g. 500 mg"))
+        self.form = QLineEdit()
+        self.form.setPlaceholderText(self.tr("form, e.g. oral capsule"))
+        self.schedule = QComboBox()
+        for code, label in (("", self.tr("not controlled")), ("II", "C-II"), ("III", "C-III"), ("IV", "C-IV"),
+                            ("V", "C-V")):
+            self.schedule.addItem(label, code)
+        self.schedule_note = QLabel()
+        self.schedule_note.setStyleSheet("color: darkred; font-weight: bold")
+        drug_row = QHBoxLayout()
+        drug_row.addWidget(self.strength)
+        drug_row.addWidget(self.form)
+        drug_row.addWidget(self.schedule)
+        drug_box = QGroupBox(self.tr("Drug"))
+        dl = QVBoxLayout(drug_box)
+        dl.addWidget(self.drug)
+        dl.addLayout(drug_row)
+        dl.addWidget(self.schedule_note)
+
+        self.sig = SigBuilder(self)
+        sig_box = QGroupBox(self.tr("Directions (sig)"))
+        QVBoxLayout(sig_box).addWidget(self.sig)
+
+        self.quantity = QDoubleSpinBox()
+        self.quantity.setRange(0, 100000)
+        self.quantity.setDecimals(1)
+        self.quantity.setValue(30)
+        self.quantity_unit = QComboBox()
+        self.quantity_unit.setEditable(True)
+        self.quantity_unit.addItems(list(QUANTITY_UNITS))
+        self.quantity_words = QLabel()
+        self.quantity_words.setStyleSheet("color: grey")
+        qrow = QHBoxLayout()
+        qrow.addWidget(self.quantity)
+        qrow.addWidget(self.quantity_unit)
+        qrow.addWidget(self.quantity_words, 1)
+        self.days = QSpinBox()
+        self.days.setRange(0, 400)
+        self.days.setSpecialValueText(self.tr("unknown"))
+        self.days_hint = QLabel()
+        self.days_hint.setStyleSheet("color: grey")
+        drow = QHBoxLayout()
+        drow.addWidget(self.days)
+        drow.addWidget(self.days_hint, 1)
+        self.refills = QSpinBox()
+        self.refills_hint = QLabel()
+        self.refills_hint.setStyleSheet("color: grey")
+        rrow = QHBoxLayout()
+        rrow.addWidget(self.refills)
+        rrow.addWidget(self.refills_hint, 1)
+        self.daw = QCheckBox(self.tr("Dispense as written (no substitution)"))
+        self.note = QPlainTextEdit()
+        self.note.setPlaceholderText(self.tr("Note to pharmacist (optional)"))
+        self.note.setMaximumHeight(60)
+        self.note.setTabChangesFocus(True)
+        disp = QGroupBox(self.tr("Dispense"))
+        form = QFormLayout(disp)
+        form.addRow(self.tr("Quantity"), qrow)
+        form.addRow(self.tr("Days supply"), drow)
+        form.addRow(self.tr("Refills"), rrow)
+        form.addRow("", self.daw)
+        form.addRow(self.tr("Pharmacist"), self.note)
+
+        self.errors = QLabel()
+        self.errors.setStyleSheet("color: darkred")
+        self.errors.setWordWrap(True)
+        self.buttons = QDialogButtonBox()
+        self.save_button = QPushButton(self.tr("Save draft"))
+        self.sign_button = QPushButton(self.tr("Check and sign…"))
+        self.sign_button.setDefault(True)
+        self.sign_button.setToolTip(self.tr("Runs the interaction and allergy checks, then signs (Ctrl+Enter)"))
+        self.buttons.addButton(self.save_button, QDialogButtonBox.ButtonRole.ActionRole)
+        self.buttons.addButton(self.sign_button, QDialogButtonBox.ButtonRole.AcceptRole)
+        self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.rejected.connect(self.reject)
+        self.save_button.clicked.connect(self.save_draft)
+        self.sign_button.clicked.connect(self.check_and_sign)
+        for keys in ("Ctrl+Return", "Ctrl+Enter"):
+            QShortcut(QKeySequence(keys), self, activated=self.check_and_sign)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(head)
+        layout.addWidget(self.prescriber)
+        layout.addWidget(drug_box)
+        layout.addWidget(sig_box)
+        layout.addWidget(disp)
+        layout.addWidget(self.errors)
+        layout.addWidget(self.buttons)
+
+        self.drug.sig_chosen.connect(self._product_chosen)
+        self.drug.sig_cleared.connect(self._product_cleared)
+        self.schedule.currentIndexChanged.connect(self._refresh)
+        self.sig.sig_changed.connect(self._refresh)
+        self.quantity.valueChanged.connect(self._refresh)
+        self.quantity_unit.currentTextChanged.connect(self._refresh)
+        self.days.valueChanged.connect(self._days_edited)
+        # tab order follows the paper form
+        order = [self.drug.edit, self.strength, self.form, self.schedule, self.sig.dose, self.sig.unit,
+                 self.sig.route, self.sig.frequency, self.sig.duration, self.sig.prn, self.sig.prn_indication,
+                 self.sig.extra, self.sig.typed, self.quantity, self.quantity_unit, self.days, self.refills,
+                 self.daw, self.note]
+        for a, b in zip(order, order[1:]):
+            QWidget.setTabOrder(a, b)
+
+    # ---------------------------------------------------------------- reacting
+    def _product_chosen(self, product: Any) -> None:
+        self._product = product
+        self.strength.setText(product.strength)
+        self.form.setText(product.dose_form)
+        self.schedule.setCurrentIndex(max(0, self.schedule.findData(product.dea_schedule or "")))
+        for w in (self.strength, self.form, self.schedule):
+            w.setEnabled(False)  # from the formulary: not retyped
+        self.sig.set_defaults(product.dispense_unit, product.route, product.default_sig)
+        unit = product.dispense_unit
+        if self.quantity_unit.findText(unit) < 0:
+            self.quantity_unit.addItem(unit)
+        self.quantity_unit.setCurrentText(unit)
+        self._refresh()
+
+    def _product_cleared(self) -> None:
+        self._product = None
+        for w in (self.strength, self.form, self.schedule):
+            w.setEnabled(True)
+        self._refresh()
+
+    def _days_edited(self, _value: int) -> None:
+        if not self._updating:
+            self._days_manual = True
+
+    _updating = False
+
+    def _schedule_code(self) -> str:
+        return str(self.schedule.currentData() or "")
+
+    def _refresh(self, *_args: Any) -> None:
+        sched = self._schedule_code()
+        cap = max_refills(sched)
+        self.refills.setMaximum(cap)
+        if sched == "II":
+            self.refills_hint.setText(self.tr("Schedule II: no refills (21 CFR 1306.12)"))
+        elif sched:
+            self.refills_hint.setText(self.tr("Schedule %1: at most 5 refills").replace("%1", sched))
+        else:
+            self.refills_hint.setText(self.tr("at most %1").replace("%1", str(cap)))
+        if sched:
+            note = self.tr("Schedule %1 controlled substance").replace("%1", sched)
+            if not self.services.prescriber_has_dea:
+                note += self.tr(" — your profile has no DEA number: you cannot sign this")
+            self.schedule_note.setText(note)
+        else:
+            self.schedule_note.setText("")
+        unit = self.quantity_unit.currentText().strip()
+        self.quantity.setDecimals(1 if unit in ("mL", "g") else 0)  # tablets are counted, liquids measured
+        q = self.quantity.value()
+        self.quantity_words.setText(f"({quantity_to_words(q)})" if q > 0 else "")
+        parts = self.sig.parts()
+        computed = days_supply(q, self.quantity_unit.currentText(), parts.dose, parts.dose_unit, parts.frequency,
+                               parts.duration_days)
+        self.days_hint.setText(self.tr("computed: %1").replace("%1", str(computed)) if computed
+                               else self.tr("cannot be computed from the sig: enter it"))
+        if not self._days_manual:
+            self._updating = True
+            self.days.setValue(computed or 0)
+            self._updating = False
+
+    # ---------------------------------------------------------------- data
+    def _load(self, rx: RxView) -> None:
+        product = self.services.product_by_id(rx.formulary_id) if (rx.formulary_id and
+                                                                   self.services.product_by_id) else None
+        if product is not None:
+            self.drug.set_product(product)
+            self._product_chosen(product)
+        else:
+            self.drug.edit.setText(rx.drug_name)
+            self.strength.setText(rx.strength)
+            self.form.setText(rx.dose_form)
+            self.schedule.setCurrentIndex(max(0, self.schedule.findData(rx.dea_schedule)))
+        amount, unit = split_dose(rx.dose)
+        self.sig.set_parts(SigParts(amount, unit, rx.route, rx.frequency, rx.duration_days, rx.prn,
+                                    rx.prn_indication))
+        self.quantity.setValue(rx.quantity)
+        self.quantity_unit.setCurrentText(rx.quantity_unit)
+        self.refills.setValue(rx.refills)
+        self.daw.setChecked(not rx.substitution_allowed)
+        self.note.setPlainText(rx.pharmacist_note)
+        if rx.days_supply:
+            self._days_manual = True
+            self.days.setValue(rx.days_supply)
+
+    def rx_input(self) -> RxInput:
+        p = self._product
+        parts = self.sig.parts()
+        common = dict(
+            route=parts.route, dose=parts.dose, dose_unit=parts.dose_unit, frequency=parts.frequency,
+            duration_days=parts.duration_days, prn=parts.prn, prn_indication=parts.prn_indication,
+            sig_extra=parts.extra, sig_text=self.sig.typed_text(), quantity=self.quantity.value(),
+            quantity_unit=self.quantity_unit.currentText().strip(), days_supply=self.days.value() or None,
+            refills=self.refills.value(), substitution_allowed=not self.daw.isChecked(),
+            pharmacist_note=self.note.toPlainText().strip(),
+            encounter_id=self.rx.encounter_id if self.rx else None,
+        )
+        if p is not None:
+            return RxInput(drug_name=p.generic, formulary_id=p.id, strength=p.strength, dose_form=p.dose_form,
+                           dea_schedule=p.dea_schedule, **common)
+        return RxInput(drug_name=self.drug.text(), strength=self.strength.text().strip(),
+                       dose_form=self.form.text().strip(), dea_schedule=self._schedule_code(), **common)
+
+    # ---------------------------------------------------------------- actions
+    def _show_errors(self, exc: BaseException) -> None:
+        if isinstance(exc, ValidationError):
+            self.errors.setText("\n".join(exc.errors.values()))
+        else:
+            self.errors.setText(str(exc))
+        self.messages.error(self, exc)
+
+    def save_draft(self) -> RxView | None:
+        self.errors.setText("")
+        try:
+            self.rx = self.services.save_draft(self.rx_input(), self.rx.id if self.rx else None,
+                                               self.rx.version if self.rx else None)
+        except ServiceError as exc:
+            self._show_errors(exc)
+            return None
+        self.sig_saved.emit(self.rx)
+        return self.rx
+
+    def check_and_sign(self) -> RxView | None:
+        """Save, run the checks, resolve interrupting alerts (override reasons) or a failed check
+        (acknowledgement), then sign. Returns the signed prescription, or None when stopped."""
+        if self.save_draft() is None:
+            return None
+        assert self.rx is not None
+        try:
+            check = self.services.check(self.rx.id)
+        except ServiceError as exc:
+            self._show_errors(exc)
+            return None
+        overrides: dict[str, OverrideReason] = {}
+        acknowledged = False
+        if not check.clear:  # moderate/minor alerts do not interrupt (they show in the chart)
+            decided = self.resolve_alerts(self, check, self.services.can_override)
+            if decided is None:
+                self.errors.setText(self.tr("Not signed: the prescription is saved as a draft."))
+                return None
+            overrides, acknowledged = decided
+        try:
+            self.signed = self.services.sign(self.rx.id, overrides, acknowledged)
+        except AlertsNotResolved as exc:
+            self._show_errors(exc)
+            return None
+        except ServiceError as exc:
+            self._show_errors(exc)
+            return None
+        self.sig_signed.emit(self.signed)
+        self.accept()
+        return self.signed
+
+
+# ---------------------------------------------------------------- alerts before signing
+
+def default_alert_resolver(parent: QWidget, check: SigningCheck, can_override: bool):  # noqa: ANN201
+    """Before signing: a check that could not run needs the explicit acknowledgement; interrupting alerts need
+    the physician's override with a reason (the alerts' own dialogs). Returns (override reasons by alert key,
+    acknowledged) or None when the user stopped."""
+    from desktop.services.alerts import OVERRIDE_REASONS
+    from desktop.services.prescriptions import alert_key
+    from desktop.widgets.alert_dialog import AcknowledgeNoCheckingDialog, AlertDialog
+
+    acknowledged = False
+    if not check.kb_available:
+        ack = AcknowledgeNoCheckingDialog(check.error, parent)
+        ack.exec()
+        if not ack.acknowledged:
+            return None
+        acknowledged = True
+    overrides: dict[str, OverrideReason] = {}
+    if check.interrupting:
+        dialog = AlertDialog(check.interrupting, can_override, OVERRIDE_REASONS, parent)
+        if dialog.exec() != AlertDialog.DialogCode.Accepted or not dialog.overrides():
+            return None
+        overrides = {alert_key(a): OverrideReason(reason, comment) for a, reason, comment in dialog.overrides()}
+    return overrides, acknowledged
+
+
+# ---------------------------------------------------------------- wiring for the main window
+
+def services_for(ops, patient_id: int) -> RxEditorServices:  # noqa: ANN001
+    """Bind the editor to the real services through the app's Ops (quick writes run in the GUI thread)."""
+    from desktop.kb.errors import KnowledgeBaseError
+    from desktop.kb.formulary import load_formulary
+    from desktop.services import prescribers, prescriptions
+    from desktop.services.permissions import Permission
+
+    formulary = None
+    try:
+        formulary = load_formulary()
+    except KnowledgeBaseError as exc:  # prescribing goes on with free text; the type-ahead says so in red
+        log.error("formulary unavailable: %s", exc)
+
+    def save(inp: RxInput, rx_id: int | None, version: int | None) -> RxView:
+        if rx_id is None:
+            return ops.call(prescriptions.create_draft, patient_id, inp)
+        return ops.call(prescriptions.update_draft, rx_id, inp, expected_version=version)
+
+    def sign(rx_id: int, overrides: Mapping[str, OverrideReason], acknowledged: bool) -> RxView:
+        result = ops.call(prescriptions.sign, rx_id, overrides=overrides, acknowledged_unchecked=acknowledged)
+        ops.changed("prescriptions", patient_id)
+        ops.changed("medications", patient_id)
+        return result
+
+    profile = ops.call(prescribers.prescriber_for_user)
+    line = ""
+    if profile is not None:
+        line = f"{profile.name_with_credentials} · NPI {profile.npi}" + \
+            (f" · DEA {profile.dea_number}" if profile.dea_number else " · no DEA number")
+    return RxEditorServices(
+        save_draft=save,
+        check=lambda rx_id: ops.call(prescriptions.check_before_signing, rx_id),
+        sign=sign,
+        search_drugs=formulary.search if formulary else None,
+        product_by_id=formulary.by_id if formulary else None,
+        prescriber_line=line,
+        prescriber_has_dea=bool(profile and profile.dea_number),
+        can_override=ops.user.can(Permission.OVERRIDE_ALERT),
+    )
+
+
+def open_prescription_editor(ctx, patient_id: int, patient_label: str, *, draft: RxView | None = None,  # noqa: ANN001
+                             parent: QWidget | None = None, preview_after_sign: bool = True) -> PrescriptionEditor:
+    """Open the editor for a new prescription (or a draft, e.g. from prescriptions.renew / modify); after
+    signing, the print preview opens."""
+    from desktop.services.prescriptions import prepare_rx_print
+
+    from .pdf_preview import show_document
+
+    editor = PrescriptionEditor(services_for(ctx.ops, patient_id), patient_label, draft=draft,
+                                messages=ctx.messages, parent=parent)
+    if preview_after_sign:
+        editor.sig_signed.connect(lambda rx: show_document(ctx, prepare_rx_print, [rx.id], parent=parent))
+    editor.open()
+    return editor

@@ -1,0 +1,276 @@
+"""Interruptive alert dialogs: the modal for contraindicated/major alerts, the red "checking unavailable" banner,
+and the acknowledgement an order needs when nothing could be checked.
+
+No services here: the override reasons come in as a constructor argument; the caller records the overrides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialogButtonBox,
+    QFrame,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from .dialog_base import BaseDialog
+
+# background, text colour per severity (the badge); red family for the interruptive ones
+SEVERITY_COLOURS = {
+    "contraindicated": ("#7f0000", "#ffffff"),
+    "major": ("#c62828", "#ffffff"),
+    "moderate": ("#ef6c00", "#ffffff"),
+    "minor": ("#607d8b", "#ffffff"),
+}
+OTHER_REASON = "Other"
+
+
+def severity_badge(severity: str, parent: QWidget | None = None) -> QLabel:
+    bg, fg = SEVERITY_COLOURS.get(severity, ("#455a64", "#ffffff"))
+    badge = QLabel(severity.upper(), parent)
+    badge.setObjectName("severityBadge")
+    badge.setStyleSheet(f"background: {bg}; color: {fg}; font-weight: 700; padding: 2px 6px; border-radius: 3px;")
+    badge.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    return badge
+
+
+class AlertCard(QFrame):
+    """One alert: severity, what (both drugs, or drug and allergy), why, what to do, source."""
+
+    def __init__(self, alert: Any, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.alert = alert
+        self.setObjectName("alertCard")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        bg, _fg = SEVERITY_COLOURS.get(alert.severity, ("#455a64", "#fff"))
+        self.setStyleSheet(f"#alertCard {{ border: 1px solid {bg}; border-left: 6px solid {bg}; }}")
+        top = QHBoxLayout()
+        top.addWidget(severity_badge(alert.severity, self), 0, Qt.AlignmentFlag.AlignTop)
+        kind = QLabel(self.tr(_KIND_LABELS.get(alert.kind, alert.kind)))
+        kind.setStyleSheet("color: #555;")
+        top.addWidget(kind, 0, Qt.AlignmentFlag.AlignTop)
+        top.addStretch(1)
+        self.title = QLabel(alert.message)
+        self.title.setObjectName("alertMessage")
+        self.title.setWordWrap(True)
+        self.title.setStyleSheet("font-weight: 600; font-size: 11pt;")
+        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        lay = QVBoxLayout(self)
+        lay.addLayout(top)
+        lay.addWidget(self.title)
+        involved = list(getattr(alert, "drugs", ()) or ())
+        if getattr(alert, "allergen", None):
+            involved.append(self.tr("allergy: {0}").format(alert.allergen))
+        if involved:
+            self.involved = QLabel(self.tr("Involved: {0}").format(", ".join(involved)))
+            self.involved.setWordWrap(True)
+            lay.addWidget(self.involved)
+        for label, text in ((self.tr("Why:"), getattr(alert, "why", "")),
+                            (self.tr("What to do:"), getattr(alert, "management", ""))):
+            if text:
+                line = QLabel(f"<b>{label}</b> {_html(text)}")
+                line.setWordWrap(True)
+                line.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+                lay.addWidget(line)
+        if getattr(alert, "source", ""):
+            src = QLabel(self.tr("Source: {0}").format(alert.source))
+            src.setWordWrap(True)
+            src.setStyleSheet("color: #666; font-size: 8pt;")
+            lay.addWidget(src)
+
+
+_KIND_LABELS = {"interaction": "Drug interaction", "allergy": "Drug allergy", "duplicate": "Duplicate therapy",
+                "vital": "Vital sign"}
+
+
+def _html(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+class AlertDialog(BaseDialog):
+    """Modal for interrupting alerts. Cancel stops the order; Override (physicians only) needs a reason.
+
+    `reasons` is the service's OVERRIDE_REASONS list. After exec(), `overrides()` gives (alert, reason, comment)
+    for every alert shown when the user overrode, or [] when cancelled. Vital-sign alerts alone are information
+    about a measurement, not an order: the dialog then only has Close.
+    """
+
+    def __init__(self, alerts: Sequence[Any], can_override: bool = False, reasons: Sequence[str] = (),
+                 parent: QWidget | None = None):
+        super().__init__(parent)
+        self.alerts = list(alerts)
+        self.informational = bool(self.alerts) and all(getattr(a, "kind", "") == "vital" for a in self.alerts)
+        self.can_override = bool(can_override) and not self.informational
+        self._result: list[tuple[Any, str, str]] = []
+        self.setWindowTitle(self.tr("Clinical alert"))
+        self.setMinimumWidth(560)
+
+        head = QLabel(self.tr("%n vital-sign alert(s): review the patient now.", "", len(self.alerts))
+                      if self.informational else
+                      self.tr("%n alert(s) need a decision before this order can continue.", "", len(self.alerts)))
+        head.setObjectName("alertHeader")
+        head.setWordWrap(True)
+        head.setStyleSheet("font-size: 12pt; font-weight: 600;")
+
+        cards = QWidget()
+        cards_layout = QVBoxLayout(cards)
+        self.cards = [AlertCard(a, cards) for a in self.alerts]
+        for card in self.cards:
+            cards_layout.addWidget(card)
+        cards_layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(cards)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+
+        self.override_box = QGroupBox(self.tr("Override"))
+        form = QVBoxLayout(self.override_box)
+        self.reason_box = QComboBox()
+        self.reason_box.setObjectName("overrideReason")
+        self.reason_box.addItems(list(reasons))
+        self.reason_box.setCurrentIndex(-1)  # no reason until the physician picks one
+        self.reason_box.setPlaceholderText(self.tr("Choose a reason..."))
+        self.comment_edit = QPlainTextEdit()
+        self.comment_edit.setObjectName("overrideComment")
+        self.comment_edit.setPlaceholderText(self.tr("Comment (optional; required for 'Other')"))
+        self.comment_edit.setTabChangesFocus(True)
+        self.comment_edit.setFixedHeight(60)
+        form.addWidget(QLabel(self.tr("Reason:")))
+        form.addWidget(self.reason_box)
+        form.addWidget(self.comment_edit)
+        self.override_box.setVisible(self.can_override)
+
+        self.physician_only = QLabel(self.tr("Only a physician can override these alerts. Cancel the order, "
+                                             "or ask a physician to review it."))
+        self.physician_only.setObjectName("physicianOnly")
+        self.physician_only.setWordWrap(True)
+        self.physician_only.setStyleSheet("color: #7f0000;")
+        self.physician_only.setVisible(not self.can_override and not self.informational)
+
+        buttons = QDialogButtonBox()
+        self.cancel_button = QPushButton(self.tr("Close") if self.informational else self.tr("Cancel order"))
+        self.cancel_button.setObjectName("cancelButton")
+        self.override_button = QPushButton(self.tr("Override"))
+        self.override_button.setObjectName("overrideButton")
+        buttons.addButton(self.cancel_button, QDialogButtonBox.ButtonRole.RejectRole)
+        buttons.addButton(self.override_button, QDialogButtonBox.ButtonRole.AcceptRole)
+        self.cancel_button.setDefault(True)  # Enter never overrides by accident
+        self.override_button.setAutoDefault(False)
+        self.override_button.setVisible(self.can_override)
+        self.override_button.setEnabled(False)
+        buttons.rejected.connect(self.reject)
+        buttons.accepted.connect(self._override)
+
+        lay = QVBoxLayout(self)
+        lay.addWidget(head)
+        lay.addWidget(scroll, 1)
+        lay.addWidget(self.override_box)
+        lay.addWidget(self.physician_only)
+        lay.addWidget(buttons)
+
+        self.reason_box.currentIndexChanged.connect(self._update)
+        self.comment_edit.textChanged.connect(self._update)
+        self._update()
+
+    def reason(self) -> str:
+        return self.reason_box.currentText() if self.reason_box.currentIndex() >= 0 else ""
+
+    def comment(self) -> str:
+        return self.comment_edit.toPlainText().strip()
+
+    def _update(self) -> None:
+        reason = self.reason()
+        ok = self.can_override and bool(reason) and (reason != OTHER_REASON or bool(self.comment()))
+        self.override_button.setEnabled(ok)
+
+    def _override(self) -> None:
+        if not self.override_button.isEnabled():  # Ctrl+Enter or a stale click cannot bypass the reason
+            return
+        reason, comment = self.reason(), self.comment()
+        self._result = [(a, reason, comment) for a in self.alerts]
+        self.accept()
+
+    def overrides(self) -> list[tuple[Any, str, str]]:
+        return list(self._result)
+
+
+class KbUnavailableBanner(QFrame):
+    """Red strip shown in the chart while the alert knowledge base cannot be loaded."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("kbUnavailableBanner")
+        self.setStyleSheet("#kbUnavailableBanner { background: #b00020; } #kbUnavailableBanner QLabel "
+                           "{ color: white; font-weight: 700; }")
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(10, 6, 10, 6)
+        lay.addWidget(self.label)
+        self.reason = ""
+        self.setVisible(False)
+
+    def set_reason(self, reason: str) -> None:
+        """Show the banner with the reason the checks cannot run."""
+        self.reason = reason or self.tr("unknown error")
+        self.label.setText(self.tr("Interaction checking unavailable: {0}").format(self.reason))
+        self.setVisible(True)
+
+    def clear(self) -> None:
+        self.reason = ""
+        self.label.clear()
+        self.setVisible(False)
+
+    def text(self) -> str:
+        return self.label.text()
+
+
+class AcknowledgeNoCheckingDialog(BaseDialog):
+    """Every order placed while checking is unavailable needs this explicit acknowledgement."""
+
+    sig_acknowledged = Signal()
+
+    def __init__(self, reason: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("Interaction checking unavailable"))
+        self.banner = KbUnavailableBanner(self)
+        self.banner.set_reason(reason)
+        info = QLabel(self.tr("This order has NOT been checked for drug interactions, drug allergies or "
+                              "duplicate therapy. Check them yourself before continuing."))
+        info.setWordWrap(True)
+        self.checkbox = QCheckBox(self.tr("I understand these orders were not checked"))
+        self.checkbox.setObjectName("acknowledgeBox")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.ok_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.ok_button.setEnabled(False)
+        buttons.button(QDialogButtonBox.StandardButton.Cancel).setDefault(True)
+        buttons.accepted.connect(self._ok)
+        buttons.rejected.connect(self.reject)
+        self.checkbox.toggled.connect(self.ok_button.setEnabled)
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.banner)
+        lay.addWidget(info)
+        lay.addWidget(self.checkbox)
+        lay.addWidget(buttons)
+
+    @property
+    def acknowledged(self) -> bool:
+        return self.result() == BaseDialog.DialogCode.Accepted and self.checkbox.isChecked()
+
+    def _ok(self) -> None:
+        if not self.checkbox.isChecked():
+            return
+        self.sig_acknowledged.emit()
+        self.accept()

@@ -1,0 +1,374 @@
+"""Table models for the PHR review: the file's item beside the chart's, a checkbox and a decision per item.
+
+The models edit one shared `DecisionBook` (plan item key -> Decision); the dialog hands it to the service.
+NEW items start checked, DUPLICATE items unchecked and greyed, CHANGED and CONFLICT items need a decision
+(keep chart / take file / keep both). Device readings are summarised per kind in ReadingSeriesModel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import QComboBox, QStyledItemDelegate, QStyleOptionViewItem, QWidget
+
+from desktop.phr import Decision, ImportPlan, ItemStatus, PlanItem, ReadingSeries
+
+Index = QModelIndex | QPersistentModelIndex
+UNDECIDED = "— choose —"
+STATUS_COLOURS = {ItemStatus.NEW: "#1b5e20", ItemStatus.DUPLICATE: "#888888", ItemStatus.CHANGED: "#e65100",
+                  ItemStatus.CONFLICT: "#b71c1c"}
+
+
+class DecisionBook(QObject):
+    """The reviewer's decisions for one plan. `locked` categories (a nurse's clinical tabs) cannot be chosen."""
+
+    changed = Signal()
+
+    def __init__(self, plan: ImportPlan, locked: Sequence[str] = (), parent: QObject | None = None):
+        super().__init__(parent)
+        self.plan = plan
+        self.items = plan.by_key()
+        self.locked = set(locked)
+        self._d: dict[str, Decision | None] = {}
+        for item in plan.items:
+            self._d[item.key] = None if item.category in self.locked else item.default
+
+    def get(self, key: str) -> Decision | None:
+        return self._d.get(key)
+
+    def can_edit(self, item: PlanItem) -> bool:
+        return item.category not in self.locked and item.status is not ItemStatus.DUPLICATE
+
+    def set(self, key: str, decision: Decision | None, *, quiet: bool = False) -> bool:
+        item = self.items[key]
+        if not self.can_edit(item) or (decision is not None and decision not in item.choices):
+            return False
+        self._d[key] = decision
+        if not quiet:
+            self.changed.emit()
+        return True
+
+    def set_many(self, keys: Sequence[str], decision_for: Callable[[PlanItem], Decision | None]) -> None:
+        for k in keys:
+            self.set(k, decision_for(self.items[k]), quiet=True)
+        self.changed.emit()
+
+    def undecided(self, category: str | None = None) -> list[PlanItem]:
+        return [i for i in self.plan.items if self._d.get(i.key) is None and i.needs_decision
+                and i.category not in self.locked and (category is None or i.category == category)]
+
+    def decisions(self) -> dict[str, Decision]:
+        """What the service applies: every decided item (undecided CHANGED/CONFLICT items keep the chart)."""
+        return {k: d for k, d in self._d.items() if d is not None}
+
+    def selected_count(self, category: str | None = None) -> int:
+        return sum(1 for k, d in self._d.items() if d is not None and d.writes
+                   and (category is None or self.items[k].category == category))
+
+
+# ------------------------------------------------------------------ describing items
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.astimezone().strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def file_text(item: PlanItem) -> str:
+    f = item.file_item
+    c = item.category
+    if c == "problems":
+        code = f.icd10 or (f"SNOMED {f.snomed}" if f.snomed else "")
+        dates = f"onset {_fmt(f.onset)}" if f.onset else ""
+        return " · ".join(x for x in (f.text, code, f.status, dates) if x)
+    if c == "medications":
+        parts = [f.text]
+        if f.ingredients and "+".join(f.ingredients).lower() not in f.text.lower():
+            parts.append("(" + " + ".join(f.ingredients) + ")")
+        parts += [x for x in (f.sig, f.status, f"since {_fmt(f.start)}" if f.start else "") if x]
+        return " · ".join(parts)
+    if c == "allergies":
+        if f.no_known_allergies:
+            return "No known allergies"
+        return " · ".join(x for x in (f.substance, f.reaction, f.severity, f.status,
+                                      f"({f.verification})" if f.verification == "refuted" else "") if x)
+    if c == "immunizations":
+        return " · ".join(x for x in (f.vaccine, f"CVX {f.cvx}" if f.cvx else "", _fmt(f.date_given),
+                                      f"lot {f.lot_number}" if f.lot_number else "") if x)
+    return f"{f.name}: {f.value:g} {f.unit} · {_fmt(f.taken_at)}"
+
+
+def file_source(item: PlanItem) -> str:
+    f = item.file_item
+    when = _fmt(f.source_date.date() if isinstance(f.source_date, datetime) else f.source_date)
+    parts = [f.source_system or "file", f.author, when]
+    if item.copies_in_file > 1:
+        parts.append(f"{item.copies_in_file}× in file")
+    return " · ".join(p for p in parts if p)
+
+
+def chart_text(item: PlanItem) -> str:
+    r = item.chart_item
+    if r is None:
+        return ""
+    c = item.category
+    if c == "problems":
+        return " · ".join(x for x in (r.text, r.icd10 or "", r.status, f"onset {_fmt(r.onset)}" if r.onset else "") if x)
+    if c == "medications":
+        return " · ".join(x for x in (r.drug_name, r.sig, r.status) if x)
+    if c == "allergies":
+        return "No known allergies" if r.no_known_allergies else " · ".join(
+            x for x in (r.substance, r.reaction, r.severity, r.status) if x)
+    if c == "immunizations":
+        return " · ".join(x for x in (r.vaccine, _fmt(r.date_given), f"lot {r.lot_number}" if r.lot_number else "") if x)
+    return f"{r.value:g} {r.unit} · {_fmt(r.taken_at)}"
+
+
+def chart_source(item: PlanItem) -> str:
+    r = item.chart_item
+    if r is None:
+        return ""
+    src = r.source_system or "entered in the clinic"
+    return src + (" · ENTERED IN ERROR" if r.entered_in_error else "")
+
+
+# ------------------------------------------------------------------ the per-category table
+
+COL_CHECK, COL_STATUS, COL_FILE, COL_FILE_SOURCE, COL_CHART, COL_CHART_SOURCE, COL_DIFF, COL_DECISION = range(8)
+HEADERS = ("", "Status", "In the file", "Source · author · date", "In the chart", "Chart source", "Differences",
+           "Decision")
+
+
+class PlanItemsModel(QAbstractTableModel):
+    def __init__(self, book: DecisionBook, items: Sequence[PlanItem], parent: QObject | None = None):
+        super().__init__(parent)
+        self.book = book
+        self._items = list(items)
+        book.changed.connect(self._refresh)
+
+    def item_at(self, row: int) -> PlanItem:
+        return self._items[row]
+
+    def keys(self) -> list[str]:
+        return [i.key for i in self._items]
+
+    def _refresh(self) -> None:
+        if self._items:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self._items) - 1, len(HEADERS) - 1))
+
+    # Qt
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self._items)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return HEADERS[section]
+        return None
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        item = self._items[index.row()]
+        base = Qt.ItemFlag.ItemIsSelectable
+        if not self.book.can_edit(item):
+            return base  # greyed: duplicates, and clinical items for a nurse
+        base |= Qt.ItemFlag.ItemIsEnabled
+        if index.column() == COL_CHECK and not item.needs_decision:
+            base |= Qt.ItemFlag.ItemIsUserCheckable
+        if index.column() == COL_DECISION and item.needs_decision:
+            base |= Qt.ItemFlag.ItemIsEditable
+        return base
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        item = self._items[index.row()]
+        col = index.column()
+        decision = self.book.get(item.key)
+        if role == Qt.ItemDataRole.CheckStateRole and col == COL_CHECK and not item.needs_decision:
+            return Qt.CheckState.Checked if decision is not None and decision.writes else Qt.CheckState.Unchecked
+        if role == Qt.ItemDataRole.DisplayRole:
+            if col == COL_STATUS:
+                return item.status.value.upper()
+            if col == COL_FILE:
+                return file_text(item)
+            if col == COL_FILE_SOURCE:
+                return file_source(item)
+            if col == COL_CHART:
+                return chart_text(item)
+            if col == COL_CHART_SOURCE:
+                return chart_source(item)
+            if col == COL_DIFF:
+                return "; ".join(item.differences) or (f"same {item.matched_by}" if item.matched_by else "")
+            if col == COL_DECISION:
+                if item.needs_decision:
+                    return decision.label if decision is not None else UNDECIDED
+                return decision.label if decision is not None else ""
+        if role == Qt.ItemDataRole.EditRole and col == COL_DECISION:
+            return decision.value if decision is not None else ""
+        if role == Qt.ItemDataRole.ToolTipRole:
+            lines = [file_text(item), f"from {file_source(item)}"]
+            if item.chart_item is not None:
+                lines.append(f"chart: {chart_text(item)} ({chart_source(item)})")
+            lines += list(item.differences)
+            return "\n".join(lines)
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if not self.book.can_edit(item):
+                return QBrush(QColor("#888888"))
+            if col == COL_STATUS:
+                return QBrush(QColor(STATUS_COLOURS[item.status]))
+            if col == COL_DECISION and item.needs_decision and decision is None:
+                return QBrush(QColor("#b71c1c"))
+        return None
+
+    def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:  # noqa: N802
+        if not index.isValid():
+            return False
+        item = self._items[index.row()]
+        if role == Qt.ItemDataRole.CheckStateRole and index.column() == COL_CHECK and not item.needs_decision:
+            checked = Qt.CheckState(value) == Qt.CheckState.Checked if not isinstance(value, bool) else value
+            return self.book.set(item.key, Decision.ADD if checked else Decision.SKIP)
+        if role == Qt.ItemDataRole.EditRole and index.column() == COL_DECISION and item.needs_decision:
+            decision = Decision(value) if value else None
+            return self.book.set(item.key, decision)
+        return False
+
+    # bulk
+    def set_all(self, checked: bool) -> None:
+        """The tab's select-all: NEW items on or off (duplicates and undecided items stay as they are)."""
+        keys = [i.key for i in self._items if not i.needs_decision and self.book.can_edit(i)]
+        self.book.set_many(keys, lambda i: Decision.ADD if checked else Decision.SKIP)
+
+    def decide_undecided(self, decision: Decision) -> None:
+        keys = [i.key for i in self._items if i.needs_decision and self.book.get(i.key) is None]
+        self.book.set_many(keys, lambda i: decision if decision in i.choices else None)
+
+
+class DecisionDelegate(QStyledItemDelegate):
+    """A combo with the item's choices (keep chart / take file / keep both ...) in the Decision column."""
+
+    def createEditor(self, parent: QWidget, option: QStyleOptionViewItem, index: Index) -> QWidget:  # noqa: N802
+        model: PlanItemsModel = index.model()  # type: ignore[assignment]
+        item = model.item_at(index.row())
+        combo = QComboBox(parent)
+        combo.addItem(UNDECIDED, "")
+        for choice in item.choices:
+            combo.addItem(choice.label, choice.value)
+        combo.activated.connect(lambda _i, c=combo: self.commitData.emit(c))
+        return combo
+
+    def setEditorData(self, editor: QWidget, index: Index) -> None:  # noqa: N802
+        value = index.data(Qt.ItemDataRole.EditRole) or ""
+        combo: QComboBox = editor  # type: ignore[assignment]
+        combo.setCurrentIndex(max(0, combo.findData(value)))
+
+    def setModelData(self, editor: QWidget, model: Any, index: Index) -> None:  # noqa: N802
+        combo: QComboBox = editor  # type: ignore[assignment]
+        model.setData(index, combo.currentData(), Qt.ItemDataRole.EditRole)
+
+
+# ------------------------------------------------------------------ device readings, summarised
+
+SERIES_HEADERS = ("", "Reading", "Readings", "New", "From", "To", "Devices", "Daily values (last days)")
+
+
+class ReadingSeriesModel(QAbstractTableModel):
+    """One row per kind of device reading: a checkbox takes or leaves all its NEW readings."""
+
+    def __init__(self, book: DecisionBook, series: Sequence[ReadingSeries], parent: QObject | None = None):
+        super().__init__(parent)
+        self.book = book
+        self._series = list(series)
+        book.changed.connect(self._refresh)
+
+    def series_at(self, row: int) -> ReadingSeries:
+        return self._series[row]
+
+    def _refresh(self) -> None:
+        if self._series:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self._series) - 1, len(SERIES_HEADERS) - 1))
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self._series)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(SERIES_HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return SERIES_HEADERS[section]
+        return None
+
+    def _state(self, s: ReadingSeries) -> Qt.CheckState:
+        if not s.new_item_keys:
+            return Qt.CheckState.Unchecked
+        taken = sum(1 for k in s.new_item_keys if (d := self.book.get(k)) is not None and d.writes)
+        if taken == 0:
+            return Qt.CheckState.Unchecked
+        return Qt.CheckState.Checked if taken == len(s.new_item_keys) else Qt.CheckState.PartiallyChecked
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        s = self._series[index.row()]
+        if not s.new_item_keys or "observations" in self.book.locked:
+            return Qt.ItemFlag.ItemIsSelectable
+        flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        if index.column() == 0:
+            flags |= Qt.ItemFlag.ItemIsUserCheckable
+        return flags
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        s = self._series[index.row()]
+        col = index.column()
+        if role == Qt.ItemDataRole.CheckStateRole and col == 0:
+            return self._state(s)
+        if role == Qt.ItemDataRole.DisplayRole:
+            if col == 1:
+                return f"{s.name} ({s.unit})"
+            if col == 2:
+                return str(s.count)
+            if col == 3:
+                return str(s.new_count)
+            if col == 4:
+                return _fmt(s.first)
+            if col == 5:
+                return _fmt(s.last)
+            if col == 6:
+                return ", ".join(s.devices)
+            if col == 7:
+                return "  ".join(f"{d.day:%m-%d} {d.mean:g}" + (f" ({d.low:g}–{d.high:g})" if d.count > 1 else "")
+                                 for d in s.daily[-7:])
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return "\n".join(f"{d.day.isoformat()}: {d.count} readings, mean {d.mean:g}, {d.low:g}–{d.high:g} {s.unit}"
+                             for d in s.daily[-60:])
+        if role == Qt.ItemDataRole.ForegroundRole and not s.new_item_keys:
+            return QBrush(QColor("#888888"))
+        return None
+
+    def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:  # noqa: N802
+        if not index.isValid() or index.column() != 0 or role != Qt.ItemDataRole.CheckStateRole:
+            return False
+        s = self._series[index.row()]
+        checked = Qt.CheckState(value) != Qt.CheckState.Unchecked if not isinstance(value, bool) else value
+        self.book.set_many(list(s.new_item_keys), lambda _i: Decision.ADD if checked else Decision.SKIP)
+        return True
+
+    def set_all(self, checked: bool) -> None:
+        keys = [k for s in self._series for k in s.new_item_keys]
+        self.book.set_many(keys, lambda _i: Decision.ADD if checked else Decision.SKIP)

@@ -1,0 +1,204 @@
+"""GUI: allergies (banner, duplicates, NKDA), medications (formulary, uncoded, stop, alerts), immunizations and the
+Summary tab, driven through the real chart view."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt, QTimer
+
+from desktop.services.allergies import list_allergies
+from desktop.services.medications import MedicationInput, add_medication, list_medications
+
+pytestmark = pytest.mark.gui
+
+
+def _rows(qtbot, page, n: int) -> None:  # noqa: ANN001
+    qtbot.waitUntil(lambda: page.model.rowCount() == n and page._loading == 0, timeout=8000)
+
+
+def _banner(view) -> str:  # noqa: ANN001
+    return view.banner.allergies.text()
+
+
+def test_adding_an_allergy_turns_the_banner_red(qtbot, db, chart_view, patient, nurse):
+    view = chart_view(role="nurse", tab="allergies")
+    page = view.page("allergies")
+    qtbot.waitUntil(lambda: _banner(view) == "Allergies not recorded", timeout=5000)
+    qtbot.waitUntil(lambda: page.stack.currentWidget() is page.empty, timeout=5000)
+    assert page.empty.text().startswith("Allergies not recorded")
+    page.add()
+    dialog = page.editor
+    qtbot.keyClicks(dialog.substance, "Penicillin")
+    dialog.reaction.setEditText("Hives")
+    dialog.severity.setCurrentIndex(dialog.severity.findData("moderate"))
+    dialog.save_button.click()
+    _rows(qtbot, page, 1)
+    qtbot.waitUntil(lambda: "Penicillin" in _banner(view), timeout=5000)
+    assert _banner(view) == "Allergies: Penicillins"
+    assert "#c0392b" in view.banner.allergies.styleSheet()  # red
+    with db.uow(nurse) as uow:
+        assert [a.substance for a in list_allergies(uow, patient.id)] == ["Penicillins"]
+
+
+def test_entering_the_same_allergy_again_keeps_one_row(qtbot, db, chart_view, patient, nurse, messages):
+    view = chart_view(role="nurse", tab="allergies")
+    page = view.page("allergies")
+    for typed, reaction in (("Penicillin", "Rash"), ("PENICILLIN ", "Anaphylaxis")):
+        page.add()
+        dialog = page.editor
+        qtbot.keyClicks(dialog.substance, typed)
+        if typed.startswith("PEN"):
+            assert "Already listed" in dialog.listed_hint.text()
+        dialog.reaction.setEditText(reaction)
+        dialog.save_button.click()
+        _rows(qtbot, page, 1)
+    assert page.model.row_at(0).reaction == "Anaphylaxis"
+    assert any("already listed" in text for _t, text in messages.shown)
+    with db.uow(nurse) as uow:
+        assert len(list_allergies(uow, patient.id)) == 1
+
+
+def test_nkda_button_and_banner(qtbot, chart_view, messages):
+    view = chart_view(role="nurse", tab="allergies")
+    page = view.page("allergies")
+    qtbot.waitUntil(lambda: page._loading == 0 and page.nkda_button.isEnabled(), timeout=5000)
+    page.nkda_button.click()  # the recorder answers "yes" to the confirmation
+    _rows(qtbot, page, 1)
+    qtbot.waitUntil(lambda: _banner(view) == "NKDA", timeout=5000)
+    assert not page.nkda_button.isEnabled()
+
+
+def test_add_coded_and_uncoded_medications_and_stop_one(qtbot, db, chart_view, patient, physician):
+    view = chart_view(tab="medications")
+    page = view.page("medications")
+    qtbot.waitUntil(lambda: page._loading == 0, timeout=5000)
+    page.add()
+    dialog = page.editor
+    qtbot.keyClicks(dialog.drug.edit, "lisinopril 10")
+    qtbot.waitUntil(lambda: bool(dialog.drug.results()), timeout=3000)
+    qtbot.keyClick(dialog.drug.edit, Qt.Key.Key_Return)
+    assert dialog.drug.chosen.id == "lisinopril-10-tab" and dialog.coding.text().startswith("Coded: RxNorm 314076")
+    assert dialog.sig.text() == dialog.drug.chosen.default_sig and dialog.strength.isReadOnly()
+    dialog.save_button.click()
+    _rows(qtbot, page, 1)
+
+    page.add()
+    dialog = page.editor
+    qtbot.keyClicks(dialog.drug.edit, "Grandmas herbal tea")
+    qtbot.waitUntil(lambda: "Uncoded" in dialog.coding.text(), timeout=3000)
+    dialog.source.setCurrentIndex(dialog.source.findData("patient-reported"))
+    dialog.save_button.click()
+    _rows(qtbot, page, 2)
+    coding = {r.drug_name: r.coding for r in page.model.rows()}
+    assert coding["Grandmas herbal tea"] == "uncoded" and coding["lisinopril 10 mg oral tablet"] == "RxNorm 314076"
+
+    page.select_id(next(r.id for r in page.model.rows() if r.coded))
+    page.stop_selected()
+    stop = page.stop_dialog
+    stop.ok_button.click()  # no reason: refused
+    assert stop.isVisible() and stop.error.isVisible()
+    stop.reason_edit.setText("dry cough")
+    stop.ok_button.click()
+    qtbot.waitUntil(lambda: any(r.status == "stopped" for r in page.model.rows()), timeout=5000)
+    with db.uow(physician) as uow:
+        rows = {r.drug_name: r for r in list_medications(uow, patient.id)}
+    assert rows["lisinopril 10 mg oral tablet"].status == "stopped"
+    assert "dry cough" in rows["lisinopril 10 mg oral tablet"].note
+
+
+def test_interacting_drug_opens_the_alert_modal_and_cancel_saves_nothing(qtbot, db, chart_view, patient, physician):
+    with db.uow(physician) as uow:
+        add_medication(uow, patient.id, MedicationInput(formulary_id="warfarin-5-tab"))
+    view = chart_view(tab="medications")
+    page = view.page("medications")
+    _rows(qtbot, page, 1)
+    page.add()
+    dialog = page.editor
+    qtbot.keyClicks(dialog.drug.edit, "ibuprofen 400")
+    qtbot.waitUntil(lambda: bool(dialog.drug.results()), timeout=3000)
+    qtbot.keyClick(dialog.drug.edit, Qt.Key.Key_Return)
+    seen = []
+
+    def answer(override: bool) -> None:
+        from PySide6.QtWidgets import QApplication
+
+        modal = QApplication.activeModalWidget()
+        assert modal is dialog.alert_dialog
+        seen.append([a.message for a in modal.alerts])
+        if override:
+            modal.reason_box.setCurrentIndex(modal.reason_box.findText("Will monitor"))
+            modal.override_button.click()
+        else:
+            modal.cancel_button.click()
+
+    QTimer.singleShot(50, lambda: answer(False))
+    dialog.save_button.click()
+    assert seen and dialog.isVisible()  # cancelled: nothing saved, the form keeps what was typed
+    with db.uow(physician) as uow:
+        assert len(list_medications(uow, patient.id)) == 1
+    QTimer.singleShot(50, lambda: answer(True))
+    dialog.save_button.click()
+    _rows(qtbot, page, 2)
+
+
+def test_record_immunization(qtbot, db, chart_view, patient, nurse):
+    view = chart_view(role="nurse", tab="immunizations")
+    page = view.page("immunizations")
+    qtbot.waitUntil(lambda: page._loading == 0, timeout=5000)
+    assert page.empty.text() == "No immunizations recorded."
+    page.add()
+    dialog = page.editor
+    assert dialog.select_cvx("115")
+    dialog.save_button.click()  # lot number missing for a dose given here
+    assert dialog.errors["lot_number"].isVisible()
+    dialog.lot.setText("TD4431")
+    dialog.site.setCurrentIndex(dialog.site.findData("right deltoid"))
+    dialog.save_button.click()
+    _rows(qtbot, page, 1)
+    assert page.model.row_at(0).cvx_code == "115" and page.model.row_at(0).route == "intramuscular"
+    page.add()  # the same vaccine on the same day: refused beside the date
+    dialog = page.editor
+    dialog.select_cvx("115")
+    dialog.lot.setText("TD4431")
+    dialog.save_button.click()
+    assert dialog.isVisible() and "already recorded" in dialog.errors["date_given"].text()
+
+
+def test_summary_tab_shows_the_chart(qtbot, db, chart_view, patient, physician):
+    from desktop.services.allergies import AllergyInput, add_allergy
+    from desktop.services.problems import ProblemInput, add_problem
+    from desktop.services.vitals import VitalsInput, record_vitals
+
+    with db.uow(physician) as uow:
+        add_problem(uow, patient.id, ProblemInput(icd10_code="I10"))
+        add_medication(uow, patient.id, MedicationInput(formulary_id="warfarin-5-tab"))
+        add_medication(uow, patient.id, MedicationInput(drug_name="Advil", source="patient-reported"),
+                       check_alerts=False)
+        add_allergy(uow, patient.id, AllergyInput(substance="Latex", category="environment"))
+        record_vitals(uow, patient.id, VitalsInput(systolic=182, diastolic=96, heart_rate=70))
+    view = chart_view()
+    page = view.page("summary")
+    with qtbot.waitSignal(page.sig_ready, timeout=10000):
+        pass
+    text = {name: label.text() for name, label in (("problems", page.problems), ("meds", page.medications),
+                                                   ("allergies", page.allergies), ("vitals", page.vitals))}
+    assert "I10" in text["problems"] and "Essential (primary) hypertension" in text["problems"]
+    assert "warfarin" in text["meds"] and "uncoded" in text["meds"]
+    assert "Latex" in text["allergies"]
+    assert "182/96 mmHg" in text["vitals"] and "#b00020" in text["vitals"]  # high BP in red
+    assert page.alert_bar.count() >= 1  # warfarin + ibuprofen (Advil) is an unresolved alert
+    assert "1 problems" in page.counts.text() or "1 problem" in page.counts.text()
+
+
+def test_summary_says_so_when_alert_checking_is_unavailable(qtbot, chart_view, monkeypatch):
+    import desktop.services.alerts as alerts_service
+    from desktop.alerts import KnowledgeBaseUnavailable
+
+    def broken():  # noqa: ANN202
+        raise KnowledgeBaseUnavailable("interactions.json is not valid JSON")
+
+    monkeypatch.setattr(alerts_service, "load_kb", broken)
+    view = chart_view()
+    page = view.page("summary")
+    qtbot.waitUntil(lambda: page.alert_check is not None, timeout=10000)
+    assert page.kb_banner.isVisible() and "unavailable" in page.kb_banner.text()

@@ -1,0 +1,101 @@
+"""`python -m desktop demo` fills charts: most patients get data; Harold Bennett is the large chart."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from desktop.models import (
+    Allergy,
+    Encounter,
+    EncounterDiagnosis,
+    Immunization,
+    Medication,
+    Patient,
+    Problem,
+    VitalSign,
+)
+from desktop.services import demo, demo_chart, encounters, vitals
+from desktop.services.database import Database
+
+
+def test_every_demo_icd10_code_is_a_valid_billable_code():
+    import simple_icd_10_cm as icd
+
+    for code in demo_chart._valid_codes():
+        assert icd.is_valid_item(code) and icd.is_leaf(code), code
+    for code, desc, *_ in demo_chart.CONDITIONS:
+        assert icd.get_description(code) == desc
+    for code, desc in demo_chart.ACUTE:
+        assert icd.get_description(code) == desc
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory):
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    db = Database.open(f"sqlite:///{path}", create=True)
+    with db.uow() as uow:
+        demo.create_practice_and_users(uow)
+        demo.ensure_named_demo_patients(uow)
+        ids = demo.add_patients(uow, 30, seed=7)
+    stats = demo_chart.fill_demo_charts(db, ids, seed=7)
+    yield db, ids, stats
+    db.dispose()
+
+
+def count(db, model, *where):
+    with db.uow() as uow:
+        return uow.session.execute(select(func.count()).select_from(model).where(*where)).scalar()
+
+
+def test_the_large_patient_has_500_encounters_and_5000_vitals(demo_db):
+    db, _ids, stats = demo_db
+    with db.uow() as uow:
+        harold = uow.session.execute(select(Patient.id).where(Patient.family_name == "Bennett",
+                                                              Patient.birth_date == date(1948, 3, 30))).scalar_one()
+    assert stats.large_patient_id == harold
+    assert count(db, Encounter, Encounter.patient_id == harold) == 500
+    assert count(db, VitalSign, VitalSign.patient_id == harold) == 5000
+    assert count(db, Encounter, Encounter.patient_id == harold, Encounter.status != "signed") == 0
+    assert count(db, Problem, Problem.patient_id == harold, Problem.status == "active") == 5
+    assert count(db, Medication, Medication.patient_id == harold) >= 5
+    assert count(db, Allergy, Allergy.patient_id == harold, Allergy.substance_key == "penicillin") == 1
+
+
+def test_most_demo_patients_get_charts_with_codes(demo_db):
+    db, ids, stats = demo_db
+    with db.uow() as uow:
+        s = uow.session
+        with_vitals = set(s.execute(select(VitalSign.patient_id).distinct()).scalars())
+        with_notes = set(s.execute(select(Encounter.patient_id).distinct()).scalars())
+        with_allergy_entry = set(s.execute(select(Allergy.patient_id).distinct()).scalars())
+        # the medication list written here (prescriptions add their own through their service)
+        uncoded_meds = s.execute(select(func.count(Medication.id)).where(
+            Medication.prescription_id.is_(None), Medication.ingredient_rxcui.is_(None))).scalar()
+        cvx = s.execute(select(Immunization.cvx_code).distinct()).scalars().all()
+        linked = s.execute(select(func.count()).select_from(EncounterDiagnosis)).scalar()
+        units = set(s.execute(select(VitalSign.loinc, VitalSign.unit).distinct()).all())
+    assert len(with_vitals & set(ids)) >= 0.6 * len(ids)
+    assert with_notes >= with_vitals
+    assert len(with_allergy_entry) >= 0.6 * stats.patients
+    assert uncoded_meds == 0 and stats.medications > 0
+    assert cvx and all(c for c in cvx)
+    assert linked > 0
+    assert units <= {(f.loinc, f.unit) for f in vitals.FIELDS}
+    assert stats.seconds < 30
+
+
+def test_demo_charts_read_back_through_the_services(demo_db):
+    db, _ids, stats = demo_db
+    from tests.conftest import user_for
+
+    with db.uow(user_for("physician")) as uow:
+        page = vitals.flowsheet(uow, stats.large_patient_id, limit=50)
+        notes = encounters.list_encounters(uow, stats.large_patient_id, limit=100)
+        note = encounters.get_encounter(uow, notes.rows[0].id)
+        latest = vitals.latest_vitals(uow, stats.large_patient_id)
+    assert page.total_sets == 500 and len(page.columns) == 50
+    assert notes.total == 500 and note.signed and note.content.objective.startswith("Vitals ")
+    assert latest is not None and len(latest.values) == 10

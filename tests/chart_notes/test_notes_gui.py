@@ -1,0 +1,221 @@
+"""Writing a note: from a template, today's vitals, diagnoses, sign; autosave recovery; nurse can't sign."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from PySide6.QtCore import Qt
+from sqlalchemy import select
+
+from desktop.models import Encounter, EncounterDiagnosis
+from desktop.services import encounters, problems, vitals
+from desktop.services.vitals import VitalsInput
+from desktop.views.chart.base import ChartContext
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def tab_for(qtbot, app_ctx):
+    def make(patient_id, role="physician"):
+        from desktop.views.chart.encounters_tab import EncountersTab
+
+        ctx = app_ctx(role)
+        tab = EncountersTab(ChartContext(app=ctx, patient_id=patient_id, refresh_banner=lambda: None))
+        qtbot.addWidget(tab)
+        # as ChartView does: a change of a watched kind reloads the tab
+        ctx.ops.data_changed.connect(lambda what, _pid: tab.load() if what in tab.watches else None)
+        tab.resize(1300, 800)
+        tab.show()
+        qtbot.waitExposed(tab)
+        tab.activateWindow()  # shortcuts only reach the active window
+        qtbot.waitUntil(tab.isActiveWindow)
+        tab.load()
+        return tab
+    return make
+
+
+def new_via_dialog(tab, qtbot, template_key):
+    from desktop.views.chart.encounters_tab import NewEncounterDialog
+
+    providers = tab.chart.ops.call(encounters.list_providers)
+    dialog = NewEncounterDialog(tab.chart.app, tab.chart.patient_id, providers, tab)
+    qtbot.addWidget(dialog)
+    dialog.template.setCurrentIndex(dialog.template.findData(template_key))
+    dialog.ok_button.click()
+    assert dialog.created is not None, dialog.errors.text()
+    assert tab.open_encounter(dialog.created.id)
+    return tab.editor
+
+
+def test_write_a_note_from_a_template_with_vitals_and_diagnoses_and_sign_it(db, as_role, add_patient, tab_for,
+                                                                             qtbot, messages):
+    p = add_patient(birth_date=date(1950, 5, 5))
+    with as_role("physician") as uow:
+        htn = problems.add_problem(uow, p.id, problems.ProblemInput(icd10_code="I10"))
+    tab = tab_for(p.id)
+    editor = new_via_dialog(tab, qtbot, "hypertension_followup")
+    assert editor.reason.text() == "Hypertension follow-up"
+    assert editor.editors["objective"].toPlainText().startswith("Vitals: not recorded today")
+    # the nurse takes vitals meanwhile; the physician inserts them with Ctrl+Shift+V
+    with as_role("nurse") as uow:
+        vitals.record_vitals(uow, p.id, VitalsInput(systolic=150, diastolic=92, heart_rate=70))
+    editor.editors["objective"].setFocus()
+    qtbot.keyClick(editor.editors["objective"], Qt.Key.Key_V,
+                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    objective = editor.editors["objective"].toPlainText()
+    assert "BP 150/92 mmHg (H), HR 70 /min" in objective and "not recorded today" not in objective
+    editor.editors["assessment"].selectAll()
+    qtbot.keyClicks(editor.editors["assessment"], "Hypertension, not at goal")
+    editor.dx_pick.setCurrentIndex(editor.dx_pick.findData(htn.id))
+    editor.link_button.click()
+    assert [editor.dx_list.item(i).text() for i in range(editor.dx_list.count())] == \
+        ["I10 Essential (primary) hypertension"]
+    assert editor.sign_button.isEnabled()
+    qtbot.keyClick(editor.editors["assessment"], Qt.Key.Key_S,
+                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert messages.shown[-1][0] == "Sign note"  # confirmed (the recorder answers yes)
+    with db.uow() as uow:
+        e = uow.session.execute(select(Encounter).where(Encounter.patient_id == p.id)).scalar_one()
+        links = uow.session.execute(select(EncounterDiagnosis.problem_id)
+                                    .where(EncounterDiagnosis.encounter_id == e.id)).scalars().all()
+    assert e.status == "signed" and e.signed_by_id == 1 and e.assessment == "Hypertension, not at goal"
+    assert "BP 150/92" in e.objective and links == [htn.id]
+    assert editor.signature.isVisible() and "Dr. Ana Lima" in editor.signature.text()
+    assert all(ed.isReadOnly() for ed in editor.editors.values())
+    assert not editor.sign_button.isVisible() and editor.addendum_button.isVisible()
+    qtbot.waitUntil(lambda: tab.model.rowCount() == 1 and tab.model.row_at(0).status == "signed", timeout=5000)
+
+
+def test_addendum_after_signing(db, as_role, add_patient, tab_for, qtbot, monkeypatch):
+    from desktop.views.note_editor import AddendumDialog
+
+    p = add_patient()
+    with as_role("physician") as uow:
+        e = encounters.create_encounter(uow, p.id, encounters.EncounterInput(template="general_visit"))
+        encounters.sign(uow, e.id, e.version)
+    tab = tab_for(p.id)
+    assert tab.open_encounter(e.id)
+
+    def fill_and_accept(dialog):
+        dialog.edit.setPlainText("Called patient: feeling better.")
+        dialog._accept()
+        return dialog.result()
+
+    monkeypatch.setattr(AddendumDialog, "exec", fill_and_accept)
+    tab.editor.add_addendum()
+    assert tab.editor.addenda.isVisible()
+    assert "Called patient: feeling better." in tab.editor.addenda.text()
+    assert "Dr. Ana Lima" in tab.editor.addenda.text()
+
+
+def test_nurse_drafts_but_the_sign_button_is_disabled(db, add_patient, tab_for, qtbot, messages):
+    p = add_patient()
+    tab = tab_for(p.id, role="nurse")
+    editor = new_via_dialog(tab, qtbot, "upper_respiratory_infection")
+    assert not editor.sign_button.isEnabled()
+    qtbot.keyClicks(editor.editors["plan"], " Fluids.")
+    qtbot.keyClick(editor.editors["plan"], Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    editor.sign()  # the shortcut path: explains instead of signing
+    assert messages.shown[-1][0] == "Sign note" and "Only a physician" in messages.shown[-1][1]
+    with db.uow() as uow:
+        e = uow.session.execute(select(Encounter)).scalar_one()
+    assert e.status == "draft" and e.plan.startswith(" Fluids.Supportive care")  # typed at the cursor
+
+
+def test_autosave_then_crash_then_reopen_offers_the_text(db, as_role, add_patient, app_ctx, qtbot, messages):
+    from desktop.views.note_editor import NoteEditor
+
+    p = add_patient()
+    with as_role("physician") as uow:
+        e = encounters.create_encounter(uow, p.id, encounters.EncounterInput())
+    ctx = app_ctx("physician")
+    editor = NoteEditor(ctx, p.id)
+    qtbot.addWidget(editor)
+    assert editor.open_encounter(e.id)
+    assert editor.timer.isActive() and editor.timer.interval() == 3000
+    qtbot.keyClicks(editor.editors["subjective"], "Dizzy when standing up")
+    editor.autosave()  # what the 3-second timer does
+    ctx.ops.wait_idle(5000)
+    qtbot.waitUntil(lambda: editor.status.text().startswith("Autosaved"), timeout=3000)
+    editor.timer.stop()  # ... and the workstation dies here: no save, no close
+    again = NoteEditor(app_ctx("physician"), p.id)
+    qtbot.addWidget(again)
+    assert again.open_encounter(e.id)
+    assert messages.shown[-1][0] == "Recover unsaved note"
+    assert again.editors["subjective"].toPlainText() == "Dizzy when standing up"
+    assert again.dirty()
+    assert again.save()
+    with db.uow() as uow:
+        assert uow.session.get(Encounter, e.id).subjective == "Dizzy when standing up"
+
+
+def test_closing_the_chart_flushes_and_asks(db, as_role, add_patient, app_ctx, qtbot, messages):
+    from desktop.views.chart_view import ChartView
+
+    p = add_patient()
+    with as_role("physician") as uow:
+        e = encounters.create_encounter(uow, p.id, encounters.EncounterInput())
+    view = ChartView(app_ctx("physician"), p.id)
+    qtbot.addWidget(view)
+    view.show_tab("encounters")
+    tab = view.page("encounters")
+    assert tab.open_encounter(e.id)
+    qtbot.keyClicks(tab.editor.editors["plan"], "Recheck in 2 weeks")
+    messages.answers[:] = [False]  # "Not now": the text must survive anyway
+    assert view.before_close()
+    assert messages.shown[-1][0] == "Unsaved note"
+    with as_role("physician") as uow:
+        kept = encounters.recover_autosave(uow, e.id)
+        assert uow.session.get(Encounter, e.id).plan == ""
+    assert kept is not None and kept.content.plan == "Recheck in 2 weeks"
+
+
+def test_stale_save_shows_both_versions_and_keeps_both(db, as_role, add_patient, tab_for, qtbot, monkeypatch):
+    from desktop.views.note_editor import NoteConflictDialog
+
+    p = add_patient()
+    with as_role("physician") as uow:
+        e = encounters.create_encounter(uow, p.id, encounters.EncounterInput())
+    tab = tab_for(p.id)
+    assert tab.open_encounter(e.id)
+    with as_role("nurse") as uow:  # another workstation saves first
+        encounters.save_draft(uow, e.id, encounters.NoteContent(subjective="Nurse: cough 3 days"), e.version)
+    qtbot.keyClicks(tab.editor.editors["subjective"], "Doctor: no fever")
+    seen = {}
+
+    def accept_defaults(dialog):
+        seen["differing"] = list(dialog.differing)
+        dialog.accept()
+        return 1
+
+    monkeypatch.setattr(NoteConflictDialog, "exec", accept_defaults)
+    assert tab.editor.save()
+    assert seen["differing"] == ["subjective"]
+    with db.uow() as uow:
+        text = uow.session.get(Encounter, e.id).subjective
+    assert text.startswith("Doctor: no fever") and text.endswith("Nurse: cough 3 days")
+    assert "saved by Nora Quinn, RN" in text
+
+
+def test_an_encounter_can_be_marked_entered_in_error_with_a_reason(db, as_role, add_patient, tab_for, qtbot,
+                                                                   monkeypatch):
+    from desktop.views.chart.entry_dialogs import ReasonDialog
+
+    p = add_patient()
+    with as_role("physician") as uow:
+        keep = encounters.create_encounter(uow, p.id, encounters.EncounterInput(reason="Real visit"))
+        wrong = encounters.create_encounter(uow, p.id, encounters.EncounterInput(reason="Wrong chart"))
+    tab = tab_for(p.id)
+    qtbot.waitUntil(lambda: tab.model.rowCount() == 2, timeout=5000)
+    row = next(i for i in range(2) if tab.model.row_at(i).id == wrong.id)
+    tab.table.selectRow(row)
+    monkeypatch.setattr(ReasonDialog, "exec", lambda self: 1)
+    monkeypatch.setattr(ReasonDialog, "reason", lambda self: "Wrong patient")
+    tab.error_button.click()
+    qtbot.waitUntil(lambda: tab.model.rowCount() == 1, timeout=5000)
+    assert tab.model.row_at(0).id == keep.id
+    with db.uow() as uow:
+        row = uow.session.get(Encounter, wrong.id)
+        assert row.entered_in_error and row.error_reason == "Wrong patient"

@@ -1,0 +1,213 @@
+"""The review dialog, driven as a user would (offscreen Qt): read in the background, review, decide, merge."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from PySide6.QtCore import Qt
+from sqlalchemy import func, select
+
+from desktop.models import Medication, PhrImport, Problem, VitalSign
+from desktop.phr import Decision, ItemStatus
+from desktop.widgets.phr_review_models import COL_CHECK, COL_DECISION
+
+from .conftest import CCD1, REYNA, dump
+
+pytestmark = pytest.mark.gui
+
+
+def _open(qtbot, ctx, patient_id, path):  # noqa: ANN001, ANN202
+    from desktop.views.phr_import_dialog import PhrImportDialog
+
+    dialog = PhrImportDialog(ctx, patient_id, path)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(lambda: dialog.pages.currentIndex() == 2 or not dialog.isVisible(), timeout=20000)
+    return dialog
+
+
+def _count(db, model) -> int:  # noqa: ANN001
+    with db.uow() as uow:
+        return uow.session.execute(select(func.count()).select_from(model)).scalar_one()
+
+
+def test_review_and_merge_as_a_physician(qtbot, app_ctx, db, samples, chart_for, messages):
+    patient = chart_for(REYNA)
+    ctx = app_ctx("physician")
+    dialog = _open(qtbot, ctx, patient.id, samples / REYNA)
+    assert dialog.pages.currentIndex() == 2
+    titles = [dialog.tabs.tabText(i) for i in range(dialog.tabs.count())]
+    assert titles[0].startswith("&Problems (9 new") and titles[4].startswith("&Vitals && readings")
+    assert titles[5].startswith("&Not imported")
+    problems = dialog.tabs_by_category["problems"].model
+    assert problems.rowCount() == 9
+    assert problems.data(problems.index(0, COL_CHECK), Qt.ItemDataRole.CheckStateRole) == Qt.CheckState.Checked
+    assert "Synthea" in problems.data(problems.index(0, 3))
+    # untick one problem, merge
+    problems.setData(problems.index(0, COL_CHECK), Qt.CheckState.Unchecked, Qt.ItemDataRole.CheckStateRole)
+    assert dialog.apply_button.isEnabled()
+    with qtbot.waitSignal(dialog.sig_applied, timeout=20000):
+        qtbot.mouseClick(dialog.apply_button, Qt.MouseButton.LeftButton)
+    assert _count(db, Problem) == 8 and _count(db, PhrImport) == 1
+    assert any(title == "Health record imported" for title, _t in messages.shown)
+    ctx.ops.wait_idle()
+
+
+def test_duplicates_are_greyed_and_changed_items_need_a_decision(qtbot, app_ctx, db, samples, chart_for, messages):
+    from desktop.phr import read_file
+    from desktop.services import phr_import as svc
+    from tests.conftest import user_for
+
+    patient = chart_for(REYNA)
+    parsed = read_file(samples / REYNA)
+    with db.uow(user_for("physician")) as uow:
+        plan = svc.plan_import(uow, patient.id, parsed)
+        svc.apply_import(uow, patient.id, plan, plan.default_decisions("new"), plan.info)
+    with db.uow(user_for("physician")) as uow:  # the clinic stopped a medication since
+        med = uow.session.execute(select(Medication).where(Medication.status == "active")).scalars().first()
+        med.status = "stopped"
+    dialog = _open(qtbot, app_ctx("physician"), patient.id, samples / REYNA)
+    meds = dialog.tabs_by_category["medications"].model
+    rows = {meds.item_at(r).status: r for r in range(meds.rowCount())}
+    dup = rows[ItemStatus.DUPLICATE]
+    assert not (meds.flags(meds.index(dup, COL_CHECK)) & Qt.ItemFlag.ItemIsEnabled)
+    assert meds.data(meds.index(dup, COL_CHECK), Qt.ItemDataRole.CheckStateRole) == Qt.CheckState.Unchecked
+    changed = rows[ItemStatus.CHANGED]
+    assert meds.data(meds.index(changed, COL_DECISION)) == "— choose —"
+    assert not dialog.apply_button.isEnabled()
+    assert "need a decision" in dialog.summary.text()
+    assert meds.setData(meds.index(changed, COL_DECISION), Decision.TAKE_FILE.value)
+    assert dialog.apply_button.isEnabled()
+    with qtbot.waitSignal(dialog.sig_applied, timeout=20000):
+        dialog.apply()
+    with db.uow() as uow:
+        assert uow.session.get(Medication, med.id).status == "active"
+
+
+def test_nurse_merges_readings_only(qtbot, app_ctx, db, samples, add_patient, messages):
+    patient = add_patient(given="Hanna", family="Fixture", birth_date=date(1990, 1, 1))
+    ctx = app_ctx("nurse")
+    from .conftest import APPLE_HYDAWO
+
+    dialog = _open(qtbot, ctx, patient.id, samples / APPLE_HYDAWO)
+    readings = dialog.tabs_by_category["observations"]
+    assert readings.series_model.rowCount() == 5
+    steps_row = next(r for r in range(5) if readings.series_model.series_at(r).loinc == "55423-8")
+    readings.series_model.setData(readings.series_model.index(steps_row, 0), Qt.CheckState.Unchecked,
+                                  Qt.ItemDataRole.CheckStateRole)
+    with qtbot.waitSignal(dialog.sig_applied, timeout=20000):
+        dialog.apply()
+    with db.uow() as uow:
+        loincs = set(uow.session.execute(select(VitalSign.loinc)).scalars())
+    assert loincs == {"40443-4", "29463-7", "8480-6", "8462-4"}
+
+
+def test_nurse_sees_clinical_tabs_locked(qtbot, app_ctx, samples, chart_for, messages):
+    patient = chart_for(REYNA)
+    dialog = _open(qtbot, app_ctx("nurse"), patient.id, samples / REYNA)
+    problems = dialog.tabs_by_category["problems"].model
+    assert not (problems.flags(problems.index(0, COL_CHECK)) & Qt.ItemFlag.ItemIsEnabled)
+    assert not dialog.tabs_by_category["problems"].select_all.isEnabled()
+    assert dialog.book.selected_count("problems") == 0 and dialog.book.selected_count("observations") > 0
+
+
+def test_a_mismatched_patient_needs_confirmation_and_a_reason(qtbot, app_ctx, db, samples, add_patient, messages):
+    patient = add_patient(given="Eve", family="Goodwife", birth_date=date(1975, 5, 1), sex="female")
+    dialog = _open(qtbot, app_ctx("physician"), patient.id, samples / CCD1)
+    assert "DIFFERENT PATIENT" in dialog.identity_label.text()
+    assert not dialog.apply_button.isEnabled()
+    for tab in dialog.tabs_by_category.values():
+        tab.model.decide_undecided(Decision.KEEP_CHART)
+    dialog.confirm_identity.setChecked(True)
+    assert not dialog.apply_button.isEnabled()  # a reason is still missing
+    qtbot.keyClicks(dialog.identity_reason, "married name, checked ID")
+    assert dialog.apply_button.isEnabled()
+    with qtbot.waitSignal(dialog.sig_applied, timeout=20000):
+        dialog.apply()
+    with db.uow() as uow:
+        assert uow.session.execute(select(PhrImport.identity_override_reason)).scalar_one() == "married name, checked ID"
+
+
+def test_alerts_are_shown_before_the_merge_and_cancel_keeps_the_chart(qtbot, app_ctx, db, samples, chart_for,
+                                                                        messages):
+    from .conftest import MIGUEL
+
+    patient = chart_for(MIGUEL)
+    dialog = _open(qtbot, app_ctx("physician"), patient.id, samples / MIGUEL)
+    before = dump(db)
+    messages.answers.append(False)  # "Merge anyway?" -> Cancel
+    dialog.apply()
+    qtbot.waitUntil(lambda: any(t == "Clinical alerts" for t, _x in messages.shown), timeout=20000)
+    text = next(x for t, x in messages.shown if t == "Clinical alerts")
+    assert "warfarin" in text.lower()
+    qtbot.waitUntil(dialog.apply_button.isEnabled, timeout=5000)
+    assert dump(db) == before
+
+
+def test_unreadable_file_is_explained(qtbot, app_ctx, db, chart_for, tmp_path, messages):
+    patient = chart_for(REYNA)
+    bad = tmp_path / "bad.json"
+    bad.write_bytes(b'{"resourceType": "Bundle", "entry": [')
+    dialog = _open(qtbot, app_ctx("physician"), patient.id, bad)
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=10000)
+    assert messages.shown and messages.shown[0][0] == "This file cannot be imported"
+    assert "not valid JSON" in messages.shown[0][1]
+
+
+def test_cancel_while_reading(qtbot, app_ctx, db, samples, chart_for, messages):
+    from desktop.views.phr_import_dialog import PhrImportDialog
+
+    patient = chart_for(REYNA)
+    ctx = app_ctx("physician")
+    before = dump(db)
+    dialog = PhrImportDialog(ctx, patient.id, samples / REYNA)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.mouseClick(dialog.cancel_button, Qt.MouseButton.LeftButton)
+    assert not dialog.isVisible()
+    ctx.ops.wait_idle()
+    qtbot.wait(50)
+    assert dump(db) == before and messages.shown == []
+
+
+def test_import_history_and_undo(qtbot, app_ctx, db, samples, chart_for, messages):
+    from desktop.phr import read_file
+    from desktop.services import phr_import as svc
+    from desktop.views.phr_import_dialog import PhrImportHistoryDialog
+    from tests.conftest import user_for
+
+    patient = chart_for(REYNA)
+    with db.uow(user_for("physician")) as uow:
+        plan = svc.plan_import(uow, patient.id, read_file(samples / REYNA))
+        svc.apply_import(uow, patient.id, plan, plan.default_decisions("new"), plan.info)
+    ctx = app_ctx("physician")
+    dialog = PhrImportHistoryDialog(ctx, patient.id)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(lambda: dialog.model.rowCount() == 1, timeout=10000)
+    assert not dialog.undo_button.isEnabled()  # a reason first
+    qtbot.keyClicks(dialog.reason, "wrong patient")
+    assert dialog.undo_button.isEnabled()
+    with qtbot.waitSignal(dialog.sig_undone, timeout=10000):
+        qtbot.mouseClick(dialog.undo_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.model.row_at(0).status == "undone", timeout=10000)
+    with db.uow() as uow:
+        assert uow.session.execute(select(func.count()).select_from(Problem).where(
+            Problem.entered_in_error.is_(False))).scalar_one() == 0
+    ctx.ops.wait_idle()
+
+
+def test_export_chart_action(qtbot, app_ctx, db, samples, chart_for, tmp_path, messages):
+    import orjson
+
+    from desktop.views.phr_import_dialog import export_chart
+
+    patient = chart_for(REYNA)
+    ctx = app_ctx("physician")
+    out = tmp_path / "chart.json"
+    written = []
+    export_chart(ctx, patient.id, out, done=written.append)
+    qtbot.waitUntil(lambda: bool(written), timeout=10000)
+    assert orjson.loads(out.read_bytes())["type"] == "collection"
+    assert messages.shown[-1][0] == "Chart exported"

@@ -1,0 +1,308 @@
+"""GUI: the prescription editor (type-ahead, sig builder, controlled rules) -> alert -> sign -> preview -> print."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from sqlalchemy import select
+
+from desktop.models import Medication, PrintRecord
+from tests.conftest import type_text, user_for
+
+from .conftest import flat, pdf_text
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def on_med_list(db):  # noqa: ANN001, ANN201
+    """on_med_list(patient_id, "clarithromycin") puts a drug on the patient's active medication list."""
+    def add(patient_id: int, name: str) -> None:
+        with db.uow() as uow:
+            uow.session.add(Medication(patient_id=patient_id, drug_name=name, ingredients=name,
+                                       source="patient-reported"))
+
+    return add
+
+
+@pytest.fixture
+def kb_broken(monkeypatch):  # noqa: ANN001, ANN201
+    """The alert knowledge base cannot be loaded (as with a corrupt file)."""
+    from desktop.alerts import KnowledgeBaseUnavailable
+    from desktop.services import alerts
+
+    def broken():  # noqa: ANN202
+        raise KnowledgeBaseUnavailable("interactions.json is corrupt")
+
+    monkeypatch.setattr(alerts, "load_kb", broken)
+
+
+def _answer_modal(kind, act) -> None:  # noqa: ANN001
+    """When a modal dialog of `kind` is up, call act(dialog) (it must close it)."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    def poll() -> None:
+        dialog = QApplication.activeModalWidget()
+        if isinstance(dialog, kind):
+            act(dialog)
+        else:
+            QTimer.singleShot(20, poll)
+
+    QTimer.singleShot(20, poll)
+
+
+def _editor(app_ctx, patient, messages, resolver=None):  # noqa: ANN001, ANN202
+    from desktop.views.prescription_editor import PrescriptionEditor, services_for
+
+    ctx = app_ctx("physician")
+    services = services_for(ctx.ops, patient.id)
+    return ctx, PrescriptionEditor(services, "José Núñez · DOB 14 Mar 1958", messages=messages,
+                                   resolve_alerts=resolver)
+
+
+def _choose(qtbot, editor, text: str, pick: str) -> None:  # noqa: ANN001
+    from PySide6.QtCore import Qt
+
+    qtbot.keyClicks(editor.drug.edit, text)
+    editor.drug.refresh()
+    rows = editor.drug.results()
+    assert rows, f"no formulary match for {text!r}"
+    row = next(i for i, p in enumerate(rows) if p.id == pick)
+    editor.drug.table.selectRow(row)
+    editor.drug.table.setFocus()
+    qtbot.keyClick(editor.drug.table, Qt.Key.Key_Return)
+
+
+def test_editor_alert_override_sign_and_preview(qtbot, app_ctx, db, prescriber, patient, messages, on_med_list,
+                                               tmp_path):
+    """Real alert engine: simvastatin with clarithromycin on the list is contraindicated (ONC high priority)."""
+    from PySide6.QtWidgets import QLabel
+
+    from desktop.models import AlertOverride
+    from desktop.widgets.alert_dialog import AlertDialog
+
+    on_med_list(patient.id, "clarithromycin")
+    seen: list = []
+
+    def override(dialog) -> None:  # noqa: ANN001
+        seen.append(dialog)
+        shown = " ".join(lbl.text() for lbl in dialog.findChildren(QLabel))
+        assert "simvastatin + clarithromycin" in shown and "CONTRAINDICATED" in shown
+        assert not dialog.override_button.isEnabled()  # no reason yet: cannot override
+        dialog.reason_box.setCurrentText("Will monitor")
+        dialog.comment_edit.setPlainText("short course, CK checked")
+        assert dialog.override_button.isEnabled()
+        dialog.override_button.click()
+
+    _answer_modal(AlertDialog, override)
+    ctx, editor = _editor(app_ctx, patient, messages)
+    qtbot.addWidget(editor)
+    _choose(qtbot, editor, "zocor 20", "simvastatin-20-tab")
+    assert editor.strength.text() == "20 mg" and not editor.strength.isEnabled()
+    assert editor.sig.sig_text() == "Take 1 tablet by mouth once a day"  # the formulary's usual sig
+    editor.quantity.setValue(90)
+    assert editor.days.value() == 90 and "ninety" in editor.quantity_words.text()
+    editor.refills.setValue(3)
+    qtbot.keyClicks(editor.note, "Please use blister packs")
+
+    signed = editor.check_and_sign()
+    assert signed is not None and signed.status == "active", messages.shown
+    assert seen
+    with db.uow(user_for("physician")) as uow:
+        med = uow.session.execute(select(Medication).where(Medication.prescription_id == signed.id)).scalar_one()
+        [ov] = uow.session.execute(select(AlertOverride)).scalars().all()
+    assert med.status == "active" and med.formulary_id == "simvastatin-20-tab"
+    assert (ov.reason, ov.comment, ov.prescription_id, ov.severity) == (
+        "Will monitor", "short course, CK checked", signed.id, "contraindicated")
+
+    # preview and print as the front desk
+    from desktop.services import prescriptions as rxs
+    from desktop.views.pdf_preview import preview_job
+
+    desk = app_ctx("front_desk")
+    job = desk.ops.call(rxs.prepare_rx_print, [signed.id])
+    preview = preview_job(job, lambda j: desk.ops.call(rxs.record_print, j), messages=messages)
+    qtbot.addWidget(preview)
+    preview.show()
+    assert preview.document.pageCount() == 1
+    text = flat(pdf_text(job.pdf))
+    assert "simvastatin 20 mg oral tablet" in text and "Note to pharmacist: Please use blister packs" in text
+    assert "Refills: 3 (three)" in text and "Dispense: 90 (ninety) tablets" in text
+
+    from PySide6.QtPrintSupport import QPrinter
+
+    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+    out = tmp_path / "printed.pdf"
+    printer.setOutputFileName(str(out))
+    with qtbot.waitSignal(preview.sig_print_done, timeout=30000) as done:
+        assert preview.print_to(printer)
+    assert done.args == [True]
+    from pypdf import PdfReader
+
+    assert len(PdfReader(io.BytesIO(out.read_bytes())).pages) == 1
+    # the print was recorded as the original; the next preview is a reprint
+    with db.uow(user_for("admin")) as uow:
+        recs = uow.session.execute(select(PrintRecord)).scalars().all()
+    assert [(r.ref_id, r.reprint) for r in recs] == [(signed.rx_number, False)]
+
+    again = desk.ops.call(rxs.prepare_rx_print, [signed.id])
+    assert again.reprint and "COPY — REPRINT" in flat(pdf_text(again.pdf))
+    reprint = preview_job(again, lambda j: desk.ops.call(rxs.record_print, j), messages=messages)
+    qtbot.addWidget(reprint)
+    assert reprint.save_to(tmp_path / "copy.pdf")
+    with db.uow(user_for("admin")) as uow:
+        recs = uow.session.execute(select(PrintRecord).order_by(PrintRecord.id)).scalars().all()
+    assert [r.reprint for r in recs] == [False, True]
+
+
+def test_cancelled_alert_leaves_a_draft(qtbot, app_ctx, prescriber, patient, messages, on_med_list):
+    from desktop.widgets.alert_dialog import AlertDialog
+
+    on_med_list(patient.id, "clarithromycin")
+    _answer_modal(AlertDialog, lambda d: d.cancel_button.click())
+    _ctx, editor = _editor(app_ctx, patient, messages)
+    qtbot.addWidget(editor)
+    _choose(qtbot, editor, "simvastatin 20", "simvastatin-20-tab")
+    assert editor.check_and_sign() is None
+    assert editor.rx is not None and editor.rx.status == "draft"
+    assert "Not signed" in editor.errors.text()
+
+
+def test_unavailable_checking_needs_acknowledgement(qtbot, app_ctx, db, prescriber, patient, messages, kb_broken):
+    from desktop.models import AuditEntry
+    from desktop.widgets.alert_dialog import AcknowledgeNoCheckingDialog
+
+    def acknowledge(dialog) -> None:  # noqa: ANN001
+        assert "interactions.json is corrupt" in dialog.banner.text()
+        assert not dialog.ok_button.isEnabled()
+        dialog.checkbox.setChecked(True)
+        dialog.ok_button.click()
+
+    _answer_modal(AcknowledgeNoCheckingDialog, acknowledge)
+    _ctx, editor = _editor(app_ctx, patient, messages)
+    qtbot.addWidget(editor)
+    _choose(qtbot, editor, "lisinopril 10", "lisinopril-10-tab")
+    signed = editor.check_and_sign()
+    assert signed is not None and signed.status == "active"
+    with db.uow(user_for("admin")) as uow:
+        actions = uow.session.execute(select(AuditEntry.action).where(AuditEntry.entity == "prescription",
+                                                                      AuditEntry.entity_id == str(signed.id))).scalars()
+        assert "sign_unchecked" in list(actions)
+
+
+def test_unacknowledged_unchecked_prescription_is_not_signed(qtbot, app_ctx, prescriber, patient, messages,
+                                                            kb_broken):
+    from desktop.widgets.alert_dialog import AcknowledgeNoCheckingDialog
+
+    _answer_modal(AcknowledgeNoCheckingDialog, lambda d: d.reject())
+    _ctx, editor = _editor(app_ctx, patient, messages)
+    qtbot.addWidget(editor)
+    _choose(qtbot, editor, "lisinopril 10", "lisinopril-10-tab")
+    assert editor.check_and_sign() is None and editor.rx.status == "draft"
+
+
+def test_controlled_caps_refills_and_shows_schedule(qtbot, app_ctx, prescriber, patient, messages):
+    _ctx, editor = _editor(app_ctx, patient, messages)
+    qtbot.addWidget(editor)
+    _choose(qtbot, editor, "oxycodone 5", "oxycodone-5-tab")
+    assert editor.refills.maximum() == 0
+    assert "Schedule II controlled substance" in editor.schedule_note.text()
+    assert "no refills" in editor.refills_hint.text()
+    editor.quantity.setValue(12)
+    assert editor.quantity_words.text() == "(twelve)"
+    assert editor.sig.sig_text() == "Take 1 tablet by mouth every 6 hours as needed for severe pain"
+    assert editor.days.value() == 3
+    editor.drug.edit.clear()
+    qtbot.keyClicks(editor.drug.edit, "tramadol")
+    editor.drug.refresh()
+    editor.drug._choose_row(0)
+    assert editor.refills.maximum() == 5 and "at most 5 refills" in editor.refills_hint.text()
+
+
+def test_typed_abbreviations_and_free_text_drug(qtbot, app_ctx, prescriber, patient, messages):
+    _ctx, editor = _editor(app_ctx, patient, messages)
+    qtbot.addWidget(editor)
+    type_text(editor.drug.edit, "Zoëcillin compounded")  # not in the formulary: uncoded, free text
+    editor.drug.refresh()
+    qtbot.keyClicks(editor.strength, "250 mg")
+    qtbot.keyClicks(editor.sig.typed, "1 cap po tid x 7d")
+    assert editor.sig.preview.text() == "Take 1 capsule by mouth three times a day for 7 days"
+    editor.quantity_unit.setCurrentText("capsule")
+    editor.quantity.setValue(21)
+    assert editor.days.value() == 7
+    signed = editor.check_and_sign()
+    assert signed is not None, messages.shown
+    assert signed.drug_name == "Zoëcillin compounded" and signed.formulary_id is None
+
+
+def test_validation_errors_stay_in_the_dialog(qtbot, app_ctx, prescriber, patient, messages):
+    _ctx, editor = _editor(app_ctx, patient, messages)
+    qtbot.addWidget(editor)
+    _choose(qtbot, editor, "lisinopril 10", "lisinopril-10-tab")
+    editor.quantity.setValue(0)
+    assert editor.check_and_sign() is None
+    assert "more than 0" in editor.errors.text()
+    assert messages.shown and messages.shown[-1][0] == "Please check the form"
+
+
+def test_show_document_previews_summary_off_thread(qtbot, app_ctx, patient, tmp_path):
+    from desktop.services import documents
+    from desktop.views.pdf_preview import show_document
+
+    ctx = app_ctx("front_desk")
+    shown: list = []
+    show_document(ctx, documents.summary_document, patient.mrn, on_shown=shown.append)
+    qtbot.waitUntil(lambda: bool(shown), timeout=20000)
+    dialog = shown[0]
+    qtbot.addWidget(dialog)
+    assert dialog.document.pageCount() >= 1 and "José Núñez" in dialog.windowTitle()
+    assert dialog.save_to(tmp_path / "summary")  # .pdf added
+    assert (tmp_path / "summary.pdf").read_bytes().startswith(b"%PDF")
+    dialog.close()
+
+
+def test_print_refused_when_recording_fails(qtbot, messages, tmp_path):
+    from PySide6.QtPrintSupport import QPrinter
+
+    from desktop.printing import render_prescriptions
+    from desktop.services.errors import ServiceError
+    from desktop.views.pdf_preview import PdfPreviewDialog
+
+    from .test_render import DOCTOR, PATIENT, PRACTICE, item
+
+    def refuse() -> None:
+        raise ServiceError("printed meanwhile elsewhere")
+
+    dialog = PdfPreviewDialog(render_prescriptions([item()], PRACTICE, DOCTOR, PATIENT), "Rx", on_output=refuse,
+                              messages=messages)
+    qtbot.addWidget(dialog)
+    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+    printer.setOutputFileName(str(tmp_path / "out.pdf"))
+    assert not dialog.print_to(printer)
+    assert not (tmp_path / "out.pdf").exists()
+    assert not dialog.save_to(tmp_path / "saved.pdf") and not (tmp_path / "saved.pdf").exists()
+    assert messages.shown[-1][1] == "printed meanwhile elsewhere"
+
+
+def test_renewal_opens_prefilled(qtbot, app_ctx, db, signed_rx, messages):
+    from desktop.services import prescriptions as rxs
+    from desktop.views.prescription_editor import PrescriptionEditor, services_for
+
+    old = signed_rx(formulary_id="lisinopril-10-tab", sig_text="", dose="1", dose_unit="tablet", frequency="qd",
+                    route="po", quantity=90, quantity_unit="tablet", refills=3, duration_days=None,
+                    substitution_allowed=False, pharmacist_note="blister pack")
+    ctx = app_ctx("physician")
+    draft = ctx.ops.call(rxs.renew, old.id)
+    editor = PrescriptionEditor(services_for(ctx.ops, old.patient_id), "José Núñez", draft=draft, messages=messages)
+    qtbot.addWidget(editor)
+    assert editor.drug.chosen is not None and editor.drug.chosen.id == "lisinopril-10-tab"
+    assert editor.sig.sig_text() == "Take 1 tablet by mouth once a day"
+    assert (editor.quantity.value(), editor.refills.value(), editor.daw.isChecked()) == (90, 3, True)
+    assert editor.note.toPlainText() == "blister pack" and editor.days.value() == 90
+    signed = editor.check_and_sign()
+    assert signed is not None and signed.replaces_id == old.id
+    assert ctx.ops.call(rxs.get_prescription, old.id).status == "replaced"

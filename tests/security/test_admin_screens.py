@@ -1,0 +1,270 @@
+"""Admin screens driven as the administrator would: users, practice settings, audit report (filters, CSV)."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+from PySide6.QtCore import QDate, Qt
+
+from desktop.services import patients, settings
+from desktop.services.audit_report import CSV_HEADER
+from tests.conftest import TEST_USERS
+from tests.security.conftest import audit_rows
+
+pytestmark = pytest.mark.gui
+
+
+def _click(qtbot, button) -> None:  # noqa: ANN001
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+@pytest.fixture
+def users_dialog(qtbot, app_ctx):  # noqa: ANN001, ANN201
+    from desktop.views.admin.users_dialog import UsersDialog
+
+    ctx = app_ctx("admin")
+    dialog = UsersDialog(ctx)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(lambda: dialog.model.rowCount() == 4, timeout=5000)
+    return dialog
+
+
+def test_users_dialog_adds_a_user_with_a_role(qtbot, users_dialog, monkeypatch, db):
+    from desktop.views.admin import users_dialog as module
+
+    made = {}
+
+    def run_add(self) -> int:  # noqa: ANN001
+        made["dialog"] = self
+        qtbot.keyClicks(self.form.inputs["username"], "jsmith")
+        qtbot.keyClicks(self.form.inputs["display_name"], "Jo Smith")
+        self.role.setCurrentIndex(self.role.findData("front_desk"))
+        qtbot.keyClicks(self.form.inputs["password"], "jo password")
+        qtbot.keyClicks(self.form.inputs["password_again"], "jo password")
+        self.save()
+        return self.result()
+
+    monkeypatch.setattr(module.AddUserDialog, "exec", run_add)
+    _click(qtbot, users_dialog.add_button)
+    qtbot.waitUntil(lambda: users_dialog.model.rowCount() == 5, timeout=5000)
+    added = users_dialog.selected()
+    assert (added.username, added.role, added.status) == ("jsmith", "front_desk", "active")
+    assert audit_rows(db, action="create")[0].entity == "user"
+
+
+def test_add_user_shows_errors_beside_the_fields(qtbot, app_ctx):
+    from desktop.views.admin.users_dialog import AddUserDialog
+
+    dialog = AddUserDialog(app_ctx("admin"))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.keyClicks(dialog.form.inputs["username"], "drlima")
+    _click(qtbot, dialog.save_button)
+    assert dialog.isVisible() and dialog.saved is None
+    assert "taken" in dialog.form.errors["username"].text()
+    assert dialog.form.errors["display_name"].isVisibleTo(dialog)
+    assert dialog.form.errors["password"].isVisibleTo(dialog)
+
+
+def test_disable_reset_and_self_protection(qtbot, users_dialog, messages, monkeypatch, db):
+    from desktop.views.admin import users_dialog as module
+
+    # yourself: the Disable button is off
+    users_dialog.select_user("admin")
+    assert not users_dialog.active_button.isEnabled()
+    # disable the nurse (after confirming)
+    users_dialog.select_user("nquinn")
+    assert users_dialog.active_button.text().replace("&", "") == "Disable"
+    _click(qtbot, users_dialog.active_button)
+    assert messages.shown[-1][0] == "Disable user"
+    qtbot.waitUntil(lambda: users_dialog.selected() is not None and not users_dialog.selected().active, timeout=5000)
+    assert users_dialog.active_button.text().replace("&", "") == "Enable"
+
+    # reset the physician's password: a temporary password, must change at login
+    def run_reset(self) -> int:  # noqa: ANN001
+        self.save()
+        run_reset.password = self.password.text()
+        return self.result()
+
+    monkeypatch.setattr(module.ResetPasswordDialog, "exec", run_reset)
+    users_dialog.select_user("drlima")
+    _click(qtbot, users_dialog.reset_button)
+    qtbot.waitUntil(lambda: users_dialog.selected().must_change_password, timeout=5000)
+    from desktop.services import auth
+
+    with db.uow() as uow:
+        assert auth.login(uow, "drlima", run_reset.password).must_change_password
+    actions = [r.action for r in audit_rows(db) if r.entity == "user"]
+    assert "disable" in actions and "reset_password" in actions
+
+
+def test_change_role_refusal_is_shown(qtbot, users_dialog, messages):
+    users_dialog.select_user("admin")
+    users_dialog.change_role("nurse")
+    assert messages.shown[-1][0] == "Cannot do that" and "yourself" in messages.shown[-1][1]
+
+
+def test_settings_dialog_saves_practice_idle_minutes_and_page_size(qtbot, app_ctx, db, as_role):
+    from desktop.services import prescribers
+    from desktop.views.admin.settings_dialog import SettingsDialog
+
+    ctx = app_ctx("admin")
+    dialog = SettingsDialog(ctx)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(lambda: dialog.loaded, timeout=5000)
+    assert dialog.form.inputs["name"].text() == "Test Family Practice"
+    assert dialog.idle_minutes.value() == 10
+    name = dialog.form.inputs["name"]
+    name.clear()
+    _click(qtbot, dialog.save_button)
+    assert dialog.isVisible() and "required" in dialog.form.errors["name"].text()
+    qtbot.keyClicks(name, "Hilltop Clinic")
+    dialog.idle_minutes.setValue(4)
+    dialog.page_size.setCurrentIndex(dialog.page_size.findData("A4"))
+    with qtbot.waitSignal(dialog.sig_saved) as saved:
+        _click(qtbot, dialog.save_button)
+    assert saved.args == ["Hilltop Clinic"]
+    with as_role("nurse") as uow:
+        assert settings.get_idle_lock_minutes(uow) == 4
+        assert prescribers.get_page_size(uow) == "A4"
+        assert prescribers.get_practice(uow).name == "Hilltop Clinic"
+    changed = {(r.entity, r.entity_id) for r in audit_rows(db, action="update")}
+    assert {("setting", settings.IDLE_LOCK_KEY), ("setting", prescribers.PAGE_SIZE_KEY)} <= changed
+    assert "practice" in {e for e, _ in changed}
+
+
+def test_settings_dialog_interrupting_severities(qtbot, app_ctx, as_role):
+    from desktop.views.admin.settings_dialog import SettingsDialog, alert_settings
+
+    module = alert_settings()
+    if module is None:
+        pytest.skip("desktop.services.alerts has no interrupting-severities setting yet")
+    dialog = SettingsDialog(app_ctx("admin"))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(lambda: dialog.loaded, timeout=5000)
+    boxes = dialog.severity_boxes
+    for severity, box in boxes.items():
+        box.setChecked(severity == "contraindicated")
+    _click(qtbot, dialog.save_button)
+    assert not dialog.isVisible()
+    with as_role("physician") as uow:
+        assert tuple(module.interrupting_severities(uow)) == ("contraindicated",)
+
+
+@pytest.fixture
+def audit_dialog(qtbot, app_ctx, as_role, add_patient):  # noqa: ANN001, ANN201
+    from desktop.views.admin.audit_dialog import AuditReportDialog
+
+    a = add_patient(given="Alma", family="Reyes")
+    add_patient(given="Bert", family="Olsen")
+    with as_role("nurse") as uow:
+        patients.record_chart_open(uow, a.id)
+    dialog = AuditReportDialog(app_ctx("admin"))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(lambda: dialog.current is not None and dialog.user.count() > 1, timeout=5000)
+    return dialog, a
+
+
+def test_audit_dialog_filters_by_user_patient_and_dates(qtbot, audit_dialog):
+    dialog, a = audit_dialog
+    assert dialog.current.total == 3
+    dialog.user.setCurrentIndex(dialog.user.findData("nquinn"))
+    _click(qtbot, dialog.search_button)
+    qtbot.waitUntil(lambda: dialog.current.total == 1, timeout=5000)
+    assert dialog.rows()[0].action == "view" and dialog.rows()[0].patient_id == a.id
+
+    dialog.user.setCurrentIndex(0)
+    qtbot.keyClicks(dialog.mrn, a.mrn)
+    qtbot.keyClick(dialog.mrn, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: dialog.current.total == 2, timeout=5000)
+    assert dialog.patient_label.text() == "Reyes, Alma"
+    assert {r.username for r in dialog.rows()} == {"drlima", "nquinn"}
+
+    dialog.use_from.setChecked(True)
+    dialog.date_from.setDate(QDate(2001, 1, 1))
+    dialog.use_to.setChecked(True)
+    dialog.date_to.setDate(QDate(2001, 12, 31))
+    _click(qtbot, dialog.search_button)
+    qtbot.waitUntil(lambda: dialog.current.total == 0, timeout=5000)
+    assert dialog.status.text() == "No audit entries match."
+    assert not dialog.export_button.isEnabled()
+
+    dialog.mrn.setText("99999999")
+    _click(qtbot, dialog.search_button)
+    assert "No patient with MRN" in dialog.patient_label.text()
+
+
+def test_audit_dialog_pages(qtbot, audit_dialog, monkeypatch):
+    from desktop.views.admin import audit_dialog as module
+
+    dialog, _a = audit_dialog
+    monkeypatch.setattr(module, "PAGE_SIZE", 2)
+    _click(qtbot, dialog.search_button)
+    qtbot.waitUntil(lambda: len(dialog.rows()) == 2, timeout=5000)
+    assert dialog.next_button.isEnabled() and not dialog.prev_button.isEnabled()
+    assert dialog.status.text() == "Entries 1–2 of 3 (newest first)"
+    first_page = [r.id for r in dialog.rows()]
+    _click(qtbot, dialog.next_button)
+    qtbot.waitUntil(lambda: dialog.current.page == 1, timeout=5000)
+    assert [r.id for r in dialog.rows()] == [min(first_page) - 1]
+    assert dialog.prev_button.isEnabled() and not dialog.next_button.isEnabled()
+
+
+def test_audit_dialog_exports_csv(qtbot, audit_dialog, messages, tmp_path, db):
+    dialog, a = audit_dialog
+    qtbot.keyClicks(dialog.mrn, a.mrn)
+    _click(qtbot, dialog.search_button)
+    qtbot.waitUntil(lambda: dialog.current.total == 2, timeout=5000)
+    out = tmp_path / "report.csv"
+    dialog.export_to(out)
+    qtbot.waitUntil(lambda: bool(messages.shown), timeout=5000)
+    assert messages.shown[-1] == ("Audit report", f"2 audit entries written to {out}.")
+    with open(out, encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert tuple(rows[0]) == CSV_HEADER and len(rows) == 3
+    assert {r[CSV_HEADER.index("patient_name")] for r in rows[1:]} == {"Reyes, Alma"}
+    assert audit_rows(db, action="export")[0].patient_id == a.id
+
+
+def test_admin_menu_opens_the_screens(qtbot, logged_in, monkeypatch):
+    from desktop.views.admin.audit_dialog import AuditReportDialog
+    from desktop.views.admin.settings_dialog import SettingsDialog
+    from desktop.views.admin.users_dialog import UsersDialog
+
+    opened: list[str] = []
+    for cls in (UsersDialog, SettingsDialog, AuditReportDialog):
+        monkeypatch.setattr(cls, "exec", lambda self: opened.append(type(self).__name__) or 0)
+    window, _controller = logged_in("admin")
+    names = [a.objectName() for a in window.admin_menu.actions()]
+    assert names == ["actAdminUsers", "actAdminSettings", "actAdminAudit"]
+    for action in window.admin_menu.actions():
+        action.trigger()
+    window.ctx.ops.wait_idle(5000)
+    assert opened == ["UsersDialog", "SettingsDialog", "AuditReportDialog"]
+
+
+def test_change_password_dialog_after_a_reset(qtbot, app_ctx, db, as_role, messages):
+    from desktop.services import auth, users
+    from desktop.views.admin.password_dialog import ChangePasswordDialog
+
+    with as_role("admin") as uow:
+        users.reset_password(uow, TEST_USERS["nurse"][0], "temporary-1")
+    dialog = ChangePasswordDialog(app_ctx("nurse"), forced=True)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.keyClicks(dialog.current, "temporary-1")
+    qtbot.keyClicks(dialog.new, "mine at last")
+    qtbot.keyClicks(dialog.again, "mine at lats")
+    _click(qtbot, dialog.ok_button)
+    assert dialog.isVisible() and "differ" in dialog.form.errors["password_again"].text()
+    dialog.again.clear()
+    qtbot.keyClicks(dialog.again, "mine at last")
+    _click(qtbot, dialog.ok_button)
+    assert dialog.changed and not dialog.isVisible()
+    with db.uow() as uow:
+        assert not auth.login(uow, "nquinn", "mine at last").must_change_password
