@@ -77,6 +77,8 @@ def make_engine(target: DbTarget, key: DbKey | None = None, *, echo: bool = Fals
 
         def creator():
             conn = sqlcipher.connect(str(path), check_same_thread=False, timeout=5)
+            # a wrong key is reported to the user in one sentence; SQLCipher's own stderr lines would only confuse
+            conn.execute("PRAGMA cipher_log_level = NONE")
             conn.execute(key.pragma())
             return conn
 
