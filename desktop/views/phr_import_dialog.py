@@ -55,10 +55,14 @@ from desktop.services import phr_import as service
 from desktop.services.permissions import Permission
 from desktop.widgets.dialog_base import BaseDialog
 from desktop.widgets.phr_review_models import (
+    COL_CHART,
+    COL_CHART_SOURCE,
     COL_CHECK,
     COL_DECISION,
     COL_DIFF,
     COL_FILE,
+    COL_FILE_SOURCE,
+    COL_STATUS,
     DecisionBook,
     DecisionDelegate,
     PlanItemsModel,
@@ -120,7 +124,9 @@ class CategoryTab(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(COL_CHECK, QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(False)
-        for col, width in ((COL_FILE, 320), (COL_DIFF, 220), (COL_DECISION, 120)):
+        header.setSectionResizeMode(COL_FILE, QHeaderView.ResizeMode.Stretch)  # the item itself gets the room
+        for col, width in ((COL_STATUS, 80), (COL_FILE_SOURCE, 160), (COL_CHART, 170), (COL_CHART_SOURCE, 110),
+                           (COL_DIFF, 150), (COL_DECISION, 110)):
             self.table.setColumnWidth(col, width)
         lay.addWidget(self.table)
         if category in book.locked:
