@@ -15,12 +15,10 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from . import CaseResult, median_p95
-from .context import BenchContext
+from .context import BenchContext, cached_database
 
-BENCH_KEY = "6d" * 32  # a fixed raw SQLCipher key: the encrypted default, without a keyring
 N_ENCOUNTERS = 500
 N_VITAL_SETS = 500  # x 10 values = 5,000 vital-sign rows
-SCHEMA_TAG = "v1"  # bump when the built data changes
 PROBLEM_CODES = ("I10", "E11.9", "E78.5", "E66.9", "J45.909", "K21.9", "F41.1", "M54.50", "G47.33", "N18.30",
                  "E55.9", "M17.11", "I48.91", "F32.A", "R73.03")
 FORMULARY_IDS = ("lisinopril-10-tab", "atorvastatin-20-tab", "warfarin-5-tab", "aspirin-81-ec-tab",
@@ -32,20 +30,7 @@ VITALS = (("8480-6", "mm[Hg]", 118, 165), ("8462-4", "mm[Hg]", 68, 100), ("8867-
 
 
 def _database(cache: Path):  # noqa: ANN202
-    from desktop.config import DbTarget
-    from desktop.models.engine import DbKey, check_openable
-    from desktop.models.schema import create_or_upgrade
-    from desktop.services.database import Database
-
-    path = cache / f"chart-open-{SCHEMA_TAG}.db"
-    target = DbTarget(url=f"sqlcipher:///{path}", encrypted=True, path=path)
-    key = DbKey(raw_hex=BENCH_KEY)
-    fresh = not path.exists()
-    db = Database(target, check_openable(target, key), key)
-    create_or_upgrade(db.engine)
-    if fresh:
-        _build(db)
-    return db
+    return cached_database(cache, "chart-open", _build)
 
 
 def _build(db) -> None:  # noqa: ANN001

@@ -16,9 +16,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from . import CaseResult, median_p95
-from .context import BenchContext
+from .context import BenchContext, cached_database
 
-BENCH_KEY = "7e" * 32  # fixed raw SQLCipher key: the bench measures the encrypted default, without a keyring
 ENCOUNTERS = 500
 VITAL_SETS = 1250  # x 4 values (systolic, diastolic, heart rate, weight) = 5,000 vital-sign rows
 LARGE_MRN = "BENCH-LARGE"
@@ -26,20 +25,7 @@ REFERENCE = "one-page reportlab PDF, one line of text in the same embedded DejaV
 
 
 def _database(cache: Path):  # noqa: ANN202
-    from desktop.config import DbTarget
-    from desktop.models.engine import DbKey, check_openable
-    from desktop.models.schema import create_or_upgrade
-    from desktop.services.database import Database
-
-    path = cache / "printing-v1.db"
-    target = DbTarget(url=f"sqlcipher:///{path}", encrypted=True, path=path)
-    key = DbKey(raw_hex=BENCH_KEY)
-    fresh = not path.exists()
-    db = Database(target, check_openable(target, key), key)
-    create_or_upgrade(db.engine)
-    if fresh:
-        _fill(db)
-    return db
+    return cached_database(cache, "printing", _fill)
 
 
 def _fill(db) -> None:  # noqa: ANN001

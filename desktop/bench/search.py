@@ -9,32 +9,23 @@ from pathlib import Path
 from sqlalchemy import text
 
 from . import CaseResult, median_p95
-from .context import BenchContext
+from .context import BenchContext, cached_database
 
 N_PATIENTS = 100_000
-BENCH_KEY = "6d" * 32  # a fixed raw SQLCipher key: the bench measures the encrypted default, without a keyring
 QUERIES = ["mull zo", "garcia jose", "smith-jones", "o'brien", "nguyen 1980", "0199", "kowalski m", "lee a"]
 
 
-def _database(cache: Path):  # noqa: ANN202
-    from desktop.config import DbTarget
-    from desktop.models.engine import DbKey, check_openable
-    from desktop.models.schema import create_or_upgrade
+def _fill_search(db) -> None:  # noqa: ANN001
     from desktop.services import demo
-    from desktop.services.database import Database
 
-    path = cache / f"search-{N_PATIENTS}.db"
-    target = DbTarget(url=f"sqlcipher:///{path}", encrypted=True, path=path)
-    key = DbKey(raw_hex=BENCH_KEY)
-    fresh = not path.exists()
-    db = Database(target, check_openable(target, key), key)
-    create_or_upgrade(db.engine)
-    if fresh:
-        with db.uow() as uow:
-            demo.create_practice_and_users(uow)
-            demo.ensure_named_demo_patients(uow)
-            demo.add_patients(uow, N_PATIENTS)
-    return db
+    with db.uow() as uow:
+        demo.create_practice_and_users(uow)
+        demo.ensure_named_demo_patients(uow)
+        demo.add_patients(uow, N_PATIENTS)
+
+
+def _database(cache: Path):  # noqa: ANN202
+    return cached_database(cache, "search-100000", _fill_search)
 
 
 def keystrokes() -> list[str]:
