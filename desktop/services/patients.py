@@ -6,8 +6,9 @@ import functools
 import re
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, date, datetime
+from typing import NamedTuple
 
-from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy import Connection, bindparam, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -23,15 +24,29 @@ SEXES = ("female", "male", "other", "unknown")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-@dataclass(frozen=True, slots=True)
-class PatientRow:
+class PatientRow(NamedTuple):
+    """One line of a search result or the recent list.
+
+    A tuple of the stored fields: a keystroke builds fifty of them, and the name and age are only formatted
+    for the rows a table actually paints.
+    """
+
     id: int
     mrn: str
-    display_name: str
+    family_name: str
+    given_name: str
+    middle_name: str
     birth_date: date
-    age: str
     sex: str
     phone: str
+
+    @property
+    def display_name(self) -> str:
+        return display_name(self.family_name, self.given_name, self.middle_name)
+
+    @property
+    def age(self) -> str:
+        return age_text(self.birth_date)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,12 +135,9 @@ def sort_key(family: str, given: str) -> str:
     return fold(f"{family} {given}")[:220]
 
 
-def _row(p: Patient, today: date | None = None) -> PatientRow:
-    return PatientRow(
-        id=p.id, mrn=p.mrn, display_name=display_name(p.family_name, p.given_name, p.middle_name),
-        birth_date=p.birth_date, age=age_text(p.birth_date, today), sex=p.sex,
-        phone=p.phone_mobile or p.phone_home,
-    )
+def _row(p: Patient) -> PatientRow:
+    return PatientRow(p.id, p.mrn, p.family_name, p.given_name, p.middle_name, p.birth_date, p.sex,
+                      p.phone_mobile or p.phone_home)
 
 
 def search_tokens(p: Patient | PatientInput, mrn: str) -> set[str]:
@@ -213,7 +225,7 @@ def parse_query(text: str) -> SearchQuery:
             continue
         prefixes.extend(words(raw))
     # longest first: the most selective range scan drives the query
-    return SearchQuery(birth, tuple(sorted(dict.fromkeys(prefixes), key=len, reverse=True)[:6]))
+    return SearchQuery(birth, tuple(sorted(dict.fromkeys(prefixes), key=len, reverse=True)[:_MAX_WORDS]))
 
 
 def _prefix_upper(prefix: str) -> str:
@@ -224,7 +236,10 @@ def _prefix_upper(prefix: str) -> str:
 
 _ROW_COLUMNS = (Patient.id, Patient.mrn, Patient.given_name, Patient.middle_name, Patient.family_name,
                 Patient.birth_date, Patient.sex, Patient.phone_mobile, Patient.phone_home, Patient.sort_key)
-_COUNT_CAP = 3000
+_MAX_WORDS = 6
+# below this length a typed word may match a third of the practice: count before choosing it to drive
+_SHORT_WORD = 3
+_COUNT_CAP = 5000
 
 
 def _token_range(column, prefix: str):  # noqa: ANN001, ANN202
@@ -238,15 +253,31 @@ def _has_word(prefix: str):  # noqa: ANN202
 
 
 @functools.cache
-def _driven_sql(dialect):  # noqa: ANN001, ANN202
-    """One typed word, compiled once per database dialect: a keystroke then costs one driver call."""
+def _driven_sql(dialect, extra_words: int):  # noqa: ANN001, ANN202
+    """Walk one typed word's token range in index order; every other word is one index seek per row.
+
+    Compiled once per dialect and word count, so a keystroke costs one driver call.
+    """
     driver = PatientToken.__table__.alias("driver")
     stmt = (select(*_ROW_COLUMNS)
             .select_from(driver.join(Patient, Patient.id == driver.c.patient_id))
-            .where(driver.c.token >= bindparam("lo"), driver.c.token < bindparam("hi"), Patient.active.is_(True))
-            .order_by(driver.c.token, driver.c.patient_id)
-            .limit(bindparam("n", literal_execute=False)))
+            .where(driver.c.token >= bindparam("lo"), driver.c.token < bindparam("hi"), Patient.active.is_(True)))
+    for i in range(extra_words):
+        other = PatientToken.__table__.alias(f"w{i}")
+        # answered by one seek on ix_patient_token_patient_token (patient_id, token)
+        stmt = stmt.where(select(other.c.patient_id).where(
+            other.c.patient_id == driver.c.patient_id, other.c.token >= bindparam(f"lo{i}"),
+            other.c.token < bindparam(f"hi{i}")).exists())
+    stmt = stmt.order_by(driver.c.token, driver.c.patient_id).limit(bindparam("n", literal_execute=False))
     return stmt.compile(dialect=dialect)
+
+
+@functools.cache
+def _count_sql(dialect):  # noqa: ANN001, ANN202
+    capped = (select(PatientToken.patient_id).where(PatientToken.token >= bindparam("lo"),
+                                                    PatientToken.token < bindparam("hi"))
+              .limit(bindparam("n", literal_execute=False)).subquery())
+    return select(func.count()).select_from(capped).compile(dialect=dialect)
 
 
 # rows travel as plain tuples in _ROW_COLUMNS order: attribute access on result rows costs more than the query
@@ -257,104 +288,85 @@ def _by_name(rows: list) -> list:
     return sorted(rows, key=lambda r: (r[_SORT], r[_BIRTH], r[_ID]))
 
 
-def _search_driven(s: Session, prefix: str, limit: int) -> list:
-    """Walk the token index from the word in index order; stop after `limit` distinct patients."""
-    # one patient can match a word through several tokens (given, family, joined): dedupe while reading
-    seen: set[int] = set()
-    rows = []
-    conn = s.connection()
-    compiled = _driven_sql(conn.dialect)
-    params = compiled.construct_params({"lo": prefix, "hi": _prefix_upper(prefix), "n": limit * 4})
+def _raw_execute(conn: Connection, compiled, values: dict):  # noqa: ANN001, ANN202
+    """Run a precompiled statement on the driver's own cursor: no result-row machinery per keystroke."""
+    params = compiled.construct_params(values)
     if compiled.positiontup:  # qmark / format drivers take a tuple in the compiled order
         params = tuple(params[k] for k in compiled.positiontup)
     cursor = conn.connection.driver_connection.cursor()
+    cursor.execute(compiled.string, params)
+    return cursor
+
+
+def _capped_count(conn: Connection, prefix: str) -> int:
+    cursor = _raw_execute(conn, _count_sql(conn.dialect),
+                          {"lo": prefix, "hi": _prefix_upper(prefix), "n": _COUNT_CAP})
     try:
-        cursor.execute(compiled.string, params)
+        return cursor.fetchone()[0]
+    finally:
+        cursor.close()
+
+
+def _driver_first(conn: Connection, prefixes: tuple[str, ...]) -> tuple[str, ...]:
+    """The word with the fewest tokens drives. Longer words are rarer, so counting is only worth it when
+    the longest typed word is still short ("a q": 'q' drives, not the third of the practice under 'a')."""
+    if len(prefixes) == 1 or len(prefixes[0]) > _SHORT_WORD:
+        return prefixes
+    return tuple(sorted(prefixes, key=lambda p: _capped_count(conn, p)))
+
+
+def _search_driven(conn: Connection, prefixes: tuple[str, ...], limit: int) -> list:
+    """Walk the driving word's tokens in index order; stop after `limit` distinct patients."""
+    prefixes = _driver_first(conn, prefixes)
+    drive, others = prefixes[0], prefixes[1:]
+    values: dict = {"lo": drive, "hi": _prefix_upper(drive), "n": limit * 8}
+    for i, other in enumerate(others):
+        values[f"lo{i}"], values[f"hi{i}"] = other, _prefix_upper(other)
+    # one patient can match a word through several tokens (given, family, joined): dedupe while reading
+    seen: set[int] = set()
+    rows = []
+    cursor = _raw_execute(conn, _driven_sql(conn.dialect, len(others)), values)
+    try:
         while len(rows) < limit:
-            r = cursor.fetchone()
-            if r is None:
+            batch = cursor.fetchmany(limit - len(rows))
+            if not batch:
                 break
-            if r[_ID] not in seen:
-                seen.add(r[_ID])
-                birth = r[_BIRTH]
-                if not isinstance(birth, date):  # SQLite's driver gives the stored ISO text back
-                    r = (*r[:_BIRTH], date.fromisoformat(birth), *r[_BIRTH + 1:])
-                rows.append(r)
+            for r in batch:
+                if r[_ID] not in seen:
+                    seen.add(r[_ID])
+                    rows.append(r)
     finally:
         cursor.close()
     return _by_name(rows)
 
 
-def _ids_with_word(s: Session, prefix: str, among: set[int] | None = None, cap: int | None = None) -> list[int]:
-    stmt = select(PatientToken.patient_id).where(*_token_range(PatientToken.token, prefix))
-    if among is not None:
-        # SQLite without statistics would range-scan the token index; seeking each candidate is far cheaper
-        stmt = stmt.where(PatientToken.patient_id.in_(sorted(among))).with_hint(
-            PatientToken, "INDEXED BY ix_patient_token_patient_token", "sqlite")
-    if cap is not None:
-        stmt = stmt.limit(cap)
-    return list(s.connection().execute(stmt).scalars())
-
-
-def _search_words(s: Session, prefixes: tuple[str, ...], limit: int) -> list:
-    """Several words: intersect the id sets of the selective words (covering-index range scans), then keep
-    the candidates that also have the very common words (one seek each on (patient_id, token))."""
-    selective: list[set[int]] = []
-    common: list[str] = []
-    for prefix in prefixes:
-        ids = _ids_with_word(s, prefix, cap=_COUNT_CAP + 1)
-        if len(ids) > _COUNT_CAP:
-            common.append(prefix)
-        else:
-            selective.append(set(ids))
-    if not selective:  # every word is common: walk the first, check the others per row
-        driver = PatientToken.__table__.alias("driver")
-        stmt = (select(*_ROW_COLUMNS).select_from(driver.join(Patient, Patient.id == driver.c.patient_id))
-                .where(*_token_range(driver.c.token, prefixes[0]), Patient.active.is_(True),
-                       *[_has_word(p) for p in prefixes[1:]])
-                .order_by(driver.c.token, driver.c.patient_id).limit(limit * 4))
-        rows = {r[_ID]: r for r in s.connection().execute(stmt)}
-        return _by_name(list(rows.values())[:limit])
-    candidates = set.intersection(*selective)
-    for prefix in common:
-        if not candidates:
-            break
-        candidates = set(_ids_with_word(s, prefix, among=candidates))
-    if not candidates:
-        return []
-    stmt = select(*_ROW_COLUMNS).where(Patient.id.in_(sorted(candidates)), Patient.active.is_(True))
-    return _by_name(list(s.connection().execute(stmt)))[:limit]
-
-
 def search_patients(uow: UnitOfWork, text: str, limit: int = 50) -> list[PatientRow]:
     """Name parts in any order, partial, case/accent-insensitive; a birth date; MRN; phone digits.
 
-    One word: a range scan of the token index in index order, stopping after `limit` patients. Several
-    words: the id sets of the selective words are intersected, very common words checked per candidate.
-    At most `limit` patients come back, sorted by name (the UI says "type more" when the page is full).
+    Words: a range scan of the token index for the most selective word, in index order, each other word
+    checked with one index seek per row, stopping after `limit` patients. At most `limit` patients come
+    back, sorted by name (the UI says "type more" when the page is full).
     """
     uow.require(Permission.VIEW_DEMOGRAPHICS)
     q = parse_query(text)
     if q.empty:
         return []
-    s = uow.session
+    conn = uow.read_connection()
     limit = max(1, min(limit, 500))
     if q.birth_date is not None:  # a birth date is the most selective thing anyone types
         stmt = select(*_ROW_COLUMNS).where(Patient.active.is_(True), Patient.birth_date == q.birth_date)
         for prefix in q.prefixes:
             stmt = stmt.where(_has_word(prefix))
         stmt = stmt.order_by(Patient.sort_key, Patient.birth_date, Patient.id).limit(limit)
-        rows = list(s.connection().execute(stmt))
-    elif len(q.prefixes) == 1:
-        rows = _search_driven(s, q.prefixes[0], limit)
+        rows = list(conn.execute(stmt))
     else:
-        rows = _search_words(s, q.prefixes, limit)
-    today = date.today()
-    return [
-        PatientRow(id=pid, mrn=mrn, display_name=display_name(family, given, middle), birth_date=birth,
-                   age=age_text(birth, today), sex=sex, phone=mobile or home)
-        for pid, mrn, given, middle, family, birth, sex, mobile, home, _sort in rows
-    ]
+        rows = _search_driven(conn, q.prefixes, limit)
+    out = []
+    for pid, mrn, given, middle, family, birth, sex, mobile, home, _sort in rows:
+        if birth.__class__ is str:  # SQLite's driver gives the stored ISO text back
+            birth = date.fromisoformat(birth)
+        out.append(PatientRow(pid, mrn, family, given, middle, birth, sex, mobile or home))
+    return out
 
 
 def find_possible_duplicates(

@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 from typing import Self
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -45,26 +46,59 @@ class UnitOfWork:
     def __init__(self, sessions: sessionmaker[Session], user: CurrentUser):
         self._sessions = sessions
         self.user = user
-        self.session: Session | None = None
+        self._session: Session | None = None
+        self._reader: Connection | None = None
+        self._open = False
         self._pending_audit: list[dict] = []
 
     def __enter__(self) -> Self:
-        self.session = self._sessions()
+        self._open = True
         return self
 
+    @property
+    def session(self) -> Session:
+        """The ORM session, begun on first use (a search that only reads never pays for one)."""
+        if not self._open:
+            raise RuntimeError("the unit of work is not open: use `with db.uow(user) as uow:`")
+        if self._session is None:
+            self._session = self._sessions()
+        return self._session
+
+    def read_connection(self) -> Connection:
+        """A connection for read-only queries: the session's own once it exists, else a bare pooled one.
+
+        Writes must go through `session`: this connection is rolled back when the unit of work ends.
+        """
+        if self._session is not None:
+            return self._session.connection()
+        if self._reader is None:
+            if not self._open:
+                raise RuntimeError("the unit of work is not open: use `with db.uow(user) as uow:`")
+            bind = self._sessions.kw["bind"]
+            self._reader = bind.connect()
+        return self._reader
+
     def __exit__(self, exc_type, exc, tb) -> None:  # noqa: ANN001
-        assert self.session is not None
         try:
             if exc_type is None:
-                self.commit()
-            else:
-                self.session.rollback()
+                self.commit()  # also writes audit rows queued by a unit of work that only read
+            elif self._session is not None:
+                self._session.rollback()
         finally:
-            self.session.close()
-            self.session = None
+            if self._session is not None:
+                self._session.close()
+            self._session = None
+            self._open = False
+            if self._reader is not None:
+                self._reader.close()
+                self._reader = None
 
     def commit(self) -> None:
-        assert self.session is not None
+        if self._session is None:
+            if self._pending_audit:  # audit rows alone still need a session to be written
+                self.session  # noqa: B018
+            else:
+                return
         try:
             if self._pending_audit:
                 from .audit import append_entries
@@ -83,8 +117,8 @@ class UnitOfWork:
             raise
 
     def rollback(self) -> None:
-        assert self.session is not None
-        self.session.rollback()
+        if self._session is not None:
+            self._session.rollback()
         self._pending_audit = []
 
     # permissions

@@ -72,6 +72,31 @@ def test_mrn_and_phone_digits(as_role, add_patient):
         assert names(patients.search_patients(uow, "0199")) == ["Müller, Zoë"]
 
 
+def test_several_words_all_match_and_the_page_is_capped(as_role, add_patient):
+    for i in range(12):
+        add_patient(given=f"Anna{chr(97 + i)}", family="Smith", birth_date=date(1950 + i, 1, 1))
+    add_patient(given="Quinn", family="Smith", birth_date=date(1990, 1, 1))
+    add_patient(given="Quinn", family="Adams", birth_date=date(1991, 1, 1))
+    with as_role("front_desk") as uow:
+        assert names(patients.search_patients(uow, "smith q")) == ["Smith, Quinn"]
+        assert names(patients.search_patients(uow, "q smi")) == ["Smith, Quinn"]
+        page = patients.search_patients(uow, "smith anna", limit=5)
+        assert len(page) == 5 and all(n.startswith("Smith, Anna") for n in names(page))
+        assert names(page) == sorted(names(page))
+        assert patients.search_patients(uow, "smith zz") == []
+
+
+def test_the_rarest_short_word_drives_the_scan(as_role, add_patient):
+    for i in range(8):
+        add_patient(given="Al", family=f"Abbot{chr(97 + i)}")
+    add_patient(given="Al", family="Quist")
+    with as_role("front_desk") as uow:
+        conn = uow.read_connection()
+        # 'a' matches every patient, 'q' one: scanning 'q' and checking 'a' per row is the cheap way round
+        assert patients._driver_first(conn, ("a", "q"))[0] == "q"
+        assert names(patients.search_patients(uow, "a q")) == ["Quist, Al"]
+
+
 def test_rows_carry_what_the_table_shows(as_role, add_patient):
     born = date.today().replace(year=date.today().year - 40) - timedelta(days=1)
     add_patient(given="Ann", family="Lee", birth_date=born, sex="female", phone_home="(217) 555-0123")
