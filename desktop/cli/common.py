@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import getpass
 import logging
 import sys
-import traceback
-from datetime import datetime
 
 log = logging.getLogger("desktop.cli")
 
@@ -40,6 +37,8 @@ def open_db(args, *, create: bool = False, upgrade: bool = True):  # noqa: ANN00
     except KeyUnavailable as exc:
         if not sys.stdin.isatty():
             raise CliError(str(exc)) from exc
+        import getpass  # here, not at the top: the GUI starts without it
+
         passphrase = getpass.getpass("Database passphrase: ")
         if create:
             again = getpass.getpass("Repeat the passphrase: ")
@@ -52,6 +51,8 @@ def open_db(args, *, create: bool = False, upgrade: bool = True):  # noqa: ANN00
 
 def cli_user():  # noqa: ANN201
     """Commands run by support staff act as the system, named in the audit log by the OS account."""
+    import getpass
+
     from desktop.services.uow import CurrentUser
 
     try:
@@ -62,6 +63,9 @@ def cli_user():  # noqa: ANN201
 
 
 def _crash_log(exc: BaseException) -> str:
+    import traceback
+    from datetime import datetime
+
     try:
         from desktop.config import data_dir
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QFormLayout,
@@ -74,9 +74,15 @@ class LoginPage(QWidget):
         inner.addWidget(self.error)
         inner.addLayout(buttons)
         inner.addWidget(self.status)
+        # centred with stretches, not Qt.AlignmentFlag: the first touch of the `Qt` namespace builds all of its
+        # enums (20-40 ms), which the login window can leave until after it is on screen
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(card)
+        row.addStretch(1)
         outer = QVBoxLayout(self)
         outer.addStretch(1)
-        outer.addWidget(card, 0, Qt.AlignmentFlag.AlignHCenter)
+        outer.addLayout(row)
         outer.addStretch(2)
         self.setStyleSheet("LoginPage { background: #eef3f8; }")
         self.setAutoFillBackground(True)
