@@ -34,19 +34,13 @@ def run(args) -> int:  # noqa: ANN001
         demo.ensure_named_demo_patients(uow)
         ids = demo.add_patients(uow, args.patients, seed=args.seed)
     if not args.no_charts:
-        fill = _chart_filler()
-        if fill is not None:
-            fill(db, ids, seed=args.seed)
+        from desktop.services.demo_chart import fill_demo_charts
+
+        with db.uow() as uow:
+            fill_demo_charts(uow, ids, seed=args.seed)
+    db.refresh_statistics()  # a server planning 100,000 fresh rows without statistics picks slow plans
     secs = time.perf_counter() - t0
     print(f"demo practice ready in {db.target.display()}: {args.patients + 3} patients in {secs:.1f} s")
     print("demo users (user / password): " + ", ".join(f"{u.username} / {u.password}" for u in demo.DEMO_USERS))
     return 0
 
-
-def _chart_filler():  # noqa: ANN202
-    """Clinical demo data (problems, meds, notes...) comes from desktop.services.demo_chart when present."""
-    try:
-        from desktop.services.demo_chart import fill_demo_charts
-    except ImportError:
-        return None
-    return fill_demo_charts

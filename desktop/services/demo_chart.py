@@ -259,15 +259,18 @@ def _find(s, given: str, family: str, birth: date) -> int | None:  # noqa: ANN00
                                               Patient.birth_date == birth)).scalar()
 
 
-def fill_demo_charts(db, patient_ids: Sequence[int], seed: int = 20261123, *, cap: int = CAP,  # noqa: ANN001
+def fill_demo_charts(uow: UnitOfWork, patient_ids: Sequence[int], seed: int = 20261123, *, cap: int = CAP,
                      today: date | None = None) -> ChartFillStats:
-    """Fill demo charts (see the module docstring). Runs as the system user in one transaction."""
+    """Fill demo charts (see the module docstring). Only the system (the `demo` command) may, in the caller's
+    unit of work."""
+    from .demo import require_system
+
+    require_system(uow)
     t0 = clock.perf_counter()
     rng = random.Random(seed)
     today = today or date.today()
     stats = ChartFillStats()
-    with db.uow() as uow:
-        _fill(uow, list(patient_ids), rng, today, cap, stats)
+    _fill(uow, list(patient_ids), rng, today, cap, stats)
     stats.seconds = clock.perf_counter() - t0
     log.info("demo charts: %s", stats)
     return stats

@@ -40,7 +40,8 @@ def demo_db(tmp_path_factory):
         demo.create_practice_and_users(uow)
         demo.ensure_named_demo_patients(uow)
         ids = demo.add_patients(uow, 30, seed=7)
-    stats = demo_chart.fill_demo_charts(db, ids, seed=7)
+    with db.uow() as uow:
+        stats = demo_chart.fill_demo_charts(uow, ids, seed=7)
     yield db, ids, stats
     db.dispose()
 

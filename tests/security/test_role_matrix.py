@@ -240,7 +240,6 @@ MATRIX_TABLE: dict[str, object] = {
 # Refusals that are missing today: reported to the lead. Each stays an expected failure (strict: when it is
 # fixed the test says so, and the entry must be removed from here).
 KNOWN_GAPS: dict[str, str] = {
-    "demo_chart.fill_demo_charts": "takes a Database, not a unit of work: run only by the demo command",
 }
 
 
@@ -312,7 +311,8 @@ def world(tmp_path_factory):  # noqa: ANN001, ANN201
     _seed(db)
     with db.uow() as uow:
         demo.ensure_named_demo_patients(uow)
-    fill_demo_charts(db, [], cap=0)
+    with db.uow() as uow:
+        fill_demo_charts(uow, [], cap=0)
     with db.uow() as uow:
         from desktop.models import Prescriber
 
@@ -375,7 +375,7 @@ def arguments(key: str, fn, ids: dict) -> list:  # noqa: ANN001
         "vitals.vitals_text_for_day": [ids["patient_id"], date.today()],
         "demo.add_patients": [2],
         "prescriptions.add_demo_prescriptions": [[ids["patient_id"]], ids["prescriber_id"], random.Random(2)],
-        "demo_chart.fill_demo_charts": [],
+        "demo_chart.fill_demo_charts": [[ids["patient_id"]]],
     }
     if key in special:
         return special[key]
