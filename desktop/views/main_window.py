@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QColor, QKeySequence, QPalette
 from PySide6.QtWidgets import (
     QFormLayout,
     QFrame,
@@ -84,7 +84,10 @@ class LoginPage(QWidget):
         outer.addStretch(1)
         outer.addLayout(row)
         outer.addStretch(2)
-        self.setStyleSheet("LoginPage { background: #eef3f8; }")
+        # a palette, not a style sheet: a Python QWidget subclass ignores "background" without WA_StyledBackground
+        palette = self.palette()
+        palette.setColor(QPalette.ColorRole.Window, QColor("#eef3f8"))
+        self.setPalette(palette)
         self.setAutoFillBackground(True)
         self.login_button.clicked.connect(self._submit)
         self.password.returnPressed.connect(self._submit)
