@@ -76,6 +76,9 @@ class AlertNote:
     severity: str
     message: str
     drugs: tuple[str, ...] = ()
+    key: str = ""  # the engine's alert key: what an override names
+    med_ids: tuple[int, ...] = ()  # the merged medications the alert is about
+    alert: Any = field(default=None, compare=False, repr=False)  # the engine's alert, for the modal and override
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,10 +86,22 @@ class AlertReport:
     available: bool  # False: the check could not run; the reviewer must be told
     message: str  # "" when it ran
     alerts: tuple[AlertNote, ...] = ()
+    interrupting_severities: tuple[str, ...] = ("contraindicated", "major")  # the practice's setting
 
     @property
     def interrupting(self) -> tuple[AlertNote, ...]:
-        return tuple(a for a in self.alerts if a.severity in ("contraindicated", "major"))
+        return tuple(a for a in self.alerts if a.severity in self.interrupting_severities)
+
+
+class AlertsNeedOverride(ServiceError):
+    """The merged lists raise interrupting alerts that no override answers: nothing is written."""
+
+    def __init__(self, report: AlertReport, pending: tuple[AlertNote, ...]):
+        self.report = report
+        self.pending = pending
+        names = "; ".join(f"{a.severity}: {a.message}" for a in pending)
+        super().__init__(f"the merge raises {len(pending)} alert(s) that need a physician's override with a "
+                         f"reason, or leave those items out: {names}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -594,8 +609,31 @@ def _alerts(uow: UnitOfWork, patient_id: int, writer: _Writer) -> AlertReport:
                     or fold(getattr(a, "allergen", None) or "") in new_allergens)
         if involved:
             notes.append(AlertNote(kind=getattr(a, "kind", ""), severity=getattr(a, "severity", ""),
-                                   message=getattr(a, "message", str(a)), drugs=drugs))
-    return AlertReport(available=True, message="", alerts=tuple(notes))
+                                   message=getattr(a, "message", str(a)), drugs=drugs,
+                                   key=str(getattr(a, "key", "") or ""),
+                                   med_ids=tuple(i for i in (getattr(a, "med_ids", ()) or ()) if i in new_ids),
+                                   alert=a))
+    severities = tuple(getattr(check, "interrupting_severities", ()) or ("contraindicated", "major"))
+    return AlertReport(available=True, message="", alerts=tuple(notes), interrupting_severities=severities)
+
+
+def _enforce_overrides(uow: UnitOfWork, patient_id: int, report: AlertReport,
+                       overrides: tuple[tuple[Any, str, str], ...]) -> None:
+    """A signed-in user's merge stops at interrupting alerts unless each has a physician's reasoned override,
+    which is recorded like any other (the same alert then stays quiet for this chart). The command line acts
+    as the system: it prints every alert and the audit row counts them."""
+    if not report.available or uow.user.id is None:
+        return
+    decided = {str(getattr(alert, "key", "") or ""): (alert, reason, comment) for alert, reason, comment in overrides}
+    pending = tuple(a for a in report.interrupting if a.key not in decided)
+    if pending:
+        raise AlertsNeedOverride(report, pending)
+    from . import alerts as alert_service
+
+    for note in report.interrupting:
+        _alert, reason, comment = decided[note.key]
+        alert_service.record_override(uow, patient_id, note.alert, reason, comment,
+                                      medication_id=note.med_ids[0] if note.med_ids else None)
 
 
 def _write(uow: UnitOfWork, patient_id: int, plan: ImportPlan, decisions: dict[str, Decision], import_id: int,
@@ -644,13 +682,19 @@ def preview_alerts(uow: UnitOfWork, patient_id: int, plan: ImportPlan, decisions
 
 
 def apply_import(uow: UnitOfWork, patient_id: int, plan: ImportPlan, decisions: dict[str, Decision],
-                 file_info: FileInfo, identity_override_reason: str | None = None) -> ImportResult:
+                 file_info: FileInfo, identity_override_reason: str | None = None,
+                 overrides: tuple[tuple[Any, str, str], ...] = ()) -> ImportResult:
     """Write the reviewer's decisions in this unit of work's transaction (committed by the caller's with-block).
 
     Items whose chart state changed since the review are left out and named in the result's notes.
     Nothing is written (not even the import record) when no decision adds or changes anything.
+    Interrupting alerts on the merged lists need `overrides`, (alert, reason, comment) as the alert modal gives
+    them; without one each, AlertsNeedOverride is raised and the caller's transaction rolls back.
     """
     _require_any_import(uow)
+    overrides = tuple(overrides)
+    if overrides:
+        uow.require(Permission.OVERRIDE_ALERT)  # before anything is written
     if plan.chart_patient_id is not None and plan.chart_patient_id != patient_id:
         raise ValidationError({"patient": "this plan was made for another chart"})
     decisions = _check_decisions(plan, decisions)
@@ -679,6 +723,7 @@ def apply_import(uow: UnitOfWork, patient_id: int, plan: ImportPlan, decisions: 
         return ImportResult(applied=False, import_id=None, written={c: {} for c in CATEGORIES},
                             alerts=AlertReport(available=True, message=""), notes=tuple(writer.notes))
     report = _alerts(uow, patient_id, writer)
+    _enforce_overrides(uow, patient_id, report, overrides)
     written = {c: dict(v) for c, v in writer.written.items()}
     statuses = plan.counts()
     imp.counts_json = json.dumps({
@@ -785,7 +830,7 @@ def import_history(uow: UnitOfWork, patient_id: int) -> list[ImportRecord]:
 
 
 __all__ = [
-    "ALERTS_UNAVAILABLE", "AlertNote", "AlertReport", "IdentityMismatch", "ImportRecord", "ImportResult",
-    "ItemStatus", "apply_import", "chart_patient", "import_history", "plan_import", "preview_alerts", "snapshot",
-    "undo_import",
+    "ALERTS_UNAVAILABLE", "AlertNote", "AlertReport", "AlertsNeedOverride", "IdentityMismatch", "ImportRecord",
+    "ImportResult", "ItemStatus", "apply_import", "chart_patient", "import_history", "plan_import", "preview_alerts",
+    "snapshot", "undo_import",
 ]

@@ -183,6 +183,7 @@ class PhrImportDialog(BaseDialog):
         self._cancel = threading.Event()
         self._closed = False
         self._busy = False
+        self.alert_dialog: Any = None  # the alert modal while it is up (tests drive it)
         self.setWindowTitle(self.tr("Import health record: %s") % self.path.name)
         self.resize(1200, 760)
 
@@ -436,11 +437,26 @@ class PhrImportDialog(BaseDialog):
     def _alerts_checked(self, report: Any, decisions: dict) -> None:
         if self._closed:
             return
+        overrides: tuple = ()
         if not report.available:
             ok = self.ctx.messages.confirm(
                 self, self.tr("Interaction checking is unavailable (%s).\n\nMerge the medications and allergies "
                               "without alert checks?") % report.message,
                 title=self.tr("Interaction checking unavailable"), yes=self.tr("Merge without checks"))
+        elif report.interrupting:
+            # the same modal as adding a medication: cancel, or a physician overrides each with a reason
+            from desktop.services.alerts import OVERRIDE_REASONS
+            from desktop.widgets.alert_dialog import AlertDialog
+
+            dialog = AlertDialog([a.alert for a in report.interrupting], self.ctx.can(Permission.OVERRIDE_ALERT),
+                                 OVERRIDE_REASONS, self)
+            self.alert_dialog = dialog  # tests drive it
+            overrides = tuple(dialog.overrides()) if dialog.exec() else ()
+            ok = bool(overrides)
+            if not ok and not self.ctx.can(Permission.OVERRIDE_ALERT):
+                self.ctx.messages.info(self, self.tr(
+                    "Only a physician can override these alerts. Leave the medications that raise them out of "
+                    "the merge, or ask a physician to review this file."), title=self.tr("Clinical alerts"))
         elif report.alerts:
             lines = "\n".join(f"• {a.severity.upper()}: {a.message}" for a in
                               sorted(report.alerts, key=lambda a: a.severity not in ("contraindicated", "major")))
@@ -455,7 +471,8 @@ class PhrImportDialog(BaseDialog):
             return
         reason = self.identity_reason.text().strip() or None
         self.ctx.ops.run(service.apply_import, self.patient_id, self.plan, decisions, self.plan.info,
-                         identity_override_reason=reason, done=self._applied, failed=self._apply_failed)
+                         identity_override_reason=reason, overrides=overrides, done=self._applied,
+                         failed=self._apply_failed)
 
     def _apply_failed(self, exc: BaseException) -> None:
         self._busy = False

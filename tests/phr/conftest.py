@@ -86,3 +86,14 @@ def dump(db) -> dict[str, list[tuple]]:  # noqa: ANN001
 
 def physician_uow(db):  # noqa: ANN001, ANN201
     return db.uow(user_for("physician"))
+
+
+def apply_reviewed(uow, patient_id, plan, decisions=None, **kw):  # noqa: ANN001, ANN003, ANN201
+    """Apply as a physician who read the alert modal: every interrupting alert overridden with a reason
+    (the patient already takes these medicines elsewhere)."""
+    from desktop.services import phr_import as svc
+
+    decisions = plan.default_decisions("new") if decisions is None else decisions
+    report = svc.preview_alerts(uow, patient_id, plan, decisions)
+    overrides = tuple((a.alert, "Patient has tolerated this combination", "") for a in report.interrupting)
+    return svc.apply_import(uow, patient_id, plan, decisions, plan.info, overrides=overrides, **kw)

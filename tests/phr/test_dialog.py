@@ -12,7 +12,7 @@ from desktop.models import Medication, PhrImport, Problem, VitalSign
 from desktop.phr import Decision, ItemStatus
 from desktop.widgets.phr_review_models import COL_CHECK, COL_DECISION
 
-from .conftest import CCD1, REYNA, dump
+from .conftest import CCD1, REYNA, apply_reviewed, dump
 
 pytestmark = pytest.mark.gui
 
@@ -63,7 +63,7 @@ def test_duplicates_are_greyed_and_changed_items_need_a_decision(qtbot, app_ctx,
     parsed = read_file(samples / REYNA)
     with db.uow(user_for("physician")) as uow:
         plan = svc.plan_import(uow, patient.id, parsed)
-        svc.apply_import(uow, patient.id, plan, plan.default_decisions("new"), plan.info)
+        apply_reviewed(uow, patient.id, plan)
     with db.uow(user_for("physician")) as uow:  # the clinic stopped a medication since
         med = uow.session.execute(select(Medication).where(Medication.status == "active")).scalars().first()
         med.status = "stopped"
@@ -129,20 +129,69 @@ def test_a_mismatched_patient_needs_confirmation_and_a_reason(qtbot, app_ctx, db
         assert uow.session.execute(select(PhrImport.identity_override_reason)).scalar_one() == "married name, checked ID"
 
 
+def _when_modal(kind, act) -> None:  # noqa: ANN001
+    """When a modal dialog of `kind` is up, call act(dialog), which must close it."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    def poll() -> None:
+        modal = QApplication.activeModalWidget()
+        if isinstance(modal, kind):
+            act(modal)
+        else:
+            QTimer.singleShot(20, poll)
+
+    QTimer.singleShot(20, poll)
+
+
 def test_alerts_are_shown_before_the_merge_and_cancel_keeps_the_chart(qtbot, app_ctx, db, samples, chart_for,
                                                                         messages):
+    from desktop.widgets.alert_dialog import AlertDialog
+
     from .conftest import MIGUEL
 
     patient = chart_for(MIGUEL)
     dialog = _open(qtbot, app_ctx("physician"), patient.id, samples / MIGUEL)
     before = dump(db)
-    messages.answers.append(False)  # "Merge anyway?" -> Cancel
+    seen = []
+
+    def cancel(modal) -> None:  # noqa: ANN001
+        seen.extend(a.message for a in modal.alerts)
+        modal.reject()
+
+    _when_modal(AlertDialog, cancel)
     dialog.apply()
-    qtbot.waitUntil(lambda: any(t == "Clinical alerts" for t, _x in messages.shown), timeout=20000)
-    text = next(x for t, x in messages.shown if t == "Clinical alerts")
-    assert "warfarin" in text.lower()
+    qtbot.waitUntil(lambda: bool(seen), timeout=20000)
+    assert any("warfarin" in m.lower() for m in seen)
     qtbot.waitUntil(dialog.apply_button.isEnabled, timeout=5000)
     assert dump(db) == before
+
+
+def test_a_physician_overrides_the_alerts_with_a_reason_and_the_merge_goes_in(qtbot, app_ctx, db, samples,
+                                                                              chart_for, messages):
+    from desktop.models import AlertOverride, Medication
+    from desktop.widgets.alert_dialog import AlertDialog
+
+    from .conftest import MIGUEL
+
+    patient = chart_for(MIGUEL)
+    dialog = _open(qtbot, app_ctx("physician"), patient.id, samples / MIGUEL)
+    shown = []
+
+    def override(modal) -> None:  # noqa: ANN001
+        shown.extend(modal.alerts)
+        assert not modal.override_button.isEnabled()  # no reason chosen yet
+        modal.reason_box.setCurrentIndex(modal.reason_box.findText("Patient has tolerated this combination"))
+        modal.override_button.click()
+
+    _when_modal(AlertDialog, override)
+    with qtbot.waitSignal(dialog.sig_applied, timeout=20000):
+        dialog.apply()
+    assert len(shown) >= 2
+    with db.uow() as uow:
+        rows = uow.session.execute(select(AlertOverride)).scalars().all()
+        assert {r.alert_key for r in rows} == {a.key for a in shown}
+        assert _count(db, Medication) > 0
 
 
 def test_unreadable_file_is_explained(qtbot, app_ctx, db, chart_for, tmp_path, messages):
@@ -180,7 +229,7 @@ def test_import_history_and_undo(qtbot, app_ctx, db, samples, chart_for, message
     patient = chart_for(REYNA)
     with db.uow(user_for("physician")) as uow:
         plan = svc.plan_import(uow, patient.id, read_file(samples / REYNA))
-        svc.apply_import(uow, patient.id, plan, plan.default_decisions("new"), plan.info)
+        apply_reviewed(uow, patient.id, plan)
     ctx = app_ctx("physician")
     dialog = PhrImportHistoryDialog(ctx, patient.id)
     qtbot.addWidget(dialog)

@@ -15,7 +15,7 @@ from desktop.phr import Decision, ItemStatus, Verdict, read_bytes, read_file
 from desktop.services import phr_import as svc
 from desktop.services.errors import PermissionDenied, ValidationError
 
-from .conftest import APPLE_HYDAWO, CCD1, MIGUEL, REYNA, dump
+from .conftest import APPLE_HYDAWO, CCD1, MIGUEL, REYNA, apply_reviewed, dump
 
 
 def _plan(db, role, patient_id, parsed):  # noqa: ANN001, ANN202
@@ -30,7 +30,10 @@ def _user(role):  # noqa: ANN001, ANN202
 
 
 def _apply(db, role, patient_id, plan, decisions=None, reason=None):  # noqa: ANN001, ANN202
+    """Apply as the role would through the dialog: a physician overrides the alert modal with a reason."""
     with db.uow(_user(role)) as uow:
+        if uow.can(svc.Permission.OVERRIDE_ALERT):
+            return apply_reviewed(uow, patient_id, plan, decisions, identity_override_reason=reason)
         return svc.apply_import(uow, patient_id, plan, plan.default_decisions("new") if decisions is None else decisions,
                                 plan.info, identity_override_reason=reason)
 
@@ -255,6 +258,42 @@ def test_alerts_run_on_the_merged_list(db, samples, chart_for):
     assert any("warfarin" in a.message.lower() for a in preview.alerts)
     result = _apply(db, "physician", patient.id, plan, decisions)
     assert {a.message for a in result.alerts.alerts} == {a.message for a in preview.alerts}
+
+
+def test_interrupting_alerts_need_an_override_each_and_are_recorded(db, samples, chart_for):
+    from desktop.models import AlertOverride
+    from desktop.services.alerts import check_for_patient
+
+    patient = chart_for(MIGUEL)
+    plan = _plan(db, "physician", patient.id, read_file(samples / MIGUEL))
+    decisions = plan.default_decisions("new")
+    with db.uow(_user("physician")) as uow:
+        serious = svc.preview_alerts(uow, patient.id, plan, decisions).interrupting
+    assert len(serious) >= 2 and all(a.key and a.alert is not None for a in serious)
+    before = dump(db)
+    # no override, or one short: refused, nothing written
+    for given in ((), ((serious[0].alert, "Will monitor", ""),)):
+        with pytest.raises(svc.AlertsNeedOverride) as refused, db.uow(_user("physician")) as uow:
+            svc.apply_import(uow, patient.id, plan, decisions, plan.info, overrides=given)
+        assert {a.key for a in refused.value.pending} == {a.key for a in serious[len(given):]}
+        assert dump(db) == before
+    # a nurse cannot override
+    with pytest.raises(svc.PermissionDenied), db.uow(_user("nurse")) as uow:
+        svc.apply_import(uow, patient.id, plan, decisions, plan.info, overrides=((serious[0].alert, "Will monitor", ""),))
+    assert dump(db) == before
+    overrides = tuple((a.alert, "Patient has tolerated this combination", "cardiology manages") for a in serious)
+    with db.uow(_user("physician")) as uow:
+        result = svc.apply_import(uow, patient.id, plan, decisions, plan.info, overrides=overrides)
+    assert result.applied
+    with db.uow(_user("physician")) as uow:
+        rows = uow.session.execute(select(AlertOverride).where(AlertOverride.patient_id == patient.id)).scalars().all()
+        assert {r.alert_key for r in rows} == {a.key for a in serious}
+        assert {r.reason for r in rows} == {"Patient has tolerated this combination"}
+        assert all(r.medication_id is not None for r in rows if r.kind == "interaction")
+        # overridden once, the same alerts stay quiet on this chart
+        assert not [a for a in check_for_patient(uow, patient.id).interrupting if a.key in {s.key for s in serious}]
+        audit = uow.session.execute(select(AuditEntry.summary).where(AuditEntry.action == "override")).scalars().all()
+        assert len(audit) == len(serious)
 
 
 def test_alert_checking_unavailable_is_reported_not_skipped(db, samples, chart_for, monkeypatch):
