@@ -49,6 +49,15 @@ class EncounterInput:
 
 
 @dataclass(frozen=True, slots=True)
+class VisitInput:
+    """A draft's visit details: when, what kind of contact, which physician."""
+
+    encounter_date: datetime | None  # local wall-clock or aware
+    kind: str
+    provider_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class NoteContent:
     """What the editor holds: the reason line, the four SOAP sections and the linked problems (ranked)."""
 
@@ -290,6 +299,26 @@ def _flush(uow: UnitOfWork, e: Encounter, content: NoteContent) -> None:
         raise ConflictError(entity="note", entity_id=e.id, mine=content.texts()) from exc
 
 
+def _check_visit(uow: UnitOfWork, encounter_date: datetime | None, kind: str, provider_id: int | None,
+                 errors: dict[str, str]) -> tuple[datetime, int | None]:
+    """The visit's date (UTC), type and physician, checked; problems go into `errors` by field."""
+    # a naive time is the user's local wall-clock time; astimezone() reads it that way
+    when = encounter_date.astimezone(UTC) if encounter_date else datetime.now(UTC)
+    if when > datetime.now(UTC) + timedelta(days=1):
+        errors["encounter_date"] = "The encounter date cannot be in the future"
+    if kind not in KINDS:
+        errors["kind"] = "Choose office, telephone or telehealth"
+    if provider_id is None and uow.user.role == "physician":
+        provider_id = uow.user.id
+    if provider_id is None:
+        errors["provider_id"] = "Choose the physician for this encounter"
+    else:
+        role = uow.session.execute(select(User.role).where(User.id == provider_id)).scalar_one_or_none()
+        if role != "physician":
+            errors["provider_id"] = "The provider must be a physician"
+    return when, provider_id
+
+
 def _require_draft(e: Encounter) -> None:
     if e.entered_in_error:
         raise ServiceError("this encounter was marked entered in error")
@@ -389,24 +418,10 @@ def create_encounter(uow: UnitOfWork, patient_id: int, inp: EncounterInput) -> E
     if s.get(Patient, patient_id) is None:
         raise NotFound(f"no patient with id {patient_id}")
     errors: dict[str, str] = {}
-    # a naive time is the user's local wall-clock time; astimezone() reads it that way
-    when = inp.encounter_date.astimezone(UTC) if inp.encounter_date else datetime.now(UTC)
-    if when > datetime.now(UTC) + timedelta(days=1):
-        errors["encounter_date"] = "The encounter date cannot be in the future"
-    if inp.kind not in KINDS:
-        errors["kind"] = "Choose office, telephone or telehealth"
+    when, provider_id = _check_visit(uow, inp.encounter_date, inp.kind, inp.provider_id, errors)
     reason = inp.reason.strip()
     if len(reason) > 300:
         errors["reason"] = "Too long (300 characters at most)"
-    provider_id = inp.provider_id
-    if provider_id is None and uow.user.role == "physician":
-        provider_id = uow.user.id
-    if provider_id is None:
-        errors["provider_id"] = "Choose the physician for this encounter"
-    else:
-        role = s.execute(select(User.role).where(User.id == provider_id)).scalar_one_or_none()
-        if role != "physician":
-            errors["provider_id"] = "The provider must be a physician"
     template = note_templates.get_template(inp.template) if inp.template else None
     if inp.template and template is None:
         errors["template"] = f"No note template {inp.template!r}"
@@ -440,6 +455,37 @@ def save_draft(uow: UnitOfWork, encounter_id: int, content: NoteContent, expecte
     _drop_autosave(uow, e.id)
     uow.audit("update", "encounter", e.id, e.patient_id, "draft saved")
     return _details(uow, e)
+
+
+def update_visit(uow: UnitOfWork, encounter_id: int, inp: VisitInput, expected_version: int) -> EncounterDetails:
+    """Correct a draft's date, type or physician (a signed note's stay as signed: use an addendum)."""
+    uow.require(Permission.DRAFT_NOTE)
+    e = _load(uow, encounter_id)
+    _require_draft(e)
+    errors: dict[str, str] = {}
+    when, provider_id = _check_visit(uow, inp.encounter_date, inp.kind, inp.provider_id, errors)
+    if errors:
+        raise ValidationError(errors)
+    if e.version != expected_version:
+        raise ConflictError(entity="encounter", entity_id=e.id, their_version=e.version,
+                            changed_by=_names(uow, {e.updated_by_id}).get(e.updated_by_id, ""))
+    before = _visit_text(uow, e.encounter_date, e.kind, e.provider_id)
+    after = _visit_text(uow, when, inp.kind, provider_id)
+    if before == after:
+        return _details(uow, e)
+    e.encounter_date, e.kind, e.provider_id = when, inp.kind, provider_id
+    e.updated_by_id = uow.user.id
+    try:
+        uow.session.flush()
+    except StaleDataError as exc:
+        raise ConflictError(entity="encounter", entity_id=e.id) from exc
+    uow.audit("update", "encounter", e.id, e.patient_id, f"visit details: {before} -> {after}")
+    return _details(uow, e)
+
+
+def _visit_text(uow: UnitOfWork, when: datetime, kind: str, provider_id: int | None) -> str:
+    who = _names(uow, {provider_id}).get(provider_id, "") if provider_id else ""
+    return f"{KIND_LABELS.get(kind, kind)} {_local(when):%Y-%m-%d %H:%M}" + (f", {who}" if who else "")
 
 
 def sign(uow: UnitOfWork, encounter_id: int, expected_version: int,

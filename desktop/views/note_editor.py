@@ -11,11 +11,12 @@ import logging
 from datetime import datetime
 from html import escape
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QDateTime, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
+    QDateTimeEdit,
     QDialogButtonBox,
     QFormLayout,
     QGridLayout,
@@ -33,7 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.services import encounters, note_templates
-from desktop.services.encounters import EncounterDetails, NoteContent, ProblemChoice
+from desktop.services.encounters import EncounterDetails, NoteContent, ProblemChoice, VisitInput
 from desktop.services.errors import ConflictError, ValidationError
 from desktop.services.permissions import Permission
 from desktop.widgets.dialog_base import BaseDialog
@@ -68,6 +69,11 @@ class NoteEditor(QWidget):
         self.title = QLabel()
         self.title.setObjectName("noteTitle")
         self.title.setStyleSheet("font-size: 12pt; font-weight: 600;")
+        self.visit_button = QPushButton(self.tr("Visit &details…"))
+        self.visit_button.setObjectName("visitButton")
+        self.visit_button.setToolTip(self.tr("Correct the date, type or physician of this draft"))
+        self.visit_button.clicked.connect(self.edit_visit)
+        self.visit_dialog: VisitDialog | None = None
         self.signature = QLabel()
         self.signature.setObjectName("signatureBanner")
         self.signature.setStyleSheet("QLabel { background: #e6f4ea; color: #0d652d; padding: 6px; "
@@ -178,7 +184,10 @@ class NoteEditor(QWidget):
         inner_layout.addLayout(body, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(self.title)
+        title_row = QHBoxLayout()
+        title_row.addWidget(self.title, 1)
+        title_row.addWidget(self.visit_button)
+        layout.addLayout(title_row)
         layout.addWidget(self.signature)
         layout.addWidget(inner, 1)
         layout.addLayout(bottom)
@@ -217,6 +226,8 @@ class NoteEditor(QWidget):
                   self.new_problem_button, self.unlink_button, self.save_button):
             w.setEnabled(editable)
         self.sign_button.setEnabled(editable and self.can_sign)
+        self.visit_button.setEnabled(editable)
+        self.visit_button.setVisible(has_note and not self.signed)
         for w in self._edit_only:  # a signed note shows its text, not the tools to change it
             w.setVisible(not self.signed)
         self.sign_button.setVisible(not self.signed)
@@ -505,6 +516,30 @@ class NoteEditor(QWidget):
         self.version = conflict.their_version
         return self._store(fn, merged, conflict.their_version)
 
+    def edit_visit(self) -> bool:
+        """Correct the draft's date, type or physician. Unsaved text is saved first, so nothing is lost."""
+        if self.details is None or self.signed or not self.can_draft:
+            return False
+        if self.dirty() and not self.save():
+            return False
+        try:
+            providers = self.ctx.ops.call(encounters.list_providers)
+        except Exception as exc:  # shown and logged
+            self.ctx.messages.error(self, exc)
+            return False
+        dialog = VisitDialog(self.ctx, self.details, self.version, providers, self)
+        self.visit_dialog = dialog  # tests drive it
+        accepted = dialog.exec()
+        self.visit_dialog = None
+        if not accepted or dialog.updated is None:
+            if dialog.conflicted:  # someone saved meanwhile: show what is stored now
+                self.open_encounter(self.details.id, offer_recovery=False)
+            return False
+        self.show_details(dialog.updated)
+        self.ctx.ops.changed("encounters", self.patient_id)
+        self.sig_saved.emit(dialog.updated)
+        return True
+
     def sign(self) -> bool:
         if self.details is None or self.signed or not self.can_sign:
             if not self.can_sign and self.details is not None:
@@ -747,3 +782,73 @@ class NewProblemDialog(BaseDialog):
 
     def code(self) -> str:
         return self.code_edit.text().strip()
+
+
+class VisitDialog(BaseDialog):
+    """A draft's date and time, type and physician, saved with the note's version (never over someone else's)."""
+
+    def __init__(self, ctx: AppContext, details: EncounterDetails, version: int, providers,  # noqa: ANN001
+                 parent: QWidget | None = None):
+        super().__init__(parent)
+        self.ctx = ctx
+        self.details = details
+        self.version = version
+        self.updated: EncounterDetails | None = None
+        self.conflicted = False
+        self.setWindowTitle(self.tr("Visit details"))
+        self.when = QDateTimeEdit(QDateTime(details.encounter_date))
+        self.when.setObjectName("encounterDate")
+        self.when.setDisplayFormat("yyyy-MM-dd HH:mm")
+        self.when.setCalendarPopup(True)
+        self.kind = QComboBox()
+        self.kind.setObjectName("kind")
+        for key in encounters.KINDS:
+            self.kind.addItem(self.tr(encounters.KIND_LABELS[key]), key)
+        self.kind.setCurrentIndex(max(0, self.kind.findData(details.kind)))
+        self.provider = QComboBox()
+        self.provider.setObjectName("provider")
+        for p in providers:
+            self.provider.addItem(p.name, p.id)
+        if details.provider_id is not None and self.provider.findData(details.provider_id) < 0:
+            self.provider.addItem(details.provider_name or self.tr("(inactive physician)"), details.provider_id)
+        self.provider.setCurrentIndex(max(0, self.provider.findData(details.provider_id)))
+        self.errors = QLabel()
+        self.errors.setObjectName("errors")
+        self.errors.setStyleSheet("color: #b00020;")
+        self.errors.setWordWrap(True)
+        form = QFormLayout()
+        form.addRow(self.tr("&Date and time"), self.when)
+        form.addRow(self.tr("T&ype"), self.kind)
+        form.addRow(self.tr("&Physician"), self.provider)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
+        self.save_button.setDefault(True)
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.errors)
+        layout.addWidget(buttons)
+
+    def value(self) -> VisitInput:
+        when = self.when.dateTime().toPython()
+        return VisitInput(encounter_date=when.astimezone() if isinstance(when, datetime) else None,
+                          kind=self.kind.currentData(), provider_id=self.provider.currentData())
+
+    def save(self) -> None:
+        try:
+            self.updated = self.ctx.ops.call(encounters.update_visit, self.details.id, self.value(), self.version)
+        except ValidationError as exc:  # beside the form; the dialog stays open
+            self.errors.setText("\n".join(self.tr(m) for m in exc.errors.values()))
+            return
+        except ConflictError:
+            self.conflicted = True
+            self.ctx.messages.info(self, self.tr("Someone saved this note since you opened it. Nothing was "
+                                                 "changed; the note is reloaded, then correct the visit again."),
+                                   title=self.tr("Visit details"))
+            self.reject()
+            return
+        except Exception as exc:  # shown and logged; the dialog stays open
+            self.ctx.messages.error(self, exc)
+            return
+        self.accept()

@@ -241,3 +241,42 @@ def test_front_desk_sees_no_notes(as_role, add_patient):
     p = add_patient()
     with as_role("front_desk") as uow, pytest.raises(PermissionDenied):
         encounters.list_encounters(uow, p.id)
+
+
+def test_a_drafts_visit_details_can_be_corrected_and_are_audited(db, as_role, add_patient):
+    from desktop.services.encounters import VisitInput
+
+    p = add_patient()
+    e = new_note(as_role, p.id, role="nurse", kind="office", encounter_date=datetime(2026, 3, 2, 9, 30))
+    yesterday = (datetime.now() - timedelta(days=1)).replace(second=0, microsecond=0)
+    with as_role("nurse") as uow:
+        changed = encounters.update_visit(uow, e.id, VisitInput(yesterday, "telephone", PHYSICIAN_ID), e.version)
+    assert (changed.kind, changed.encounter_date, changed.version) == ("telephone", yesterday, e.version + 1)
+    assert changed.content == e.content  # the note itself is untouched
+    with as_role("physician") as uow:
+        summary = uow.session.execute(select(AuditEntry.summary).where(
+            AuditEntry.entity == "encounter", AuditEntry.action == "update")).scalars().all()
+    assert summary == [f"visit details: Office visit 2026-03-02 09:30, Dr. Ana Lima -> "
+                       f"Telephone {yesterday:%Y-%m-%d %H:%M}, Dr. Ana Lima"]
+
+
+def test_visit_details_are_checked_and_never_overwrite_silently(db, as_role, add_patient):
+    from desktop.services.encounters import VisitInput
+
+    p = add_patient()
+    e = new_note(as_role, p.id)
+    with as_role("physician") as uow, pytest.raises(ValidationError) as err:
+        encounters.update_visit(uow, e.id, VisitInput(datetime.now() + timedelta(days=3), "house call", 2), e.version)
+    assert set(err.value.errors) == {"encounter_date", "kind", "provider_id"}
+    with as_role("physician") as uow:
+        encounters.save_draft(uow, e.id, replace(e.content, plan="Rest"), e.version)
+    with as_role("nurse") as uow, pytest.raises(ConflictError):  # loaded before that save
+        encounters.update_visit(uow, e.id, VisitInput(None, "telehealth", PHYSICIAN_ID), e.version)
+    with as_role("front_desk") as uow, pytest.raises(PermissionDenied):
+        encounters.update_visit(uow, e.id, VisitInput(None, "telehealth", PHYSICIAN_ID), e.version + 1)
+    with as_role("physician") as uow:
+        signed = encounters.sign(uow, e.id, e.version + 1)
+    with as_role("physician") as uow, pytest.raises(ServiceError, match="signed"):
+        encounters.update_visit(uow, e.id, VisitInput(None, "telehealth", PHYSICIAN_ID), signed.version)
+    with as_role("physician") as uow:
+        assert encounters.get_encounter(uow, e.id).kind == "office"

@@ -219,3 +219,66 @@ def test_an_encounter_can_be_marked_entered_in_error_with_a_reason(db, as_role, 
     with db.uow() as uow:
         row = uow.session.get(Encounter, wrong.id)
         assert row.entered_in_error and row.error_reason == "Wrong patient"
+
+
+def _when_modal(kind, act) -> None:  # noqa: ANN001
+    """When a modal dialog of `kind` is up, call act(dialog), which must close it."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    def poll() -> None:
+        modal = QApplication.activeModalWidget()
+        if isinstance(modal, kind):
+            act(modal)
+        else:
+            QTimer.singleShot(20, poll)
+
+    QTimer.singleShot(20, poll)
+
+
+def test_correct_a_drafts_visit_type_and_date_keeping_unsaved_text(db, add_patient, tab_for, qtbot, messages):
+    from datetime import datetime, timedelta
+
+    from desktop.views.note_editor import VisitDialog
+
+    p = add_patient()
+    tab = tab_for(p.id, role="nurse")
+    editor = new_via_dialog(tab, qtbot, "general_visit")
+    editor.editors["plan"].setPlainText("Recheck in two weeks")  # typed, not saved yet
+    yesterday = (datetime.now() - timedelta(days=1)).replace(hour=15, minute=10, second=0, microsecond=0)
+
+    def correct(dialog) -> None:  # noqa: ANN001
+        dialog.kind.setCurrentIndex(dialog.kind.findData("telephone"))
+        dialog.when.setDateTime(yesterday)
+        dialog.save_button.click()
+
+    _when_modal(VisitDialog, correct)
+    assert editor.edit_visit()
+    assert f"Telephone — {yesterday:%Y-%m-%d %H:%M}" in editor.title.text()
+    assert editor.editors["plan"].toPlainText() == "Recheck in two weeks" and not editor.dirty()
+    with db.uow() as uow:
+        stored = uow.session.get(Encounter, editor.encounter_id)
+        assert (stored.kind, stored.plan) == ("telephone", "Recheck in two weeks")
+
+
+def test_a_future_visit_date_is_explained_in_the_dialog(db, add_patient, tab_for, qtbot, messages):
+    from datetime import datetime, timedelta
+
+    from desktop.views.note_editor import VisitDialog
+
+    p = add_patient()
+    tab = tab_for(p.id)
+    editor = new_via_dialog(tab, qtbot, "general_visit")
+    seen = []
+
+    def try_future(dialog) -> None:  # noqa: ANN001
+        dialog.when.setDateTime(datetime.now() + timedelta(days=5))
+        dialog.save_button.click()
+        seen.append(dialog.errors.text())
+        dialog.reject()
+
+    _when_modal(VisitDialog, try_future)
+    assert not editor.edit_visit()
+    assert seen == ["The encounter date cannot be in the future"]
+    with db.uow() as uow:
+        assert uow.session.get(Encounter, editor.encounter_id).version == editor.version

@@ -130,6 +130,7 @@ MATRIX_TABLE: dict[str, object] = {
     "encounters.vitals_for_encounter": needs(P.VIEW_CHART),
     "encounters.create_encounter": needs(P.DRAFT_NOTE),
     "encounters.save_draft": needs(P.DRAFT_NOTE),
+    "encounters.update_visit": needs(P.DRAFT_NOTE),
     "encounters.sign": needs(P.SIGN_NOTE),
     "encounters.add_addendum": needs(P.DRAFT_NOTE),
     "encounters.mark_encounter_in_error": needs(P.SIGN_NOTE),  # called with a signed note
