@@ -45,7 +45,8 @@ class Patient(Versioned, Tracked, Base):
 class PatientToken(Base):
     """One row per searchable word of a patient (name parts, MRN, phone digits), folded.
 
-    A prefix range scan on the token index answers each typed word; the words are intersected.
+    A prefix range scan on the token index answers the rarest typed word; every other word is one seek on
+    (patient_id, token) per patient found.
     """
 
     __tablename__ = "patient_token"

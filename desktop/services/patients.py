@@ -237,7 +237,7 @@ def _prefix_upper(prefix: str) -> str:
 _ROW_COLUMNS = (Patient.id, Patient.mrn, Patient.given_name, Patient.middle_name, Patient.family_name,
                 Patient.birth_date, Patient.sex, Patient.phone_mobile, Patient.phone_home, Patient.sort_key)
 _MAX_WORDS = 6
-# below this length a typed word may match a third of the practice: count before choosing it to drive
+# a typed word this short may match a third of the practice: count the words before choosing the driver
 _SHORT_WORD = 3
 _COUNT_CAP = 5000
 
