@@ -266,6 +266,22 @@ def type_text(widget, text: str) -> None:  # noqa: ANN001
             QApplication.sendEvent(widget, QKeyEvent(kind, Qt.Key.Key_unknown, Qt.KeyboardModifier.NoModifier, ch))
 
 
+def when_modal(kind, act) -> None:  # noqa: ANN001
+    """When a modal dialog of `kind` is up (shown with exec() by the code under test), call act(dialog),
+    which must close it."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    def poll() -> None:
+        modal = QApplication.activeModalWidget()
+        if isinstance(modal, kind):
+            act(modal)
+        else:
+            QTimer.singleShot(20, poll)
+
+    QTimer.singleShot(20, poll)
+
+
 def samples_dir() -> Path:
     if not SAMPLES.exists():
         pytest.skip(f"PHR samples not found at {SAMPLES} (shared/ must sit beside the repository)")

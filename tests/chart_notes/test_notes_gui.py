@@ -12,6 +12,7 @@ from desktop.models import Encounter, EncounterDiagnosis
 from desktop.services import encounters, problems, vitals
 from desktop.services.vitals import VitalsInput
 from desktop.views.chart.base import ChartContext
+from tests.conftest import when_modal
 
 pytestmark = pytest.mark.gui
 
@@ -221,20 +222,6 @@ def test_an_encounter_can_be_marked_entered_in_error_with_a_reason(db, as_role, 
         assert row.entered_in_error and row.error_reason == "Wrong patient"
 
 
-def _when_modal(kind, act) -> None:  # noqa: ANN001
-    """When a modal dialog of `kind` is up, call act(dialog), which must close it."""
-    from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication
-
-    def poll() -> None:
-        modal = QApplication.activeModalWidget()
-        if isinstance(modal, kind):
-            act(modal)
-        else:
-            QTimer.singleShot(20, poll)
-
-    QTimer.singleShot(20, poll)
-
 
 def test_correct_a_drafts_visit_type_and_date_keeping_unsaved_text(db, add_patient, tab_for, qtbot, messages):
     from datetime import datetime, timedelta
@@ -252,7 +239,7 @@ def test_correct_a_drafts_visit_type_and_date_keeping_unsaved_text(db, add_patie
         dialog.when.setDateTime(yesterday)
         dialog.save_button.click()
 
-    _when_modal(VisitDialog, correct)
+    when_modal(VisitDialog, correct)
     assert editor.edit_visit()
     assert f"Telephone — {yesterday:%Y-%m-%d %H:%M}" in editor.title.text()
     assert editor.editors["plan"].toPlainText() == "Recheck in two weeks" and not editor.dirty()
@@ -277,7 +264,7 @@ def test_a_future_visit_date_is_explained_in_the_dialog(db, add_patient, tab_for
         seen.append(dialog.errors.text())
         dialog.reject()
 
-    _when_modal(VisitDialog, try_future)
+    when_modal(VisitDialog, try_future)
     assert not editor.edit_visit()
     assert seen == ["The encounter date cannot be in the future"]
     with db.uow() as uow:

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from desktop.models import Medication, PhrImport, Problem, VitalSign
 from desktop.phr import Decision, ItemStatus
 from desktop.widgets.phr_review_models import COL_CHECK, COL_DECISION
+from tests.conftest import when_modal
 
 from .conftest import CCD1, REYNA, apply_reviewed, dump
 
@@ -129,20 +130,6 @@ def test_a_mismatched_patient_needs_confirmation_and_a_reason(qtbot, app_ctx, db
         assert uow.session.execute(select(PhrImport.identity_override_reason)).scalar_one() == "married name, checked ID"
 
 
-def _when_modal(kind, act) -> None:  # noqa: ANN001
-    """When a modal dialog of `kind` is up, call act(dialog), which must close it."""
-    from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication
-
-    def poll() -> None:
-        modal = QApplication.activeModalWidget()
-        if isinstance(modal, kind):
-            act(modal)
-        else:
-            QTimer.singleShot(20, poll)
-
-    QTimer.singleShot(20, poll)
-
 
 def test_alerts_are_shown_before_the_merge_and_cancel_keeps_the_chart(qtbot, app_ctx, db, samples, chart_for,
                                                                         messages):
@@ -159,7 +146,7 @@ def test_alerts_are_shown_before_the_merge_and_cancel_keeps_the_chart(qtbot, app
         seen.extend(a.message for a in modal.alerts)
         modal.reject()
 
-    _when_modal(AlertDialog, cancel)
+    when_modal(AlertDialog, cancel)
     dialog.apply()
     qtbot.waitUntil(lambda: bool(seen), timeout=20000)
     assert any("warfarin" in m.lower() for m in seen)
@@ -184,7 +171,7 @@ def test_a_physician_overrides_the_alerts_with_a_reason_and_the_merge_goes_in(qt
         modal.reason_box.setCurrentIndex(modal.reason_box.findText("Patient has tolerated this combination"))
         modal.override_button.click()
 
-    _when_modal(AlertDialog, override)
+    when_modal(AlertDialog, override)
     with qtbot.waitSignal(dialog.sig_applied, timeout=20000):
         dialog.apply()
     assert len(shown) >= 2

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from desktop.models import Medication, PrintRecord
-from tests.conftest import type_text, user_for
+from tests.conftest import type_text, user_for, when_modal
 
 from .conftest import flat, pdf_text
 
@@ -37,20 +37,6 @@ def kb_broken(monkeypatch):  # noqa: ANN001, ANN201
 
     monkeypatch.setattr(alerts, "load_kb", broken)
 
-
-def _answer_modal(kind, act) -> None:  # noqa: ANN001
-    """When a modal dialog of `kind` is up, call act(dialog) (it must close it)."""
-    from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication
-
-    def poll() -> None:
-        dialog = QApplication.activeModalWidget()
-        if isinstance(dialog, kind):
-            act(dialog)
-        else:
-            QTimer.singleShot(20, poll)
-
-    QTimer.singleShot(20, poll)
 
 
 def _editor(app_ctx, patient, messages, resolver=None):  # noqa: ANN001, ANN202
@@ -96,7 +82,7 @@ def test_editor_alert_override_sign_and_preview(qtbot, app_ctx, db, prescriber, 
         assert dialog.override_button.isEnabled()
         dialog.override_button.click()
 
-    _answer_modal(AlertDialog, override)
+    when_modal(AlertDialog, override)
     ctx, editor = _editor(app_ctx, patient, messages)
     qtbot.addWidget(editor)
     _choose(qtbot, editor, "zocor 20", "simvastatin-20-tab")
@@ -162,7 +148,7 @@ def test_cancelled_alert_leaves_a_draft(qtbot, app_ctx, prescriber, patient, mes
     from desktop.widgets.alert_dialog import AlertDialog
 
     on_med_list(patient.id, "clarithromycin")
-    _answer_modal(AlertDialog, lambda d: d.cancel_button.click())
+    when_modal(AlertDialog, lambda d: d.cancel_button.click())
     _ctx, editor = _editor(app_ctx, patient, messages)
     qtbot.addWidget(editor)
     _choose(qtbot, editor, "simvastatin 20", "simvastatin-20-tab")
@@ -181,7 +167,7 @@ def test_unavailable_checking_needs_acknowledgement(qtbot, app_ctx, db, prescrib
         dialog.checkbox.setChecked(True)
         dialog.ok_button.click()
 
-    _answer_modal(AcknowledgeNoCheckingDialog, acknowledge)
+    when_modal(AcknowledgeNoCheckingDialog, acknowledge)
     _ctx, editor = _editor(app_ctx, patient, messages)
     qtbot.addWidget(editor)
     _choose(qtbot, editor, "lisinopril 10", "lisinopril-10-tab")
@@ -197,7 +183,7 @@ def test_unacknowledged_unchecked_prescription_is_not_signed(qtbot, app_ctx, pre
                                                             kb_broken):
     from desktop.widgets.alert_dialog import AcknowledgeNoCheckingDialog
 
-    _answer_modal(AcknowledgeNoCheckingDialog, lambda d: d.reject())
+    when_modal(AcknowledgeNoCheckingDialog, lambda d: d.reject())
     _ctx, editor = _editor(app_ctx, patient, messages)
     qtbot.addWidget(editor)
     _choose(qtbot, editor, "lisinopril 10", "lisinopril-10-tab")
