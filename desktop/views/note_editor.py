@@ -784,6 +784,36 @@ class NewProblemDialog(BaseDialog):
         return self.code_edit.text().strip()
 
 
+class VisitFields:
+    """Date and time, type and physician of a visit: the same three fields when an encounter is created and
+    when a draft's visit is corrected."""
+
+    def __init__(self, owner: QWidget, providers, when: datetime | None = None, kind: str = "office",  # noqa: ANN001
+                 provider_id: int | None = None, provider_name: str = ""):
+        self.when = QDateTimeEdit(QDateTime(when) if when is not None else QDateTime.currentDateTime())
+        self.when.setObjectName("encounterDate")
+        self.when.setDisplayFormat("yyyy-MM-dd HH:mm")
+        self.when.setCalendarPopup(True)
+        self.kind = QComboBox()
+        self.kind.setObjectName("kind")
+        for key in encounters.KINDS:
+            self.kind.addItem(owner.tr(encounters.KIND_LABELS[key]), key)
+        self.kind.setCurrentIndex(max(0, self.kind.findData(kind)))
+        self.provider = QComboBox()
+        self.provider.setObjectName("provider")
+        for p in providers:
+            self.provider.addItem(p.name, p.id)
+        # a draft kept by a physician who has since left: keep showing (and keeping) that physician
+        if provider_id is not None and provider_name and self.provider.findData(provider_id) < 0:
+            self.provider.addItem(provider_name, provider_id)
+        self.provider.setCurrentIndex(max(0, self.provider.findData(provider_id)))
+
+    def value(self) -> VisitInput:
+        when = self.when.dateTime().toPython()
+        return VisitInput(encounter_date=when.astimezone() if isinstance(when, datetime) else None,
+                          kind=self.kind.currentData(), provider_id=self.provider.currentData())
+
+
 class VisitDialog(BaseDialog):
     """A draft's date and time, type and physician, saved with the note's version (never over someone else's)."""
 
@@ -796,22 +826,10 @@ class VisitDialog(BaseDialog):
         self.updated: EncounterDetails | None = None
         self.conflicted = False
         self.setWindowTitle(self.tr("Visit details"))
-        self.when = QDateTimeEdit(QDateTime(details.encounter_date))
-        self.when.setObjectName("encounterDate")
-        self.when.setDisplayFormat("yyyy-MM-dd HH:mm")
-        self.when.setCalendarPopup(True)
-        self.kind = QComboBox()
-        self.kind.setObjectName("kind")
-        for key in encounters.KINDS:
-            self.kind.addItem(self.tr(encounters.KIND_LABELS[key]), key)
-        self.kind.setCurrentIndex(max(0, self.kind.findData(details.kind)))
-        self.provider = QComboBox()
-        self.provider.setObjectName("provider")
-        for p in providers:
-            self.provider.addItem(p.name, p.id)
-        if details.provider_id is not None and self.provider.findData(details.provider_id) < 0:
-            self.provider.addItem(details.provider_name or self.tr("(inactive physician)"), details.provider_id)
-        self.provider.setCurrentIndex(max(0, self.provider.findData(details.provider_id)))
+        fields = VisitFields(self, providers, details.encounter_date, details.kind, details.provider_id,
+                             details.provider_name or self.tr("(inactive physician)"))
+        self.when, self.kind, self.provider = fields.when, fields.kind, fields.provider
+        self.fields = fields
         self.errors = QLabel()
         self.errors.setObjectName("errors")
         self.errors.setStyleSheet("color: #b00020;")
@@ -830,14 +848,10 @@ class VisitDialog(BaseDialog):
         layout.addWidget(self.errors)
         layout.addWidget(buttons)
 
-    def value(self) -> VisitInput:
-        when = self.when.dateTime().toPython()
-        return VisitInput(encounter_date=when.astimezone() if isinstance(when, datetime) else None,
-                          kind=self.kind.currentData(), provider_id=self.provider.currentData())
-
     def save(self) -> None:
         try:
-            self.updated = self.ctx.ops.call(encounters.update_visit, self.details.id, self.value(), self.version)
+            self.updated = self.ctx.ops.call(encounters.update_visit, self.details.id, self.fields.value(),
+                                             self.version)
         except ValidationError as exc:  # beside the form; the dialog stays open
             self.errors.setText("\n".join(self.tr(m) for m in exc.errors.values()))
             return

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from PySide6.QtCore import QDateTime, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QDateTimeEdit,
     QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
@@ -27,7 +24,7 @@ from desktop.services import encounters, note_templates
 from desktop.services.encounters import EncounterInput, EncounterPage, EncounterRow
 from desktop.services.errors import ValidationError
 from desktop.services.permissions import Permission
-from desktop.views.note_editor import NoteEditor
+from desktop.views.note_editor import NoteEditor, VisitFields
 from desktop.widgets.dialog_base import BaseDialog
 from desktop.widgets.table_model import Column, DataclassTableModel
 
@@ -245,25 +242,12 @@ class NewEncounterDialog(BaseDialog):
         self.patient_id = patient_id
         self.created = None
         self.setWindowTitle(self.tr("New encounter"))
-        self.when = QDateTimeEdit(QDateTime.currentDateTime())
-        self.when.setObjectName("encounterDate")
-        self.when.setDisplayFormat("yyyy-MM-dd HH:mm")
-        self.when.setCalendarPopup(True)
-        self.kind = QComboBox()
-        self.kind.setObjectName("kind")
-        for key in encounters.KINDS:
-            self.kind.addItem(self.tr(encounters.KIND_LABELS[key]), key)
+        self.fields = VisitFields(self, providers, provider_id=ctx.user.id)
+        self.when, self.kind, self.provider = self.fields.when, self.fields.kind, self.fields.provider
         self.reason = QLineEdit()
         self.reason.setObjectName("reason")
         self.reason.setMaxLength(300)
         self.reason.setPlaceholderText(self.tr("from the template when empty"))
-        self.provider = QComboBox()
-        self.provider.setObjectName("provider")
-        for p in providers:
-            self.provider.addItem(p.name, p.id)
-        mine = self.provider.findData(ctx.user.id)
-        if mine >= 0:
-            self.provider.setCurrentIndex(mine)
         self.template = QComboBox()
         self.template.setObjectName("template")
         self.template.addItem(self.tr("(blank note)"), "")
@@ -297,10 +281,9 @@ class NewEncounterDialog(BaseDialog):
         self.reason.setPlaceholderText(t.reason if t and t.reason else self.tr("reason for the visit"))
 
     def create(self) -> None:
-        when = self.when.dateTime().toPython()
-        inp = EncounterInput(encounter_date=when.astimezone() if isinstance(when, datetime) else None,
-                             kind=self.kind.currentData(), reason=self.reason.text(),
-                             provider_id=self.provider.currentData(), template=self.template.currentData() or "")
+        visit = self.fields.value()
+        inp = EncounterInput(encounter_date=visit.encounter_date, kind=visit.kind, reason=self.reason.text(),
+                             provider_id=visit.provider_id, template=self.template.currentData() or "")
         try:
             self.created = self.ctx.ops.call(encounters.create_encounter, self.patient_id, inp)
         except ValidationError as exc:
