@@ -11,6 +11,7 @@ import hashlib
 import json
 import re
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -285,6 +286,23 @@ def _severity(p: _Problems, where: str, entry: dict) -> str:
     return sev
 
 
+def _rules(p: _Problems, seen: set[str], entries: list, first: str,
+           named: str) -> Iterator[tuple[str, str, dict]]:
+    """Each object of a rule list with its id checked: (where, id, entry). `first` names the entry by position
+    ("interactions[{n}]"), `named` by id once read ("interaction {id}"); ids are unique across all the files."""
+    for n, entry in enumerate(entries):
+        where = first.format(n=n)
+        if not isinstance(entry, dict):
+            p.add(where, "must be an object")
+            continue
+        rid = _text(p, where, entry, "id")
+        where = named.format(id=rid or n)
+        if rid in seen:
+            p.add(where, "duplicate id")
+        seen.add(rid)
+        yield where, rid, entry
+
+
 def _names(p: _Problems, where: str, value: Any, key: str) -> list[str]:
     if not isinstance(value, list) or not value:
         p.add(where, f"'{key}' must be a non-empty list")
@@ -375,16 +393,7 @@ def _build(folder: Path) -> KnowledgeBase:
     if not isinstance(raw_rules, list) or not raw_rules:
         p.add(FILES["interactions"], "'interactions' must be a non-empty list")
         raw_rules = []
-    for n, entry in enumerate(raw_rules):
-        where = f"interactions[{n}]"
-        if not isinstance(entry, dict):
-            p.add(where, "must be an object")
-            continue
-        rid = _text(p, where, entry, "id")
-        where = f"interaction {rid or n}"
-        if rid in seen:
-            p.add(where, "duplicate id")
-        seen.add(rid)
+    for where, rid, entry in _rules(p, seen, raw_rules, "interactions[{n}]", "interaction {id}"):
         if rid and not _ID.match(rid):
             p.add(where, "ids are lower-case letters, digits, '-', '_' or '.'")
         _keys(p, where, entry, {"id", "onc", "topic", "a", "b", "severity", "summary", "mechanism",
@@ -420,16 +429,7 @@ def _build(folder: Path) -> KnowledgeBase:
 
     # duplicates
     dups: list[DuplicateRule] = []
-    for n, entry in enumerate(ther.get("duplicates") or []):
-        where = f"duplicates[{n}]"
-        if not isinstance(entry, dict):
-            p.add(where, "must be an object")
-            continue
-        rid = _text(p, where, entry, "id")
-        where = f"duplicate {rid or n}"
-        if rid in seen:
-            p.add(where, "duplicate id")
-        seen.add(rid)
+    for where, rid, entry in _rules(p, seen, ther.get("duplicates") or [], "duplicates[{n}]", "duplicate {id}"):
         _keys(p, where, entry, {"id", "classes", "same_ingredient", "severity", "summary", "mechanism",
                                 "management", "source"})
         same = entry.get("same_ingredient", False) is True
@@ -481,16 +481,8 @@ def _build(folder: Path) -> KnowledgeBase:
             ing_aclasses.setdefault(m, set()).add(ac.id)
 
     cross: list[CrossRule] = []
-    for n, entry in enumerate(allg.get("cross_reactivity") or []):
-        where = f"cross_reactivity[{n}]"
-        if not isinstance(entry, dict):
-            p.add(where, "must be an object")
-            continue
-        rid = _text(p, where, entry, "id")
-        where = f"cross-reactivity {rid or n}"
-        if rid in seen:
-            p.add(where, "duplicate id")
-        seen.add(rid)
+    for where, rid, entry in _rules(p, seen, allg.get("cross_reactivity") or [], "cross_reactivity[{n}]",
+                                    "cross-reactivity {id}"):
         _keys(p, where, entry, {"id", "from", "to", "severity", "summary", "management", "source"})
         namespace = {k: v.members for k, v in aclasses.items()}
         f_ings, f_cls = expand(where, _names(p, where, entry.get("from"), "from"), namespace)
@@ -584,16 +576,7 @@ def _build(folder: Path) -> KnowledgeBase:
     if not isinstance(raw_vitals, list) or not raw_vitals:
         p.add(FILES["vital_ranges"], "'rules' must be a non-empty list")
         raw_vitals = []
-    for n, entry in enumerate(raw_vitals):
-        where = f"vital rule {n}"
-        if not isinstance(entry, dict):
-            p.add(where, "must be an object")
-            continue
-        rid = _text(p, where, entry, "id")
-        where = f"vital rule {rid or n}"
-        if rid in seen:
-            p.add(where, "duplicate id")
-        seen.add(rid)
+    for where, rid, entry in _rules(p, seen, raw_vitals, "vital rule {n}", "vital rule {id}"):
         _keys(p, where, entry, {"id", "loinc", "op", "value", "value_per_year", "min_age", "max_age",
                                 "severity", "summary", "management", "source"})
         loinc = entry.get("loinc")
