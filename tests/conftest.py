@@ -27,7 +27,7 @@ from argon2 import PasswordHasher  # noqa: E402
 from keyring.backend import KeyringBackend  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLES = ROOT.parent / "shared" / "phr-samples"
+SAMPLES = ROOT / "tests" / "data" / "phr-samples"  # copies of public samples, see its MANIFEST.md
 PG_URL = os.environ.get("EMR_TEST_PG_URL")
 
 
@@ -283,8 +283,6 @@ def when_modal(kind, act) -> None:  # noqa: ANN001
 
 
 def samples_dir() -> Path:
-    if not SAMPLES.exists():
-        pytest.skip(f"PHR samples not found at {SAMPLES} (shared/ must sit beside the repository)")
     return SAMPLES
 
 

@@ -22,7 +22,7 @@ def samples_dir() -> Path:
     override = os.environ.get("EMR_PHR_SAMPLES")
     if override:
         return Path(override)
-    return Path(__file__).resolve().parents[2].parent / "shared" / "phr-samples"
+    return Path(__file__).resolve().parent / "data"  # package data: travels with the app (see its README)
 
 
 def _half_chart(parsed):  # noqa: ANN001, ANN202
@@ -55,7 +55,7 @@ def run(ctx: BenchContext) -> CaseResult:
     path = samples_dir() / SAMPLE
     if not path.exists():
         return CaseResult(ms=0.0, p95_ms=0.0, reference_ms=None,
-                          extra={"error": f"sample not found: {path} (shared/phr-samples beside the repository)"})
+                          extra={"error": f"sample not found: {path} (the package data desktop/bench/data is missing: reinstall)"})
     import orjson
     from fhir.resources.R4B.bundle import Bundle
 

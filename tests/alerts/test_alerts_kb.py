@@ -3,6 +3,7 @@ member pair, names agree with the formulary, codes agree with CLINICAL-REFERENCE
 
 from __future__ import annotations
 
+import csv
 import difflib
 import json
 import re
@@ -16,7 +17,7 @@ from desktop.alerts.kb import FILES, default_dir
 from .conftest import drug
 
 KB_DIR = default_dir()
-REFS = Path(__file__).resolve().parents[2].parent / "shared" / "CLINICAL-REFERENCES.md"
+VERIFIED = Path(__file__).resolve().parents[2] / "resources" / "kb" / "rxnorm_ingredients.csv"
 
 
 def _raw(name: str) -> dict:
@@ -184,11 +185,8 @@ def test_every_formulary_drug_resolves_to_known_ingredients(kb):
 
 
 def test_rxcuis_are_the_verified_ones_from_clinical_references(kb):
-    if not REFS.exists():
-        pytest.skip("CLINICAL-REFERENCES.md not beside the repository")
-    text = REFS.read_text(encoding="utf-8")
-    section = text.split("## RxNorm ingredient RXCUIs", 1)[1].split("##", 1)[0]
-    verified = {norm(name): code for name, code in re.findall(r"([a-z][a-z ]+?) (\d+)", section)}
+    with VERIFIED.open(encoding="utf-8", newline="") as f:
+        verified = {norm(row["name"]): row["rxcui"] for row in csv.DictReader(f)}
     assert kb.ingredient_rxcui, "no codes at all"
     for ing, code in kb.ingredient_rxcui.items():
         assert verified.get(ing) == code, f"{ing} {code} is not a verified code"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import json
 import re
@@ -15,7 +16,7 @@ from desktop.kb.errors import KnowledgeBaseError
 from desktop.kb.formulary import DEFAULT_PATH, Formulary, load_formulary, parse_formulary, read_json_document
 
 ROOT = Path(__file__).resolve().parents[2]
-SHARED = ROOT.parent / "shared"
+SAMPLES = ROOT / "tests" / "data" / "phr-samples"
 KB = ROOT / "resources" / "kb"
 RAW = json.loads((KB / "formulary.json").read_text(encoding="utf-8"))["products"]
 README = (KB / "README.md").read_text(encoding="utf-8")
@@ -27,9 +28,9 @@ def _documented_classes() -> set[str]:
 
 
 def _clinical_reference_codes() -> dict[str, str]:
-    text = (SHARED / "CLINICAL-REFERENCES.md").read_text(encoding="utf-8")
-    section = text.split("## RxNorm ingredient RXCUIs", 1)[1].split("\n## ", 1)[0]
-    return {name.strip(): code for name, code in re.findall(r"([a-z][a-z ]*?) (\d+)\s*[·.]", section)}
+    """The verified RxNorm ingredient codes shipped with their sources (resources/kb/rxnorm_ingredients.csv)."""
+    with (KB / "rxnorm_ingredients.csv").open(encoding="utf-8", newline="") as f:
+        return {row["name"]: row["rxcui"] for row in csv.DictReader(f)}
 
 
 @pytest.fixture(scope="module")
@@ -104,10 +105,10 @@ def test_product_codes_taken_from_the_phr_samples_are_really_there():
     checked = 0
     for entry in RAW:
         source = entry["product_source"] or ""
-        m = re.match(r"(/work/shared/(\S+\.json))", source)
+        m = re.search(r"R4/SYNTHEA/(\S+\.json)|synthea-hiv/sample_data/(\S+\.json)", source)
         if not m:
             continue
-        text = (SHARED / m.group(2)).read_text(encoding="utf-8")
+        text = (SAMPLES / "synthea" / (m.group(1) or m.group(2))).read_text(encoding="utf-8")
         assert f'"code": "{entry["product_rxcui"]}"' in text, entry["id"]
         checked += 1
     assert checked >= 3

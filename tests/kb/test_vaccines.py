@@ -14,7 +14,7 @@ from desktop.kb.errors import KnowledgeBaseError
 from desktop.kb.vaccines import by_cvx, load_vaccines, search
 
 ROOT = Path(__file__).resolve().parents[2]
-SHARED = ROOT.parent / "shared"
+SAMPLES = ROOT / "tests" / "data" / "phr-samples"
 RAW = json.loads((ROOT / "resources" / "kb" / "vaccines.json").read_text(encoding="utf-8"))["vaccines"]
 
 
@@ -51,8 +51,8 @@ def _phr_cvx_codes() -> set[str]:
             for value in node:
                 walk(value)
 
-    for path in glob.glob(str(SHARED / "phr-samples" / "synthea" / "*.json")) + glob.glob(
-        str(SHARED / "phr-samples" / "ips" / "*.json")
+    for path in glob.glob(str(SAMPLES / "synthea" / "*.json")) + glob.glob(
+        str(SAMPLES / "ips" / "*.json")
     ):
         walk(json.loads(Path(path).read_text(encoding="utf-8")))
     return codes
