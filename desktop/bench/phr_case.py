@@ -11,7 +11,7 @@ import os
 import time
 from pathlib import Path
 
-from . import CaseResult, median_p95
+from . import CaseCannotRun, CaseResult, median_p95
 from .context import BenchContext
 
 SAMPLE = "synthea/Fletcher_Hyatt_fe0562b5-f517-4951-8366-32fdab088930.json"
@@ -54,8 +54,7 @@ def _half_chart(parsed):  # noqa: ANN001, ANN202
 def run(ctx: BenchContext) -> CaseResult:
     path = samples_dir() / SAMPLE
     if not path.exists():
-        return CaseResult(ms=0.0, p95_ms=0.0, reference_ms=None,
-                          extra={"error": f"sample not found: {path} (the package data desktop/bench/data is missing: reinstall)"})
+        raise CaseCannotRun(f"sample not found: {path} (the package data desktop/bench/data is missing: reinstall)")
     import orjson
     from fhir.resources.R4B.bundle import Bundle
 

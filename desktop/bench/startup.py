@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import CaseResult, median_p95
+from . import CaseCannotRun, CaseResult, median_p95
 from .context import BenchContext
 
 BARE = """
@@ -29,9 +29,30 @@ def _time(cmd: list[str], env: dict) -> float:
 
 
 def run(ctx: BenchContext) -> CaseResult:
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "EMR_DATA_DIR": str(ctx.cache_dir)}
     db = Path(ctx.cache_dir) / "startup.db"
-    app_cmd = [sys.executable, "-m", "desktop", "gui", "--db", f"sqlite:///{db}", "--quit-after-shown"]
+    return _race(ctx, [sys.executable, "-m", "desktop", "gui", "--db", f"sqlite:///{db}", "--quit-after-shown"])
+
+
+def bundle_executable() -> Path:
+    """The built one-folder app: EMR_BUNDLE (the executable or its folder) or dist/ClinicEMR in the checkout."""
+    given = os.environ.get("EMR_BUNDLE")
+    path = Path(given) if given else Path(__file__).resolve().parents[2] / "dist" / "ClinicEMR"
+    return path / "ClinicEMR" if path.is_dir() else path
+
+
+def run_bundle(ctx: BenchContext) -> CaseResult:
+    """`startup_bundle`: the PyInstaller build to its login window, beside the bare PySide6 window process."""
+    exe = bundle_executable()
+    if not exe.is_file():
+        raise CaseCannotRun(f"no built app at {exe}: build it with `pyinstaller build.spec` (or set EMR_BUNDLE)")
+    db = Path(ctx.cache_dir) / "startup-bundle.db"
+    result = _race(ctx, [str(exe), "--db", f"sqlite:///{db}", "--quit-after-shown"])
+    result.extra["executable"] = str(exe)
+    return result
+
+
+def _race(ctx: BenchContext, app_cmd: list[str]) -> CaseResult:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "EMR_DATA_DIR": str(ctx.cache_dir)}
     bare_cmd = [sys.executable, "-c", BARE]
     _time(app_cmd, env), _time(bare_cmd, env)  # warm the OS file cache for both
     app, bare = [], []

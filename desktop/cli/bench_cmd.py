@@ -18,7 +18,7 @@ def add_arguments(parser) -> None:  # noqa: ANN001
 
 
 def run(args) -> int:  # noqa: ANN001
-    from desktop.bench import CASES
+    from desktop.bench import CASES, OPTIONAL, CaseCannotRun
     from desktop.bench.context import BenchContext
     from desktop.config import data_dir
 
@@ -44,13 +44,24 @@ def run(args) -> int:  # noqa: ANN001
             continue
         if not args.json:
             print(f"running {name} ...", file=sys.stderr, flush=True)
-        results[name] = func(ctx).as_json()
+        try:
+            results[name] = func(ctx).as_json()
+        except CaseCannotRun as exc:
+            results[name] = {"ms": None, "p95_ms": None, "reference_ms": None, "ratio": None}
+            if name in OPTIONAL and not args.case:
+                results[name]["skipped"] = str(exc)
+                print(f"{name}: skipped: {exc}", file=sys.stderr)
+                continue
+            results[name]["error"] = str(exc)
+        if results[name].get("error"):
+            print(f"error: bench case {name} cannot run: {results[name]['error']}", file=sys.stderr)
+            failed = True
     if args.json:
         print(json.dumps(results, indent=2))
     else:
         for name, r in results.items():
-            if r.get("error"):
-                print(f"{name:12s} ERROR {r['error']}")
+            if r.get("error") or r.get("skipped"):
+                print(f"{name:12s} {'ERROR ' + r['error'] if r.get('error') else 'skipped: ' + r['skipped']}")
                 continue
             ref = f"reference {r['reference_ms']:.2f} ms, ratio {r['ratio']:.2f}" if r["reference_ms"] else ""
             print(f"{name:12s} median {r['ms']:.2f} ms  p95 {r['p95_ms']:.2f} ms  {ref}")
