@@ -192,3 +192,23 @@ def test_admin_cannot_register_patients(as_role):
 ])
 def test_parse_date(text, expected):
     assert patients.parse_date(text) == expected
+
+
+def test_a_rare_second_word_is_found_behind_hundreds_of_matches_of_the_first(db, as_role):
+    """The walk reads the driving word's tokens in batches (PostgreSQL) or in one statement (SQLite): the three
+    Josés registered after 260 Marías Garcia are found, and a page of a common name stops at the limit."""
+    with as_role("physician") as uow:
+        for n in range(260):
+            patients.register_patient(uow, PatientInput(given_name="Maria", family_name="Garcia", sex="female",
+                                                        birth_date=date(1950, 1, 1) + timedelta(days=n)),
+                                      allow_duplicate=True)
+        for n in range(3):
+            patients.register_patient(uow, PatientInput(given_name="José", family_name="Garcia", sex="male",
+                                                        birth_date=date(1980, 1, 1) + timedelta(days=n)),
+                                      allow_duplicate=True)
+    with as_role("front_desk") as uow:
+        assert names(patients.search_patients(uow, "garcia jo")) == ["Garcia, José"] * 3
+        assert names(patients.search_patients(uow, "jos garc")) == ["Garcia, José"] * 3
+        assert len(patients.search_patients(uow, "garcia", limit=50)) == 50
+        assert len(patients.search_patients(uow, "garcia m", limit=300)) == 260
+        assert patients.search_patients(uow, "garcia jox") == []
