@@ -1,9 +1,12 @@
-"""`import-phr FILE (--patient MRN | --create-patient) [--db URL] [--dry-run] [--accept new|none] [--json]`
+"""`import-phr FILE (--patient MRN | --create-patient) [--db URL] [--dry-run] [--accept new|none]
+[--confirm-identity] [--json]`
 
 Reads a PHR file (FHIR R4 JSON/NDJSON, zip or folder of FHIR files, Apple Health export.xml, C-CDA, a
 wearable vendor's JSON), compares it with the chart and merges it. `--accept new` takes every NEW item (the
 review dialog's defaults); `--accept none` takes nothing. Exit 0 on success, 2 on unreadable or invalid
-input (one line), 3 when the file's patient does not match the chart.
+input (one line), 3 when the file's patient does not match the chart, or when the file names no patient
+at all (no name, birth date, sex or shared identifier) and `--confirm-identity` was not given: the operator
+confirms with the patient that the file is theirs, and the audit row records that confirmation.
 
 --json prints {"patient": {...}, "categories": {CATEGORY: {"new", "duplicate", "changed", "conflict"}},
 "skipped": [{"item", "reason"}], "applied": bool, "import_id": int | null}.
@@ -31,6 +34,9 @@ def add_arguments(parser) -> None:  # noqa: ANN001
     parser.add_argument("--dry-run", action="store_true", help="compare and report; change nothing")
     parser.add_argument("--accept", choices=("new", "none"), default="new",
                         help="new: take every NEW item (default, as the review dialog); none: take nothing")
+    parser.add_argument("--confirm-identity", action="store_true",
+                        help="the file names no patient: you confirmed with the patient that it is theirs "
+                             "(recorded in the audit log)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
@@ -186,13 +192,20 @@ def _merge(args, db, user, parsed, choose_patient) -> int:  # noqa: ANN001
               + "; ".join(e.sentence for e in plan.identity.evidence if e.outcome.value in ("different", "similar")),
               file=sys.stderr)
         return EXIT_IDENTITY
+    if plan.identity.verdict.needs_confirmation and not args.confirm_identity:
+        _report(args, chart, plan, created, False, None, plan.skipped)
+        print(f"error: {plan.info.name} names no patient (no name, birth date, sex or identifier shared with "
+              f"MRN {mrn}); confirm with the patient that it is theirs, then add --confirm-identity",
+              file=sys.stderr)
+        return EXIT_IDENTITY
     decisions = plan.default_decisions(args.accept)
     if args.dry_run or not decisions:
         _report(args, chart, plan, created, False, None, plan.skipped)
         return EXIT_OK
     try:
         with db.uow(user) as uow:
-            result = phr_import.apply_import(uow, details.id, plan, decisions, plan.info)
+            result = phr_import.apply_import(uow, details.id, plan, decisions, plan.info,
+                                             identity_confirmed=args.confirm_identity)
     except phr_import.IdentityMismatch as exc:
         raise CliError(str(exc), EXIT_IDENTITY) from exc
     _report(args, chart, plan, created, result.applied, result.import_id, plan.skipped, result.notes, result.alerts)

@@ -3,6 +3,8 @@
 Names are compared case- and accent-insensitively (desktop.kb.text.fold), digits dropped (Synthea appends
 numbers to names: "Lawrence741"). A contradiction (another birth date, another family name with no
 identifier in common) is a MISMATCH: the import is blocked unless a physician confirms with a reason.
+A file that names no patient at all (no name, birth date or sex, and no identifier the chart shares) is
+NO_DEMOGRAPHICS: nothing ties it to the chart, so the user must confirm with the patient that it is theirs.
 """
 
 from __future__ import annotations
@@ -19,12 +21,21 @@ from .snapshot import ChartPatient
 class Verdict(StrEnum):
     MATCH = "match"  # everything the file states agrees
     PARTIAL = "partial"  # no contradiction, but the file states little (Apple Health: birth date and sex)
-    NO_DEMOGRAPHICS = "no-demographics"  # wearable readings: nothing to compare
+    NO_DEMOGRAPHICS = "no-demographics"  # nothing names the patient: the user confirms with the patient
     MISMATCH = "mismatch"  # something contradicts: a physician must confirm with a reason
 
     @property
     def blocks(self) -> bool:
         return self is Verdict.MISMATCH
+
+    @property
+    def needs_confirmation(self) -> bool:
+        """Nothing in the file ties it to the chart: merging needs the user's word that the patient owns it."""
+        return self is Verdict.NO_DEMOGRAPHICS
+
+
+# the words the user confirms (dialog checkbox, and recorded in the audit for the command line too)
+CONFIRMATION = "I confirmed with the patient that this file is theirs"
 
 
 class Outcome(StrEnum):
@@ -45,6 +56,8 @@ class Evidence:
     @property
     def sentence(self) -> str:
         if self.outcome is Outcome.MISSING:
+            if self.file_value:  # stated, but nothing in the chart to compare it with (another system's id)
+                return f"{self.field}: file {self.file_value!r}, nothing in the chart to compare it with"
             return f"{self.field}: not in the file"
         verb = {"same": "matches", "similar": "is similar to", "different": "differs from"}[self.outcome.value]
         return f"{self.field}: file {self.file_value!r} {verb} chart {self.chart_value!r}"
@@ -146,14 +159,23 @@ def _compare_identifiers(fp: PhrPatient, cp: ChartPatient) -> Evidence:
     return Evidence("identifier", shown, cp.mrn, Outcome.MISSING, 0)
 
 
+def states_person(fp: PhrPatient | None) -> bool:
+    """A name, a birth date or a sex: something a person can be told apart by (identifiers aside)."""
+    return fp is not None and bool(fp.family or fp.given or fp.other_names or fp.birth_date
+                                   or fp.sex not in ("", "unknown"))
+
+
 def match_identity(file_patient: PhrPatient | None, chart: ChartPatient | None) -> IdentityMatch:
-    if chart is None:
+    if chart is None or file_patient is None:
         return IdentityMatch(Verdict.NO_DEMOGRAPHICS, 0.0, (), file_patient)
-    if file_patient is None or not (file_patient.has_demographics or file_patient.sex):
-        return IdentityMatch(Verdict.NO_DEMOGRAPHICS, 0.0, (), file_patient)
+    ident = _compare_identifiers(file_patient, chart)
+    if not states_person(file_patient) and ident.outcome is not Outcome.SAME:
+        # identifiers from another system (a Synthea uuid, an SSN the chart lacks) prove nothing either way
+        return IdentityMatch(Verdict.NO_DEMOGRAPHICS, 0.0, (ident,) if file_patient.identifiers else (),
+                             file_patient)
     evidence = (
         _compare_family(file_patient, chart), _compare_given(file_patient, chart), _compare_birth(file_patient, chart),
-        _compare_sex(file_patient, chart), _compare_identifiers(file_patient, chart),
+        _compare_sex(file_patient, chart), ident,
     )
     by_field = {e.field: e for e in evidence}
     score = min(1.0, sum(e.points for e in evidence))

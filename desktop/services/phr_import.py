@@ -52,6 +52,7 @@ from desktop.phr import (
     build_plan,
 )
 from desktop.phr.dates import as_aware, to_utc
+from desktop.phr.identity import CONFIRMATION
 
 from .errors import NotFound, PermissionDenied, ServiceError, ValidationError
 from .permissions import Permission
@@ -65,6 +66,10 @@ ALERTS_UNAVAILABLE = "interaction checking unavailable"
 
 class IdentityMismatch(ServiceError):
     """The file's patient does not match the chart's; only a physician with a reason may go on."""
+
+
+class IdentityUnconfirmed(IdentityMismatch):
+    """The file names no patient; the user must confirm with the patient that it is theirs."""
 
 
 # ------------------------------------------------------------------ results
@@ -564,7 +569,16 @@ def _check_permissions(uow: UnitOfWork, plan: ImportPlan, decisions: dict[str, D
         uow.require(Permission.IMPORT_PHR_VITALS)
 
 
-def _check_identity(uow: UnitOfWork, plan: ImportPlan, reason: str | None) -> str:
+def _check_identity(uow: UnitOfWork, plan: ImportPlan, reason: str | None, confirmed: bool = False) -> str:
+    """The text kept on the import record: a physician's reason for a mismatch, or who confirmed a file that
+    names no patient (nothing ties such a file to the chart but the user's word)."""
+    if plan.identity.verdict.needs_confirmation:
+        if not confirmed:
+            raise IdentityUnconfirmed(
+                "the file names no patient (no name, birth date, sex or identifier shared with this chart); "
+                "confirm with the patient that it is theirs before merging it")
+        who = uow.user.display_name or uow.user.username
+        return f"file names no patient; {who} ({uow.user.username}): {CONFIRMATION}"
     if plan.identity.verdict is not Verdict.MISMATCH:
         return (reason or "").strip()
     reason = (reason or "").strip()
@@ -683,13 +697,15 @@ def preview_alerts(uow: UnitOfWork, patient_id: int, plan: ImportPlan, decisions
 
 def apply_import(uow: UnitOfWork, patient_id: int, plan: ImportPlan, decisions: dict[str, Decision],
                  file_info: FileInfo, identity_override_reason: str | None = None,
-                 overrides: tuple[tuple[Any, str, str], ...] = ()) -> ImportResult:
+                 overrides: tuple[tuple[Any, str, str], ...] = (), identity_confirmed: bool = False) -> ImportResult:
     """Write the reviewer's decisions in this unit of work's transaction (committed by the caller's with-block).
 
     Items whose chart state changed since the review are left out and named in the result's notes.
     Nothing is written (not even the import record) when no decision adds or changes anything.
     Interrupting alerts on the merged lists need `overrides`, (alert, reason, comment) as the alert modal gives
     them; without one each, AlertsNeedOverride is raised and the caller's transaction rolls back.
+    A file that names no patient needs `identity_confirmed` (the user confirmed with the patient that it is
+    theirs); the confirmation and the user's name are kept on the import record and in the audit row.
     """
     _require_any_import(uow)
     overrides = tuple(overrides)
@@ -699,7 +715,7 @@ def apply_import(uow: UnitOfWork, patient_id: int, plan: ImportPlan, decisions: 
         raise ValidationError({"patient": "this plan was made for another chart"})
     decisions = _check_decisions(plan, decisions)
     _check_permissions(uow, plan, decisions)
-    reason = _check_identity(uow, plan, identity_override_reason)
+    reason = _check_identity(uow, plan, identity_override_reason, identity_confirmed)
     if uow.session.get(Patient, patient_id) is None:
         raise NotFound(f"no patient with id {patient_id}")
     if not any(d.writes for d in decisions.values()):
@@ -741,6 +757,7 @@ def apply_import(uow: UnitOfWork, patient_id: int, plan: ImportPlan, decisions: 
               + ", ".join(f"{c} +{v.get('added', 0)}/~{v.get('updated', 0)}" for c, v in written.items() if v)
               + (f"; {readings} readings" if readings else "")
               + (f"; identity confirmed despite mismatch: {reason}" if plan.identity.verdict is Verdict.MISMATCH else "")
+              + (f"; identity: {reason}" if plan.identity.verdict.needs_confirmation else "")
               + alert_text)
     if not report.available:
         writer.notes.append(report.message)
@@ -830,7 +847,8 @@ def import_history(uow: UnitOfWork, patient_id: int) -> list[ImportRecord]:
 
 
 __all__ = [
-    "ALERTS_UNAVAILABLE", "AlertNote", "AlertReport", "AlertsNeedOverride", "IdentityMismatch", "ImportRecord",
+    "ALERTS_UNAVAILABLE", "AlertNote", "AlertReport", "AlertsNeedOverride", "IdentityMismatch", "IdentityUnconfirmed",
+    "ImportRecord",
     "ImportResult", "ItemStatus", "apply_import", "chart_patient", "import_history", "plan_import", "preview_alerts",
     "snapshot", "undo_import",
 ]

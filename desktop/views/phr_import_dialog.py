@@ -4,7 +4,8 @@ Reading and validating run in the background with a progress bar and Cancel. The
 (Problems, Medications, Allergies, Immunizations, Vitals & readings), each file item beside the chart's with
 source system, author and date; NEW items start checked, DUPLICATE ones unchecked and greyed, CHANGED and
 CONFLICT ones need a decision. Before the merge the alert checks run on the merged lists; a physician must
-confirm, with a reason, a file whose patient does not match the chart. Nurses may merge vitals and readings.
+confirm, with a reason, a file whose patient does not match the chart; a file that names no patient needs the
+user's confirmation that the patient owns it (recorded with their name). Nurses may merge vitals and readings.
 
     dialog = PhrImportDialog(ctx, patient_id, path, parent=chart_window)
     dialog.sig_applied.connect(...)      # import id, after the merge was committed
@@ -374,17 +375,21 @@ class PhrImportDialog(BaseDialog):
         evidence.setTextFormat(Qt.TextFormat.RichText)
         evidence.setStyleSheet("color: #444;")
         lay.addWidget(evidence)
-        self.confirm_identity = QCheckBox(self.tr("I confirm this file belongs to this patient"), frame)
+        mismatch = ident.verdict is Verdict.MISMATCH
+        unnamed = ident.verdict.needs_confirmation  # nothing ties the file to the chart but the patient's word
+        self.confirm_identity = QCheckBox(
+            self.tr("I confirmed with the patient that this file is theirs") if unnamed
+            else self.tr("I confirm this file belongs to this patient"), frame)
         self.identity_reason = QLineEdit(frame)
         self.identity_reason.setPlaceholderText(self.tr("Reason (required), e.g. name changed after marriage"))
         row = QHBoxLayout()
         row.addWidget(self.confirm_identity)
         row.addWidget(self.identity_reason, 1)
         lay.addLayout(row)
-        mismatch = ident.verdict is Verdict.MISMATCH
+        self.confirm_identity.setVisible(mismatch or unnamed)
+        self.identity_reason.setVisible(mismatch)
         for w in (self.confirm_identity, self.identity_reason):
-            w.setVisible(mismatch)
-            w.setEnabled(self.ctx.can(Permission.IMPORT_PHR_CLINICAL))
+            w.setEnabled(unnamed or self.ctx.can(Permission.IMPORT_PHR_CLINICAL))
         if mismatch and not self.ctx.can(Permission.IMPORT_PHR_CLINICAL):
             lay.addWidget(QLabel(self.tr("Only a physician may confirm a file whose patient does not match.")))
         self.confirm_identity.toggled.connect(self._update)
@@ -404,6 +409,8 @@ class PhrImportDialog(BaseDialog):
 
     # ------------------------------------------------------------ state
     def identity_ok(self) -> bool:
+        if self.plan is not None and self.plan.identity.verdict.needs_confirmation:
+            return self.confirm_identity.isChecked()
         if self.plan is None or self.plan.identity.verdict is not Verdict.MISMATCH:
             return True
         return (self.ctx.can(Permission.IMPORT_PHR_CLINICAL) and self.confirm_identity.isChecked()
@@ -470,9 +477,10 @@ class PhrImportDialog(BaseDialog):
             self._update()
             return
         reason = self.identity_reason.text().strip() or None
+        confirmed = self.plan.identity.verdict.needs_confirmation and self.confirm_identity.isChecked()
         self.ctx.ops.run(service.apply_import, self.patient_id, self.plan, decisions, self.plan.info,
-                         identity_override_reason=reason, overrides=overrides, done=self._applied,
-                         failed=self._apply_failed)
+                         identity_override_reason=reason, overrides=overrides, identity_confirmed=confirmed,
+                         done=self._applied, failed=self._apply_failed)
 
     def _apply_failed(self, exc: BaseException) -> None:
         self._busy = False
