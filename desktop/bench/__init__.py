@@ -19,6 +19,7 @@ CASES: dict[str, str] = {
     "rx_pdf": "desktop.bench.printing_case:run_rx",
     "summary_pdf": "desktop.bench.printing_case:run_summary",
     "phr_import": "desktop.bench.phr_case:run",
+    "apple_import": "desktop.bench.apple_case:run",
     "startup_bundle": "desktop.bench.startup:run_bundle",
 }
 

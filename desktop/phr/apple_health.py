@@ -1,4 +1,4 @@
-"""Apple Health export.xml, streamed with iterparse (exports reach hundreds of MB; never loaded whole).
+"""Apple Health export.xml, streamed through expat callbacks (exports reach hundreds of MB; never loaded whole).
 
 Quantity records become readings in the chart's units; blood pressure pairs share a group; steps are summed
 per day and source, and the day's value is the largest source's total (a watch and a phone count the same
@@ -11,9 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import BinaryIO
-
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import ParseError, iterparse
+from xml.parsers import expat
 
 from .builder import ParsedBuilder
 from .dates import apple_ts, check_past
@@ -69,73 +67,138 @@ def _strip_prefix(t: str) -> str:
     return t
 
 
+# Deeper than any real export (HealthData > Correlation > Record > MetadataEntry is 4): a file nesting further
+# is not an export, and refusing it early keeps a hostile file from growing the parser's stack.
+MAX_DEPTH = 32
+
+
+class _Refuse(Exception):
+    """Raised from a parser callback: the file declares entities or points outside itself."""
+
+
+def _parser() -> expat.XMLParserType:
+    """expat with every door of the XML attacks closed: an entity declaration (billion laughs, external entities)
+    or an external DTD stops the parse; parameter entities are never expanded. The DOCTYPE's element and
+    attribute declarations that the iPhone writes are allowed. Used directly, not through ElementTree: no tree
+    is built and the C parser calls back only for the elements read here."""
+    p = expat.ParserCreate()
+    p.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+
+    def entity(*_args):  # noqa: ANN002, ANN202
+        raise _Refuse("an entity declaration")
+
+    def doctype(_name, sysid, pubid, _internal):  # noqa: ANN001, ANN202
+        if sysid or pubid:
+            raise _Refuse("an external DTD")
+
+    def external(*_args):  # noqa: ANN002, ANN202
+        raise _Refuse("an external reference")
+
+    p.EntityDeclHandler = entity
+    p.UnparsedEntityDeclHandler = entity
+    p.StartDoctypeDeclHandler = doctype
+    p.ExternalEntityRefHandler = external
+    p.buffer_text = True
+    return p
+
+
 def read(stream: BinaryIO, builder: ParsedBuilder, name: str) -> None:
-    control = builder.control
-    max_readings = control.limits.max_readings
-    depth = 0
-    root = None
-    correlation: str | None = None
-    steps: dict[tuple[date, str], float] = defaultdict(float)
-    steps_tz: dict[date, object] = {}
-    over_limit = 0
-    seen_health_data = False
+    state = _State(builder)
+    p = _parser()
+    p.StartElementHandler = state.start
+    p.EndElementHandler = state.end
     try:
-        for event, elem in iterparse(stream, events=("start", "end")):
-            if event == "start":
-                depth += 1
-                if depth == 1:
-                    root = elem
-                    seen_health_data = elem.tag == "HealthData"
-                    if not seen_health_data:
-                        raise UnreadableFile(f"{name} is not an Apple Health export (root <{elem.tag}>)")
-                elif elem.tag == "Correlation" and depth == 2:
-                    a = elem.attrib
-                    correlation = f"{a.get('type', '')}|{a.get('sourceName', '')}|{a.get('startDate', '')}"
-                continue
-            # end event
-            depth -= 1
-            tag = elem.tag
-            if tag == "Record":
-                a = elem.attrib
-                rtype = a.get("type", "")
-                if rtype == STEPS:
-                    try:
-                        when = apple_ts(a.get("startDate", ""))
-                        day = when.date()
-                        steps[(day, a.get("sourceName", ""))] += float(a.get("value", "0"))
-                        steps_tz.setdefault(day, when.tzinfo)
-                    except (SkipEntry, ValueError) as exc:
-                        builder.skip(f"StepCount {a.get('startDate', '')}", getattr(exc, "reason", "unreadable value"))
-                elif rtype in APPLE_TYPES:
-                    if builder.reading_count >= max_readings:
-                        over_limit += 1
-                    else:
-                        _record(elem, APPLE_TYPES[rtype], builder, correlation)
-                else:
-                    builder.ignore(f"Apple Health {_short_type(rtype) or 'record'}")
-            elif tag == "Me" and depth == 1:
-                _me(elem, builder)
-            elif tag == "Correlation" and depth == 1:
-                correlation = None
-            elif depth == 1 and tag in _TOP_LEVEL_IGNORED:
-                builder.ignore(_TOP_LEVEL_IGNORED[tag])
-            if depth == 1 and root is not None:
-                root.clear()  # keep memory flat: drop every finished top-level element
-    except DefusedXmlException as exc:
+        p.ParseFile(stream)
+    except _Refuse as exc:
         raise UnsafeFile(f"{name} declares XML entities or external references; refused for safety ({exc})") from None
-    except ParseError as exc:
-        raise UnreadableFile(f"{name} is damaged or truncated XML ({exc})") from None
-    if not seen_health_data:
+    except expat.ExpatError as exc:
+        raise UnreadableFile(f"{name} is damaged or truncated XML ({expat.errors.messages[exc.code]}: "
+                             f"line {exc.lineno}, column {exc.offset})") from None
+    except _NotAnExport as exc:
+        raise UnreadableFile(f"{name} {exc}") from None
+    if not state.seen_health_data:
         raise UnreadableFile(f"{name} is not an Apple Health export")
-    if over_limit:
-        builder.skip(f"{over_limit:,} further readings", f"more than {max_readings:,} readings in one file (limit)")
-    if steps:
-        _daily_steps(steps, steps_tz, builder)
+    if state.over_limit:
+        builder.skip(f"{state.over_limit:,} further readings",
+                     f"more than {builder.control.limits.max_readings:,} readings in one file (limit)")
+    if state.steps:
+        _daily_steps(state.steps, state.steps_tz, builder)
         builder.note("Apple Health steps are summed per day; when several devices count, the largest total is kept.")
 
 
-def _record(elem, kind_ref: _AppleType, builder: ParsedBuilder, correlation: str | None) -> None:  # noqa: ANN001
-    a = elem.attrib
+class _NotAnExport(Exception):
+    pass
+
+
+class _State:
+    """The parser's callbacks: a Record's attributes arrive at its start; whether the user typed it (a
+    MetadataEntry child) is known at its end, where the reading is made."""
+
+    __slots__ = ("builder", "max_readings", "depth", "seen_health_data", "correlation", "steps", "steps_tz",
+                 "over_limit", "record", "user_entered")
+
+    def __init__(self, builder: ParsedBuilder):
+        self.builder = builder
+        self.max_readings = builder.control.limits.max_readings
+        self.depth = 0
+        self.seen_health_data = False
+        self.correlation: str | None = None
+        self.steps: dict[tuple[date, str], float] = defaultdict(float)
+        self.steps_tz: dict[date, object] = {}
+        self.over_limit = 0
+        self.record: dict | None = None  # the open Record's attributes, when it is one we read
+        self.user_entered = False
+
+    def start(self, tag: str, a: dict) -> None:
+        self.depth = depth = self.depth + 1
+        if tag == "Record":
+            rtype = a.get("type", "")
+            if rtype == STEPS:
+                self._step(a)
+            elif rtype in APPLE_TYPES:
+                self.record, self.user_entered = a, False
+            else:
+                self.builder.ignore(f"Apple Health {_short_type(rtype) or 'record'}")
+        elif tag == "MetadataEntry":
+            if self.record is not None and a.get("key") == "HKWasUserEntered" and a.get("value") == "1":
+                self.user_entered = True
+        elif depth == 1:
+            if tag != "HealthData":
+                raise _NotAnExport(f"is not an Apple Health export (root <{tag}>)")
+            self.seen_health_data = True
+        elif depth == 2:
+            if tag == "Correlation":
+                self.correlation = f"{a.get('type', '')}|{a.get('sourceName', '')}|{a.get('startDate', '')}"
+            elif tag == "Me":
+                _me(a, self.builder)
+            elif tag in _TOP_LEVEL_IGNORED:
+                self.builder.ignore(_TOP_LEVEL_IGNORED[tag])
+        elif depth > MAX_DEPTH:
+            raise _NotAnExport(f"nests elements more than {MAX_DEPTH} deep: not an Apple Health export")
+
+    def end(self, tag: str) -> None:
+        self.depth -= 1
+        if tag == "Record" and self.record is not None:
+            a, self.record = self.record, None
+            if self.builder.reading_count >= self.max_readings:
+                self.over_limit += 1
+            else:
+                _record(a, APPLE_TYPES[a["type"]], self.builder, self.correlation, self.user_entered)
+        elif tag == "Correlation" and self.depth == 1:
+            self.correlation = None
+
+    def _step(self, a: dict) -> None:
+        try:
+            when = apple_ts(a.get("startDate", ""))
+            day = when.date()
+            self.steps[(day, a.get("sourceName", ""))] += float(a.get("value", "0"))
+            self.steps_tz.setdefault(day, when.tzinfo)
+        except (SkipEntry, ValueError) as exc:
+            self.builder.skip(f"StepCount {a.get('startDate', '')}", getattr(exc, "reason", "unreadable value"))
+
+
+def _record(a: dict, kind_ref: _AppleType, builder: ParsedBuilder, correlation: str | None,
+            user_entered: bool) -> None:
     rtype = a.get("type", "")
     start = a.get("startDate", "")
     source = a.get("sourceName", "")
@@ -152,9 +215,6 @@ def _record(elem, kind_ref: _AppleType, builder: ParsedBuilder, correlation: str
             raise SkipEntry("no value")
         unit = a.get("unit", "")
         canonical = to_canonical(kind, value, unit, fraction_percent=kind_ref.fraction_percent)
-        user_entered = len(elem) > 0 and any(
-            m.get("key") == "HKWasUserEntered" and m.get("value") == "1" for m in elem.iter("MetadataEntry")
-        )
         group = f"{source}|{start}" if rtype in _BP else (correlation or f"{source}|{start}|{kind.loinc}")
         builder.add_reading(PhrObservation(
             loinc=kind.loinc, name=kind.name, value=canonical, unit=kind.unit, taken_at=taken,
@@ -167,8 +227,7 @@ def _record(elem, kind_ref: _AppleType, builder: ParsedBuilder, correlation: str
         builder.skip(f"{_short_type(rtype)} {start}", exc.reason)
 
 
-def _me(elem, builder: ParsedBuilder) -> None:  # noqa: ANN001
-    a = elem.attrib
+def _me(a: dict, builder: ParsedBuilder) -> None:
     dob_text = a.get("HKCharacteristicTypeIdentifierDateOfBirth", "")
     birth = None
     if dob_text:
