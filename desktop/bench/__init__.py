@@ -16,6 +16,7 @@ CASES: dict[str, str] = {
     "search_pg": "desktop.bench.search:run_pg",
     "chart_open": "desktop.bench.chart_open:run",
     "alerts_20": "desktop.bench.alerts_case:run",
+    "memory": "desktop.bench.memory_case:run",
     "rx_pdf": "desktop.bench.printing_case:run_rx",
     "summary_pdf": "desktop.bench.printing_case:run_summary",
     "phr_import": "desktop.bench.phr_case:run",

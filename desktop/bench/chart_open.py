@@ -33,23 +33,12 @@ def _database(cache: Path):  # noqa: ANN202
     return cached_database(cache, "chart-open", _build)
 
 
-def _build(db) -> None:  # noqa: ANN001
-    """Bulk inserts, not the services: building must take seconds, not minutes, and not depend on the demo."""
-    from sqlalchemy import insert, select
+def _build(db, large: int = 1) -> None:  # noqa: ANN001
+    """Bulk inserts, not the services: building must take seconds, not minutes, and not depend on the demo.
+    `large` patients named Large, Large2, ... each get the whole chart; one patient, Empty, gets nothing."""
+    from sqlalchemy import select
 
-    from desktop.kb.errors import KnowledgeBaseError
-    from desktop.models import (
-        Allergy,
-        Encounter,
-        Immunization,
-        Medication,
-        Patient,
-        Practice,
-        Problem,
-        User,
-        VitalSign,
-    )
-    from desktop.services import icd10
+    from desktop.models import Patient, Practice, User
     from desktop.services.patients import make_mrn, sort_key
 
     rng = random.Random(5)
@@ -60,72 +49,84 @@ def _build(db) -> None:  # noqa: ANN001
         s.add(User(username="bench-doc", display_name="Dr. Bench", role="physician", password_hash="-"))
         s.flush()
         doc = s.execute(select(User.id).where(User.username == "bench-doc")).scalar_one()
-        for seq, (given, family) in enumerate((("Large", "Chart"), ("Empty", "Chart")), start=1):
+        names = [("Large" if n == 1 else f"Large{n}", "Chart") for n in range(1, large + 1)] + [("Empty", "Chart")]
+        for seq, (given, family) in enumerate(names, start=1):
             s.add(Patient(mrn=make_mrn(seq), given_name=given, family_name=family, birth_date=date(1958, 4, 9),
                           sex="female", sort_key=sort_key(family, given)))
         s.flush()
-        big = s.execute(select(Patient.id).where(Patient.given_name == "Large")).scalar_one()
-        start = datetime(2010, 1, 4, 9, 0, tzinfo=UTC)
-        s.execute(insert(Encounter), [
-            {"patient_id": big, "encounter_date": start + timedelta(days=11 * i, hours=rng.randint(0, 7)),
-             "kind": rng.choice(("office", "office", "telephone", "telehealth")),
-             "reason": rng.choice(("Hypertension follow-up", "Diabetes review", "Cough", "Annual physical",
-                                   "Back pain", "Medication refill")),
-             "provider_id": doc, "status": "signed", "subjective": "Doing well.", "assessment": "Stable.",
-             "plan": "Continue.", "version": 1, "created_by_id": doc, "updated_by_id": doc}
-            for i in range(N_ENCOUNTERS)])
-        rows = []
-        for i in range(N_VITAL_SETS):
-            taken = start + timedelta(days=11 * i, hours=1)
-            for loinc, unit, lo, hi in VITALS:
-                rows.append({"patient_id": big, "set_id": f"bench-{i}", "taken_at": taken, "loinc": loinc,
-                             "value": round(rng.uniform(lo, hi), 1), "unit": unit, "origin": "clinic",
-                             "version": 1, "created_by_id": doc, "updated_by_id": doc})
-        s.execute(insert(VitalSign), rows)
-        problems = []
-        for code in PROBLEM_CODES:
-            found = icd10.lookup(code)
-            problems.append({"patient_id": big, "icd10_code": code if found else None,
-                             "description": found.description if found else code, "status": "active",
-                             "onset_date": date(2010 + rng.randint(0, 12), rng.randint(1, 12), 1), "note": "",
-                             "version": 1})
-        s.execute(insert(Problem), problems)
-        meds = []
-        try:
-            from desktop.kb.formulary import load_formulary
+        for given, _family in names[:-1]:
+            big = s.execute(select(Patient.id).where(Patient.given_name == given)).scalar_one()
+            _fill_chart(s, big, doc, rng)
 
-            formulary = load_formulary()
-            products = [p for p in (formulary.by_id(i) for i in FORMULARY_IDS) if p is not None]
-        except KnowledgeBaseError:
-            products = []
-        for p in products:
-            meds.append({"patient_id": big, "drug_name": p.display, "formulary_id": p.id,
-                         "ingredient_rxcui": p.ingredient_rxcui, "product_rxcui": p.product_rxcui,
-                         "ingredients": "+".join(p.ingredient_names), "strength": p.strength,
-                         "dose_form": p.dose_form, "route": p.route, "sig": p.default_sig, "status": "active",
-                         "source": "clinic", "note": "", "version": 1})
-        for name in ("Vitamin D3 2000 IU", "Fish oil", "Melatonin 3 mg"):
-            meds.append({"patient_id": big, "drug_name": name, "ingredients": "", "sig": "1 daily",
-                         "status": "active", "source": "patient-reported", "note": "", "version": 1})
-        for i in range(12):  # history: stopped medications
-            meds.append({"patient_id": big, "drug_name": f"old medication {i}", "ingredients": "", "sig": "",
-                         "status": "stopped", "stop_date": date(2012 + i % 10, 1, 1), "source": "clinic",
-                         "note": "", "version": 1})
-        s.execute(insert(Medication), meds)
-        s.execute(insert(Allergy), [
-            {"patient_id": big, "substance": sub, "substance_key": key, "code_system": cs, "code": code,
-             "category": cat, "reaction": reaction, "severity": sev, "status": "active", "version": 1}
-            for sub, key, cs, code, cat, reaction, sev in (
-                ("Penicillins", "penicillin", "class", "penicillin", "medication", "Hives", "moderate"),
-                ("Sulfonamide antibiotics", "sulfonamide_antibiotic", "class", "sulfonamide_antibiotic",
-                 "medication", "Rash", "mild"),
-                ("Peanut", "peanut", None, None, "food", "Anaphylaxis", "severe"),
-                ("Latex", "latex", None, None, "environment", "Contact dermatitis", "mild"))])
-        s.execute(insert(Immunization), [
-            {"patient_id": big, "vaccine": "Influenza vaccine, seasonal, injectable, preservative free",
-             "cvx_code": "140", "date_given": date(2012 + i, 10, 3), "lot_number": f"FL{i:04d}",
-             "site": "left deltoid", "route": "intramuscular", "given_here": True, "version": 1}
-            for i in range(12)])
+
+def _fill_chart(s, big: int, doc: int, rng: random.Random) -> None:  # noqa: ANN001
+    from sqlalchemy import insert
+
+    from desktop.kb.errors import KnowledgeBaseError
+    from desktop.models import Allergy, Encounter, Immunization, Medication, Problem, VitalSign
+    from desktop.services import icd10
+
+    start = datetime(2010, 1, 4, 9, 0, tzinfo=UTC)
+    s.execute(insert(Encounter), [
+        {"patient_id": big, "encounter_date": start + timedelta(days=11 * i, hours=rng.randint(0, 7)),
+         "kind": rng.choice(("office", "office", "telephone", "telehealth")),
+         "reason": rng.choice(("Hypertension follow-up", "Diabetes review", "Cough", "Annual physical",
+                               "Back pain", "Medication refill")),
+         "provider_id": doc, "status": "signed", "subjective": "Doing well.", "assessment": "Stable.",
+         "plan": "Continue.", "version": 1, "created_by_id": doc, "updated_by_id": doc}
+        for i in range(N_ENCOUNTERS)])
+    rows = []
+    for i in range(N_VITAL_SETS):
+        taken = start + timedelta(days=11 * i, hours=1)
+        for loinc, unit, lo, hi in VITALS:
+            rows.append({"patient_id": big, "set_id": f"bench-{i}", "taken_at": taken, "loinc": loinc,
+                         "value": round(rng.uniform(lo, hi), 1), "unit": unit, "origin": "clinic",
+                         "version": 1, "created_by_id": doc, "updated_by_id": doc})
+    s.execute(insert(VitalSign), rows)
+    problems = []
+    for code in PROBLEM_CODES:
+        found = icd10.lookup(code)
+        problems.append({"patient_id": big, "icd10_code": code if found else None,
+                         "description": found.description if found else code, "status": "active",
+                         "onset_date": date(2010 + rng.randint(0, 12), rng.randint(1, 12), 1), "note": "",
+                         "version": 1})
+    s.execute(insert(Problem), problems)
+    meds = []
+    try:
+        from desktop.kb.formulary import load_formulary
+
+        formulary = load_formulary()
+        products = [p for p in (formulary.by_id(i) for i in FORMULARY_IDS) if p is not None]
+    except KnowledgeBaseError:
+        products = []
+    for p in products:
+        meds.append({"patient_id": big, "drug_name": p.display, "formulary_id": p.id,
+                     "ingredient_rxcui": p.ingredient_rxcui, "product_rxcui": p.product_rxcui,
+                     "ingredients": "+".join(p.ingredient_names), "strength": p.strength,
+                     "dose_form": p.dose_form, "route": p.route, "sig": p.default_sig, "status": "active",
+                     "source": "clinic", "note": "", "version": 1})
+    for name in ("Vitamin D3 2000 IU", "Fish oil", "Melatonin 3 mg"):
+        meds.append({"patient_id": big, "drug_name": name, "ingredients": "", "sig": "1 daily",
+                     "status": "active", "source": "patient-reported", "note": "", "version": 1})
+    for i in range(12):  # history: stopped medications
+        meds.append({"patient_id": big, "drug_name": f"old medication {i}", "ingredients": "", "sig": "",
+                     "status": "stopped", "stop_date": date(2012 + i % 10, 1, 1), "source": "clinic",
+                     "note": "", "version": 1})
+    s.execute(insert(Medication), meds)
+    s.execute(insert(Allergy), [
+        {"patient_id": big, "substance": sub, "substance_key": key, "code_system": cs, "code": code,
+         "category": cat, "reaction": reaction, "severity": sev, "status": "active", "version": 1}
+        for sub, key, cs, code, cat, reaction, sev in (
+            ("Penicillins", "penicillin", "class", "penicillin", "medication", "Hives", "moderate"),
+            ("Sulfonamide antibiotics", "sulfonamide_antibiotic", "class", "sulfonamide_antibiotic",
+             "medication", "Rash", "mild"),
+            ("Peanut", "peanut", None, None, "food", "Anaphylaxis", "severe"),
+            ("Latex", "latex", None, None, "environment", "Contact dermatitis", "mild"))])
+    s.execute(insert(Immunization), [
+        {"patient_id": big, "vaccine": "Influenza vaccine, seasonal, injectable, preservative free",
+         "cvx_code": "140", "date_given": date(2012 + i, 10, 3), "lot_number": f"FL{i:04d}",
+         "site": "left deltoid", "route": "intramuscular", "given_here": True, "version": 1}
+        for i in range(12)])
 
 
 def _time_open(ctx, patient_id: int, app, failures: list[str]) -> float:  # noqa: ANN001

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.memory import release_freed_memory
 from desktop.ops import Debouncer
 from desktop.services import patients
 from desktop.services.patients import PatientRow
@@ -239,6 +240,8 @@ class Workspace(QWidget):
             self.tabs.removeTab(index)
             self.charts.pop(widget.patient_id, None)
             widget.deleteLater()
+            # after the chart's widgets and data are gone (the deferred delete runs first), return the memory
+            QTimer.singleShot(1000, release_freed_memory)
         return True
 
     def close_all_charts(self) -> bool:
