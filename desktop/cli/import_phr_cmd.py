@@ -98,8 +98,11 @@ def _report(args, chart, plan, created: bool, applied: bool, import_id, skipped,
 def run(args) -> int:  # noqa: ANN001
     from desktop.phr import PhrError, choose_patient, read_file
 
+    from .progress import terminal_progress
+
     try:
-        parsed = read_file(Path(args.file))
+        with terminal_progress(Path(args.file).name) as progress:
+            parsed = read_file(Path(args.file), progress=progress)
     except PhrError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_INPUT

@@ -1,0 +1,45 @@
+"""Long commands draw a progress bar on a terminal's stderr, and nothing at all into a pipe or a log."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pty
+import struct
+import subprocess
+import sys
+import termios
+from pathlib import Path
+
+from tests.conftest import SAMPLES
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = SAMPLES / "synthea" / "Fletcher_Hyatt_fe0562b5-f517-4951-8366-32fdab088930.json"
+
+
+def _on_terminal(args: list[str], env: dict) -> str:
+    """Run a command with a 120-column pseudo-terminal as stdin/stdout/stderr; everything it drew."""
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: exec at once, nothing else
+        os.chdir(ROOT)
+        os.execve(sys.executable, [sys.executable, *args], env)
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    chunks = []
+    try:
+        while data := os.read(fd, 65536):
+            chunks.append(data)
+    except OSError:  # EIO: the child closed the terminal
+        pass
+    os.waitpid(pid, 0)
+    return b"".join(chunks).decode("utf-8", errors="replace")
+
+
+def test_import_phr_shows_reading_progress_on_a_terminal_only(db_url, tmp_path):
+    env = {**os.environ, "EMR_DATA_DIR": str(tmp_path)}
+    args = ["-m", "desktop", "import-phr", str(SAMPLE), "--create-patient", "--dry-run", "--db", db_url]
+    drawn = _on_terminal(args, env)
+    assert "Fletcher_Hyatt" in drawn and "reading:" in drawn and "%|" in drawn, drawn[-800:]
+    piped = subprocess.run([sys.executable, *args, "--json"], env=env, capture_output=True, text=True, cwd=ROOT)
+    assert piped.returncode == 0, piped.stderr
+    assert "%|" not in piped.stderr and "reading:" not in piped.stderr
+    assert piped.stdout.lstrip().startswith("{")
