@@ -13,6 +13,7 @@ from .clinical import (
     Problem,
     VitalSign,
 )
+from .histories import FamilyHistory, OutsideEncounter, ProcedureHistory, SocialHistory
 from .orders import AlertOverride, Prescription, PrintRecord
 from .patient import Patient, PatientToken, RecentPatient
 from .phr import PhrImport
@@ -20,7 +21,7 @@ from .practice import Practice, Prescriber, Setting, User
 
 __all__ = [
     "Addendum", "AlertOverride", "Allergy", "AuditEntry", "AuditHead", "Base", "Encounter",
-    "EncounterDiagnosis", "Immunization", "Medication", "NoteAutosave", "Patient", "PatientToken",
-    "PhrImport", "Practice", "Prescriber", "Prescription", "PrintRecord", "Problem", "RecentPatient",
-    "Setting", "User", "VitalSign",
+    "EncounterDiagnosis", "FamilyHistory", "Immunization", "Medication", "NoteAutosave", "OutsideEncounter", "Patient", "PatientToken",
+    "PhrImport", "Practice", "Prescriber", "Prescription", "PrintRecord", "Problem", "ProcedureHistory",
+    "RecentPatient", "Setting", "SocialHistory", "User", "VitalSign",
 ]

@@ -30,6 +30,7 @@ class Permission(StrEnum):
     OVERRIDE_ALERT = "override_alert"
     IMPORT_PHR_CLINICAL = "import_phr_clinical"
     IMPORT_PHR_VITALS = "import_phr_vitals"
+    RECORD_HISTORY = "record_history"  # procedures and family history (nurses record social history only)
     MANAGE_USERS = "manage_users"
     MANAGE_SETTINGS = "manage_settings"
     VIEW_AUDIT = "view_audit"
@@ -39,7 +40,7 @@ P = Permission
 MATRIX: dict[Role, frozenset[Permission]] = {
     Role.PHYSICIAN: frozenset({
         P.VIEW_DEMOGRAPHICS, P.EDIT_DEMOGRAPHICS, P.VIEW_CHART, P.EDIT_CHART, P.DRAFT_NOTE, P.SIGN_NOTE,
-        P.PRESCRIBE, P.PRINT, P.OVERRIDE_ALERT, P.IMPORT_PHR_CLINICAL, P.IMPORT_PHR_VITALS,
+        P.PRESCRIBE, P.PRINT, P.OVERRIDE_ALERT, P.IMPORT_PHR_CLINICAL, P.IMPORT_PHR_VITALS, P.RECORD_HISTORY,
     }),
     Role.NURSE: frozenset({
         P.VIEW_DEMOGRAPHICS, P.EDIT_DEMOGRAPHICS, P.VIEW_CHART, P.EDIT_CHART, P.DRAFT_NOTE, P.PRINT,
@@ -56,6 +57,7 @@ DENIED_MESSAGES: dict[Permission, str] = {
     P.PRESCRIBE: "only a physician may write or sign a prescription",
     P.OVERRIDE_ALERT: "only a physician may override an alert",
     P.IMPORT_PHR_CLINICAL: "only a physician may merge clinical items from a PHR file",
+    P.RECORD_HISTORY: "only a physician may record procedures and family history",
     P.MANAGE_USERS: "only an administrator may manage users",
     P.MANAGE_SETTINGS: "only an administrator may change practice settings",
     P.VIEW_AUDIT: "only an administrator may read the audit log",
