@@ -14,6 +14,7 @@ from .clinical import (
     VitalSign,
 )
 from .histories import FamilyHistory, OutsideEncounter, ProcedureHistory, SocialHistory
+from .labs import LabResult
 from .orders import AlertOverride, Prescription, PrintRecord
 from .patient import Patient, PatientToken, RecentPatient
 from .phr import PhrImport
@@ -21,7 +22,7 @@ from .practice import Practice, Prescriber, Setting, User
 
 __all__ = [
     "Addendum", "AlertOverride", "Allergy", "AuditEntry", "AuditHead", "Base", "Encounter",
-    "EncounterDiagnosis", "FamilyHistory", "Immunization", "Medication", "NoteAutosave", "OutsideEncounter", "Patient", "PatientToken",
+    "EncounterDiagnosis", "FamilyHistory", "Immunization", "LabResult", "Medication", "NoteAutosave", "OutsideEncounter", "Patient", "PatientToken",
     "PhrImport", "Practice", "Prescriber", "Prescription", "PrintRecord", "Problem", "ProcedureHistory",
     "RecentPatient", "Setting", "SocialHistory", "User", "VitalSign",
 ]

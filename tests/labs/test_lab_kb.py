@@ -1,0 +1,67 @@
+"""The lab catalog and alert rules: sources on every range and threshold, loud failure when malformed."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from desktop.kb import labs
+from desktop.kb.errors import KnowledgeBaseError
+
+
+def test_every_default_range_and_threshold_names_its_source():
+    cat = labs.catalog()
+    assert len(cat.tests) >= 40
+    for t in cat.tests:
+        assert t.code_source
+        if t.range is not None:
+            assert t.range.source.startswith("range:")
+    crit, drug = labs.rules()
+    assert {r.analyte for r in crit} == {"potassium", "sodium", "glucose", "inr", "hemoglobin"}
+    assert all(r.source for r in crit + drug)
+
+
+def test_issue_thresholds():
+    crit, drug = labs.rules()
+    by = {r.analyte: r for r in crit}
+    assert (by["potassium"].low, by["potassium"].high) == (2.8, 6.0)
+    assert (by["sodium"].low, by["sodium"].high) == (120, 160)
+    assert (by["glucose"].low, by["glucose"].high, by["glucose"].unit) == (50, 400, "mg/dL")
+    assert by["inr"].high == 5.0 and by["hemoglobin"].low == 7.0
+    rules = {r.id: r for r in drug}
+    assert rules["druglab-metformin-egfr"].below == 30
+    assert rules["druglab-warfarin-inr"].at_or_above == 4.0
+    assert rules["druglab-potassium-raising"].at_or_above == 5.5
+
+
+def test_tests_without_a_verified_code_have_an_empty_code():
+    tsh = labs.catalog().search("TSH")[0]
+    assert tsh.loinc == "" and tsh.key.startswith("name:")
+    assert labs.catalog().find("", tsh.name) is tsh
+
+
+def test_search_by_name_short_name_or_code():
+    cat = labs.catalog()
+    assert cat.search("potassium")[0].loinc == "6298-4"
+    assert cat.search("4548-4")[0].short == "HbA1c"
+    assert cat.search("ldl")[0].loinc == "18262-6"
+
+
+def test_a_range_without_source_is_refused():
+    data = json.loads(labs.TESTS_PATH.read_text(encoding="utf-8"))
+    data["tests"][0]["range"]["source"] = ""
+    with pytest.raises(KnowledgeBaseError, match="without its source"):
+        labs.parse_catalog(data)
+
+
+def test_interpretation_prefers_what_arrived():
+    hb = labs.catalog().by_loinc("718-7")
+    assert labs.interpret(hb, 11.0, "g/dL", received_flag="N").flag == "N"  # the lab's flag wins
+    lab = labs.interpret(hb, 11.0, "g/dL", ref_low=10.0, ref_high=14.0)
+    assert (lab.flag, lab.range_source) == ("N", "lab")
+    default = labs.interpret(hb, 11.0, "g/dL")
+    assert (default.flag, default.flag_source, default.range_source) == ("L", "default range", "default")
+    assert labs.interpret(hb, 110, "g/L").flag == ""  # another unit: the default range does not apply
+    ldl = labs.catalog().by_loinc("18262-6")
+    assert labs.interpret(ldl, 190, "mg/dL").range_source == ""  # no range in the catalog: no flag
