@@ -37,6 +37,7 @@ class _Profile:
     ing_set: frozenset[str]
     dup_sides: dict[int, frozenset[int]]  # duplicate rule index -> which of its classes this drug is in
     word_seqs: tuple[tuple[str, ...], ...]  # name and ingredients as word lists (vaccine matching)
+    formulary_classes: frozenset[str] = frozenset()  # the formulary's classes, kept only when an ingredient is unknown
 
 
 def evaluate(context: AlertContext, kb: KnowledgeBase | None = None, kinds: Iterable[str] | None = None) -> list[Alert]:
@@ -124,7 +125,8 @@ def _profile(kb: KnowledgeBase, drug: DrugRef) -> _Profile:
         if sides:
             dup_sides[idx] = sides
     prof = _Profile(ings=ings, classes=frozenset(classes), hits={k: (v[0], v[1]) for k, v in hits.items()},
-                    ing_set=frozenset(ings), dup_sides=dup_sides, word_seqs=seqs)
+                    ing_set=frozenset(ings), dup_sides=dup_sides, word_seqs=seqs,
+                    formulary_classes=frozenset(drug.classes) if unclassified else frozenset())
     if len(kb.profile_cache) >= _PROFILE_CACHE_MAX:
         kb.profile_cache.clear()
     kb.profile_cache[cache_key] = prof
@@ -293,50 +295,69 @@ def _allergy(kb: KnowledgeBase, drug: DrugRef, prof: _Profile, allergy: AllergyR
     if allergen.nondrug is not None:
         return _nondrug(kb, drug, prof, allergy, allergen, intolerance)
 
-    # (severity, message, why, management, source, matched ingredient, rule id)
+    # the most specific finding wins (same ingredient > a rule naming this drug > a class), then the most severe:
+    # an NSAID allergy with celecoxib is the COX-2 rule's minor alert, not a class-wide major one
+    # (specificity, severity, message, why, management, source, matched ingredient, rule id)
     best: tuple | None = None
 
-    def offer(sev: str, msg: str, why: str, mgmt: str, src: str, ing: str, rid: str) -> None:
+    def offer(spec: int, sev: str, msg: str, why: str, mgmt: str, src: str, ing: str, rid: str) -> None:
         nonlocal best
         if intolerance:
             sev = _lower(sev)
-        if best is None or severity_rank(sev) < severity_rank(best[0]):
-            best = (sev, msg, why, mgmt, src, ing, rid)
+        if best is None or (-spec, severity_rank(sev)) < (-best[0], severity_rank(best[1])):
+            best = (spec, sev, msg, why, mgmt, src, ing, rid)
 
     if allergen.ingredient and allergen.ingredient in prof.ings:
-        offer("contraindicated", f"{drug.name}: recorded {word} to {shown}",
+        offer(3, "contraindicated", f"{drug.name}: recorded {word} to {shown}",
               f"{drug.name} contains {allergen.ingredient}, the substance the patient reacted to.",
               "Do not give. Choose an alternative from another class; if the record seems wrong, clarify the "
               "reaction history and consider allergy referral.",
               "Recorded patient allergy (same ingredient)", allergen.ingredient, "allergy-same-ingredient")
+    reaction = tuple(words(allergy.reaction or ""))
     for cid in sorted(allergen.classes):
         ac = kb.allergy_classes[cid]
+        # the allergy class's own members; for an ingredient the knowledge base does not know, the formulary
+        # classes the allergy class names (never its id compared with a therapeutic class id)
         inside = [i for i in prof.ings if i in ac.members] or (
-            [prof.ings[0]] if cid in prof.classes and cid in drug.classes and prof.ings else [])
-        if inside:
-            named = drug.name if norm(drug.name) == inside[0] else f"{drug.name} ({inside[0]})"
-            offer("major", f"{drug.name}: recorded {word} to {shown} ({ac.label.lower()})",
-                  f"{named} belongs to the {ac.label.lower()}, the class of the recorded {word}. "
-                  f"{ac.note}".strip(),
-                  "Avoid the whole class unless the reaction history shows it is safe; choose another class or "
-                  "refer for allergy evaluation (many class labels, e.g. penicillin, can be removed by testing).",
-                  ac.source, inside[0], f"allergy-class-{cid}")
+            [prof.ings[0]] if prof.ings and prof.formulary_classes & ac.formulary_classes else [])
+        if not inside:
+            continue
+        named = drug.name if norm(drug.name) == inside[0] else f"{drug.name} ({inside[0]})"
+        pseudo = ac.pseudo_allergy
+        if pseudo is not None and reaction and any(_contains(reaction, seq) for seq in pseudo.reactions):
+            offer(1, pseudo.severity,
+                  f"{drug.name}: recorded {word} to {shown} ({ac.label.lower()}; {allergy.reaction.strip()})",
+                  f"{named} belongs to the {ac.label.lower()}, the class of the recorded {word}. {pseudo.summary}",
+                  "The recorded reaction is not an immune allergy: the drug may be used with monitoring; prefer an "
+                  "opioid that releases less histamine, or premedicate; record the reaction type precisely.",
+                  pseudo.source, inside[0], f"allergy-class-{cid}-pseudo")
+            continue
+        offer(1, "major", f"{drug.name}: recorded {word} to {shown} ({ac.label.lower()})",
+              f"{named} belongs to the {ac.label.lower()}, the class of the recorded {word}. {ac.note}".strip(),
+              "Avoid the whole class unless the reaction history shows it is safe; choose another class or "
+              "refer for allergy evaluation (many class labels, e.g. penicillin, can be removed by testing).",
+              ac.source, inside[0], f"allergy-class-{cid}")
     for rule in kb.cross_reactivity:
         applies = (allergen.ingredient in rule.from_ings) or bool(allergen.classes & rule.from_classes)
         if not applies:
             continue
         inside = [i for i in prof.ings if i in rule.to_ings]
         if inside:
-            offer(rule.severity,
+            offer(2 if inside[0] in rule.to_explicit else 1, rule.severity,
                   f"{drug.name}: possible cross-reactivity with recorded {shown} {word} - {rule.summary}",
                   rule.summary, rule.management, rule.source, inside[0], rule.id)
     if best is None:
         return None
-    sev, msg, why, mgmt, src, ing, rid = best
+    _, sev, msg, why, mgmt, src, ing, rid = best
     return Alert(kind="allergy", severity=sev, message=msg, drugs=(drug.name,),
                  values={"allergy": shown, "ingredient": ing, "reaction": allergy.reaction},
                  management=mgmt, source=src, key=_key(f"allergy:{allergen.norm}:{ing}"), why=why, rule_id=rid,
                  allergen=shown, med_ids=_med_ids(drug))
+
+
+def _contains(ws: tuple[str, ...], seq: tuple[str, ...]) -> bool:
+    n = len(seq)
+    return any(ws[k:k + n] == seq for k in range(len(ws) - n + 1))
 
 
 def _matches_vaccine(vdef: VaccineDef, prof: _Profile) -> bool:

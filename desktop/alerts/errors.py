@@ -2,21 +2,9 @@
 
 from __future__ import annotations
 
-from desktop.kb.errors import KnowledgeBaseError
+from desktop.kb.errors import KnowledgeBaseUnavailable
 
-
-class KnowledgeBaseUnavailable(KnowledgeBaseError):
-    """The alert knowledge base is missing, unreadable or invalid: no check can be trusted.
-
-    Callers must show this ("Interaction checking unavailable: ...") and require acknowledgement;
-    they must never treat it as "no alerts". A KnowledgeBaseError, so code that guards the formulary's
-    errors catches this one too.
-    """
-
-    def __init__(self, reason: str, path: str | None = None):
-        super().__init__(f"{path}: {reason}" if path else reason)
-        self.reason = reason
-        self.path = path
+__all__ = ["KnowledgeBaseUnavailable", "UnknownDrug"]
 
 
 class UnknownDrug(LookupError):

@@ -6,15 +6,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-# most to least severe; the order is the display order
-SEVERITIES: tuple[str, ...] = ("contraindicated", "major", "moderate", "minor")
+from desktop.kb.schema import SEVERITIES  # most to least severe; the order is the display order
+from desktop.kb.vitals import DIASTOLIC, HEART_RATE, RESP_RATE, SPO2, SYSTOLIC, TEMPERATURE, WEIGHT
+from desktop.kb.vitals import PULSE_OX as SPO2_PULSE_OX
+
+__all__ = ["DIASTOLIC", "HEART_RATE", "RESP_RATE", "SPO2", "SPO2_PULSE_OX", "SYSTOLIC", "TEMPERATURE", "WEIGHT"]
+
 SEVERITY_RANK: dict[str, int] = {s: i for i, s in enumerate(SEVERITIES)}
 DEFAULT_INTERRUPTING: tuple[str, ...] = ("contraindicated", "major")
 KINDS: tuple[str, ...] = ("interaction", "allergy", "duplicate", "vital")
-
-# LOINC codes the vitals check understands (FHIR R4 vital-signs profile)
-SYSTOLIC, DIASTOLIC, HEART_RATE, RESP_RATE = "8480-6", "8462-4", "8867-4", "9279-1"
-TEMPERATURE, SPO2, SPO2_PULSE_OX, WEIGHT = "8310-5", "2708-6", "59408-5", "29463-7"
 
 
 def severity_rank(severity: str) -> int:

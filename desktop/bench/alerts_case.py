@@ -7,6 +7,8 @@ from __future__ import annotations
 import itertools
 import time
 
+from desktop.kb.vitals import DIASTOLIC, HEART_RATE, SPO2, SYSTOLIC, TEMPERATURE
+
 from . import CaseResult, median_p95
 from .context import BenchContext
 
@@ -32,7 +34,7 @@ def _context(with_proposed: bool):  # noqa: ANN202
         active_meds=meds,
         proposed=(DrugRef(*PROPOSED),) if with_proposed else (),
         allergies=(AllergyRef("Penicillin"), AllergyRef("sulfa"), AllergyRef("codeine", kind="intolerance")),
-        vitals={"8480-6": 182, "8462-4": 96, "8867-4": 88, "2708-6": 95, "8310-5": 37.2},
+        vitals={SYSTOLIC: 182, DIASTOLIC: 96, HEART_RATE: 88, SPO2: 95, TEMPERATURE: 37.2},
         age_years=71.0, sex="female",
     )
 

@@ -14,6 +14,19 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from desktop.kb.vitals import (
+    BMI,
+    DIASTOLIC,
+    HEART_RATE,
+    HEIGHT,
+    PAIN,
+    RESP_RATE,
+    SPO2,
+    SYSTOLIC,
+    TEMPERATURE,
+    WEIGHT,
+)
+
 from . import CaseResult, median_p95
 from .context import BenchContext, cached_database
 
@@ -23,10 +36,10 @@ PROBLEM_CODES = ("I10", "E11.9", "E78.5", "E66.9", "J45.909", "K21.9", "F41.1", 
                  "E55.9", "M17.11", "I48.91", "F32.A", "R73.03")
 FORMULARY_IDS = ("lisinopril-10-tab", "atorvastatin-20-tab", "warfarin-5-tab", "aspirin-81-ec-tab",
                  "ibuprofen-400-tab")
-VITALS = (("8480-6", "mm[Hg]", 118, 165), ("8462-4", "mm[Hg]", 68, 100), ("8867-4", "/min", 55, 105),
-          ("9279-1", "/min", 12, 20), ("8310-5", "Cel", 36.2, 38.4), ("2708-6", "%", 91, 99),
-          ("29463-7", "kg", 78, 92), ("8302-2", "cm", 170, 170), ("39156-5", "kg/m2", 27, 31.8),
-          ("72514-3", "{score}", 0, 6))
+VITALS = ((SYSTOLIC, "mm[Hg]", 118, 165), (DIASTOLIC, "mm[Hg]", 68, 100), (HEART_RATE, "/min", 55, 105),
+          (RESP_RATE, "/min", 12, 20), (TEMPERATURE, "Cel", 36.2, 38.4), (SPO2, "%", 91, 99),
+          (WEIGHT, "kg", 78, 92), (HEIGHT, "cm", 170, 170), (BMI, "kg/m2", 27, 31.8),
+          (PAIN, "{score}", 0, 6))
 
 
 def _database(cache: Path):  # noqa: ANN202

@@ -15,6 +15,8 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from desktop.kb.vitals import DIASTOLIC, HEART_RATE, SYSTOLIC, WEIGHT
+
 from . import CaseResult, median_p95
 from .context import BenchContext, cached_database
 
@@ -70,9 +72,9 @@ def _fill(db) -> None:  # noqa: ANN001
         vitals = []
         for i in range(VITAL_SETS):
             t = now - timedelta(days=i * 1.5)
-            for loinc, value, unit in (("8480-6", rng.randint(115, 165), "mm[Hg]"),
-                                       ("8462-4", rng.randint(65, 98), "mm[Hg]"), ("8867-4", rng.randint(58, 96), "/min"),
-                                       ("29463-7", round(78 + rng.random() * 6, 1), "kg")):
+            for loinc, value, unit in ((SYSTOLIC, rng.randint(115, 165), "mm[Hg]"),
+                                       (DIASTOLIC, rng.randint(65, 98), "mm[Hg]"), (HEART_RATE, rng.randint(58, 96), "/min"),
+                                       (WEIGHT, round(78 + rng.random() * 6, 1), "kg")):
                 vitals.append(dict(patient_id=pid, set_id=f"b{i}", taken_at=t, loinc=loinc, value=value, unit=unit,
                                    origin="clinic", version=1, entered_in_error=False))
         s.execute(insert(VitalSign), vitals)

@@ -13,6 +13,21 @@ from datetime import date, datetime
 from typing import BinaryIO
 from xml.parsers import expat
 
+from desktop.kb.vitals import (
+    BMI,
+    DIASTOLIC,
+    GLUCOSE,
+    HEART_RATE,
+    HEIGHT,
+    PULSE_OX,
+    RESP_RATE,
+    RESTING_HEART_RATE,
+    SYSTOLIC,
+    TEMPERATURE,
+    WEIGHT,
+)
+from desktop.kb.vitals import STEPS as STEPS_LOINC
+
 from .builder import ParsedBuilder
 from .dates import apple_ts, check_past
 from .errors import SkipEntry, UnreadableFile, UnsafeFile
@@ -32,17 +47,17 @@ class _AppleType:
 
 
 APPLE_TYPES: dict[str, _AppleType] = {
-    "HKQuantityTypeIdentifierHeartRate": _AppleType("8867-4"),
-    "HKQuantityTypeIdentifierRestingHeartRate": _AppleType("40443-4"),
-    "HKQuantityTypeIdentifierRespiratoryRate": _AppleType("9279-1"),
-    "HKQuantityTypeIdentifierBodyTemperature": _AppleType("8310-5"),
-    "HKQuantityTypeIdentifierOxygenSaturation": _AppleType("59408-5", fraction_percent=True),
-    "HKQuantityTypeIdentifierBodyMass": _AppleType("29463-7"),
-    "HKQuantityTypeIdentifierHeight": _AppleType("8302-2"),
-    "HKQuantityTypeIdentifierBodyMassIndex": _AppleType("39156-5"),
-    "HKQuantityTypeIdentifierBloodGlucose": _AppleType("2339-0"),
-    "HKQuantityTypeIdentifierBloodPressureSystolic": _AppleType("8480-6"),
-    "HKQuantityTypeIdentifierBloodPressureDiastolic": _AppleType("8462-4"),
+    "HKQuantityTypeIdentifierHeartRate": _AppleType(HEART_RATE),
+    "HKQuantityTypeIdentifierRestingHeartRate": _AppleType(RESTING_HEART_RATE),
+    "HKQuantityTypeIdentifierRespiratoryRate": _AppleType(RESP_RATE),
+    "HKQuantityTypeIdentifierBodyTemperature": _AppleType(TEMPERATURE),
+    "HKQuantityTypeIdentifierOxygenSaturation": _AppleType(PULSE_OX, fraction_percent=True),
+    "HKQuantityTypeIdentifierBodyMass": _AppleType(WEIGHT),
+    "HKQuantityTypeIdentifierHeight": _AppleType(HEIGHT),
+    "HKQuantityTypeIdentifierBodyMassIndex": _AppleType(BMI),
+    "HKQuantityTypeIdentifierBloodGlucose": _AppleType(GLUCOSE),
+    "HKQuantityTypeIdentifierBloodPressureSystolic": _AppleType(SYSTOLIC),
+    "HKQuantityTypeIdentifierBloodPressureDiastolic": _AppleType(DIASTOLIC),
 }
 _BP = {"HKQuantityTypeIdentifierBloodPressureSystolic", "HKQuantityTypeIdentifierBloodPressureDiastolic"}
 _SEX = {"HKBiologicalSexMale": "male", "HKBiologicalSexFemale": "female", "HKBiologicalSexOther": "other"}
@@ -241,7 +256,7 @@ def _me(a: dict, builder: ParsedBuilder) -> None:
 
 
 def _daily_steps(steps: dict[tuple[date, str], float], tzs: dict[date, object], builder: ParsedBuilder) -> None:
-    kind = VITALS["55423-8"]
+    kind = VITALS[STEPS_LOINC]
     best: dict[date, tuple[float, str]] = {}
     for (day, source), total in steps.items():
         if day not in best or total > best[day][0]:

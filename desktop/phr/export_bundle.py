@@ -6,6 +6,8 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, date, datetime
 
+from desktop.kb.vitals import BP_PANEL
+
 from .dates import to_utc
 from .fhir_map import (
     EXT_INGREDIENT_RXCUI,
@@ -167,7 +169,7 @@ def bundle_from_snapshot(snapshot: ChartSnapshot, *, practice: str = "clinic", n
             add("vital", "-".join(str(m.id) for m in pair), {
                 "resourceType": "Observation", "extension": [{"url": EXT_VITAL_GROUP, "valueString": o.set_id}],
                 "status": "final", "category": vital_cat,
-                "code": _cc([("loinc", "85354-9", "Blood pressure panel")], "Blood pressure"),
+                "code": _cc([("loinc", BP_PANEL, "Blood pressure panel")], "Blood pressure"),
                 "subject": subject, "effectiveDateTime": _instant(o.taken_at),
                 "component": [{"code": _cc([("loinc", m.loinc, "")], kind_of(m.loinc).name if kind_of(m.loinc) else m.loinc),
                                "valueQuantity": _quantity(m.value, m.unit)} for m in sorted(pair, key=lambda m: m.loinc != SYSTOLIC)],

@@ -1,13 +1,18 @@
-"""Vital signs and device readings the chart keeps: LOINC, display name, canonical UCUM unit, plausible range.
+"""Vital signs and device readings the chart keeps, as the PHR readers see them: LOINC, display name, canonical
+UCUM unit, plausibility bounds. All of it comes from the one vitals catalog (desktop.kb.vitals,
+resources/kb/vital_signs.json); this module only shapes it for the readers.
 
-The ranges are physical plausibility limits (a value outside is a typing slip or a broken device, and the
-entry is skipped with the reason), not clinical alert ranges: those live in desktop/alerts.
-LOINC codes from the FHIR R4 vital-signs profile (see shared/CLINICAL-REFERENCES.md).
+The bounds are physical plausibility (a value outside is a typing slip or a broken device, and the entry is
+skipped with the reason), not clinical alert ranges: those live in desktop/alerts.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from desktop.kb.vitals import DIASTOLIC, SYSTOLIC, load_catalog
+
+__all__ = ["ALIASES", "BP_PANELS", "DIASTOLIC", "SYSTOLIC", "VITALS", "VitalKind", "kind_of"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,38 +25,20 @@ class VitalKind:
     high: float
 
 
-_TABLE = [
-    VitalKind("8480-6", "Systolic blood pressure", "pressure", "mm[Hg]", 30, 320),
-    VitalKind("8462-4", "Diastolic blood pressure", "pressure", "mm[Hg]", 10, 220),
-    VitalKind("8867-4", "Heart rate", "rate", "/min", 15, 300),
-    VitalKind("40443-4", "Resting heart rate", "rate", "/min", 15, 250),
-    VitalKind("9279-1", "Respiratory rate", "rate", "/min", 2, 100),
-    VitalKind("8310-5", "Body temperature", "temperature", "Cel", 24, 46),
-    VitalKind("8331-1", "Oral temperature", "temperature", "Cel", 24, 46),
-    VitalKind("2708-6", "Oxygen saturation", "percent", "%", 40, 100),
-    VitalKind("59408-5", "Oxygen saturation by pulse oximetry", "percent", "%", 40, 100),
-    VitalKind("29463-7", "Body weight", "mass", "kg", 0.2, 500),
-    VitalKind("8302-2", "Body height", "length", "cm", 20, 275),
-    VitalKind("39156-5", "Body mass index", "bmi", "kg/m2", 5, 150),
-    VitalKind("9843-4", "Head circumference", "length", "cm", 15, 80),
-    VitalKind("72514-3", "Pain severity 0-10", "score", "{score}", 0, 10),
-    VitalKind("55423-8", "Steps", "steps", "{steps}", 0, 200_000),
-    VitalKind("2339-0", "Glucose (blood)", "glucose", "mg/dL", 5, 2500),
-]
-VITALS: dict[str, VitalKind] = {k.loinc: k for k in _TABLE}
+def _kinds() -> dict[str, VitalKind]:
+    catalog = load_catalog()
+    out = {}
+    for code, v in catalog.vitals.items():
+        bounds = catalog.plausible(code)  # through ranges_as (pulse oximetry shares SpO2's)
+        out[code] = VitalKind(code, v.name, v.quantity, v.unit, bounds.low, bounds.high)
+    return out
 
+
+VITALS: dict[str, VitalKind] = _kinds()
 # codes that mean the same measurement as one the chart keeps
-ALIASES: dict[str, str] = {
-    "3141-9": "29463-7",  # body weight measured
-    "8306-3": "8302-2",  # body height lying
-    "8308-9": "8302-2",  # body height standing
-    "8287-5": "9843-4",  # head circumference by tape
-    "41653-7": "2339-0",  # glucose by glucometer
-    "2710-2": "59408-5",  # oxygen saturation in capillary blood by oximetry
-}
+ALIASES: dict[str, str] = dict(load_catalog().aliases)
 # blood pressure panels whose components are the systolic/diastolic values
-BP_PANELS = frozenset({"85354-9", "55284-4", "35094-2", "96607-7"})
-SYSTOLIC, DIASTOLIC = "8480-6", "8462-4"
+BP_PANELS: frozenset[str] = load_catalog().bp_panels
 
 
 def kind_of(loinc: str | None) -> VitalKind | None:

@@ -9,6 +9,18 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any
 
+from desktop.kb.vitals import (
+    BMI,
+    DIASTOLIC,
+    GLUCOSE,
+    HEART_RATE,
+    HEIGHT,
+    PULSE_OX,
+    SYSTOLIC,
+    TEMPERATURE,
+    WEIGHT,
+)
+
 from .builder import ParsedBuilder
 from .dates import check_past, local_tz
 from .errors import SkipEntry
@@ -20,16 +32,16 @@ PATIENT_REF = "wearable:owner"
 VENDOR_NAMES = {"googlefit": "Google Fit", "fitbit": "Fitbit", "withings": "Withings", "ihealth": "iHealth"}
 
 _GOOGLE_TYPES = {
-    "com.google.heart_rate.bpm": ("8867-4", "/min", 1.0),
-    "com.google.weight": ("29463-7", "kg", 1.0),
-    "com.google.height": ("8302-2", "m", 1.0),
-    "com.google.body.temperature": ("8310-5", "Cel", 1.0),
-    "com.google.oxygen_saturation": ("59408-5", "%", 1.0),
-    "com.google.blood_glucose": ("2339-0", "mmol/L", 1.0),
+    "com.google.heart_rate.bpm": (HEART_RATE, "/min", 1.0),
+    "com.google.weight": (WEIGHT, "kg", 1.0),
+    "com.google.height": (HEIGHT, "m", 1.0),
+    "com.google.body.temperature": (TEMPERATURE, "Cel", 1.0),
+    "com.google.oxygen_saturation": (PULSE_OX, "%", 1.0),
+    "com.google.blood_glucose": (GLUCOSE, "mmol/L", 1.0),
 }
 # Withings measure types (developer documentation): value * 10**unit
-_WITHINGS_TYPES = {1: ("29463-7", "kg"), 4: ("8302-2", "m"), 9: ("8462-4", "mm[Hg]"), 10: ("8480-6", "mm[Hg]"),
-                   11: ("8867-4", "/min"), 12: ("8310-5", "Cel"), 54: ("59408-5", "%"), 71: ("8310-5", "Cel")}
+_WITHINGS_TYPES = {1: (WEIGHT, "kg"), 4: (HEIGHT, "m"), 9: (DIASTOLIC, "mm[Hg]"), 10: (SYSTOLIC, "mm[Hg]"),
+                   11: (HEART_RATE, "/min"), 12: (TEMPERATURE, "Cel"), 54: (PULSE_OX, "%"), 71: (TEMPERATURE, "Cel")}
 
 
 def detect(value: Any) -> str | None:
@@ -110,9 +122,9 @@ def _fitbit(data: dict, builder: ParsedBuilder, system: str) -> None:
             builder.skip(f"{system} weight {n}", "no readable date")
             continue
         rid = str(w.get("logId", f"{w.get('date')}T{w.get('time')}"))
-        _add(builder, system, f"weight|{rid}", "29463-7", w.get("weight"), "kg", taken, group=rid)
+        _add(builder, system, f"weight|{rid}", WEIGHT, w.get("weight"), "kg", taken, group=rid)
         if w.get("bmi") is not None:
-            _add(builder, system, f"bmi|{rid}", "39156-5", w.get("bmi"), "kg/m2", taken, group=rid)
+            _add(builder, system, f"bmi|{rid}", BMI, w.get("bmi"), "kg/m2", taken, group=rid)
     heart = data.get("activities-heart")
     intraday = data.get("activities-heart-intraday")
     day = None
@@ -131,7 +143,7 @@ def _fitbit(data: dict, builder: ParsedBuilder, system: str) -> None:
             except (KeyError, TypeError, ValueError):
                 builder.skip(f"{system} heart rate {n}", "no readable time")
                 continue
-            _add(builder, system, f"heart|{day.isoformat()}T{point.get('time')}", "8867-4", point.get("value"),
+            _add(builder, system, f"heart|{day.isoformat()}T{point.get('time')}", HEART_RATE, point.get("value"),
                  "/min", taken, group=f"heart|{day.isoformat()}T{point.get('time')}")
 
 
@@ -194,7 +206,7 @@ def _ihealth(data: dict, builder: ParsedBuilder, system: str) -> None:
             continue
         rid = str(e.get("DataID") or n)
         origin = "patient" if e.get("DataSource") == "Manual" else "device"
-        _add(builder, system, f"{rid}|sys", "8480-6", e.get("HP"), unit, taken, group=rid, origin=origin)
-        _add(builder, system, f"{rid}|dia", "8462-4", e.get("LP"), unit, taken, group=rid, origin=origin)
+        _add(builder, system, f"{rid}|sys", SYSTOLIC, e.get("HP"), unit, taken, group=rid, origin=origin)
+        _add(builder, system, f"{rid}|dia", DIASTOLIC, e.get("LP"), unit, taken, group=rid, origin=origin)
         if e.get("HR") is not None:
-            _add(builder, system, f"{rid}|hr", "8867-4", e.get("HR"), "/min", taken, group=rid, origin=origin)
+            _add(builder, system, f"{rid}|hr", HEART_RATE, e.get("HR"), "/min", taken, group=rid, origin=origin)

@@ -10,6 +10,8 @@ from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
+from desktop.kb.age import age_label
+
 from .data import PatientInfo, PracticeInfo
 from .fonts import BOLD, REGULAR
 
@@ -56,13 +58,7 @@ def fmt_datetime(ts: datetime | None) -> str:
 
 
 def age_on(birth: date | None, on: date) -> str:
-    if birth is None:
-        return ""
-    years = on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
-    if years >= 2:
-        return f"{years} y"
-    months = (on.year - birth.year) * 12 + on.month - birth.month - (on.day < birth.day)
-    return f"{max(months, 0)} mo"
+    return age_label(birth, on)
 
 
 def sex_label(sex: str) -> str:

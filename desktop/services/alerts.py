@@ -29,6 +29,8 @@ from desktop.alerts import (
     norm,
     severity_rank,
 )
+from desktop.kb.age import age_years
+from desktop.kb.vitals import WEIGHT
 from desktop.models import AlertOverride, Allergy, Medication, Patient, VitalSign
 
 from . import settings
@@ -187,7 +189,7 @@ def patient_context(uow: UnitOfWork, patient_id: int, proposed: DrugRef | None =
 
     if vitals is None:
         vitals = _latest_vitals(uow, patient_id) if proposed is None else {}
-    weight = vitals.get("29463-7") if vitals else None
+    weight = vitals.get(WEIGHT) if vitals else None
     ctx = AlertContext(active_meds=tuple(active), proposed=(proposed,) if proposed is not None else (),
                        allergies=allergies, vitals=dict(vitals or {}), age_years=_age(patient.birth_date, today),
                        sex=patient.sex, weight_kg=weight)
@@ -280,9 +282,7 @@ def _latest_vitals(uow: UnitOfWork, patient_id: int) -> dict[str, float]:
 
 
 def _age(birth: date | None, today: date | None) -> float | None:
-    if birth is None:
-        return None
-    return max(0.0, ((today or date.today()) - birth).days / 365.25)
+    return age_years(birth, today)  # by the calendar: 18.0 on the 18th birthday
 
 
 def _overridden(uow: UnitOfWork, patient_id: int) -> dict[str, int]:

@@ -8,7 +8,6 @@ substance that is already listed updates that entry instead of adding a second o
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import asdict, dataclass, fields, replace
 from datetime import date
@@ -16,8 +15,8 @@ from functools import lru_cache
 
 from sqlalchemy import case, select
 
-from desktop.config import RESOURCES
 from desktop.kb.errors import KnowledgeBaseError
+from desktop.kb.rules import rule_files
 from desktop.kb.text import fold, words
 from desktop.models import Allergy
 
@@ -166,17 +165,9 @@ def _row(a: Allergy) -> AllergyRow:
 def catalog() -> _Catalog:
     """Drug allergy classes (with their synonyms and members) and the non-drug allergens of the shipped
     knowledge base, resources/kb/allergy_classes.json: the same ids the alert engine matches on."""
-    path = RESOURCES / "kb" / "allergy_classes.json"
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        classes = tuple(
-            DrugClass(cid, str(e["label"]), tuple(e.get("names", ())), tuple(e.get("members", ())))
-            for cid, e in data["classes"].items())
-        allergens = tuple(
-            NonDrugAllergen(aid, str(e["label"]), str(e.get("category", "food")), tuple(e.get("names", ())))
-            for aid, e in (data.get("allergens") or {}).items())
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise KnowledgeBaseError(f"allergy classes cannot be read from {path}: {exc}") from exc
+    data = rule_files()[0].allergy  # the one parse of allergy_classes.json (validated, cached)
+    classes = tuple(DrugClass(cid, e.label, e.names, e.members) for cid, e in data.classes.items())
+    allergens = tuple(NonDrugAllergen(aid, e.label, e.category, e.names) for aid, e in data.allergens.items())
     class_names = {norm(n): c.id for c in classes for n in (c.id.replace("_", " "), c.label, *c.names)}
     allergen_names = {norm(n): a.id for a in allergens for n in (a.id, a.label, *a.names)}
     return _Catalog(tuple(sorted(classes, key=lambda c: fold(c.label))), allergens, class_names, allergen_names)

@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import insert, select
 
+from desktop.kb.age import age_years
 from desktop.models import (
     Allergy,
     Encounter,
@@ -162,7 +163,7 @@ def _local_utc(day: date, minutes: int) -> datetime:
 
 
 def _age(birth: date, on: date) -> float:
-    return (on - birth).days / 365.25
+    return age_years(birth, on)
 
 
 # ---------------------------------------------------------------- vitals of one visit

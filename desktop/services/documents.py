@@ -13,6 +13,18 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
+from desktop.kb.vitals import (
+    BMI,
+    DIASTOLIC,
+    HEART_RATE,
+    HEIGHT,
+    PULSE_OX,
+    RESP_RATE,
+    SPO2,
+    SYSTOLIC,
+    TEMPERATURE,
+    WEIGHT,
+)
 from desktop.models import (
     Addendum,
     Allergy,
@@ -41,12 +53,12 @@ TREND_POINTS = 36  # readings per trend chart
 RECENT_ENCOUNTERS = 10
 
 LOINC = {
-    "systolic": "8480-6", "diastolic": "8462-4", "heart_rate": "8867-4", "resp_rate": "9279-1",
-    "temperature_c": "8310-5", "spo2": "2708-6", "spo2_pulse_ox": "59408-5", "weight_kg": "29463-7",
-    "height_cm": "8302-2", "bmi": "39156-5",
+    "systolic": SYSTOLIC, "diastolic": DIASTOLIC, "heart_rate": HEART_RATE, "resp_rate": RESP_RATE,
+    "temperature_c": TEMPERATURE, "spo2": SPO2, "spo2_pulse_ox": PULSE_OX, "weight_kg": WEIGHT,
+    "height_cm": HEIGHT, "bmi": BMI,
 }
 _FIELD_BY_LOINC = {code: name for name, code in LOINC.items()}
-_FIELD_BY_LOINC["59408-5"] = "spo2"
+_FIELD_BY_LOINC[PULSE_OX] = "spo2"
 
 
 class AlreadyPrinted(ServiceError):

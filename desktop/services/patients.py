@@ -12,6 +12,7 @@ from sqlalchemy import Connection, and_, bindparam, case, delete, func, null, se
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from desktop.kb.age import completed_years
 from desktop.kb.text import digits, fold, words
 from desktop.models import Allergy, Patient, PatientToken, RecentPatient, User
 
@@ -127,8 +128,7 @@ def age_text(birth: date, today: date | None = None) -> str:
 
 
 def age_years(birth: date, today: date | None = None) -> int:
-    today = today or date.today()
-    return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
+    return completed_years(birth, today)
 
 
 def sort_key(family: str, given: str) -> str:

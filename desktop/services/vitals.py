@@ -1,13 +1,13 @@
 """Vital signs: the nurse's intake set, plausibility limits, soft normal ranges, flowsheet and trends.
 
 One intake set becomes one row per value (LOINC + canonical UCUM unit) sharing a set_id. Limits and ranges
-come from resources/kb/vital_limits.json (each with its source); alert thresholds are not here (alerts).
+come from the one vitals catalog, desktop.kb.vitals (resources/kb/vital_signs.json, each with its source); unit
+conversion is desktop.kb.units and age desktop.kb.age. Alert thresholds are not here (alerts).
 Times are stored in UTC; SQLite hands them back naive, so every read goes through `_utc`.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import uuid
 from collections import defaultdict
@@ -17,18 +17,29 @@ from functools import cache
 
 from sqlalchemy import and_, func, or_, select, update
 
-from desktop.config import RESOURCES
+from desktop.kb import age as kb_age
+from desktop.kb import units as kb_units
+from desktop.kb import vitals as kb_vitals
+from desktop.kb.vitals import (
+    BMI,
+    DIASTOLIC,
+    HEART_RATE,
+    HEIGHT,
+    PAIN,
+    PULSE_OX,
+    RESP_RATE,
+    SPO2,
+    SYSTOLIC,
+    TEMPERATURE,
+    WEIGHT,
+)
 from desktop.models import Patient, VitalSign
 
 from .errors import NotFound, ValidationError
-from .patients import age_years
 from .permissions import Permission
 from .uow import UnitOfWork
 
-SYSTOLIC, DIASTOLIC = "8480-6", "8462-4"
-HEART_RATE, RESP_RATE, TEMPERATURE, SPO2 = "8867-4", "9279-1", "8310-5", "2708-6"
-WEIGHT, HEIGHT, BMI, PAIN = "29463-7", "8302-2", "39156-5", "72514-3"
-PULSE_OX = "59408-5"  # pulse oximetry: shown on the SpO2 row (PHR files use either code)
+# pulse oximetry (PULSE_OX) is shown on the SpO2 row: PHR files use either code
 
 CLINIC = "clinic"
 ORIGINS = ("clinic", "patient", "device", "phr-import")
@@ -64,8 +75,6 @@ INPUT_KEYS = tuple(f.key for f in FIELDS if f.key != "bmi")
 
 UNIT_LABELS = {"mm[Hg]": "mmHg", "/min": "/min", "Cel": "°C", "[degF]": "°F", "%": "%", "kg": "kg",
                "[lb_av]": "lb", "cm": "cm", "[in_i]": "in", "kg/m2": "kg/m²", "{score}": "/10"}
-# entered unit -> (factor, offset) to the canonical unit
-_TO_CANONICAL = {"[degF]": (5 / 9, -32 * 5 / 9), "[lb_av]": (0.45359237, 0.0), "[in_i]": (2.54, 0.0)}
 
 
 def unit_label(unit: str) -> str:
@@ -73,13 +82,12 @@ def unit_label(unit: str) -> str:
 
 
 def to_canonical(value: float, unit: str) -> float:
-    factor, offset = _TO_CANONICAL.get(unit, (1.0, 0.0))
-    return value * factor + offset
+    """A value typed in the form's unit (°F, lb, in or the canonical one) in the canonical unit."""
+    return kb_units.to_canonical(value, unit)
 
 
 def from_canonical(value: float, unit: str) -> float:
-    factor, offset = _TO_CANONICAL.get(unit, (1.0, 0.0))
-    return (value - offset) / factor
+    return kb_units.from_canonical(value, unit)
 
 
 def compute_bmi(weight_kg: float | None, height_cm: float | None) -> float | None:
@@ -96,7 +104,7 @@ def format_value(loinc: str, value: float) -> str:
     return text[:-2] if loinc == HEIGHT and text.endswith(".0") else text
 
 
-# ---------------------------------------------------------------- limits (resources/kb/vital_limits.json)
+# ---------------------------------------------------------------- limits (the vitals catalog of desktop.kb)
 
 @dataclass(frozen=True, slots=True)
 class Band:
@@ -115,56 +123,31 @@ class Limits:
     hard_source: str
     bands: tuple[Band, ...]
 
-    def band(self, age: float | None) -> Band | None:
-        if age is None:
-            age = 30.0  # unknown age: the adult band
-        for b in self.bands:
-            if b.age_from <= age and (b.age_to is None or age < b.age_to):
-                return b
-        return None
-
 
 @cache
 def limits() -> dict[str, Limits]:
-    data = json.loads((RESOURCES / "kb" / "vital_limits.json").read_text(encoding="utf-8"))
+    """Plausibility bounds and normal bands of every vital the form records (and pulse oximetry)."""
+    catalog = kb_vitals.load_catalog()
     out = {}
-    for v in data["vitals"]:
-        bands = tuple(Band(b["from"], b["to"], b["low"], b["high"], b["source"]) for b in v["normal"])
-        out[v["loinc"]] = Limits(v["loinc"], v["hard"]["low"], v["hard"]["high"], v["hard"]["source"], bands)
-    out[PULSE_OX] = out[SPO2]
+    for code in (*(f.loinc for f in FIELDS), PULSE_OX):
+        v = catalog.ranged(code)
+        bands = tuple(Band(b.age_from, b.age_to, b.low, b.high, b.source) for b in v.normal)
+        out[code] = Limits(code, v.plausible.low, v.plausible.high, v.plausible.source, bands)
     return out
 
 
 def flag(loinc: str, value: float | None, age: float | None) -> str | None:
     """'low' / 'high' outside the soft normal range for the age; None when normal or no range applies."""
-    lim = limits().get(loinc)
-    if lim is None or value is None:
-        return None
-    band = lim.band(age)
-    if band is None:
-        return None
-    if value < band.low:
-        return "low"
-    if value > band.high:
-        return "high"
-    return None
+    return kb_vitals.flag(loinc, value, age)
 
 
 def normal_band(loinc: str, age: float | None) -> tuple[float, float] | None:
-    lim = limits().get(loinc)
-    band = lim.band(age) if lim else None
-    return (band.low, band.high) if band else None
+    return kb_vitals.normal_band(loinc, age)
 
 
 def age_on(birth: date | None, when: date | None = None) -> float | None:
-    """Age in years with a fraction for infants (the newborn bands are in months)."""
-    if birth is None:
-        return None
-    when = when or date.today()
-    whole = age_years(birth, when)
-    if whole >= 2:
-        return float(whole)
-    return max(0.0, (when - birth).days / 365.25)
+    """Age in years by the calendar, with the fraction of the year (the newborn bands are in months)."""
+    return kb_age.age_years(birth, when)
 
 
 # ---------------------------------------------------------------- the intake form

@@ -388,9 +388,9 @@ def default_alert_resolver(parent: QWidget, check: SigningCheck, can_override: b
 
 def services_for(ops, patient_id: int) -> RxEditorServices:  # noqa: ANN001
     """Bind the editor to the real services through the app's Ops (quick writes run in the GUI thread)."""
-    from desktop.kb.errors import KnowledgeBaseError
-    from desktop.kb.formulary import load_formulary
     from desktop.services import prescribers, prescriptions
+    from desktop.services.knowledge import KnowledgeBaseError
+    from desktop.services.knowledge import formulary as load_formulary
     from desktop.services.permissions import Permission
 
     formulary = None

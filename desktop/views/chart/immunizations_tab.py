@@ -8,8 +8,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QComboBox, QCompleter, QLineEdit, QPlainTextEdit, QWidget
 
-from desktop.kb.errors import KnowledgeBaseError
-from desktop.services import immunizations
+from desktop.services import immunizations, knowledge
 from desktop.services.immunizations import FIELD_LABELS, ROUTES, SITES, ImmunizationInput, ImmunizationRow
 from desktop.widgets.table_model import Column
 
@@ -19,9 +18,7 @@ from .list_tab import ListTab
 
 
 def _catalog():  # noqa: ANN202
-    from desktop.kb.vaccines import load_vaccines
-
-    return load_vaccines()
+    return knowledge.vaccine_catalog()
 
 
 class ImmunizationDialog(EntryDialog):
@@ -39,7 +36,7 @@ class ImmunizationDialog(EntryDialog):
         self.vaccine.lineEdit().setPlaceholderText(self.tr("Type a name or CVX code, e.g. Tdap, flu, 115"))
         try:
             vaccines = _catalog().vaccines
-        except KnowledgeBaseError as exc:
+        except knowledge.KnowledgeBaseError as exc:
             vaccines = ()
             self.show_errors({"cvx_code": self.tr("The vaccine list could not be loaded: {0}").format(exc)})
         self.vaccine.addItem("", None)

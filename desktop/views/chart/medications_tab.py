@@ -24,8 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.kb.errors import KnowledgeBaseError
-from desktop.services import medications
+from desktop.services import knowledge, medications
 from desktop.services.medications import (
     FIELD_LABELS,
     AlertDecision,
@@ -49,9 +48,7 @@ UNCODED_STYLE = "color: #8a5a00; background: #fff3cd; padding: 2px 4px; font-siz
 
 
 def _formulary():  # noqa: ANN202
-    from desktop.kb.formulary import load_formulary
-
-    return load_formulary()
+    return knowledge.formulary()
 
 
 class MedicationDialog(EntryDialog):
@@ -64,7 +61,7 @@ class MedicationDialog(EntryDialog):
         try:
             self.formulary = _formulary()
             search = self.formulary.search
-        except KnowledgeBaseError:
+        except knowledge.KnowledgeBaseError:
             self.formulary, search = None, None  # the type-ahead says so; free text still works (uncoded)
         self.drug = DrugTypeahead(search)
         self.add_row("formulary_id", self.tr("Drug"), self.drug, required=True)

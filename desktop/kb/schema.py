@@ -1,0 +1,81 @@
+"""Building blocks of the knowledge files' pydantic models: strict objects (an unknown field is an error, so a
+typo such as "sevrity" cannot silently drop a field), sourced entries, and the shared value types."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from .errors import KnowledgeBaseUnavailable
+
+Severity = Literal["contraindicated", "major", "moderate", "minor"]
+SEVERITIES: tuple[str, ...] = ("contraindicated", "major", "moderate", "minor")  # most severe first
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+# a citable document: a label, a guideline, a paper (author, journal, year)
+Source = Annotated[str, StringConstraints(strip_whitespace=True, min_length=10)]
+RuleId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.-]*$")]
+ClassId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
+Loinc = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,7}-[0-9]$")]
+Digits = Annotated[str, StringConstraints(pattern=r"^[0-9]+$")]
+CLASS_PREFIX = "class:"
+
+
+def _lower_name(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise ValueError("empty name")
+    if value != value.lower() and not value.startswith(CLASS_PREFIX):
+        raise ValueError(f"{value!r} must be lower-case")
+    return value
+
+
+# an ingredient name (lower-case US generic) or "class:<id>"
+Name = Annotated[str, AfterValidator(_lower_name)]
+Names = Annotated[tuple[Name, ...], Field(min_length=1)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Sourced(Strict):
+    source: Source
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def describe(exc: ValidationError, limit: int = 5) -> str:
+    """Pydantic's errors as one line: 'interactions.3.severity: Input should be ... (and 2 more)'."""
+    parts = []
+    for err in exc.errors()[:limit]:
+        where = ".".join(str(p) for p in err["loc"]) or "file"
+        parts.append(f"{where}: {err['msg']}")
+    more = len(exc.errors()) - limit
+    return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")
+
+
+def read_model(path: Path, model: type[M]) -> tuple[M, str]:
+    """One knowledge file validated against its model, with its sha256. Raises KnowledgeBaseUnavailable
+    naming the file and the first problems."""
+    name = path.name
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise KnowledgeBaseUnavailable(f"cannot read {name}: {exc.strerror or exc}", str(path)) from exc
+    try:
+        data: Any = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise KnowledgeBaseUnavailable(f"{name} is not UTF-8 text", str(path)) from exc
+    except json.JSONDecodeError as exc:
+        raise KnowledgeBaseUnavailable(
+            f"{name} is corrupt (invalid JSON at line {exc.lineno}, column {exc.colno})", str(path)) from exc
+    try:
+        return model.model_validate(data), hashlib.sha256(raw).hexdigest()
+    except ValidationError as exc:
+        raise KnowledgeBaseUnavailable(f"invalid {name}: {describe(exc)}", str(path)) from exc
