@@ -17,6 +17,8 @@ CASES: dict[str, str] = {
     "chart_open": "desktop.bench.chart_open:run",
     "alerts_20": "desktop.bench.alerts_case:run",
     "memory": "desktop.bench.memory_case:run",
+    "icd10_search": "desktop.bench.lookup_case:run_icd10",
+    "formulary_search": "desktop.bench.lookup_case:run_formulary",
     "rx_pdf": "desktop.bench.printing_case:run_rx",
     "summary_pdf": "desktop.bench.printing_case:run_summary",
     "phr_import": "desktop.bench.phr_case:run",

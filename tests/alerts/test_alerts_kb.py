@@ -13,6 +13,7 @@ import pytest
 
 from desktop.alerts import SEVERITIES, AlertContext, KnowledgeBaseUnavailable, evaluate, load_kb, norm
 from desktop.alerts.kb import FILES, default_dir
+from desktop.kb.formulary import load_formulary
 
 from .conftest import drug
 
@@ -145,7 +146,7 @@ DISTINCT = {("ampicillin", "amoxicillin"), ("dexmethylphenidate", "methylphenida
 
 def test_names_agree_with_the_formulary(kb):
     """Each KB name is either a formulary ingredient or not close to one (catches 'esmoprazole' typos)."""
-    formulary = pytest.importorskip("desktop.kb.formulary").load_formulary()
+    formulary = load_formulary()
     ours = _kb_names(kb)
     theirs = {norm(n) for n in formulary.ingredient_names()}
     for name in sorted(ours - theirs):
@@ -156,7 +157,7 @@ def test_names_agree_with_the_formulary(kb):
 def test_formulary_classes_agree_with_ours(kb):
     """A formulary ingredient in one of our classes is in it in the formulary too, and vice versa; the one
     documented difference is aspirin (the formulary calls it an NSAID, we treat it as an antiplatelet)."""
-    formulary = pytest.importorskip("desktop.kb.formulary").load_formulary()
+    formulary = load_formulary()
     allowed = {("aspirin", "nsaid"), ("budesonide", "corticosteroid_systemic")}
     problems = []
     for ing in sorted(formulary.ingredient_names()):
@@ -174,7 +175,7 @@ def formulary_class_ids(formulary) -> set[str]:
 
 
 def test_every_formulary_drug_resolves_to_known_ingredients(kb):
-    formulary = pytest.importorskip("desktop.kb.formulary").load_formulary()
+    formulary = load_formulary()
     from desktop.alerts import drug_ref_from_name
 
     for p in formulary.products:

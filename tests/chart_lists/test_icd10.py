@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from desktop.services import icd10
 
 
@@ -49,11 +47,3 @@ def test_lookup_and_normalise():
     assert icd10.normalise_code("e119") == "E11.9"
 
 
-def test_queries_are_fast_after_warm_up():
-    icd10.warm_up()
-    worst = 0.0
-    for q in ("diabetes type 2", "E11.9", "hypertension", "a", "fract rad", "type", "chronic kidney", "M54"):
-        t0 = time.perf_counter()
-        icd10.search(q, 50)
-        worst = max(worst, time.perf_counter() - t0)
-    assert worst < 0.05, f"slowest query took {worst * 1000:.1f} ms"

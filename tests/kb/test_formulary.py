@@ -6,14 +6,12 @@ import csv
 import dataclasses
 import json
 import re
-import statistics
-import time
 from pathlib import Path
 
 import pytest
 
 from desktop.kb.errors import KnowledgeBaseError
-from desktop.kb.formulary import DEFAULT_PATH, Formulary, load_formulary, parse_formulary, read_json_document
+from desktop.kb.formulary import DEFAULT_PATH, Formulary, load_formulary
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "tests" / "data" / "phr-samples"
@@ -116,8 +114,6 @@ def test_product_codes_taken_from_the_phr_samples_are_really_there():
 
 def test_ingredient_names_match_the_interaction_knowledge_base_where_it_exists(formulary):
     classes_file = KB / "therapeutic_classes.json"
-    if not classes_file.exists():
-        pytest.skip("therapeutic_classes.json not shipped yet")
     classes = json.loads(classes_file.read_text(encoding="utf-8"))["classes"]
     route_dependent = {"corticosteroid_systemic"}  # the shipped triamcinolone product is a nasal spray
     for class_id, spec in classes.items():
@@ -300,30 +296,6 @@ def test_search_puts_exact_generic_and_brand_matches_first(formulary):
 def test_search_respects_the_limit(formulary):
     assert len(formulary.search("o", limit=5)) == 5
     assert formulary.search("o", limit=0) == []
-
-
-def test_search_is_fast(formulary):
-    queries = ["l", "lis", "metop succ 50", "amlo 10", "ZESTR", "o", "cipro 500", "warf 5"]
-    times = []
-    for _ in range(20):
-        for q in queries:
-            start = time.perf_counter()
-            formulary.search(q)
-            times.append(time.perf_counter() - start)
-    assert statistics.median(times) < 0.002
-
-
-def test_loading_is_fast():
-    # Startup budget for the whole shipped formulary (~450 products; ~50 ms on an idle core, measured on
-    # 2 shared cores): 100 ms still catches any super-linear indexing.
-    best = min(_timed_parse() for _ in range(5))
-    assert best < 0.100
-
-
-def _timed_parse() -> float:
-    start = time.perf_counter()
-    parse_formulary(read_json_document(DEFAULT_PATH, "products"), DEFAULT_PATH)
-    return time.perf_counter() - start
 
 
 def test_default_load_is_cached():
