@@ -1,6 +1,7 @@
 """The shipped drug formulary (resources/kb/formulary.json): loading, validation, type-ahead search, code resolution.
 
-No Qt, no database. Every entry is validated on load; any problem raises KnowledgeBaseError with the file and the
+No Qt, no database. Every entry is validated on load against a pydantic model of the file's entry shape (unknown
+fields are errors); any problem raises KnowledgeBaseError with the file and the
 entry, because a silently half-loaded formulary would make drug checks miss things.
 """
 
@@ -11,27 +12,19 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, Field, ValidationError, model_validator
 
 from desktop.config import RESOURCES
 from desktop.kb.errors import KnowledgeBaseError
+from desktop.kb.schema import Filled, Strict, entry_problem
 from desktop.kb.text import fold, words
 
 DEFAULT_PATH = RESOURCES / "kb" / "formulary.json"
 DEA_SCHEDULES = ("", "II", "III", "IV", "V")
 _CLASS_ID = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
 _NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?")
-_STR_FIELDS = (
-    "id",
-    "generic",
-    "display",
-    "strength",
-    "dose_form",
-    "route",
-    "dispense_unit",
-    "drug_class",
-    "default_sig",
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,76 +93,80 @@ def _where(path: Path, index: int, entry: Any) -> str:
     return f"{path}: entry #{index + 1}" + (f" ('{ident}')" if ident else "")
 
 
-def _req_str(entry: dict, key: str, where: str, *, allow_empty: bool = False) -> str:
-    if key not in entry:
-        raise KnowledgeBaseError(f"{where}: missing field '{key}'")
-    value = entry[key]
-    if not isinstance(value, str):
-        raise KnowledgeBaseError(f"{where}: field '{key}' must be text, got {type(value).__name__}")
-    if not allow_empty and not value.strip():
-        raise KnowledgeBaseError(f"{where}: field '{key}' is empty")
-    return value
-
-
-def _code(value: Any, what: str, where: str) -> str:
+def _digits(value: Any) -> str:
     if not isinstance(value, str) or not value.isascii() or not value.isdigit():
-        raise KnowledgeBaseError(f"{where}: {what} must be a string of digits, got {value!r}")
+        raise ValueError(f"must be a string of digits, got {value!r}")
     return value
 
 
-def _str_list(entry: dict, key: str, where: str) -> tuple[str, ...]:
-    value = entry.get(key)
-    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise KnowledgeBaseError(f"{where}: field '{key}' must be a list of non-empty strings")
-    return tuple(value)
+def _ingredient_name(value: str) -> str:
+    if value != value.strip().lower():
+        raise ValueError(f"ingredient name must be lower-case without padding: {value!r}")
+    return value
+
+
+def _class_id(value: str) -> str:
+    if not _CLASS_ID.match(value):
+        raise ValueError(f"class id must be snake_case, got {value!r}")
+    return value
+
+
+def _dea(value: str) -> str:
+    if value not in DEA_SCHEDULES:
+        raise ValueError(f"dea_schedule must be one of {DEA_SCHEDULES}, got {value!r}")
+    return value
+
+
+Code = Annotated[Any, AfterValidator(_digits)]
+
+
+class IngredientEntry(Strict):
+    """One ingredient of a product; an ingredient without a verified RXCUI is left out of the file."""
+
+    name: Annotated[Filled, AfterValidator(_ingredient_name)]
+    rxcui: Code
+    source: Filled
+
+
+class ProductEntry(Strict):
+    """One formulary product, exactly the shape of resources/kb/formulary.json's entries."""
+
+    id: Filled
+    generic: Filled
+    display: Filled
+    brands: tuple[Filled, ...]
+    ingredients: Annotated[tuple[IngredientEntry, ...], Field(min_length=1)]
+    strength: Filled
+    dose_form: Filled
+    route: Filled
+    dispense_unit: Filled
+    drug_class: Filled
+    classes: tuple[Annotated[Filled, AfterValidator(_class_id)], ...]
+    dea_schedule: Annotated[str, AfterValidator(_dea)]
+    product_rxcui: Code | None  # required: null when not verified
+    product_source: str | None = None
+    default_sig: Filled
+
+    @model_validator(mode="after")
+    def _sourced_code(self) -> ProductEntry:
+        if self.product_rxcui is not None and not (self.product_source or "").strip():
+            raise ValueError(f"product_rxcui {self.product_rxcui} has no product_source")
+        return self
 
 
 def _parse_product(entry: Any, where: str) -> Product:
     if not isinstance(entry, dict):
         raise KnowledgeBaseError(f"{where}: an entry must be an object")
-    fields = {k: _req_str(entry, k, where) for k in _STR_FIELDS}
-    dea = _req_str(entry, "dea_schedule", where, allow_empty=True)
-    if dea not in DEA_SCHEDULES:
-        raise KnowledgeBaseError(f"{where}: dea_schedule must be one of {DEA_SCHEDULES}, got {dea!r}")
-    raw_ings = entry.get("ingredients")
-    if not isinstance(raw_ings, list) or not raw_ings:
-        raise KnowledgeBaseError(f"{where}: field 'ingredients' must be a non-empty list")
-    ingredients = []
-    for n, ing in enumerate(raw_ings, 1):
-        iwhere = f"{where}, ingredient {n}"
-        if not isinstance(ing, dict):
-            raise KnowledgeBaseError(f"{iwhere}: must be an object")
-        name = _req_str(ing, "name", iwhere)
-        if name != name.strip().lower():
-            raise KnowledgeBaseError(
-                f"{iwhere}: ingredient name must be lower-case without padding: {name!r}"
-            )
-        if "rxcui" not in ing:
-            raise KnowledgeBaseError(
-                f"{iwhere} ({name}): missing field 'rxcui' (an unverified ingredient is left out)"
-            )
-        rxcui = _code(ing["rxcui"], f"rxcui of ingredient '{name}'", iwhere)
-        _req_str(ing, "source", f"{iwhere} ({name})")
-        ingredients.append(Ingredient(name=name, rxcui=rxcui))
-    classes = _str_list(entry, "classes", where)
-    for c in classes:
-        if not _CLASS_ID.match(c):
-            raise KnowledgeBaseError(f"{where}: class id must be snake_case, got {c!r}")
-    if "product_rxcui" not in entry:
-        raise KnowledgeBaseError(f"{where}: missing field 'product_rxcui' (use null when not verified)")
-    product_rxcui = entry["product_rxcui"]
-    if product_rxcui is not None:
-        product_rxcui = _code(product_rxcui, "product_rxcui", where)
-        source = entry.get("product_source")
-        if not isinstance(source, str) or not source.strip():
-            raise KnowledgeBaseError(f"{where}: product_rxcui {product_rxcui} has no product_source")
+    try:
+        e = ProductEntry.model_validate(entry)
+    except ValidationError as exc:
+        raise KnowledgeBaseError(entry_problem(exc, where)) from None
     return Product(
-        brands=_str_list(entry, "brands", where),
-        ingredients=tuple(ingredients),
-        classes=classes,
-        dea_schedule=dea,
-        product_rxcui=product_rxcui,
-        **fields,
+        id=e.id, generic=e.generic, display=e.display, brands=e.brands,
+        ingredients=tuple(Ingredient(name=i.name, rxcui=i.rxcui) for i in e.ingredients),
+        strength=e.strength, dose_form=e.dose_form, route=e.route, dispense_unit=e.dispense_unit,
+        drug_class=e.drug_class, classes=e.classes, dea_schedule=e.dea_schedule, product_rxcui=e.product_rxcui,
+        default_sig=e.default_sig,
     )
 
 

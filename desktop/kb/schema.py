@@ -79,3 +79,30 @@ def read_model(path: Path, model: type[M]) -> tuple[M, str]:
         return model.model_validate(data), hashlib.sha256(raw).hexdigest()
     except ValidationError as exc:
         raise KnowledgeBaseUnavailable(f"invalid {name}: {describe(exc)}", str(path)) from exc
+
+
+def _non_empty(value: str) -> str:
+    if not value.strip():
+        raise ValueError("is empty")
+    return value
+
+
+# text that must say something (formulary and vaccine fields)
+Filled = Annotated[str, AfterValidator(_non_empty)]
+
+
+def entry_problem(exc: ValidationError, where: str) -> str:
+    """The first problem of one entry in words: "<file>: entry #3 ('x'): missing field 'display'"."""
+    err = exc.errors()[0]
+    loc = [str(p) for p in err["loc"]]
+    field = loc[-1] if loc else "entry"
+    inside = ", ".join(loc[:-1])
+    place = f"{where}" + (f", {inside}" if inside else "")
+    if err["type"] == "missing":
+        return f"{place}: missing field '{field}'"
+    if err["type"] == "extra_forbidden":
+        return f"{place}: unknown field '{field}' (a misspelt field name?)"
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    if msg == "is empty":
+        return f"{place}: field '{field}' is empty"
+    return f"{place}: field '{field}': {msg}"

@@ -1,15 +1,19 @@
-"""The shipped vaccine list (resources/kb/vaccines.json) with CDC CVX codes. No Qt, no database."""
+"""The shipped vaccine list (resources/kb/vaccines.json) with CDC CVX codes, each entry validated by a pydantic
+model of the file's entry shape. No Qt, no database."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, ValidationError
 
 from desktop.config import RESOURCES
 from desktop.kb.errors import KnowledgeBaseError
 from desktop.kb.formulary import read_json_document
+from desktop.kb.schema import Filled, Strict, entry_problem
 from desktop.kb.text import fold, words
 
 DEFAULT_PATH = RESOURCES / "kb" / "vaccines.json"
@@ -65,6 +69,31 @@ class VaccineCatalog:
         return [v for _, v in hits[:limit]]
 
 
+def _cvx_digits(value: str) -> str:
+    if not value.isascii() or not value.isdigit():
+        raise ValueError(f"cvx must be a string of digits, got {value!r}")
+    return value
+
+
+def _route(value: str) -> str:
+    if value not in ROUTES:
+        raise ValueError(f"route must be one of {ROUTES}, got {value!r}")
+    return value
+
+
+class VaccineEntry(Strict):
+    """One vaccine, exactly the shape of resources/kb/vaccines.json's entries."""
+
+    id: Filled
+    name: Filled
+    short_name: Filled
+    cvx: Annotated[Filled, AfterValidator(_cvx_digits)]
+    manufacturer: str = ""
+    route: Annotated[Filled, AfterValidator(_route)]
+    contains: tuple[Filled, ...] = ()
+    source: Filled
+
+
 def _parse(entries: list[Any], path: Path) -> VaccineCatalog:
     out = []
     ids: set[str] = set()
@@ -75,36 +104,18 @@ def _parse(entries: list[Any], path: Path) -> VaccineCatalog:
         )
         if not isinstance(e, dict):
             raise KnowledgeBaseError(f"{where}: an entry must be an object")
-        for key in ("id", "name", "short_name", "cvx", "route", "source"):
-            if not isinstance(e.get(key), str) or not e[key].strip():
-                raise KnowledgeBaseError(f"{where}: missing or empty field '{key}'")
-        if not isinstance(e.get("manufacturer", ""), str):
-            raise KnowledgeBaseError(f"{where}: field 'manufacturer' must be text")
-        cvx = e["cvx"]
-        if not cvx.isascii() or not cvx.isdigit():
-            raise KnowledgeBaseError(f"{where}: cvx must be a string of digits, got {cvx!r}")
-        if e["route"] not in ROUTES:
-            raise KnowledgeBaseError(f"{where}: route must be one of {ROUTES}, got {e['route']!r}")
-        contains = e.get("contains", [])
-        if not isinstance(contains, list) or not all(isinstance(c, str) and c for c in contains):
-            raise KnowledgeBaseError(f"{where}: field 'contains' must be a list of strings")
-        if e["id"] in ids:
-            raise KnowledgeBaseError(f"{where}: duplicate id '{e['id']}'")
-        if _cvx_key(cvx) in codes:
-            raise KnowledgeBaseError(f"{where}: duplicate CVX code {cvx}")
-        ids.add(e["id"])
-        codes.add(_cvx_key(cvx))
-        out.append(
-            Vaccine(
-                id=e["id"],
-                name=e["name"],
-                short_name=e["short_name"],
-                cvx=cvx,
-                manufacturer=e.get("manufacturer", ""),
-                route=e["route"],
-                contains=tuple(contains),
-            )
-        )
+        try:
+            v = VaccineEntry.model_validate(e)
+        except ValidationError as exc:
+            raise KnowledgeBaseError(entry_problem(exc, where)) from None
+        if v.id in ids:
+            raise KnowledgeBaseError(f"{where}: duplicate id '{v.id}'")
+        if _cvx_key(v.cvx) in codes:
+            raise KnowledgeBaseError(f"{where}: duplicate CVX code {v.cvx}")
+        ids.add(v.id)
+        codes.add(_cvx_key(v.cvx))
+        out.append(Vaccine(id=v.id, name=v.name, short_name=v.short_name, cvx=v.cvx, manufacturer=v.manufacturer,
+                           route=v.route, contains=v.contains))
     return VaccineCatalog(tuple(out))
 
 

@@ -220,3 +220,19 @@ def test_no_module_outside_the_knowledge_package_converts_on_its_own(constant, w
     found = [f"{p.relative_to(ROOT)}:{n.lineno}" for p, tree in _modules() for n in ast.walk(tree)
              if isinstance(n, ast.Constant) and n.value == constant]
     assert not found, what
+
+
+@pytest.mark.parametrize(("name", "key", "loader"), [
+    ("formulary.json", "products", load_formulary), ("vaccines.json", "vaccines", load_vaccines),
+])
+def test_formulary_and_vaccines_refuse_unknown_fields_and_unsourced_entries(tmp_path, name, key, loader):
+    entry = json.loads((default_dir() / name).read_text(encoding="utf-8"))[key][0]
+    path = tmp_path / name
+    path.write_text(json.dumps({key: [dict(entry, sevrity="x")]}), encoding="utf-8")
+    with pytest.raises(KnowledgeBaseError, match="unknown field 'sevrity'"):
+        loader(path)
+    unsourced = json.loads(json.dumps(entry))
+    (unsourced["ingredients"][0] if key == "products" else unsourced).pop("source")
+    path.write_text(json.dumps({key: [unsourced]}), encoding="utf-8")
+    with pytest.raises(KnowledgeBaseError, match="missing field 'source'"):
+        loader(path)
