@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import date, datetime, timezone
 
 from desktop.kb.text import fold
 
@@ -90,10 +90,26 @@ def immunization_key(vaccine_cvx: str | None, vaccine: str, given: object) -> st
     return f"{vaccine_key(vaccine_cvx, vaccine)}@{given}"
 
 
+_EPOCH_DAY = date(1970, 1, 1).toordinal()
+_FIXED_OFFSET_SECONDS: dict[timezone, int] = {}
+
+
 def minute_of(when: datetime) -> int:
-    """Minutes since 1970 in UTC: two readings in the same minute are the same reading."""
-    aware = when if when.tzinfo else when.replace(tzinfo=UTC)
-    return int(aware.timestamp() // 60)
+    """Minutes since 1970 in UTC: two readings in the same minute are the same reading.
+
+    Called for every reading of a file twice (hundreds of thousands for an Apple export): calendar arithmetic
+    with the fixed offset looked up once per zone is three times cheaper than datetime.timestamp()."""
+    tz = when.tzinfo
+    if tz is None:
+        offset = 0
+    elif tz.__class__ is timezone:  # fixed offset (what every reader produces): the same for every instant
+        offset = _FIXED_OFFSET_SECONDS.get(tz)
+        if offset is None:
+            offset = _FIXED_OFFSET_SECONDS[tz] = int(tz.utcoffset(None).total_seconds())
+    else:  # a zone with daylight saving time (or local mean time): the offset depends on the instant
+        return int(when.timestamp() // 60)
+    seconds = (when.toordinal() - _EPOCH_DAY) * 86400 + when.hour * 3600 + when.minute * 60 + when.second
+    return (seconds - offset) // 60
 
 
 def observation_key(o: PhrObservation | ChartObservation) -> tuple[str, int]:
