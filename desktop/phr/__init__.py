@@ -21,6 +21,7 @@ from .records import (
     ParsedFile,
     PhrAllergy,
     PhrImmunization,
+    PhrLabResult,
     PhrMedication,
     PhrObservation,
     PhrPatient,
@@ -31,6 +32,7 @@ from .review import DailyValue, Decision, ImportPlan, ItemStatus, PlanItem, Read
 from .snapshot import (
     ChartAllergy,
     ChartImmunization,
+    ChartLabResult,
     ChartMedication,
     ChartObservation,
     ChartPatient,
@@ -39,10 +41,10 @@ from .snapshot import (
 )
 
 __all__ = [
-    "CATEGORIES", "CLINICAL_CATEGORIES", "ChartAllergy", "ChartImmunization", "ChartMedication", "ChartObservation",
+    "CATEGORIES", "CLINICAL_CATEGORIES", "ChartAllergy", "ChartImmunization", "ChartLabResult", "ChartMedication", "ChartObservation",
     "ChartPatient", "ChartProblem", "ChartSnapshot", "Code", "DailyValue", "Decision", "Evidence", "FileInfo",
     "FileTooLarge", "IdentityMatch", "ImportPlan", "ItemStatus", "Outcome", "ParsedFile", "PhrAllergy", "PhrError",
-    "PhrImmunization", "PhrMedication", "PhrObservation", "PhrPatient", "PhrProblem", "PlanItem", "ReadCancelled",
+    "PhrImmunization", "PhrLabResult", "PhrMedication", "PhrObservation", "PhrPatient", "PhrProblem", "PlanItem", "ReadCancelled",
     "ReadLimits", "ReadingSeries", "SeveralPatients", "Skipped", "UnreadableFile", "UnsafeFile", "Verdict",
     "build_plan", "choose_patient", "default_limits", "match_identity", "read_bytes", "read_file",
 ]

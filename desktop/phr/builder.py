@@ -12,6 +12,7 @@ from .records import (
     ParsedFile,
     PhrAllergy,
     PhrImmunization,
+    PhrLabResult,
     PhrMedication,
     PhrObservation,
     PhrPatient,
@@ -21,7 +22,7 @@ from .records import (
 
 _LISTS = {
     PhrProblem: "problems", PhrMedication: "medications", PhrAllergy: "allergies",
-    PhrImmunization: "immunizations", PhrObservation: "observations",
+    PhrImmunization: "immunizations", PhrObservation: "observations", PhrLabResult: "results",
 }
 MAX_SKIPPED_LISTED = 500  # beyond this, skipped entries are counted by reason
 
@@ -35,6 +36,7 @@ class ParsedBuilder:
         self.allergies: list[PhrAllergy] = []
         self.immunizations: list[PhrImmunization] = []
         self.observations: list[PhrObservation] = []
+        self.results: list[PhrLabResult] = []
         self.skipped: list[Skipped] = []
         self._skipped_overflow: Counter[str] = Counter()
         self.ignored: Counter[str] = Counter()
@@ -63,7 +65,8 @@ class ParsedBuilder:
             self.patients.append(patient)
         self.patient_refs.setdefault(patient.ref, None)
 
-    def add(self, record: PhrProblem | PhrMedication | PhrAllergy | PhrImmunization | PhrObservation) -> None:
+    def add(self, record: PhrProblem | PhrMedication | PhrAllergy | PhrImmunization | PhrObservation | PhrLabResult,
+            ) -> None:
         """Raises SkipEntry when a text is over the limit (the caller lists the entry as skipped)."""
         check_texts(record, self.control.limits.max_text_chars)
         getattr(self, _LISTS[type(record)]).append(record)
@@ -98,7 +101,7 @@ class ParsedBuilder:
             info=info, patients=tuple(self.patients), problems=tuple(self.problems),
             medications=tuple(self.medications), allergies=tuple(self.allergies),
             immunizations=tuple(self.immunizations), observations=tuple(self.observations),
-            skipped=tuple(skipped), ignored=tuple(sorted(self.ignored.items())), patient_refs=refs,
+            results=tuple(self.results), skipped=tuple(skipped), ignored=tuple(sorted(self.ignored.items())), patient_refs=refs,
             notes=tuple(self.notes),
         )
 

@@ -1,4 +1,4 @@
-"""C-CDA R2.1 (CCD) XML: patient, problems, medications, allergies, immunizations and vital signs sections.
+"""C-CDA R2.1 (CCD) XML: patient, problems, medications, allergies, immunizations, vital signs and results.
 
 Parsed with defusedxml (entity declarations and external references are refused). Sections are found by
 their LOINC code; entries by the C-CDA templates they carry. Free-text references (<reference value="#x"/>)
@@ -17,6 +17,7 @@ from defusedxml.ElementTree import ParseError, fromstring
 
 from .allergens import allergen_key, is_no_known_allergy
 from .builder import ParsedBuilder
+from .ccda_results import ResultsReader
 from .codes import clean_icd10, first, short_system
 from .dates import check_past, hl7_ts
 from .drugs import identify
@@ -31,9 +32,9 @@ XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
 PATIENT_REF = "ccda:recordTarget"
 SECTIONS = {
     "11450-4": "problems", "10160-0": "medications", "48765-2": "allergies", "11369-6": "immunizations",
-    "8716-3": "vitals",
+    "8716-3": "vitals", "30954-2": "results",
 }
-OTHER_SECTIONS = {"30954-2": "C-CDA results", "47519-4": "C-CDA procedures", "46240-8": "C-CDA encounters",
+OTHER_SECTIONS = {"47519-4": "C-CDA procedures", "46240-8": "C-CDA encounters",
                   "29762-2": "C-CDA social history", "10157-6": "C-CDA family history"}
 _SEVERITY = {"255604002": "mild", "6736007": "moderate", "24484000": "severe", "371924009": "severe",
              "371923003": "moderate", "442452003": "severe", "399166001": "severe"}
@@ -66,7 +67,9 @@ def _templates(el: Any) -> set[str]:
     return {t.get("root", "") for t in el.findall(_t("templateId"))}
 
 
-class _Doc:
+class _Doc(ResultsReader):
+    _t = staticmethod(_t)
+
     def __init__(self, root: Any, builder: ParsedBuilder, name: str):
         self.root = root
         self.b = builder

@@ -1,5 +1,7 @@
 """FHIR R4 JSON: a Bundle of any type, a single resource, or NDJSON (bulk export).
 
+Laboratory Observations become results (fhir_labs), grouped by the DiagnosticReport that references them.
+
 Decoded once with orjson; each entry we import is validated on its own with the fhir.resources R4B models
 (the package's default R5 models reject R4 files), so one bad entry is skipped and listed while the rest
 goes on. Resource types the chart has no list for (Claim, Encounter, ...) are counted, not validated:
@@ -16,7 +18,7 @@ from urllib.parse import urlparse
 import orjson
 from pydantic import ValidationError
 
-from . import fhir_map
+from . import fhir_labs, fhir_map
 from .builder import ParsedBuilder, check_texts
 from .errors import SkipEntry, UnreadableFile
 from .fhir_map import MapContext
@@ -27,7 +29,7 @@ log = logging.getLogger(__name__)
 IMPORTED_TYPES = ("Condition", "MedicationRequest", "MedicationStatement", "AllergyIntolerance", "Immunization",
                   "Observation")
 LOOKUP_TYPES = frozenset({"Medication", "Practitioner", "PractitionerRole", "Organization", "Patient", "Composition",
-                          "Bundle"})
+                          "Bundle", "DiagnosticReport"})
 
 _models: dict[str, Any] = {}
 
@@ -233,6 +235,7 @@ class FhirJsonReader:
             for url, r in self.index.items():
                 if r is res:
                     self.patient_keys[url] = key
+        panels = self._lab_panels()
         for done, (label, key, res) in enumerate(self.entries, 1):
             if done % 64 == 0:
                 b.control.report(done, total, "validating")
@@ -242,12 +245,13 @@ class FhirJsonReader:
             model = self._validate(label, res)
             if model is None:
                 continue
-            ctx = MapContext(
-                source_system=_meta_source(res) or self.source_system, resource_key=key,
-                patient_ref=self.patient_ref, author=self.author,
-                medication=lambda ref, _res=res: self.medication(ref, _res), ignore=b.ignore,
-            )
+            ctx = self._context(key, res)
             try:
+                if rtype == "Observation" and fhir_labs.is_lab_observation(res):
+                    record = fhir_labs.lab_observation(model, ctx, panels.get(id(res)))
+                    check_texts(record, b.control.limits.max_text_chars)
+                    b.add(record)
+                    continue
                 if rtype == "Condition":
                     b.add(fhir_map.condition(model, ctx))
                 elif rtype == "MedicationRequest":
@@ -267,6 +271,32 @@ class FhirJsonReader:
             except SkipEntry as exc:
                 b.skip(label, exc.reason)
         b.control.report(total, total, "validating", force=True)
+
+    def _context(self, key: str, res: dict) -> MapContext:
+        return MapContext(
+            source_system=_meta_source(res) or self.source_system, resource_key=key,
+            patient_ref=self.patient_ref, author=self.author,
+            medication=lambda ref, _res=res: self.medication(ref, _res), ignore=self.b.ignore,
+        )
+
+    def _lab_panels(self) -> dict[int, fhir_labs.PanelInfo]:
+        """Each laboratory DiagnosticReport's results (by resource identity) -> the panel they belong to."""
+        out: dict[int, fhir_labs.PanelInfo] = {}
+        for label, key, res in self.entries:
+            if res.get("resourceType") != "DiagnosticReport":
+                continue
+            if not fhir_labs.is_lab_report(res):
+                self.b.ignore("DiagnosticReport (not a laboratory report)")
+                continue
+            model = self._validate(label, res)
+            if model is None:
+                continue
+            info = fhir_labs.panel_info(model, self._context(key, res))
+            for ref in model.result or ():
+                target = self._resolve(ref.reference, res)
+                if target is not None:
+                    out.setdefault(id(target), info)
+        return out
 
     def _validate(self, label: str, res: dict) -> Any:
         try:

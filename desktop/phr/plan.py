@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import date
 
 from . import diff
+from .diff_results import diff_results
 from .errors import SeveralPatients
 from .identity import match_identity
 from .records import ParsedFile, PhrAllergy
@@ -45,6 +46,7 @@ def build_plan(parsed: ParsedFile, snapshot: ChartSnapshot, patient_ref: str | N
     items += allergy_items
     items += diff.diff_immunizations(parsed.immunizations, snapshot.immunizations, keys)
     items += diff.diff_observations(parsed.observations, snapshot.observations, keys)
+    items += diff_results(parsed.results, snapshot.results, keys)
     items, series = summarise_readings(items)
     return ImportPlan(
         info=parsed.info, patient_ref=ref, file_patient=file_patient, identity=identity, items=tuple(items),

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
-CATEGORIES = ("problems", "medications", "allergies", "immunizations", "observations")
+CATEGORIES = ("problems", "medications", "allergies", "immunizations", "observations", "results")
 CLINICAL_CATEGORIES = ("problems", "medications", "allergies", "immunizations")
 
 
@@ -156,7 +156,43 @@ class PhrObservation:
     author: str = ""
 
 
-PhrItem = PhrProblem | PhrMedication | PhrAllergy | PhrImmunization | PhrObservation
+@dataclass(frozen=True, slots=True)
+class PhrLabResult:
+    """One laboratory result as the source reported it (value, unit, range, flag kept as received)."""
+
+    name: str  # the source's name for the test
+    collected_at: datetime  # timezone-aware specimen time
+    loinc: str = ""
+    codes: tuple[Code, ...] = ()
+    value: float | None = None  # numeric results
+    comparator: str = ""  # "<" of "<0.5"
+    value_text: str = ""  # a text result, or the display of a coded one
+    value_code: str = ""
+    unit: str = ""
+    ref_low: float | None = None
+    ref_high: float | None = None
+    ref_text: str = ""
+    flag: str = ""  # H L HH LL A N as received
+    status: str = "final"  # preliminary | final | corrected | amended | cancelled
+    panel_key: str = ""  # the report / organizer it came in ("" = on its own)
+    panel_code: str = ""
+    panel_name: str = ""
+    performing_lab: str = ""
+    ordering_clinician: str = ""
+    patient_ref: str = ""
+    source_system: str = ""
+    source_resource_id: str = ""
+    source_date: datetime | None = None
+    author: str = ""
+
+    @property
+    def value_display(self) -> str:
+        if self.value is None:
+            return self.value_text
+        return f"{self.comparator}{self.value:g}"
+
+
+PhrItem = PhrProblem | PhrMedication | PhrAllergy | PhrImmunization | PhrObservation | PhrLabResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +223,7 @@ class ParsedFile:
     allergies: tuple[PhrAllergy, ...] = ()
     immunizations: tuple[PhrImmunization, ...] = ()
     observations: tuple[PhrObservation, ...] = ()
+    results: tuple[PhrLabResult, ...] = ()
     skipped: tuple[Skipped, ...] = ()
     ignored: tuple[tuple[str, int], ...] = ()  # (what, count): types we do not import
     patient_refs: tuple[str, ...] = ()  # every patient the records point at (with or without demographics)
@@ -221,5 +258,5 @@ class ParsedFile:
             patients=tuple(p for p in self.patients if p.ref == ref),
             problems=keep(self.problems), medications=keep(self.medications), allergies=keep(self.allergies),
             immunizations=keep(self.immunizations), observations=keep(self.observations),
-            patient_refs=(ref,),
+            results=keep(self.results), patient_refs=(ref,),
         )

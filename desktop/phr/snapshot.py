@@ -129,7 +129,26 @@ class ChartObservation:
     error_reason: str = ""
 
 
-ChartItem = ChartProblem | ChartMedication | ChartAllergy | ChartImmunization | ChartObservation
+@dataclass(frozen=True, slots=True)
+class ChartLabResult:
+    id: int
+    version: int
+    loinc: str
+    name: str
+    collected_at: datetime  # aware
+    value: float | None
+    value_text: str
+    unit: str
+    status: str
+    origin: str = "clinic"
+    source_system: str | None = None
+    source_resource_id: str | None = None
+    phr_import_id: int | None = None
+    entered_in_error: bool = False
+    error_reason: str = ""
+
+
+ChartItem = ChartProblem | ChartMedication | ChartAllergy | ChartImmunization | ChartObservation | ChartLabResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +159,7 @@ class ChartSnapshot:
     allergies: tuple[ChartAllergy, ...] = ()
     immunizations: tuple[ChartImmunization, ...] = ()
     observations: tuple[ChartObservation, ...] = ()
+    results: tuple[ChartLabResult, ...] = ()
 
     def items(self, category: str) -> tuple:
         return getattr(self, category)

@@ -30,12 +30,23 @@ from typing import Any
 from sqlalchemy import insert, select
 
 from desktop.kb.text import fold
-from desktop.models import Allergy, Immunization, Medication, Patient, PhrImport, Problem, User, VitalSign
+from desktop.models import (
+    Allergy,
+    Immunization,
+    LabResult,
+    Medication,
+    Patient,
+    PhrImport,
+    Problem,
+    User,
+    VitalSign,
+)
 from desktop.phr import (
     CATEGORIES,
     CLINICAL_CATEGORIES,
     ChartAllergy,
     ChartImmunization,
+    ChartLabResult,
     ChartMedication,
     ChartObservation,
     ChartPatient,
@@ -202,8 +213,19 @@ def snapshot(uow: UnitOfWork, patient_id: int) -> ChartSnapshot:
         unit=r.unit, origin=r.origin, source_system=r.source_system, source_resource_id=r.source_resource_id,
         phr_import_id=r.phr_import_id, entered_in_error=bool(r.entered_in_error), error_reason=r.error_reason or "")
         for r in found if _keep(r, undone))
+    lr = LabResult
+    found = s.execute(select(
+        lr.id, lr.version, lr.loinc, lr.name, lr.collected_at, lr.value_num, lr.value_text, lr.unit, lr.status,
+        lr.origin, lr.source_system, lr.source_resource_id, lr.phr_import_id, lr.entered_in_error, lr.error_reason,
+    ).where(lr.patient_id == patient_id).order_by(lr.id))
+    results = tuple(ChartLabResult(
+        id=r.id, version=r.version, loinc=r.loinc, name=r.name, collected_at=as_aware(r.collected_at),
+        value=r.value_num, value_text=r.value_text or "", unit=r.unit or "", status=r.status, origin=r.origin,
+        source_system=r.source_system, source_resource_id=r.source_resource_id, phr_import_id=r.phr_import_id,
+        entered_in_error=bool(r.entered_in_error), error_reason=r.error_reason or "")
+        for r in found if _keep(r, undone))
     return ChartSnapshot(patient=patient, problems=problems, medications=medications, allergies=allergies,
-                         immunizations=immunizations, observations=observations)
+                         immunizations=immunizations, observations=observations, results=results)
 
 
 # ------------------------------------------------------------------ plan
@@ -257,7 +279,7 @@ def _replan(uow: UnitOfWork, patient_id: int, plan: ImportPlan) -> ImportPlan:
         info=plan.info, patients=(plan.file_patient,) if plan.file_patient else (),
         problems=tuple(by_cat["problems"]), medications=tuple(by_cat["medications"]),
         allergies=tuple(by_cat["allergies"]), immunizations=tuple(by_cat["immunizations"]),
-        observations=tuple(by_cat["observations"]), patient_refs=(plan.patient_ref,) if plan.patient_ref else (),
+        observations=tuple(by_cat["observations"]), results=tuple(by_cat["results"]), patient_refs=(plan.patient_ref,) if plan.patient_ref else (),
     )
     fresh = build_plan(parsed, snapshot(uow, patient_id), plan.patient_ref or None, allergy_key=chart_allergy_key)
     # the same items keep their keys; copies_in_file and series come from the reviewed plan
@@ -302,6 +324,8 @@ class _Writer:
     new_meds: list[Medication] = field(default_factory=list)
     new_allergies: list[Allergy] = field(default_factory=list)
     readings: list[dict] = field(default_factory=list)
+    lab_panels: dict[str, list] = field(default_factory=dict)  # panel key -> file results to add
+    lab_critical: list = field(default_factory=list)  # critical values among the merged results
 
     # ---------------------------------------------------------- helpers
     def _remember(self, row: Any, entity: str, names: tuple[str, ...]) -> None:
@@ -496,6 +520,48 @@ class _Writer:
                 self.uow.session.execute(insert(VitalSign), self.readings[start:start + 5000])
             self.readings = []
 
+    # ---------------------------------------------------------- laboratory results
+    def result(self, it: PlanItem, decision: Decision) -> None:
+        r = it.file_item
+        if decision is Decision.TAKE_FILE:  # a corrected result replaces the chart's (struck out, kept)
+            row = self._live_row(LabResult, it.chart_item, f"result {r.name}")
+            if row is None:
+                return
+            self._remember(row, "lab_result", ("entered_in_error", "error_reason", "error_at", "error_by_id"))
+            row.entered_in_error = True
+            row.error_reason = f"replaced by the {r.status} result of PHR import #{self.import_id}"
+            row.error_at = datetime.now(UTC)
+            row.error_by_id = self.user_id
+            self.written["results"]["updated"] += 1
+            self.audit.append(("update", "lab_result", row, f"{r.name}: replaced by the file's {r.status} result"))
+        else:
+            self.written["results"]["added"] += 1
+        minute = r.collected_at.strftime("%Y%m%d%H%M")
+        panel = r.panel_key or f"{r.source_system}|{minute}"
+        self.lab_panels.setdefault(panel, []).append(r)
+
+    def flush_results(self) -> None:
+        """Through the results service, one panel at a time (one writer of lab_result rows)."""
+        from .results import PanelInput, ResultInput, record_results
+
+        for key, items in self.lab_panels.items():
+            first = items[0]
+            panel = PanelInput(
+                collected_at=first.collected_at, panel_code=first.panel_code, panel_name=first.panel_name,
+                performing_lab=first.performing_lab, ordering_clinician=first.ordering_clinician,
+                panel_id="phr-" + hashlib.sha1(f"{self.import_id}|{key}".encode(),
+                                               usedforsecurity=False).hexdigest()[:40],
+                results=tuple(ResultInput(
+                    name=r.name, loinc=r.loinc, value=r.value, unit=r.unit, comparator=r.comparator,
+                    value_text=r.value_text, value_code=r.value_code, ref_low=r.ref_low, ref_high=r.ref_high,
+                    ref_text=r.ref_text, flag=r.flag, status=r.status, source_system=r.source_system,
+                    source_resource_id=r.source_resource_id, source_date=r.source_date) for r in items))
+            saved = record_results(self.uow, self.patient_id, panel, origin="phr-import", import_id=self.import_id,
+                                   audit=False)
+            self.lab_critical += list(saved.critical.alerts)
+            self.notes += list(saved.critical.not_checked)
+        self.lab_panels = {}
+
     def _stamp(self, row: Any, item: Any) -> None:
         row.phr_import_id = self.import_id
         row.source_system = _clip(item.source_system or None, 300)
@@ -631,6 +697,16 @@ def _alerts(uow: UnitOfWork, patient_id: int, writer: _Writer) -> AlertReport:
     return AlertReport(available=True, message="", alerts=tuple(notes), interrupting_severities=severities)
 
 
+def _with_lab_alerts(report: AlertReport, writer: _Writer) -> AlertReport:
+    """Critical lab values among the merged results: shown to the user after the merge (they are the patient's
+    history, not an order to stop); the CLI prints them."""
+    if not writer.lab_critical:
+        return report
+    notes = tuple(AlertNote(kind=a.kind, severity=a.severity, message=a.message, key=a.key, alert=a)
+                  for a in writer.lab_critical)
+    return replace(report, alerts=report.alerts + notes)
+
+
 def _enforce_overrides(uow: UnitOfWork, patient_id: int, report: AlertReport,
                        overrides: tuple[tuple[Any, str, str], ...]) -> None:
     """A signed-in user's merge stops at interrupting alerts unless each has a physician's reasoned override,
@@ -654,11 +730,12 @@ def _write(uow: UnitOfWork, patient_id: int, plan: ImportPlan, decisions: dict[s
            ) -> _Writer:
     writer = _Writer(uow, patient_id, import_id, uow.user.id)
     handlers = {"problems": writer.problem, "medications": writer.medication, "allergies": writer.allergy,
-                "immunizations": writer.immunization, "observations": writer.observation}
+                "immunizations": writer.immunization, "observations": writer.observation,
+                "results": writer.result}
     fresh = _replan(uow, patient_id, plan).by_key()
     reviewed = plan.by_key()
     # allergies first: the alert check of new medications sees them
-    order = {"allergies": 0, "problems": 1, "immunizations": 2, "observations": 3, "medications": 4}
+    order = {"allergies": 0, "problems": 1, "immunizations": 2, "observations": 3, "results": 3, "medications": 4}
     for key, decision in sorted(decisions.items(), key=lambda kv: (order[reviewed[kv[0]].category], kv[0])):
         if not decision.writes:
             continue
@@ -674,6 +751,7 @@ def _write(uow: UnitOfWork, patient_id: int, plan: ImportPlan, decisions: dict[s
             continue
         handlers[was.category](now_item, decision)
     writer.flush_readings()
+    writer.flush_results()
     uow.session.flush()
     return writer
 
@@ -740,6 +818,7 @@ def apply_import(uow: UnitOfWork, patient_id: int, plan: ImportPlan, decisions: 
                             alerts=AlertReport(available=True, message=""), notes=tuple(writer.notes))
     report = _alerts(uow, patient_id, writer)
     _enforce_overrides(uow, patient_id, report, overrides)
+    report = _with_lab_alerts(report, writer)
     written = {c: dict(v) for c, v in writer.written.items()}
     statuses = plan.counts()
     imp.counts_json = json.dumps({
@@ -767,7 +846,7 @@ def apply_import(uow: UnitOfWork, patient_id: int, plan: ImportPlan, decisions: 
 # ------------------------------------------------------------------ undo and history
 
 _MODELS = {"problem": Problem, "medication": Medication, "allergy": Allergy, "immunization": Immunization,
-           "vital_sign": VitalSign}
+           "vital_sign": VitalSign, "lab_result": LabResult}
 
 
 def undo_import(uow: UnitOfWork, import_id: int, reason: str) -> int:

@@ -13,7 +13,7 @@ from desktop.phr import read_file
 from .conftest import APPLE_HYDAWO, CCD2, MIGUEL, REYNA, dump
 
 KEYS = {"patient", "categories", "skipped", "applied", "import_id"}
-CATS = {"problems", "medications", "allergies", "immunizations", "observations"}
+CATS = {"problems", "medications", "allergies", "immunizations", "observations", "results"}
 
 
 def cli(*args: str) -> int:

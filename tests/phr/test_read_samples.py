@@ -46,11 +46,12 @@ def test_synthea_bundle_validated_per_entry_and_types_counted(samples):
     parsed = read_file(samples / FLETCHER)
     assert parsed.info.file_format == "fhir-bundle"
     assert parsed.info.source_system == "Synthea"
+    # laboratory Observations are results now (issue 15), the 13 lab glucose values among them
     assert parsed.counts == {"problems": 20, "medications": 122, "allergies": 0, "immunizations": 10,
-                             "observations": 81}
+                             "observations": 68, "results": 281}
     ignored = dict(parsed.ignored)
     assert ignored["Claim"] == 249 and ignored["ExplanationOfBenefit"] == 127 and ignored["Encounter"] == 127
-    assert ignored["Observation (laboratory)"] == 268
+    assert "Observation (laboratory)" not in ignored and "DiagnosticReport" not in ignored
     # blood pressure panels arrive as systolic/diastolic pairs sharing a group
     bp = [o for o in parsed.observations if o.loinc in ("8480-6", "8462-4")]
     groups = {}
