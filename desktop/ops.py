@@ -1,6 +1,13 @@
-"""Run service calls off the GUI thread and deliver results by signal; the app-wide data-changed bus.
+"""The one operation runner: every service call from a view runs here, off the GUI thread (like Anki's
+CollectionOp/QueryOp), with success and failure callbacks; the app-wide data-changed bus.
 
     self._ops.run(patients.search_patients, text, done=self._show)     # fn(uow, text) in a worker
+    self._ops.run(prescriptions.sign, rx_id, done=..., failed=..., progress=self.tr("Signing…"), parent=self)
+
+Failures nobody handles go to `error`, which the main window shows through the one message service. Long work
+(`progress=` text) shows a progress dialog once it has taken more than PROGRESS_AFTER_MS. `wait()` is for the
+few answers a flow needs before it can go on (closing a chart flushes its note): the work still runs in a
+worker while the window keeps painting; only user input waits.
 """
 
 from __future__ import annotations
@@ -10,9 +17,21 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal, Slot
+from PySide6.QtCore import QEventLoop, QObject, QRunnable, Qt, QThreadPool, QTimer, Signal, Slot
 
 log = logging.getLogger(__name__)
+
+PROGRESS_AFTER_MS = 300
+
+
+def bind(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Callable[[Any], Any]:
+    """fn(uow, *args, **kwargs) as a one-argument callable, for code that hands a service call to the runner."""
+
+    def call(uow: Any) -> Any:
+        return fn(uow, *args, **kwargs)
+
+    call.__qualname__ = getattr(fn, "__qualname__", "call")
+    return call
 
 
 class _Relay(QObject):
@@ -38,6 +57,37 @@ class _Task(QRunnable):
             log.info("result dropped, its window is gone: %s", exc)
 
 
+class _Progress(QObject):
+    """A busy dialog that appears only if the work is still running after PROGRESS_AFTER_MS."""
+
+    def __init__(self, text: str, parent: Any, owner: QObject):
+        super().__init__(owner)
+        self._text, self._parent, self._dialog = text, parent, None
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self._show)
+        self._timer.start(PROGRESS_AFTER_MS)
+
+    def _show(self) -> None:
+        from PySide6.QtWidgets import QProgressDialog
+
+        dialog = QProgressDialog(self._text, "", 0, 0, self._parent)
+        dialog.setObjectName("opsProgress")
+        dialog.setCancelButton(None)
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.setMinimumDuration(0)
+        dialog.show()
+        self._dialog = dialog
+
+    def finish(self) -> None:
+        self._timer.stop()
+        if self._dialog is not None:
+            self._dialog.reset()
+            self._dialog.deleteLater()
+            self._dialog = None
+        self.deleteLater()
+
+
 class Ops(QObject):
     """Owns the worker pool. `db` is a desktop.services.database.Database; `user` a CurrentUser."""
 
@@ -61,16 +111,42 @@ class Ops(QObject):
         *args: Any,
         done: Callable[[Any], None] | None = None,
         failed: Callable[[BaseException], None] | None = None,
+        progress: str | None = None,
+        parent: Any = None,
         **kwargs: Any,
     ) -> None:
-        """Call fn(uow, *args, **kwargs) inside a unit of work in a worker thread."""
+        """Call fn(uow, *args, **kwargs) inside a unit of work in a worker thread; then done(result) or
+        failed(exception) on the GUI thread (no `failed`: the `error` signal, shown by the main window)."""
+        self.run_plain(self._in_uow(fn, args, kwargs), done=done, failed=failed, progress=progress, parent=parent)
+
+    def _in_uow(self, fn: Callable[..., Any], args: tuple, kwargs: dict) -> Callable[[], Any]:
         db, user = self.db, self.user
 
         def work() -> Any:
             with db.uow(user) as uow:
                 return fn(uow, *args, **kwargs)
 
-        self.run_plain(work, done=done, failed=failed)
+        work.__qualname__ = getattr(fn, "__qualname__", "work")
+        return work
+
+    def wait(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """fn(uow, ...) in a worker; returns its result (or raises its error) once done. Meanwhile the GUI
+        thread keeps painting and delivering other results, without user input. Only for an answer the caller
+        needs before it can go on (closing, confirming a print); everything else uses run()."""
+        box: dict[str, Any] = {}
+        loop = QEventLoop()
+
+        def finished(key: str, value: Any) -> None:
+            box[key] = value
+            loop.quit()
+
+        self.run_plain(self._in_uow(fn, args, kwargs), done=lambda r: finished("result", r),
+                       failed=lambda e: finished("error", e))
+        if not box:
+            loop.exec(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
+        if "error" in box:
+            raise box["error"]
+        return box.get("result")
 
     def run_plain(
         self,
@@ -78,9 +154,12 @@ class Ops(QObject):
         *,
         done: Callable[[Any], None] | None = None,
         failed: Callable[[BaseException], None] | None = None,
+        progress: str | None = None,
+        parent: Any = None,
     ) -> None:
         """Run any callable (PDF rendering, file parsing) in a worker."""
         relay = _Relay()
+        shown = self._progress_later(progress, parent) if progress else None
         self._relays.add(relay)
         self.pending += 1
         if self.pending == 1:
@@ -89,6 +168,8 @@ class Ops(QObject):
         @Slot(object, object, float)
         def finish(result: Any, exc: BaseException | None, secs: float) -> None:
             self._relays.discard(relay)
+            if shown is not None:
+                shown.finish()
             self.pending -= 1
             if self.pending == 0:
                 self.busy_changed.emit(False)
@@ -111,10 +192,8 @@ class Ops(QObject):
         relay.finished.connect(finish)
         self._pool.start(_Task(work, relay))
 
-    def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """Synchronous call on the GUI thread, for quick writes where the user waits anyway (save buttons)."""
-        with self.db.uow(self.user) as uow:
-            return fn(uow, *args, **kwargs)
+    def _progress_later(self, text: str, parent: Any) -> _Progress:
+        return _Progress(text, parent, self)
 
     def wait_idle(self, timeout_ms: int = 10000) -> bool:
         return self._pool.waitForDone(timeout_ms)
@@ -155,3 +234,39 @@ class Debouncer(QObject):
 
     def poke(self) -> None:
         self._timer.start()
+
+
+def run_detached(work: Callable[[], Any], done: Callable[[Any, BaseException | None], None]) -> None:
+    """Before anyone is logged in (no Ops yet: opening the database, the login itself): work() in the shared
+    pool, then done(result, error) on the GUI thread."""
+    relay = _Relay()
+    _detached.add(relay)
+
+    @Slot(object, object, float)
+    def finish(result: Any, exc: BaseException | None, _secs: float) -> None:
+        _detached.discard(relay)
+        done(result, exc)
+
+    relay.finished.connect(finish)
+    QThreadPool.globalInstance().start(_Task(work, relay))
+
+
+_detached: set[_Relay] = set()  # relays alive until their result is delivered
+
+
+def wait_detached(work: Callable[[], Any]) -> Any:
+    """work() off the GUI thread before anyone is logged in (the first-run wizard's save); returns its result
+    or raises its error, the window painting meanwhile (user input waits)."""
+    box: dict[str, Any] = {}
+    loop = QEventLoop()
+
+    def finished(result: Any, error: BaseException | None) -> None:
+        box["result"], box["error"] = result, error
+        loop.quit()
+
+    run_detached(work, finished)
+    if not box:
+        loop.exec(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
+    if box["error"] is not None:
+        raise box["error"]
+    return box["result"]

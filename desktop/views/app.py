@@ -6,12 +6,11 @@ from __future__ import annotations
 import logging
 import os
 import sys
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit, QMessageBox
 
 from .main_window import MainWindow
@@ -19,28 +18,11 @@ from .main_window import MainWindow
 log = logging.getLogger(__name__)
 
 
-class _Relay(QObject):
-    done = Signal(object, object)
-
-
 def in_background(work: Callable[[], Any], done: Callable[[Any, BaseException | None], None]) -> None:
-    """Run work() in a thread; call done(result, error) on the GUI thread."""
-    relay = _Relay()
+    """Run work() off the GUI thread; call done(result, error) on the GUI thread."""
+    from desktop.ops import run_detached
 
-    def finish(result: Any, error: BaseException | None) -> None:
-        relay.deleteLater()
-        done(result, error)
-
-    relay.done.connect(finish)
-
-    def target() -> None:
-        try:
-            result, error = work(), None
-        except BaseException as exc:  # handed to the GUI thread, which shows it
-            result, error = None, exc
-        relay.done.emit(result, error)
-
-    threading.Thread(target=target, name="emr-start", daemon=True).start()
+    run_detached(work, done)
 
 
 def _sentence(exc: BaseException) -> str:
@@ -135,12 +117,25 @@ class AppController(QObject):
             return True
 
     def _after_open(self) -> None:
-        from desktop.services import auth
-        from desktop.services.practice import practice_name
+        db = self.db
 
-        with self.db.uow() as uow:
-            name = practice_name(uow)
-            has_users = auth.any_users(uow)
+        def work():  # noqa: ANN202
+            from desktop.services import auth
+            from desktop.services.practice import practice_name
+
+            with db.uow() as uow:
+                return practice_name(uow), auth.any_users(uow)
+
+        def done(result, error: BaseException | None) -> None:  # noqa: ANN001
+            if error is not None:
+                log.warning("practice not read: %s", error)
+                self._fatal("Cannot open the database", _sentence(error))
+                return
+            self._opened(*result)
+
+        in_background(work, done)
+
+    def _opened(self, name: str, has_users: bool) -> None:
         self.window.set_practice_name(name)
         if not has_users:
             self._first_run()

@@ -10,6 +10,7 @@ import logging
 
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget, QWizard, QWizardPage
 
+from desktop.ops import wait_detached
 from desktop.services import auth, users
 from desktop.services.errors import ServiceError, ValidationError
 from desktop.services.permissions import Role
@@ -121,8 +122,13 @@ class FirstRunWizard(QWizard):
     def save(self) -> bool:
         """Write the practice and the administrator (one transaction). False keeps the wizard open."""
         try:
-            with self.db.uow() as uow:
-                self.created = users.setup_practice(uow, self.practice_page.practice(), self.admin_page.new_user())
+            db, practice, admin = self.db, self.practice_page.practice(), self.admin_page.new_user()
+
+            def work():  # noqa: ANN202
+                with db.uow() as uow:
+                    return users.setup_practice(uow, practice, admin)
+
+            self.created = wait_detached(work)
         except ValidationError as exc:
             practice_errors = {k: v for k, v in exc.errors.items() if k in PRACTICE_FIELDS}
             admin_errors = {k: v for k, v in exc.errors.items() if k not in PRACTICE_FIELDS}

@@ -270,10 +270,10 @@ class NoteEditor(QWidget):
 
     # ---------------------------------------------------------------- opening
     def open_encounter(self, encounter_id: int, *, offer_recovery: bool = True) -> bool:
-        """Load (synchronously: the user waits for the note anyway) and offer autosaved text."""
+        """Load (in a worker; the editor waits for it, its callers need the answer) and offer autosaved text."""
         try:
-            details = self.ctx.ops.call(encounters.get_encounter, encounter_id)
-            self._problems = self.ctx.ops.call(encounters.problem_choices, self.patient_id)
+            details = self.ctx.ops.wait(encounters.get_encounter, encounter_id)
+            self._problems = self.ctx.ops.wait(encounters.problem_choices, self.patient_id)
         except Exception as exc:  # shown and logged by the message service
             self.ctx.messages.error(self, exc)
             return False
@@ -312,7 +312,7 @@ class NoteEditor(QWidget):
 
     def _offer_recovery(self) -> None:
         try:
-            found = self.ctx.ops.call(encounters.recover_autosave, self.details.id)  # type: ignore[union-attr]
+            found = self.ctx.ops.wait(encounters.recover_autosave, self.details.id)  # type: ignore[union-attr]
         except Exception as exc:  # shown and logged; the saved note is shown meanwhile
             self.ctx.messages.error(self, exc)
             return
@@ -331,7 +331,8 @@ class NoteEditor(QWidget):
             self._autosaved = found.content
             self.status.setText(self.tr("Recovered unsaved text: save the draft to keep it"))
         else:
-            self._call(encounters.discard_autosave, self.details.id)  # type: ignore[union-attr]
+            self.ctx.ops.run(encounters.discard_autosave, self.details.id,  # type: ignore[union-attr]
+                             failed=lambda exc: self.ctx.messages.error(self, exc))
 
     # ---------------------------------------------------------------- editing helpers
     def _changed(self) -> None:
@@ -348,18 +349,33 @@ class NoteEditor(QWidget):
                 self, self.tr("Replace the note's text with the “{title}” template?").format(title=template.title),
                 title=self.tr("Apply template"), yes=self.tr("Replace"), no=self.tr("Cancel")):
             return
-        vitals_text = self._call(encounters.vitals_for_encounter, self.details.id) or ""
-        for key2, text in template.sections(vitals_text).items():
-            self.editors[key2].setPlainText(text)
+        self.ctx.ops.run(encounters.vitals_for_encounter, self.details.id,
+                         done=lambda text: self._fill_template(template, text or ""),
+                         failed=lambda exc: self.ctx.messages.error(self, exc))
+
+    def _fill_template(self, template: note_templates.NoteTemplate, vitals_text: str) -> None:
+        for key, text in template.sections(vitals_text).items():
+            self.editors[key].setPlainText(text)
         if not self.reason.text().strip():
             self.reason.setText(template.reason)
         self.editors["subjective"].setFocus()
 
     def insert_vitals(self) -> None:
+        if self.details is None or self.signed or self._inserting:
+            return  # one insertion per request: a second press while it runs does not add the line twice
+        self._inserting = True
+        self.ctx.ops.run(encounters.vitals_for_encounter, self.details.id, done=self._insert_vitals_text,
+                         failed=self._insert_failed)
+
+    _inserting = False
+
+    def _insert_failed(self, exc: BaseException) -> None:
+        self._inserting = False
+        self.ctx.messages.error(self, exc)
+
+    def _insert_vitals_text(self, text: str) -> None:
+        self._inserting = False
         if self.details is None or self.signed:
-            return
-        text = self._call(encounters.vitals_for_encounter, self.details.id)
-        if text is None:
             return
         if not text:
             self.ctx.messages.info(self, self.tr("No vitals were recorded on {day}.").format(
@@ -369,6 +385,8 @@ class NoteEditor(QWidget):
         body = editor.toPlainText()
         if note_templates.NO_VITALS_TODAY in body:  # the template's "not recorded" line gives way to the values
             editor.setPlainText(body.replace(note_templates.NO_VITALS_TODAY, text, 1))
+        elif text in body:  # already there: inserting the same line again would only duplicate it
+            self.status.setText(self.tr("Today's vitals are already in Objective"))
         else:
             cursor = editor.textCursor()
             if cursor.positionInBlock() > 0:
@@ -412,17 +430,12 @@ class NoteEditor(QWidget):
             return
         dialog = NewProblemDialog(self.dx_pick.currentText().strip(), self)
         self.problem_dialog = dialog  # tests drive it
-        if not dialog.exec():
-            return
-        try:
-            choice = self.ctx.ops.call(encounters.add_problem_for_note, self.patient_id, dialog.description(),
-                                       dialog.code())
-        except ValidationError as exc:
-            self.ctx.messages.error(self, exc)
-            return
-        except Exception as exc:  # shown and logged
-            self.ctx.messages.error(self, exc)
-            return
+        dialog.accepted.connect(lambda: self.ctx.ops.run(
+            encounters.add_problem_for_note, self.patient_id, dialog.description(), dialog.code(),
+            done=self._problem_added, failed=lambda exc: self.ctx.messages.error(self, exc)))
+        dialog.open()
+
+    def _problem_added(self, choice: ProblemChoice) -> None:
         if all(p.id != choice.id for p in self._problems):
             self._problems.append(choice)
             self._show_problem_choices()
@@ -430,13 +443,6 @@ class NoteEditor(QWidget):
         self.ctx.ops.changed("problems", self.patient_id)
 
     # ---------------------------------------------------------------- saving
-    def _call(self, fn, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
-        try:
-            return self.ctx.ops.call(fn, *args, **kwargs)
-        except Exception as exc:  # shown and logged by the message service
-            self.ctx.messages.error(self, exc)
-            return None
-
     def autosave(self) -> None:
         """Every 3 s in a worker: only when the text changed since the last autosave."""
         if self.details is None or self.signed or not self.can_draft:
@@ -464,7 +470,7 @@ class NoteEditor(QWidget):
         if content == self._saved or content == self._autosaved:
             return True
         try:
-            self.ctx.ops.call(encounters.autosave, self.details.id, content, base_version=self.version)
+            self.ctx.ops.wait(encounters.autosave, self.details.id, content, base_version=self.version)
         except Exception as exc:  # shown: the user decides whether to close anyway
             self.ctx.messages.error(self, exc)
             return False
@@ -478,7 +484,7 @@ class NoteEditor(QWidget):
 
     def _store(self, fn, content: NoteContent, version: int) -> bool:  # noqa: ANN001
         try:
-            details = self.ctx.ops.call(fn, self.details.id, content, version)  # type: ignore[union-attr]
+            details = self.ctx.ops.wait(fn, self.details.id, content, version)  # type: ignore[union-attr]
         except ConflictError as conflict:
             return self._resolve_conflict(fn, content, conflict)
         except Exception as exc:  # validation, permission, signed meanwhile: shown; the text stays on screen
@@ -495,7 +501,7 @@ class NoteEditor(QWidget):
     def _resolve_conflict(self, fn, content: NoteContent, conflict: ConflictError) -> bool:  # noqa: ANN001
         if not conflict.theirs:  # a race inside the save itself: reread and show the dialog
             try:
-                fresh = self.ctx.ops.call(encounters.get_encounter, self.details.id)  # type: ignore[union-attr]
+                fresh = self.ctx.ops.wait(encounters.get_encounter, self.details.id)  # type: ignore[union-attr]
             except Exception as exc:  # shown and logged
                 self.ctx.messages.error(self, exc)
                 return False
@@ -523,7 +529,7 @@ class NoteEditor(QWidget):
         if self.dirty() and not self.save():
             return False
         try:
-            providers = self.ctx.ops.call(encounters.list_providers)
+            providers = self.ctx.ops.wait(encounters.list_providers)
         except Exception as exc:  # shown and logged
             self.ctx.messages.error(self, exc)
             return False
@@ -558,14 +564,14 @@ class NoteEditor(QWidget):
             return
         dialog = AddendumDialog(self)
         self.addendum_dialog = dialog  # tests drive it
-        if not dialog.exec():
-            return
-        try:
-            self.ctx.ops.call(encounters.add_addendum, self.details.id, dialog.text())
-        except Exception as exc:  # shown and logged
-            self.ctx.messages.error(self, exc)
-            return
-        self.open_encounter(self.details.id, offer_recovery=False)
+        encounter_id = self.details.id
+        dialog.accepted.connect(lambda: self.ctx.ops.run(
+            encounters.add_addendum, encounter_id, dialog.text(), done=lambda _r: self._addendum_added(encounter_id),
+            failed=lambda exc: self.ctx.messages.error(self, exc)))
+        dialog.open()
+
+    def _addendum_added(self, encounter_id: int) -> None:
+        self.open_encounter(encounter_id, offer_recovery=False)
         self.ctx.ops.changed("encounters", self.patient_id)
 
     # ---------------------------------------------------------------- closing
@@ -850,7 +856,7 @@ class VisitDialog(BaseDialog):
 
     def save(self) -> None:
         try:
-            self.updated = self.ctx.ops.call(encounters.update_visit, self.details.id, self.fields.value(),
+            self.updated = self.ctx.ops.wait(encounters.update_visit, self.details.id, self.fields.value(),
                                              self.version)
         except ValidationError as exc:  # beside the form; the dialog stays open
             self.errors.setText("\n".join(self.tr(m) for m in exc.errors.values()))

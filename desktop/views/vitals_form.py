@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -130,8 +131,10 @@ class VitalsForm(BaseDialog):
         self.legend.setStyleSheet("color: #555; font-size: 9pt;")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
-        self.save_button.setDefault(True)  # Enter in any field saves
-        self.save_button.setAutoDefault(True)
+        self.save_button.setDefault(True)  # Enter in any field saves (keyPressEvent makes sure of it)
+        self.save_button.setAutoDefault(False)
+        self.cancel_button = buttons.button(QDialogButtonBox.StandardButton.Cancel)
+        self.cancel_button.setAutoDefault(False)  # a focused Cancel never becomes the Enter key's default
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
@@ -279,6 +282,8 @@ class VitalsForm(BaseDialog):
                        encounter_id=self.encounter_id)
 
     def save(self) -> None:
+        if self._saving:
+            return  # one save at a time
         check = self.refresh()
         if check.errors:
             self.show_errors(check.errors)
@@ -286,15 +291,46 @@ class VitalsForm(BaseDialog):
         if check.empty:
             self.show_errors({"systolic": "Enter at least one vital sign"})
             return
-        try:
-            saved = self.ctx.ops.call(vitals.record_vitals, self.context.patient_id, self.values())
-        except ValidationError as exc:
-            self.show_errors(exc.errors)
-            return
-        except Exception as exc:  # shown and logged by the message service; the form stays open with its values
-            self.ctx.messages.error(self, exc)
-            return
+        self._saving = True
+        self.save_button.setEnabled(False)
+        self.ctx.ops.run(vitals.record_vitals, self.context.patient_id, self.values(), done=self._saved_set,
+                         failed=self._refused)
+
+    _saving = False
+
+    def _saved_set(self, saved: SavedSet) -> None:
+        self._saving = False
+        self.save_button.setEnabled(True)
         self.saved = saved
         self.ctx.ops.changed("vitals", self.context.patient_id)
         self.sig_saved.emit(saved)
         self.accept()
+
+    def _refused(self, exc: BaseException) -> None:
+        self._saving = False
+        self.save_button.setEnabled(True)
+        if isinstance(exc, ValidationError):
+            self.show_errors(exc.errors)
+        else:  # shown and logged by the message service; the form stays open with its values
+            self.ctx.messages.error(self, exc)
+
+    # ---- Enter saves; closing with typed values asks first
+    def keyPressEvent(self, event) -> None:  # noqa: ANN001, N802
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not event.modifiers():
+            focus = self.focusWidget()
+            if isinstance(focus, QPushButton) and focus is not self.save_button:
+                focus.click()  # Enter on a focused Cancel means Cancel (which still asks)
+            else:
+                self.save()  # from any field, whatever button was focused before: the form says "Enter saves"
+            return
+        super().keyPressEvent(event)
+
+    def typed_anything(self) -> bool:
+        return any(e.text().strip() for e in self.inputs.values())
+
+    def reject(self) -> None:
+        if self.saved is None and self.typed_anything() and not self.ctx.messages.confirm(
+                self, self.tr("Discard the vitals you typed? Nothing has been saved."),
+                title=self.tr("Record vitals"), yes=self.tr("Discard"), no=self.tr("Keep editing")):
+            return
+        super().reject()

@@ -13,7 +13,8 @@ pytestmark = pytest.mark.gui
 
 
 def _rows(qtbot, page, n: int) -> None:  # noqa: ANN001
-    qtbot.waitUntil(lambda: page.model.rowCount() == n and page._loading == 0, timeout=8000)
+    qtbot.waitUntil(lambda: page.model.rowCount() == n and page._loading == 0 and page.chart.ops.pending == 0,
+                    timeout=8000)  # saves run in a worker too: wait until nothing is on its way
 
 
 def _banner(view) -> str:  # noqa: ANN001
@@ -132,8 +133,9 @@ def test_interacting_drug_opens_the_alert_modal_and_cancel_saves_nothing(qtbot, 
             modal.cancel_button.click()
 
     QTimer.singleShot(50, lambda: answer(False))
-    dialog.save_button.click()
-    assert seen and dialog.isVisible()  # cancelled: nothing saved, the form keeps what was typed
+    dialog.save_button.click()  # the save runs in a worker; its answer (alerts to decide) opens the modal
+    qtbot.waitUntil(lambda: bool(seen) and dialog.save_button.isEnabled(), timeout=5000)
+    assert dialog.isVisible()  # cancelled: nothing saved, the form keeps what was typed
     with db.uow(physician) as uow:
         assert len(list_medications(uow, patient.id)) == 1
     QTimer.singleShot(50, lambda: answer(True))
@@ -150,7 +152,7 @@ def test_record_immunization(qtbot, db, chart_view, patient, nurse):
     dialog = page.editor
     assert dialog.select_cvx("115")
     dialog.save_button.click()  # lot number missing for a dose given here
-    assert dialog.errors["lot_number"].isVisible()
+    qtbot.waitUntil(dialog.errors["lot_number"].isVisible, timeout=5000)
     dialog.lot.setText("TD4431")
     dialog.site.setCurrentIndex(dialog.site.findData("right deltoid"))
     dialog.save_button.click()
@@ -161,7 +163,8 @@ def test_record_immunization(qtbot, db, chart_view, patient, nurse):
     dialog.select_cvx("115")
     dialog.lot.setText("TD4431")
     dialog.save_button.click()
-    assert dialog.isVisible() and "already recorded" in dialog.errors["date_given"].text()
+    qtbot.waitUntil(lambda: "already recorded" in dialog.errors["date_given"].text(), timeout=5000)
+    assert dialog.isVisible()
 
 
 def test_summary_tab_shows_the_chart(qtbot, db, chart_view, patient, physician):

@@ -32,7 +32,7 @@ def test_add_problem_through_icd10_search(qtbot, db, chart_view, patient, physic
     assert dialog.code.text() == "I10" and dialog.description.text() == "Essential (primary) hypertension"
     dialog.onset.setText("2019-04-02")
     qtbot.keyClick(dialog, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
-    assert not dialog.isVisible()
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=5000)  # saved in a worker, then closed
     qtbot.waitUntil(lambda: page.model.rowCount() == 1, timeout=5000)
     row = page.model.row_at(0)
     assert (row.icd10_code, row.description, str(row.onset_date)) == ("I10", "Essential (primary) hypertension",
@@ -53,7 +53,7 @@ def test_validation_shows_beside_the_field(qtbot, chart_view):
     assert dialog.isVisible() and dialog.errors["onset_date"].isVisible()
     dialog.onset.setText("")
     dialog.save()
-    assert dialog.errors["description"].isVisible()
+    qtbot.waitUntil(dialog.errors["description"].isVisible, timeout=5000)  # the service's answer
     assert "Describe the problem" in dialog.errors["description"].text()
 
 

@@ -40,13 +40,16 @@ def tab_for(qtbot, app_ctx):
 def new_via_dialog(tab, qtbot, template_key):
     from desktop.views.chart.encounters_tab import NewEncounterDialog
 
-    providers = tab.chart.ops.call(encounters.list_providers)
-    dialog = NewEncounterDialog(tab.chart.app, tab.chart.patient_id, providers, tab)
-    qtbot.addWidget(dialog)
+    tab.new_encounter()  # the providers are read in a worker, then the dialog opens
+    qtbot.waitUntil(lambda: isinstance(getattr(tab, "new_dialog", None), NewEncounterDialog), timeout=5000)
+    dialog = tab.new_dialog
     dialog.template.setCurrentIndex(dialog.template.findData(template_key))
     dialog.ok_button.click()
+    qtbot.waitUntil(lambda: dialog.created is not None or bool(dialog.errors.text()), timeout=5000)
     assert dialog.created is not None, dialog.errors.text()
-    assert tab.open_encounter(dialog.created.id)
+    qtbot.waitUntil(lambda: tab.editor.encounter_id == dialog.created.id, timeout=5000)  # opened on creation
+    tab.activateWindow()  # the dialog has closed: shortcuts reach the chart again
+    qtbot.waitUntil(tab.isActiveWindow)
     return tab.editor
 
 
@@ -65,6 +68,7 @@ def test_write_a_note_from_a_template_with_vitals_and_diagnoses_and_sign_it(db, 
     editor.editors["objective"].setFocus()
     qtbot.keyClick(editor.editors["objective"], Qt.Key.Key_V,
                    Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    qtbot.waitUntil(lambda: "BP 150/92" in editor.editors["objective"].toPlainText(), timeout=5000)
     objective = editor.editors["objective"].toPlainText()
     assert "BP 150/92 mmHg (H), HR 70 /min" in objective and "not recorded today" not in objective
     editor.editors["assessment"].selectAll()
@@ -89,7 +93,7 @@ def test_write_a_note_from_a_template_with_vitals_and_diagnoses_and_sign_it(db, 
     qtbot.waitUntil(lambda: tab.model.rowCount() == 1 and tab.model.row_at(0).status == "signed", timeout=5000)
 
 
-def test_addendum_after_signing(db, as_role, add_patient, tab_for, qtbot, monkeypatch):
+def test_addendum_after_signing(db, as_role, add_patient, tab_for, qtbot):
     from desktop.views.note_editor import AddendumDialog
 
     p = add_patient()
@@ -99,14 +103,12 @@ def test_addendum_after_signing(db, as_role, add_patient, tab_for, qtbot, monkey
     tab = tab_for(p.id)
     assert tab.open_encounter(e.id)
 
-    def fill_and_accept(dialog):
-        dialog.edit.setPlainText("Called patient: feeling better.")
-        dialog._accept()
-        return dialog.result()
-
-    monkeypatch.setattr(AddendumDialog, "exec", fill_and_accept)
-    tab.editor.add_addendum()
-    assert tab.editor.addenda.isVisible()
+    tab.editor.add_addendum()  # opens the dialog window-modal, without a nested event loop
+    dialog = tab.editor.addendum_dialog
+    assert isinstance(dialog, AddendumDialog) and dialog.isVisible()
+    dialog.edit.setPlainText("Called patient: feeling better.")
+    dialog._accept()
+    qtbot.waitUntil(tab.editor.addenda.isVisible, timeout=5000)
     assert "Called patient: feeling better." in tab.editor.addenda.text()
     assert "Dr. Ana Lima" in tab.editor.addenda.text()
 
@@ -212,9 +214,11 @@ def test_an_encounter_can_be_marked_entered_in_error_with_a_reason(db, as_role, 
     qtbot.waitUntil(lambda: tab.model.rowCount() == 2, timeout=5000)
     row = next(i for i in range(2) if tab.model.row_at(i).id == wrong.id)
     tab.table.selectRow(row)
-    monkeypatch.setattr(ReasonDialog, "exec", lambda self: 1)
-    monkeypatch.setattr(ReasonDialog, "reason", lambda self: "Wrong patient")
     tab.error_button.click()
+    dialog = tab.reason_dialog
+    assert isinstance(dialog, ReasonDialog) and dialog.isVisible()
+    dialog.set_reason("Wrong patient")
+    dialog.ok_button.click()
     qtbot.waitUntil(lambda: tab.model.rowCount() == 1, timeout=5000)
     assert tab.model.row_at(0).id == keep.id
     with db.uow() as uow:

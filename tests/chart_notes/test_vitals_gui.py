@@ -29,7 +29,7 @@ def form_for(qtbot, app_ctx):
         from desktop.views.vitals_form import VitalsForm
 
         ctx = app_ctx(role)
-        form = VitalsForm(ctx, ctx.ops.call(vitals.intake_context, patient_id), patient_name="Test")
+        form = VitalsForm(ctx, ctx.ops.wait(vitals.intake_context, patient_id), patient_name="Test")
         qtbot.addWidget(form)
         form.show()
         qtbot.waitExposed(form)
@@ -201,18 +201,46 @@ def test_record_from_the_tab_checks_vital_alerts(db, app_ctx, add_patient, qtbot
     tab = VitalsTab(ChartContext(app=ctx, patient_id=p.id, refresh_banner=lambda: None))
     qtbot.addWidget(tab)
 
-    def nurse_types(form):
-        form.inputs["systolic"].setText("192")
-        form.inputs["diastolic"].setText("104")
-        form.inputs["heart_rate"].setText("80")
-        form.save()
-        return form.result()
-
     shown = []
-    monkeypatch.setattr(VitalsForm, "exec", nurse_types)
     monkeypatch.setattr(AlertDialog, "exec", lambda dialog: shown.append([a.message for a in dialog.alerts]) or 0)
-    tab.record()
+    tab.record()  # the patient's age is read in a worker, then the form opens (window-modal, no nested loop)
+    qtbot.waitUntil(lambda: isinstance(getattr(tab, "form", None), VitalsForm) and tab.form.isVisible(),
+                    timeout=5000)
+    form = tab.form
+    form.inputs["systolic"].setText("192")
+    form.inputs["diastolic"].setText("104")
+    form.inputs["heart_rate"].setText("80")
+    form.save()
     qtbot.waitUntil(lambda: bool(shown), timeout=5000)
     assert any("Systolic blood pressure 192" in m for m in shown[0])
     assert vital_rows(db, p.id)[vitals.SYSTOLIC][0] == 192
     assert not tab.kb_banner.isVisible()
+
+
+def test_enter_saves_even_after_tabbing_through_cancel(db, form_for, add_patient, qtbot, messages):
+    """Issue 14.1: Tab past Save to Cancel and back into a field; Enter saved nothing and closed the form."""
+    p = add_patient()
+    form = form_for(p.id)
+    type_in(qtbot, form, {"systolic": "128", "diastolic": "82"})
+    form.cancel_button.setFocus()  # tabbed past Save onto Cancel ...
+    qtbot.keyClick(form.inputs["diastolic"], Qt.Key.Key_Tab, Qt.KeyboardModifier.ShiftModifier)
+    form.inputs["heart_rate"].setFocus()  # ... and back into a field
+    qtbot.keyClicks(form.inputs["heart_rate"], "64")
+    with qtbot.waitSignal(form.sig_saved, timeout=3000):
+        qtbot.keyClick(form.inputs["heart_rate"], Qt.Key.Key_Return)
+    assert form.result() == form.DialogCode.Accepted
+    assert vital_rows(db, p.id)[vitals.HEART_RATE][0] == 64
+
+
+def test_closing_the_form_with_typed_values_asks_first(db, form_for, add_patient, qtbot, messages):
+    p = add_patient()
+    form = form_for(p.id)
+    type_in(qtbot, form, {"systolic": "128", "diastolic": "82"})
+    messages.answers[:] = [False]  # "Keep editing"
+    qtbot.keyClick(form.inputs["diastolic"], Qt.Key.Key_Escape)
+    assert form.isVisible() and messages.shown[-1][0] == "Record vitals"
+    assert form.inputs["systolic"].text() == "128"
+    form.cancel_button.setFocus()
+    messages.answers[:] = [True]  # Enter on the focused Cancel: asks, then discards
+    qtbot.keyClick(form.cancel_button, Qt.Key.Key_Return)
+    assert not form.isVisible() and vital_rows(db, p.id) == {}

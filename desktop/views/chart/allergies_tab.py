@@ -3,6 +3,7 @@ status, plus the explicit "No known drug allergies" entry. Entering a listed sub
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QStringListModel, Qt
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.ops import bind
 from desktop.services import allergies
 from desktop.services.allergies import FIELD_LABELS, AllergyInput, AllergyRow, AllergySaved
 from desktop.services.errors import ServiceError
@@ -136,13 +138,13 @@ class AllergyDialog(EntryDialog):
             status=self.status.currentData(), onset_date=self.onset.value(), note=self.note.toPlainText(),
         )
 
-    def submit(self, inp: AllergyInput, version: int | None) -> AllergySaved:
+    def submit(self, inp: AllergyInput, version: int | None) -> Callable[[Any], Any]:
         if self.row is None:
-            return self.ctx.ops.call(allergies.add_allergy, self.chart.patient_id, inp)
-        return self.ctx.ops.call(allergies.update_allergy, self.row.id, inp, version)
+            return bind(allergies.add_allergy, self.chart.patient_id, inp)
+        return bind(allergies.update_allergy, self.row.id, inp, version)
 
-    def reload(self) -> AllergyRow:
-        return self.ctx.ops.call(allergies.get_allergy, self.row.id)
+    def reload(self) -> Callable[[Any], Any]:
+        return bind(allergies.get_allergy, self.row.id)
 
 
 class NkdaEditDialog(EntryDialog):
@@ -173,11 +175,11 @@ class NkdaEditDialog(EntryDialog):
         return AllergyInput(substance=base.substance, category=base.category, status=self.status.currentData(),
                             note=self.note.toPlainText())
 
-    def submit(self, inp: AllergyInput, version: int | None) -> AllergySaved:
-        return self.ctx.ops.call(allergies.update_allergy, self.row.id, inp, version)
+    def submit(self, inp: AllergyInput, version: int | None) -> Callable[[Any], Any]:
+        return bind(allergies.update_allergy, self.row.id, inp, version)
 
-    def reload(self) -> AllergyRow:
-        return self.ctx.ops.call(allergies.get_allergy, self.row.id)
+    def reload(self) -> Callable[[Any], Any]:
+        return bind(allergies.get_allergy, self.row.id)
 
 
 class AllergiesTab(ListTab):
@@ -248,8 +250,8 @@ class AllergiesTab(ListTab):
             self.chart.app.messages.info(self, self.tr("{name} was already listed: that entry was updated.").format(
                 name=saved.row.substance), self.tr("Allergy updated"))
 
-    def mark_error(self, row: AllergyRow, reason: str) -> Any:
-        return self.chart.ops.call(allergies.mark_allergy_in_error, row.id, reason, row.version)
+    def mark_error(self, row: AllergyRow, reason: str) -> Callable[[Any], Any]:
+        return bind(allergies.mark_allergy_in_error, row.id, reason, row.version)
 
     # every change goes out as ops.changed("allergies", patient): the chart view re-reads the banner on it
 
@@ -260,10 +262,6 @@ class AllergiesTab(ListTab):
                 self, self.tr("Record “No known drug allergies” for this patient?\nAsk the patient first."),
                 title=self.tr("No known drug allergies"), yes=self.tr("Record NKDA"), no=self.tr("Cancel")):
             return
-        try:
-            self.chart.ops.call(allergies.record_nkda, self.chart.patient_id)
-        except Exception as exc:  # e.g. an active drug allergy was recorded on another workstation meanwhile
-            self.chart.app.messages.error(self, exc)
-            self.load()
-            return
-        self.changed()
+        # refused e.g. when an active drug allergy was recorded on another workstation meanwhile
+        self.chart.ops.run(allergies.record_nkda, self.chart.patient_id, done=lambda _r: self.changed(),
+                           failed=self._action_failed)

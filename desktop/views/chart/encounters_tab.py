@@ -173,14 +173,13 @@ class EncountersTab(ChartTab):
         dialog = ReasonDialog(self.tr("Encounter entered in error"),
                               self.tr("Mark this encounter as entered in error? It stays in the record with "
                                       "your reason but leaves the list."), self)
-        if not dialog.exec():
-            return
-        try:
-            details = self.chart.ops.call(encounters.get_encounter, encounter_id)
-            self.chart.ops.call(encounters.mark_encounter_in_error, encounter_id, dialog.reason(), details.version)
-        except Exception as exc:  # shown to the user; nothing changed
-            self.chart.app.messages.error(self, exc)
-            return
+        self.reason_dialog = dialog  # tests drive it
+        dialog.accepted.connect(lambda: self.chart.ops.run(
+            _mark_in_error, encounter_id, dialog.reason(), done=lambda _r: self._marked(encounter_id),
+            failed=self._failed))
+        dialog.open()
+
+    def _marked(self, encounter_id: int) -> None:
         if self.editor.encounter_id == encounter_id:
             self.editor.clear()
             self.editor.setVisible(False)
@@ -218,16 +217,17 @@ class EncountersTab(ChartTab):
     def new_encounter(self) -> None:
         if not self.can_draft:
             return
-        try:
-            providers = self.chart.ops.call(encounters.list_providers)
-        except Exception as exc:  # shown and logged
-            self.chart.app.messages.error(self, exc)
-            return
+        self.chart.ops.run(encounters.list_providers, done=self._ask_new_encounter, failed=self._failed)
+
+    def _ask_new_encounter(self, providers: list) -> None:
         dialog = NewEncounterDialog(self.chart.app, self.chart.patient_id, providers, self)
         self.new_dialog = dialog  # tests drive it
-        if dialog.exec() and dialog.created is not None:
-            self.chart.ops.changed("encounters", self.chart.patient_id)
-            self.open_encounter(dialog.created.id)
+        dialog.sig_created.connect(lambda created: self._created(created.id))
+        dialog.open()
+
+    def _created(self, encounter_id: int) -> None:
+        self.chart.ops.changed("encounters", self.chart.patient_id)
+        self.open_encounter(encounter_id)
 
     def before_close(self) -> bool:
         return self.editor.before_close()
@@ -284,13 +284,24 @@ class NewEncounterDialog(BaseDialog):
         visit = self.fields.value()
         inp = EncounterInput(encounter_date=visit.encounter_date, kind=visit.kind, reason=self.reason.text(),
                              provider_id=visit.provider_id, template=self.template.currentData() or "")
-        try:
-            self.created = self.ctx.ops.call(encounters.create_encounter, self.patient_id, inp)
-        except ValidationError as exc:
-            self.errors.setText("\n".join(self.tr(m) for m in exc.errors.values()))
-            return
-        except Exception as exc:  # shown and logged; the dialog stays open
-            self.ctx.messages.error(self, exc)
-            return
-        self.sig_created.emit(self.created)
+        self.ok_button.setEnabled(False)
+        self.ctx.ops.run(encounters.create_encounter, self.patient_id, inp, done=self._done, failed=self._refused)
+
+    def _done(self, created) -> None:  # noqa: ANN001
+        self.ok_button.setEnabled(True)
+        self.created = created
+        self.sig_created.emit(created)
         self.accept()
+
+    def _refused(self, exc: BaseException) -> None:
+        self.ok_button.setEnabled(True)
+        if isinstance(exc, ValidationError):
+            self.errors.setText("\n".join(self.tr(m) for m in exc.errors.values()))
+        else:  # shown and logged; the dialog stays open
+            self.ctx.messages.error(self, exc)
+
+
+def _mark_in_error(uow, encounter_id: int, reason: str):  # noqa: ANN001, ANN202
+    """Entered in error at the version stored now (the list shows no version), in one unit of work."""
+    details = encounters.get_encounter(uow, encounter_id)
+    return encounters.mark_encounter_in_error(uow, encounter_id, reason, details.version)

@@ -80,8 +80,9 @@ def set_combo(box: QComboBox, value: str) -> None:
 
 class EntryDialog(BaseDialog):
     """Add or edit one chart-list entry. Subclasses build the form with `add_row`, then implement
-    `collect()` (form -> input dataclass), `fill(input)`, `submit(input, version)` (the service call through
-    ops.call, returns the saved result) and `reload()` (fresh row after "discard my changes")."""
+    `collect()` (form -> input dataclass), `fill(input)`, `submit(input, version)` and `reload()` (fresh row
+    after "discard my changes"). Both return the service call as a callable of the unit of work
+    (`desktop.ops.bind(service_fn, ...)`), which the runner calls in a worker."""
 
     sig_saved = Signal(object)
     input_type: type = object
@@ -193,31 +194,54 @@ class EntryDialog(BaseDialog):
         """Which field shows a service error whose key is not a form field (override in subclasses)."""
         return None
 
-    # ---- saving
+    # ---- saving (the service call runs in a worker; the answer comes back to _submitted / _submit_failed)
     def save(self) -> None:
+        if self.saving:
+            return  # one save at a time: a second Ctrl+Enter does not submit twice
         self._tried = True
         errors = self.local_errors()
         self.show_errors(errors)
         if errors:
             return
-        inp = self.collect()
-        try:
-            result = self.submit(inp, self.version)
-        except ValidationError as exc:
-            self.show_errors(exc.errors)
-            return
-        except ConflictError as conflict:
-            self._conflict(conflict)
-            return
-        except Exception as exc:  # shown to the user and logged; the dialog stays open with what was typed
-            if not self.handle_error(exc, inp):
-                self.ctx.messages.error(self, exc)
-            return
-        if result is None:  # the subclass handled it (e.g. the user cancelled an alert)
-            return
+        self.resubmit(self.collect())
+
+    @property
+    def saving(self) -> bool:
+        return self._in_flight
+
+    _in_flight = False
+
+    def resubmit(self, inp: Any) -> None:
+        """Send the form's input to the service (again, e.g. after an alert decision)."""
+        self._in_flight = True
+        self.save_button.setEnabled(False)
+        self.ctx.ops.run(self.submit(inp, self.version), done=lambda result: self._submitted(inp, result),
+                         failed=lambda exc: self._submit_failed(inp, exc))
+
+    def _settle(self) -> None:
+        self._in_flight = False
+        self.save_button.setEnabled(True)
+
+    def _submitted(self, inp: Any, result: Any) -> None:
+        self._settle()
+        if not self.handle_result(inp, result):
+            return  # the subclass took over (e.g. alerts need a decision first)
         self.saved = result
         self.sig_saved.emit(result)
         self.accept()
+
+    def _submit_failed(self, inp: Any, exc: BaseException) -> None:
+        self._settle()
+        if isinstance(exc, ValidationError):
+            self.show_errors(exc.errors)
+        elif isinstance(exc, ConflictError):
+            self._conflict(exc)
+        elif not self.handle_error(exc, inp):  # shown and logged; the dialog stays open with what was typed
+            self.ctx.messages.error(self, exc)
+
+    def handle_result(self, inp: Any, result: Any) -> bool:
+        """Subclass hook for a result that is not yet a save (alerts to decide); False when handled."""
+        return True
 
     def handle_error(self, exc: BaseException, inp: Any) -> bool:
         """Subclass hook for errors with their own dialog; True when handled."""
@@ -226,20 +250,25 @@ class EntryDialog(BaseDialog):
     def _conflict(self, conflict: ConflictError) -> None:
         if not conflict.theirs:  # a write raced ours between read and save: nothing to compare, reopen
             self.ctx.messages.error(self, conflict)
-            self._use(self.reload())
+            self._reload()
             return
         dialog = ConflictDialog(conflict, self.field_labels, self)
         self.conflict_dialog = dialog  # tests drive it
-        if not dialog.exec():
-            return
+        dialog.accepted.connect(lambda: self._conflict_decided(dialog, conflict))
+        dialog.open()
+
+    def _conflict_decided(self, dialog: ConflictDialog, conflict: ConflictError) -> None:
         if dialog.discarded:
-            self._use(self.reload())
+            self._reload()
             return
         names = {f.name for f in fields(self.input_type)}
         merged = self.input_type(**{k: v for k, v in dialog.merged().items() if k in names})
         self.fill(merged)
         self.version = conflict.their_version
         self.save()
+
+    def _reload(self) -> None:
+        self.ctx.ops.run(self.reload(), done=self._use, failed=lambda exc: self.ctx.messages.error(self, exc))
 
     def _use(self, row: Any) -> None:
         self.row = row

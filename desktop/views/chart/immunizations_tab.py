@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QComboBox, QCompleter, QLineEdit, QPlainTextEdit, QWidget
 
+from desktop.ops import bind
 from desktop.services import immunizations, knowledge
 from desktop.services.immunizations import FIELD_LABELS, ROUTES, SITES, ImmunizationInput, ImmunizationRow
 from desktop.widgets.table_model import Column
@@ -121,13 +123,13 @@ class ImmunizationDialog(EntryDialog):
             note=self.note.toPlainText(),
         )
 
-    def submit(self, inp: ImmunizationInput, version: int | None) -> ImmunizationRow:
+    def submit(self, inp: ImmunizationInput, version: int | None) -> Callable[[Any], Any]:
         if self.row is None:
-            return self.ctx.ops.call(immunizations.add_immunization, self.chart.patient_id, inp)
-        return self.ctx.ops.call(immunizations.update_immunization, self.row.id, inp, version)
+            return bind(immunizations.add_immunization, self.chart.patient_id, inp)
+        return bind(immunizations.update_immunization, self.row.id, inp, version)
 
-    def reload(self) -> ImmunizationRow:
-        return self.ctx.ops.call(immunizations.get_immunization, self.row.id)
+    def reload(self) -> Callable[[Any], Any]:
+        return bind(immunizations.get_immunization, self.row.id)
 
 
 class ImmunizationsTab(ListTab):
@@ -157,5 +159,5 @@ class ImmunizationsTab(ListTab):
     def make_editor(self, row: ImmunizationRow | None) -> ImmunizationDialog:
         return ImmunizationDialog(self.chart, row, self)
 
-    def mark_error(self, row: ImmunizationRow, reason: str) -> Any:
-        return self.chart.ops.call(immunizations.mark_immunization_in_error, row.id, reason, row.version)
+    def mark_error(self, row: ImmunizationRow, reason: str) -> Callable[[Any], Any]:
+        return bind(immunizations.mark_immunization_in_error, row.id, reason, row.version)

@@ -12,7 +12,7 @@ function and the dialogs:
         def columns(self): ...
         def fetch(self, uow, patient_id, include_errors): ...   # runs in a worker
         def make_editor(self, row): ...        # row None: add; an EntryDialog (opened window-modal)
-        def mark_error(self, row, reason): ... # service call (synchronous)
+        def mark_error(self, row, reason): ... # the service call, bound: desktop.ops.bind(fn, ...)
 """
 
 from __future__ import annotations
@@ -35,7 +35,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.services.errors import ConflictError
 from desktop.services.permissions import Permission
 from desktop.widgets.table_model import Column, DataclassTableModel
 
@@ -272,16 +271,12 @@ class ListTab(ChartTab):
         dialog.open()
 
     def _mark(self, row: Any, reason: str) -> None:
-        try:
-            self.mark_error(row, reason)
-        except ConflictError as exc:
-            self.chart.app.messages.error(self, exc)
-            self.load()
-            return
-        except Exception as exc:  # shown to the user (and logged by the message service)
-            self.chart.app.messages.error(self, exc)
-            return
-        self.changed()
+        self.chart.ops.run(self.mark_error(row, reason), done=lambda _r: self.changed(), failed=self._action_failed)
+
+    def _action_failed(self, exc: BaseException) -> None:
+        """An action on a row was refused (validation, conflict, permission): say why, show what is stored."""
+        self.chart.app.messages.error(self, exc)
+        self.load()
 
     def changed(self) -> None:
         """Something was saved: tell every view of this patient (this tab reloads through the bus)."""

@@ -7,6 +7,7 @@ is unavailable the user must acknowledge that nothing was checked.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -24,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.ops import bind
 from desktop.services import knowledge, medications
 from desktop.services.medications import (
     FIELD_LABELS,
@@ -161,18 +163,22 @@ class MedicationDialog(EntryDialog):
             status=self.status.currentData(), source=self.source.currentData(), note=self.note.toPlainText(),
         )
 
-    # ---- saving, with the alert checks
-    def submit(self, inp: MedicationInput, version: int | None) -> MedicationRow | None:
-        decision: AlertDecision | None = None
-        while True:
-            try:
-                if self.row is None:
-                    return self.ctx.ops.call(medications.add_medication, self.chart.patient_id, inp, decision)
-                return self.ctx.ops.call(medications.update_medication, self.row.id, inp, version, decision)
-            except AlertsNeedDecision as need:
-                decision = self.decide(need, decision)
-                if decision is None:
-                    return None  # cancelled: the dialog stays open with what was typed
+    # ---- saving, with the alert checks: a save that needs an alert decision asks, then is sent again
+    decision: AlertDecision | None = None
+
+    def submit(self, inp: MedicationInput, version: int | None) -> Callable[[Any], Any]:
+        if self.row is None:
+            return bind(medications.add_medication, self.chart.patient_id, inp, self.decision)
+        return bind(medications.update_medication, self.row.id, inp, version, self.decision)
+
+    def handle_error(self, exc: BaseException, inp: MedicationInput) -> bool:
+        if not isinstance(exc, AlertsNeedDecision):
+            return False
+        decision = self.decide(exc, self.decision)
+        if decision is not None:  # None: cancelled, the dialog stays open with what was typed
+            self.decision = decision
+            self.resubmit(inp)
+        return True
 
     def decide(self, need: AlertsNeedDecision, before: AlertDecision | None) -> AlertDecision | None:
         """Show the alert modal (or the no-checking acknowledgement); None when the user cancels."""
@@ -193,8 +199,8 @@ class MedicationDialog(EntryDialog):
         return AlertDecision(overrides=before.overrides + tuple(dialog.overrides()),
                              acknowledged_no_checking=before.acknowledged_no_checking)
 
-    def reload(self) -> MedicationRow:
-        return self.ctx.ops.call(medications.get_medication, self.row.id)
+    def reload(self) -> Callable[[Any], Any]:
+        return bind(medications.get_medication, self.row.id)
 
 
 class StopDialog(BaseDialog):
@@ -290,8 +296,8 @@ class MedicationsTab(ListTab):
     def make_editor(self, row: MedicationRow | None) -> MedicationDialog:
         return MedicationDialog(self.chart, row, self)
 
-    def mark_error(self, row: MedicationRow, reason: str) -> Any:
-        return self.chart.ops.call(medications.mark_medication_in_error, row.id, reason, row.version)
+    def mark_error(self, row: MedicationRow, reason: str) -> Callable[[Any], Any]:
+        return bind(medications.mark_medication_in_error, row.id, reason, row.version)
 
     def stop_selected(self) -> None:
         row = self.selected()
@@ -303,11 +309,6 @@ class MedicationsTab(ListTab):
         dialog.open()
 
     def _stop(self, row: MedicationRow, dialog: StopDialog) -> None:
-        try:
-            self.chart.ops.call(medications.stop_medication, row.id, dialog.reason_edit.text(), row.version,
-                                dialog.when.value(), dialog.status.currentData())
-        except Exception as exc:  # shown to the user (validation, conflict, permission)
-            self.chart.app.messages.error(self, exc)
-            self.load()
-            return
-        self.changed()
+        self.chart.ops.run(medications.stop_medication, row.id, dialog.reason_edit.text(), row.version,
+                           dialog.when.value(), dialog.status.currentData(),
+                           done=lambda _r: self.changed(), failed=self._action_failed)

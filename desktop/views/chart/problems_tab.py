@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import threading
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QPlainTextEdit, QPushButton, QWidget
 
+from desktop.ops import bind
 from desktop.services import icd10, problems
 from desktop.services.problems import FIELD_LABELS, ProblemInput, ProblemRow
 from desktop.widgets.icd_search import IcdSearch
@@ -102,13 +103,13 @@ class ProblemDialog(EntryDialog):
             status=self.status.currentData(), note=self.note.toPlainText(),
         )
 
-    def submit(self, inp: ProblemInput, version: int | None) -> ProblemRow:
+    def submit(self, inp: ProblemInput, version: int | None) -> Callable[[Any], Any]:
         if self.row is None:
-            return self.ctx.ops.call(problems.add_problem, self.chart.patient_id, inp)
-        return self.ctx.ops.call(problems.update_problem, self.row.id, inp, version)
+            return bind(problems.add_problem, self.chart.patient_id, inp)
+        return bind(problems.update_problem, self.row.id, inp, version)
 
-    def reload(self) -> ProblemRow:
-        return self.ctx.ops.call(problems.get_problem, self.row.id)
+    def reload(self) -> Callable[[Any], Any]:
+        return bind(problems.get_problem, self.row.id)
 
 
 class ProblemsTab(ListTab):
@@ -132,8 +133,7 @@ class ProblemsTab(ListTab):
     def load(self) -> None:
         super().load()
         if not icd10.ready():  # build the code index now, so the first search in the dialog is instant
-            # a plain daemon thread: nothing to deliver back, and it must not hold a worker of the pool
-            threading.Thread(target=icd10.warm_up, name="icd10-warm-up", daemon=True).start()
+            self.chart.ops.run_plain(icd10.warm_up)
 
     def fetch(self, uow: Any, patient_id: int, include_errors: bool) -> list[ProblemRow]:
         return problems.list_problems(uow, patient_id, include_errors)
@@ -144,5 +144,5 @@ class ProblemsTab(ListTab):
     def make_editor(self, row: ProblemRow | None) -> ProblemDialog:
         return ProblemDialog(self.chart, row, self)
 
-    def mark_error(self, row: ProblemRow, reason: str) -> Any:
-        return self.chart.ops.call(problems.mark_problem_in_error, row.id, reason, row.version)
+    def mark_error(self, row: ProblemRow, reason: str) -> Callable[[Any], Any]:
+        return bind(problems.mark_problem_in_error, row.id, reason, row.version)

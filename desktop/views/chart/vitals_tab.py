@@ -234,17 +234,17 @@ class VitalsTab(ChartTab):
     def record(self) -> None:
         if not self.can_edit:
             return
+        # no form without the patient's age (read in a worker); failures are shown and logged
+        self.chart.ops.run(vitals.intake_context, self.chart.patient_id, done=self._open_form,
+                           failed=lambda exc: self.chart.app.messages.error(self, exc))
+
+    def _open_form(self, context: vitals.IntakeContext) -> None:
         from desktop.views.vitals_form import VitalsForm
 
-        try:
-            context = self.chart.ops.call(vitals.intake_context, self.chart.patient_id)
-        except Exception as exc:  # shown and logged; no form without the patient's age
-            self.chart.app.messages.error(self, exc)
-            return
         form = VitalsForm(self.chart.app, context, parent=self)
         self.form = form  # tests drive it
         form.sig_saved.connect(self.check_alerts)
-        form.exec()
+        form.open()
 
     def mark_in_error(self) -> None:
         col = self.model.column_at(self.table.currentIndex().column())
@@ -255,12 +255,9 @@ class VitalsTab(ChartTab):
             self.tr("Why are the vitals of {when} wrong?").format(when=f"{col.taken_at:%Y-%m-%d %H:%M}"))
         if not ok:
             return
-        try:
-            self.chart.ops.call(vitals.mark_set_entered_in_error, self.chart.patient_id, col.set_id, reason)
-        except Exception as exc:  # shown and logged by the message service
-            self.chart.app.messages.error(self, exc)
-            return
-        self.chart.ops.changed("vitals", self.chart.patient_id)
+        self.chart.ops.run(vitals.mark_set_entered_in_error, self.chart.patient_id, col.set_id, reason,
+                           done=lambda _r: self.chart.ops.changed("vitals", self.chart.patient_id),
+                           failed=lambda exc: self.chart.app.messages.error(self, exc))
 
     # ---- alerts on the values just saved
     def check_alerts(self, saved: SavedSet) -> None:
