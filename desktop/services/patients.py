@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import re
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, date, datetime
@@ -12,6 +13,7 @@ from sqlalchemy import Connection, and_, bindparam, case, delete, func, null, se
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from desktop.config import RESOURCES
 from desktop.kb.age import completed_years
 from desktop.kb.text import digits, fold, words
 from desktop.models import Allergy, Patient, PatientToken, RecentPatient, User
@@ -374,11 +376,52 @@ def search_patients(uow: UnitOfWork, text: str, limit: int = 50) -> list[Patient
 def find_possible_duplicates(
     uow: UnitOfWork, given: str, family: str, birth_date: date, exclude_id: int | None = None
 ) -> list[PatientRow]:
+    """Registered patients with the same birth date whose name is the same person's, written differently:
+    accents, hyphens, word order and common nicknames ignored ("Jose Nunez Garcia" = "José Núñez-García",
+    "Bill Smith" = "William Smith")."""
     uow.require(Permission.VIEW_DEMOGRAPHICS)
-    stmt = select(Patient).where(Patient.sort_key == sort_key(family, given), Patient.birth_date == birth_date)
+    stmt = select(Patient).where(Patient.birth_date == birth_date)
     if exclude_id is not None:
         stmt = stmt.where(Patient.id != exclude_id)
-    return [_row(p) for p in uow.session.execute(stmt).scalars()]
+    wanted = _name_words(given, family)
+    return [_row(p) for p in uow.session.execute(stmt).scalars()
+            if same_name(wanted, _name_words(p.given_name, p.family_name))]
+
+
+def _name_words(given: str, family: str) -> list[str]:
+    return words(f"{given} {family}")
+
+
+def same_name(a: list[str], b: list[str]) -> bool:
+    """Two names of one person: every word of the shorter name is in the longer one (a second family name
+    may be left out), each word matched once, a given name also by its nickname group."""
+    if not a or not b:
+        return False
+    short, long_ = (a, b) if len(a) <= len(b) else (b, a)
+    if len(short) < 2 and len(long_) >= 2:
+        return False  # one word alone ("Garcia") says too little
+    left = list(long_)
+    for word in short:
+        match = next((w for w in left if w == word), None) or next(
+            (w for w in left if nickname_groups(w) & nickname_groups(word)), None)
+        if match is None:
+            return False
+        left.remove(match)
+    return True
+
+
+@functools.cache
+def _nickname_index() -> dict[str, frozenset[int]]:
+    data = json.loads((RESOURCES / "names" / "nicknames.json").read_text("utf-8"))
+    index: dict[str, set[int]] = {}
+    for i, group in enumerate(data["groups"]):
+        for name in group["names"]:
+            index.setdefault(fold(name), set()).add(i)
+    return {k: frozenset(v) for k, v in index.items()}
+
+
+def nickname_groups(word: str) -> frozenset[int]:
+    return _nickname_index().get(word, frozenset())
 
 
 def _load(uow: UnitOfWork, patient_id: int) -> Patient:

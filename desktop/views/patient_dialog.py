@@ -40,12 +40,14 @@ REQUIRED = {"given_name", "family_name", "birth_date", "sex"}
 
 class PatientDialog(BaseDialog):
     sig_saved = Signal(object)  # PatientDetails
+    sig_open_existing = Signal(int)  # the user chose the already registered patient instead
 
     def __init__(self, ctx: AppContext, details: PatientDetails | None = None, parent: QWidget | None = None):
         super().__init__(parent)
         self.ctx = ctx
         self.details = details
         self.saved: PatientDetails | None = None
+        self.existing = None  # the registered patient chosen at a duplicate warning
         self.setWindowTitle(self.tr("Edit patient") if details else self.tr("Register patient"))
         self.inputs: dict[str, QLineEdit | QComboBox] = {}
         self.errors: dict[str, QLabel] = {}
@@ -167,59 +169,86 @@ class PatientDialog(BaseDialog):
         if first:
             self.inputs[first].setFocus()
 
-    # ---- saving
+    # ---- saving (in a worker; the answer comes back to _done or _refused)
     def save(self) -> None:
+        if self._saving:
+            return
         self._tried = True
         errors = self._form_errors()
         self.show_errors(errors)
         if errors:
             return
         inp = self.form_input()
-        try:
-            if self.details is None:
-                self._register(inp)
-            else:
-                self._update(inp, self.details.version)
-        except ValidationError as exc:
-            self.show_errors(exc.errors)
-        except Exception as exc:  # shown to the user, logged by the message service; the dialog stays open
-            self.ctx.messages.error(self, exc)
+        if self.details is None:
+            self._register(inp)
+        else:
+            self._update(inp, self.details.version)
+
+    _saving = False
+
+    def _busy(self, busy: bool) -> None:
+        self._saving = busy
+        self.save_button.setEnabled(not busy)
 
     def _register(self, inp: PatientInput, allow_duplicate: bool = False) -> None:
-        try:
-            saved = self.ctx.ops.call(patients.register_patient, inp, allow_duplicate=allow_duplicate)
-        except PossibleDuplicate as dup:
-            lines = "\n".join(f"• {c.display_name}, DOB {c.birth_date:%Y-%m-%d}, MRN {c.mrn}" for c in dup.candidates)
-            if not self.ctx.messages.confirm(
-                self,
-                self.tr("A patient with the same name and date of birth is already registered:\n\n{lines}\n\n"
-                        "Is this a different person?").format(lines=lines),
-                title=self.tr("Possible duplicate"),
-                yes=self.tr("Register anyway"), no=self.tr("Go back"),
-            ):
-                return
-            saved = self.ctx.ops.call(patients.register_patient, inp, allow_duplicate=True)
-        self._done(saved)
+        self._busy(True)
+        self.ctx.ops.run(patients.register_patient, inp, allow_duplicate=allow_duplicate, done=self._done,
+                         failed=lambda exc: self._refused(exc, inp))
 
     def _update(self, inp: PatientInput, version: int) -> None:
-        try:
-            saved = self.ctx.ops.call(patients.update_patient, self.details.id, inp, version)  # type: ignore[union-attr]
-        except ConflictError as conflict:
-            dialog = ConflictDialog(conflict, FIELD_LABELS, self)
-            self.conflict_dialog = dialog  # tests drive it
-            if not dialog.exec():
-                return
-            if dialog.discarded:
-                self.details = self.ctx.ops.call(patients.get_patient, self.details.id)  # type: ignore[union-attr]
-                self._fill(self.details.data)
-                return
-            merged = PatientInput(**dialog.merged())
-            self._fill(merged)
-            self._update(merged, conflict.their_version)
+        self._busy(True)
+        self.ctx.ops.run(patients.update_patient, self.details.id, inp, version,  # type: ignore[union-attr]
+                         done=self._done, failed=lambda exc: self._refused(exc, inp))
+
+    def _refused(self, exc: BaseException, inp: PatientInput) -> None:
+        self._busy(False)
+        if isinstance(exc, PossibleDuplicate):
+            self._possible_duplicate(exc, inp)
+        elif isinstance(exc, ConflictError):
+            self._conflict(exc)
+        elif isinstance(exc, ValidationError):
+            self.show_errors(exc.errors)
+        else:  # shown to the user, logged by the message service; the dialog stays open
+            self.ctx.messages.error(self, exc)
+
+    def _possible_duplicate(self, dup: PossibleDuplicate, inp: PatientInput) -> None:
+        lines = "\n".join(f"• {c.display_name}, DOB {c.birth_date:%Y-%m-%d}, MRN {c.mrn}" for c in dup.candidates)
+        choice = self.ctx.messages.choose(
+            self,
+            self.tr("This may be a patient who is already registered:\n\n{lines}\n\n"
+                    "Open the existing chart, or register a new patient only if this is a different person.")
+            .format(lines=lines),
+            title=self.tr("Possible duplicate"),
+            choices=[self.tr("Open existing chart"), self.tr("Register anyway"), self.tr("Go back")],
+            default=0, cancel=2)
+        if choice == 0:
+            self.existing = dup.candidates[0]
+            self.sig_open_existing.emit(dup.candidates[0].id)
+            self.reject()
+        elif choice == 1:
+            self._register(inp, allow_duplicate=True)
+
+    def _conflict(self, conflict: ConflictError) -> None:
+        dialog = ConflictDialog(conflict, FIELD_LABELS, self)
+        self.conflict_dialog = dialog  # tests drive it
+        dialog.accepted.connect(lambda: self._conflict_decided(dialog, conflict))
+        dialog.open()
+
+    def _conflict_decided(self, dialog: ConflictDialog, conflict: ConflictError) -> None:
+        if dialog.discarded:
+            self.ctx.ops.run(patients.get_patient, self.details.id, done=self._reread,  # type: ignore[union-attr]
+                             failed=lambda exc: self.ctx.messages.error(self, exc))
             return
-        self._done(saved)
+        merged = PatientInput(**dialog.merged())
+        self._fill(merged)
+        self._update(merged, conflict.their_version)
+
+    def _reread(self, details: PatientDetails) -> None:
+        self.details = details
+        self._fill(details.data)
 
     def _done(self, saved: PatientDetails) -> None:
+        self._busy(False)
         self.saved = saved
         self.ctx.ops.changed("patient", saved.id)
         self.sig_saved.emit(saved)

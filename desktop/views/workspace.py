@@ -198,8 +198,10 @@ class Workspace(QWidget):
         from .patient_dialog import PatientDialog
 
         dialog = PatientDialog(self.ctx, parent=self)
-        if dialog.exec() and dialog.saved is not None:
-            self.open_chart(dialog.saved.id)
+        self.patient_dialog = dialog  # tests drive it
+        dialog.sig_saved.connect(lambda saved: self.open_chart(saved.id))
+        dialog.sig_open_existing.connect(self.open_chart)
+        dialog.open()
 
     def current_chart(self) -> ChartView | None:
         w = self.tabs.currentWidget()
@@ -212,14 +214,16 @@ class Workspace(QWidget):
             return
         from .patient_dialog import PatientDialog
 
-        PatientDialog(self.ctx, chart.details, self).exec()
+        dialog = PatientDialog(self.ctx, chart.details, self)
+        self.patient_dialog = dialog
+        dialog.open()
 
     def open_chart(self, patient_id: int) -> ChartView | None:
         if patient_id in self.charts:
             self.tabs.setCurrentWidget(self.charts[patient_id])
             return self.charts[patient_id]
-        try:
-            self.ctx.ops.call(patients.record_chart_open, patient_id)
+        try:  # the chart's opening is audited before anything of it shows (in a worker; callers get the view)
+            self.ctx.ops.wait(patients.record_chart_open, patient_id)
         except Exception as exc:  # shown and logged; no chart is opened
             self.ctx.messages.error(self, exc)
             return None

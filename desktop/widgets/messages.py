@@ -60,6 +60,19 @@ class MessageService:
         box.exec()
         return box.clickedButton() is yes_button
 
+    def choose(self, parent: QWidget | None, text: str, title: str, choices: list[str], default: int = 0,
+               cancel: int | None = None) -> int | None:
+        """A question with several answers; returns the index chosen (Escape: `cancel`). `default` is the
+        button Enter presses: the safe answer."""
+        box = QMessageBox(QMessageBox.Icon.Question, title, text, parent=parent)
+        buttons = [box.addButton(label, QMessageBox.ButtonRole.ActionRole) for label in choices]
+        box.setDefaultButton(buttons[default])
+        if cancel is not None:
+            box.setEscapeButton(buttons[cancel])
+        box.exec()
+        clicked = box.clickedButton()
+        return buttons.index(clicked) if clicked in buttons else cancel
+
 
 @dataclass
 class RecordingMessages(MessageService):
@@ -67,6 +80,8 @@ class RecordingMessages(MessageService):
 
     shown: list[tuple[str, str]] = field(default_factory=list)
     answers: list[bool] = field(default_factory=list)
+    choices: list[int] = field(default_factory=list)  # answers to choose(); default: the default button
+    offered: list[tuple[list[str], int]] = field(default_factory=list)  # (choices, default) per choose()
 
     def error(self, parent, exc, title=None) -> None:  # noqa: ANN001
         t, text = explain(exc) if isinstance(exc, BaseException) else ("Error", exc)
@@ -78,6 +93,11 @@ class RecordingMessages(MessageService):
     def confirm(self, parent, text, title="Please confirm", yes="Yes", no="Cancel") -> bool:  # noqa: ANN001
         self.shown.append((title, text))
         return self.answers.pop(0) if self.answers else True
+
+    def choose(self, parent, text, title, choices, default=0, cancel=None) -> int | None:  # noqa: ANN001
+        self.shown.append((title, text))
+        self.offered.append((list(choices), default))
+        return self.choices.pop(0) if self.choices else default
 
 
 messages: MessageService = MessageService()

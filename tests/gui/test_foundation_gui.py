@@ -114,7 +114,8 @@ def test_registration_saves_and_generates_an_mrn(qtbot, app_ctx, db):
     dialog.inputs["sex"].setCurrentIndex(dialog.inputs["sex"].findData("female"))
     qtbot.keyClicks(dialog.inputs["email"], "zoe@example.com")
     dialog.save()
-    assert dialog.saved is not None and len(dialog.saved.mrn) == 8
+    qtbot.waitUntil(lambda: dialog.saved is not None, timeout=5000)  # saved in a worker
+    assert len(dialog.saved.mrn) == 8
     assert dialog.saved.data.birth_date == date(1980, 1, 2)
 
 
@@ -126,15 +127,38 @@ def test_same_name_and_birth_date_warns_before_saving(qtbot, app_ctx, add_patien
     qtbot.keyClicks(dialog.inputs["family_name"], "LEE")
     qtbot.keyClicks(dialog.inputs["birth_date"], "1970-05-06")
     dialog.inputs["sex"].setCurrentIndex(dialog.inputs["sex"].findData("female"))
-    messages.answers = [False]  # "Go back"
+    messages.choices = [2]  # "Go back"
     dialog.save()
+    qtbot.waitUntil(lambda: bool(messages.offered), timeout=5000)
     assert messages.shown[-1][0] == "Possible duplicate" and "Lee, Ann" in messages.shown[-1][1]
+    # the safe answer is the default button (issue 14.6)
+    assert messages.offered[-1] == (["Open existing chart", "Register anyway", "Go back"], 0)
+    qtbot.waitUntil(dialog.save_button.isEnabled, timeout=5000)
     assert dialog.saved is None
-    messages.answers = [True]  # "Register anyway"
+    messages.choices = [1]  # "Register anyway"
     dialog.save()
-    assert dialog.saved is not None
+    qtbot.waitUntil(lambda: dialog.saved is not None, timeout=5000)
     with db.uow(user_for("front_desk")) as uow:
         assert len(patients.search_patients(uow, "lee ann")) == 2
+
+
+def test_a_duplicate_written_differently_opens_the_existing_chart(qtbot, app_ctx, add_patient, messages, db):
+    """Issue 14.6: "Jose Nunez Garcia" was registered beside "José Núñez-García" (same birth date and sex)."""
+    existing = add_patient(given="José", family="Núñez-García", birth_date=date(1955, 7, 14), sex="male")
+    window = MainWindow(app_ctx("front_desk"))
+    qtbot.addWidget(window)
+    window.workspace.new_patient()
+    dialog = window.workspace.patient_dialog
+    qtbot.keyClicks(dialog.inputs["given_name"], "Jose")
+    qtbot.keyClicks(dialog.inputs["family_name"], "Nunez Garcia")
+    qtbot.keyClicks(dialog.inputs["birth_date"], "07/14/1955")
+    dialog.inputs["sex"].setCurrentIndex(dialog.inputs["sex"].findData("male"))
+    dialog.save()  # the recorder presses the default button: "Open existing chart"
+    qtbot.waitUntil(lambda: existing.id in window.charts, timeout=5000)
+    assert messages.shown[-1][0] == "Possible duplicate" and "Núñez-García, José" in messages.shown[-1][1]
+    assert not dialog.isVisible() and dialog.saved is None
+    with db.uow(user_for("front_desk")) as uow:
+        assert len(patients.search_patients(uow, "nunez")) == 1
 
 
 def test_second_workstation_gets_the_conflict_dialog(qtbot, app_ctx, add_patient, db):
@@ -155,8 +179,10 @@ def test_second_workstation_gets_the_conflict_dialog(qtbot, app_ctx, add_patient
         box.choose("phone_home", mine=False)  # keep their phone, my email
         box.save_button.click()
 
-    QTimer.singleShot(0, answer)
-    dialog.save()
+    dialog.save()  # the stale save comes back from the worker; then the conflict dialog opens
+    qtbot.waitUntil(lambda: isinstance(QApplication.activeModalWidget(), ConflictDialog), timeout=5000)
+    answer()
+    qtbot.waitUntil(lambda: dialog.saved is not None, timeout=5000)
     assert set(seen["fields"]) == {"phone_home", "email"}
     with db.uow(user_for("nurse")) as uow:
         saved = patients.get_patient(uow, p.id)

@@ -212,3 +212,26 @@ def test_a_rare_second_word_is_found_behind_hundreds_of_matches_of_the_first(db,
         assert len(patients.search_patients(uow, "garcia", limit=50)) == 50
         assert len(patients.search_patients(uow, "garcia m", limit=300)) == 260
         assert patients.search_patients(uow, "garcia jox") == []
+
+
+@pytest.mark.parametrize(("given", "family"), [
+    ("Jose", "Nunez Garcia"),  # issue 14.6: accents and the hyphen dropped at the front desk
+    ("José", "García Núñez"),  # word order
+    ("Garcia", "Jose Nunez"),  # given and family swapped
+    ("Pepe", "Núñez-García"),  # common nickname
+    ("José", "Núñez"),  # second family name left out
+])
+def test_duplicate_detection_ignores_accents_hyphens_order_and_nicknames(as_role, add_patient, given, family):
+    first = add_patient(given="José", family="Núñez-García", birth_date=date(1955, 7, 14), sex="male")
+    inp = PatientInput(given_name=given, family_name=family, birth_date=date(1955, 7, 14), sex="male")
+    with as_role("front_desk") as uow, pytest.raises(PossibleDuplicate) as caught:
+        patients.register_patient(uow, inp)
+    assert [c.mrn for c in caught.value.candidates] == [first.mrn]
+
+
+def test_nicknames_and_different_people_on_the_same_birthday(as_role, add_patient):
+    add_patient(given="William", family="Smith", birth_date=date(1960, 3, 3), sex="male")
+    with as_role("front_desk") as uow:
+        assert patients.find_possible_duplicates(uow, "Bill", "Smith", date(1960, 3, 3))
+        assert not patients.find_possible_duplicates(uow, "Robert", "Smith", date(1960, 3, 3))
+        assert not patients.find_possible_duplicates(uow, "Smith", "", date(1960, 3, 3))

@@ -51,4 +51,5 @@ class DemographicsTab(ChartTab):
         if self.details is None:
             return
         dialog = PatientDialog(self.chart.app, self.details, self)
-        dialog.exec()
+        self.dialog = dialog  # tests drive it
+        dialog.open()
