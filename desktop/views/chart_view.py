@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 
 from PySide6.QtCore import Signal
@@ -14,7 +13,7 @@ from desktop.services.patients import PatientDetails
 from desktop.widgets.patient_banner import PatientBanner
 
 from .chart import CHART_TABS, ChartTabSpec
-from .chart.base import ChartContext, ChartTab, EmptyStateTab
+from .chart.base import ChartContext, ChartTab, FailedTab
 from .context import AppContext
 
 log = logging.getLogger(__name__)
@@ -35,6 +34,7 @@ class ChartView(QWidget):
         self.tabs.setDocumentMode(True)
         self.specs: list[ChartTabSpec] = [s for s in CHART_TABS if ctx.can(s.permission)]
         self._pages: dict[str, ChartTab] = {}
+        self.failed_parts: list[str] = []  # tabs that could not be read (named in the banner, in red)
         for spec in self.specs:
             holder = QWidget()
             holder.setObjectName(f"tab_{spec.key}")
@@ -92,15 +92,20 @@ class ChartView(QWidget):
         page.load()
 
     def _build(self, spec: ChartTabSpec) -> ChartTab:
-        if spec.factory:
-            module_name, cls_name = spec.factory.split(":")
-            try:
-                cls = getattr(importlib.import_module(module_name), cls_name)
-            except (ImportError, AttributeError) as exc:
-                log.warning("chart tab %s unavailable: %s", spec.key, exc)
-            else:
-                return cls(self.chart)
-        return EmptyStateTab(self.chart, spec.empty_text or self.tr("Nothing recorded here yet."))
+        try:
+            page = spec.factory(self.chart)
+        except Exception as exc:  # e.g. its knowledge file is missing: the tab says so in red, the chart too
+            log.error("chart tab %s could not be built", spec.key, exc_info=True)
+            page = FailedTab(self.chart, self.tr(spec.title), exc)
+            self._incomplete(self.tr(spec.title))
+        page.sig_failed.connect(self._incomplete)
+        return page
+
+    def _incomplete(self, what: str) -> None:
+        """Part of the chart could not be read: the banner says the chart is incomplete, naming the part."""
+        if what not in self.failed_parts:
+            self.failed_parts.append(what)
+        self.banner.set_incomplete(self.failed_parts)
 
     def _data_changed(self, what: str, patient_id: int) -> None:
         if patient_id not in (0, self.patient_id):

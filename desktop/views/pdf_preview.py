@@ -275,7 +275,8 @@ def show_document(ctx, prepare: Callable, *args, parent: QWidget | None = None, 
     from desktop.services.prescriptions import record_print
 
     def done(job) -> None:  # noqa: ANN001
-        dialog = preview_job(job, lambda j: ctx.ops.call(record_print, j), parent=parent, messages=ctx.messages)
+        # printing or saving waits for the print record (in a worker): if it cannot be recorded, nothing goes out
+        dialog = preview_job(job, lambda j: ctx.ops.wait(record_print, j), parent=parent, messages=ctx.messages)
         if on_shown is not None:
             on_shown(dialog)
         dialog.open()  # window-modal, does not block the event loop

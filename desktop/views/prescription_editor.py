@@ -387,7 +387,8 @@ def default_alert_resolver(parent: QWidget, check: SigningCheck, can_override: b
 # ---------------------------------------------------------------- wiring for the main window
 
 def services_for(ops, patient_id: int) -> RxEditorServices:  # noqa: ANN001
-    """Bind the editor to the real services through the app's Ops (quick writes run in the GUI thread)."""
+    """Bind the editor to the real services through the app's Ops: each call runs in a worker while the editor
+    waits for its answer (the signing flow needs each step's result before the next)."""
     from desktop.services import prescribers, prescriptions
     from desktop.services.knowledge import KnowledgeBaseError
     from desktop.services.knowledge import formulary as load_formulary
@@ -401,23 +402,23 @@ def services_for(ops, patient_id: int) -> RxEditorServices:  # noqa: ANN001
 
     def save(inp: RxInput, rx_id: int | None, version: int | None) -> RxView:
         if rx_id is None:
-            return ops.call(prescriptions.create_draft, patient_id, inp)
-        return ops.call(prescriptions.update_draft, rx_id, inp, expected_version=version)
+            return ops.wait(prescriptions.create_draft, patient_id, inp)
+        return ops.wait(prescriptions.update_draft, rx_id, inp, expected_version=version)
 
     def sign(rx_id: int, overrides: Mapping[str, OverrideReason], acknowledged: bool) -> RxView:
-        result = ops.call(prescriptions.sign, rx_id, overrides=overrides, acknowledged_unchecked=acknowledged)
+        result = ops.wait(prescriptions.sign, rx_id, overrides=overrides, acknowledged_unchecked=acknowledged)
         ops.changed("prescriptions", patient_id)
         ops.changed("medications", patient_id)
         return result
 
-    profile = ops.call(prescribers.prescriber_for_user)
+    profile = ops.wait(prescribers.prescriber_for_user)
     line = ""
     if profile is not None:
         line = f"{profile.name_with_credentials} · NPI {profile.npi}" + \
             (f" · DEA {profile.dea_number}" if profile.dea_number else " · no DEA number")
     return RxEditorServices(
         save_draft=save,
-        check=lambda rx_id: ops.call(prescriptions.check_before_signing, rx_id),
+        check=lambda rx_id: ops.wait(prescriptions.check_before_signing, rx_id),
         sign=sign,
         search_drugs=formulary.search if formulary else None,
         product_by_id=formulary.by_id if formulary else None,

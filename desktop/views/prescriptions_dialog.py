@@ -131,12 +131,7 @@ class PrescriptionsDialog(BaseDialog):
         rx = self._one()
         if rx is None:
             return
-        try:
-            draft = self.ctx.ops.call(prescriptions.renew, rx.id)
-        except Exception as exc:  # shown to the user; nothing changed
-            self.ctx.messages.error(self, exc)
-            return
-        self._editor(draft)
+        self.ctx.ops.run(prescriptions.renew, rx.id, done=self._editor, failed=self._refused)
 
     def modify(self) -> None:
         rx = self._one()
@@ -145,12 +140,7 @@ class PrescriptionsDialog(BaseDialog):
         if rx.status == "draft":
             self._editor(rx)
             return
-        try:
-            draft = self.ctx.ops.call(prescriptions.modify, rx.id, rx.as_input())
-        except Exception as exc:  # shown to the user; nothing changed
-            self.ctx.messages.error(self, exc)
-            return
-        self._editor(draft)
+        self.ctx.ops.run(prescriptions.modify, rx.id, rx.as_input(), done=self._editor, failed=self._refused)
 
     def discontinue(self) -> None:
         rx = self._one()
@@ -160,12 +150,11 @@ class PrescriptionsDialog(BaseDialog):
                                           self.tr("Why is {drug} being stopped?").format(drug=rx.drug_line))
         if not ok:
             return
-        try:
-            self.ctx.ops.call(prescriptions.discontinue, rx.id, reason, expected_version=rx.version)
-        except Exception as exc:  # shown to the user; nothing changed
-            self.ctx.messages.error(self, exc)
-            return
-        self._after_edit()
+        self.ctx.ops.run(prescriptions.discontinue, rx.id, reason, expected_version=rx.version,
+                         done=lambda _r: self._after_edit(), failed=self._refused)
+
+    def _refused(self, exc: BaseException) -> None:
+        self.ctx.messages.error(self, exc)  # shown to the user; nothing changed
 
     def print_selected(self) -> None:
         from .pdf_preview import show_document

@@ -18,6 +18,11 @@ class PatientBanner(QFrame):
         self.name.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.details = QLabel()
         self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.incomplete = QLabel()
+        self.incomplete.setObjectName("bannerIncomplete")
+        self.incomplete.setWordWrap(True)
+        self.incomplete.setStyleSheet("color: white; background: #b00020; padding: 4px 8px; font-weight: 600;")
+        self.incomplete.setVisible(False)
         self.allergies = QLabel()
         self.allergies.setObjectName("bannerAllergies")
         self.allergies.setWordWrap(True)
@@ -25,6 +30,7 @@ class PatientBanner(QFrame):
         left.setSpacing(2)
         left.addWidget(self.name)
         left.addWidget(self.details)
+        left.addWidget(self.incomplete)
         row = QHBoxLayout(self)
         row.setContentsMargins(10, 6, 10, 6)
         row.addLayout(left, 3)
@@ -39,6 +45,12 @@ class PatientBanner(QFrame):
             + (f"   {d.phone_mobile or d.phone_home}" if (d.phone_mobile or d.phone_home) else "")
         )
         self.set_allergy_status(details.allergy_status, details.has_allergies)
+
+    def set_incomplete(self, parts: list[str]) -> None:
+        """Some of the chart could not be read: never let it pass for a complete chart."""
+        self.incomplete.setText(self.tr("Chart incomplete: {parts} could not be loaded").format(
+            parts=", ".join(parts)) if parts else "")
+        self.incomplete.setVisible(bool(parts))
 
     def set_allergy_status(self, text: str, has_allergies: bool) -> None:
         if has_allergies:

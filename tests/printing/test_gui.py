@@ -108,8 +108,8 @@ def test_editor_alert_override_sign_and_preview(qtbot, app_ctx, db, prescriber, 
     from desktop.views.pdf_preview import preview_job
 
     desk = app_ctx("front_desk")
-    job = desk.ops.call(rxs.prepare_rx_print, [signed.id])
-    preview = preview_job(job, lambda j: desk.ops.call(rxs.record_print, j), messages=messages)
+    job = desk.ops.wait(rxs.prepare_rx_print, [signed.id])
+    preview = preview_job(job, lambda j: desk.ops.wait(rxs.record_print, j), messages=messages)
     qtbot.addWidget(preview)
     preview.show()
     assert preview.document.pageCount() == 1
@@ -134,9 +134,9 @@ def test_editor_alert_override_sign_and_preview(qtbot, app_ctx, db, prescriber, 
         recs = uow.session.execute(select(PrintRecord)).scalars().all()
     assert [(r.ref_id, r.reprint) for r in recs] == [(signed.rx_number, False)]
 
-    again = desk.ops.call(rxs.prepare_rx_print, [signed.id])
+    again = desk.ops.wait(rxs.prepare_rx_print, [signed.id])
     assert again.reprint and "COPY — REPRINT" in flat(pdf_text(again.pdf))
-    reprint = preview_job(again, lambda j: desk.ops.call(rxs.record_print, j), messages=messages)
+    reprint = preview_job(again, lambda j: desk.ops.wait(rxs.record_print, j), messages=messages)
     qtbot.addWidget(reprint)
     assert reprint.save_to(tmp_path / "copy.pdf")
     with db.uow(user_for("admin")) as uow:
@@ -282,7 +282,7 @@ def test_renewal_opens_prefilled(qtbot, app_ctx, db, signed_rx, messages):
                     route="po", quantity=90, quantity_unit="tablet", refills=3, duration_days=None,
                     substitution_allowed=False, pharmacist_note="blister pack")
     ctx = app_ctx("physician")
-    draft = ctx.ops.call(rxs.renew, old.id)
+    draft = ctx.ops.wait(rxs.renew, old.id)
     editor = PrescriptionEditor(services_for(ctx.ops, old.patient_id), "José Núñez", draft=draft, messages=messages)
     qtbot.addWidget(editor)
     assert editor.drug.chosen is not None and editor.drug.chosen.id == "lisinopril-10-tab"
@@ -291,4 +291,4 @@ def test_renewal_opens_prefilled(qtbot, app_ctx, db, signed_rx, messages):
     assert editor.note.toPlainText() == "blister pack" and editor.days.value() == 90
     signed = editor.check_and_sign()
     assert signed is not None and signed.replaces_id == old.id
-    assert ctx.ops.call(rxs.get_prescription, old.id).status == "replaced"
+    assert ctx.ops.wait(rxs.get_prescription, old.id).status == "replaced"

@@ -48,6 +48,7 @@ def test_physician_discontinues_with_a_reason(qtbot, app_ctx, signed_rx, patient
     dialog.table.selectRow(0)
     monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("Rash on day 3", True))
     dialog.discontinue()
+    dialog.ctx.ops.wait_idle(5000)  # discontinued in a worker
     with db.uow(user_for("physician")) as uow:
         after = rxs.get_prescription(uow, rx.id)
     assert after.status == "discontinued" and after.discontinued_reason == "Rash on day 3"

@@ -31,23 +31,19 @@ def users_dialog(qtbot, app_ctx):  # noqa: ANN001, ANN201
     return dialog
 
 
-def test_users_dialog_adds_a_user_with_a_role(qtbot, users_dialog, monkeypatch, db):
+def test_users_dialog_adds_a_user_with_a_role(qtbot, users_dialog, db):
     from desktop.views.admin import users_dialog as module
 
-    made = {}
 
-    def run_add(self) -> int:  # noqa: ANN001
-        made["dialog"] = self
-        qtbot.keyClicks(self.form.inputs["username"], "jsmith")
-        qtbot.keyClicks(self.form.inputs["display_name"], "Jo Smith")
-        self.role.setCurrentIndex(self.role.findData("front_desk"))
-        qtbot.keyClicks(self.form.inputs["password"], "jo password")
-        qtbot.keyClicks(self.form.inputs["password_again"], "jo password")
-        self.save()
-        return self.result()
-
-    monkeypatch.setattr(module.AddUserDialog, "exec", run_add)
-    _click(qtbot, users_dialog.add_button)
+    _click(qtbot, users_dialog.add_button)  # opens the dialog window-modal (open(), no nested loop)
+    add = users_dialog.add_dialog
+    assert isinstance(add, module.AddUserDialog) and add.isVisible()
+    qtbot.keyClicks(add.form.inputs["username"], "jsmith")
+    qtbot.keyClicks(add.form.inputs["display_name"], "Jo Smith")
+    add.role.setCurrentIndex(add.role.findData("front_desk"))
+    qtbot.keyClicks(add.form.inputs["password"], "jo password")
+    qtbot.keyClicks(add.form.inputs["password_again"], "jo password")
+    add.save()
     qtbot.waitUntil(lambda: users_dialog.model.rowCount() == 5, timeout=5000)
     added = users_dialog.selected()
     assert (added.username, added.role, added.status) == ("jsmith", "front_desk", "active")
@@ -62,13 +58,13 @@ def test_add_user_shows_errors_beside_the_fields(qtbot, app_ctx):
     dialog.show()
     qtbot.keyClicks(dialog.form.inputs["username"], "drlima")
     _click(qtbot, dialog.save_button)
+    qtbot.waitUntil(lambda: "taken" in dialog.form.errors["username"].text(), timeout=5000)
     assert dialog.isVisible() and dialog.saved is None
-    assert "taken" in dialog.form.errors["username"].text()
     assert dialog.form.errors["display_name"].isVisibleTo(dialog)
     assert dialog.form.errors["password"].isVisibleTo(dialog)
 
 
-def test_disable_reset_and_self_protection(qtbot, users_dialog, messages, monkeypatch, db):
+def test_disable_reset_and_self_protection(qtbot, users_dialog, messages, db):
     from desktop.views.admin import users_dialog as module
 
     # yourself: the Disable button is off
@@ -83,19 +79,17 @@ def test_disable_reset_and_self_protection(qtbot, users_dialog, messages, monkey
     assert users_dialog.active_button.text().replace("&", "") == "Enable"
 
     # reset the physician's password: a temporary password, must change at login
-    def run_reset(self) -> int:  # noqa: ANN001
-        self.save()
-        run_reset.password = self.password.text()
-        return self.result()
-
-    monkeypatch.setattr(module.ResetPasswordDialog, "exec", run_reset)
     users_dialog.select_user("drlima")
     _click(qtbot, users_dialog.reset_button)
+    reset = users_dialog.reset_dialog
+    assert isinstance(reset, module.ResetPasswordDialog) and reset.isVisible()
+    password = reset.password.text()
+    reset.save()
     qtbot.waitUntil(lambda: users_dialog.selected().must_change_password, timeout=5000)
     from desktop.services import auth
 
     with db.uow() as uow:
-        assert auth.login(uow, "drlima", run_reset.password).must_change_password
+        assert auth.login(uow, "drlima", password).must_change_password
     actions = [r.action for r in audit_rows(db) if r.entity == "user"]
     assert "disable" in actions and "reset_password" in actions
 
@@ -103,6 +97,7 @@ def test_disable_reset_and_self_protection(qtbot, users_dialog, messages, monkey
 def test_change_role_refusal_is_shown(qtbot, users_dialog, messages):
     users_dialog.select_user("admin")
     users_dialog.change_role("nurse")
+    qtbot.waitUntil(lambda: bool(messages.shown), timeout=5000)
     assert messages.shown[-1][0] == "Cannot do that" and "yourself" in messages.shown[-1][1]
 
 
@@ -120,7 +115,8 @@ def test_settings_dialog_saves_practice_idle_minutes_and_page_size(qtbot, app_ct
     name = dialog.form.inputs["name"]
     name.clear()
     _click(qtbot, dialog.save_button)
-    assert dialog.isVisible() and "required" in dialog.form.errors["name"].text()
+    qtbot.waitUntil(lambda: "required" in dialog.form.errors["name"].text(), timeout=5000)
+    assert dialog.isVisible()
     qtbot.keyClicks(name, "Hilltop Clinic")
     dialog.idle_minutes.setValue(4)
     dialog.page_size.setCurrentIndex(dialog.page_size.findData("A4"))
@@ -137,11 +133,9 @@ def test_settings_dialog_saves_practice_idle_minutes_and_page_size(qtbot, app_ct
 
 
 def test_settings_dialog_interrupting_severities(qtbot, app_ctx, as_role):
-    from desktop.views.admin.settings_dialog import SettingsDialog, alert_settings
+    from desktop.services import alerts as module
+    from desktop.views.admin.settings_dialog import SettingsDialog
 
-    module = alert_settings()
-    if module is None:
-        pytest.skip("desktop.services.alerts has no interrupting-severities setting yet")
     dialog = SettingsDialog(app_ctx("admin"))
     qtbot.addWidget(dialog)
     dialog.show()
@@ -150,7 +144,7 @@ def test_settings_dialog_interrupting_severities(qtbot, app_ctx, as_role):
     for severity, box in boxes.items():
         box.setChecked(severity == "contraindicated")
     _click(qtbot, dialog.save_button)
-    assert not dialog.isVisible()
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=5000)
     with as_role("physician") as uow:
         assert tuple(module.interrupting_severities(uow)) == ("contraindicated",)
 
@@ -196,7 +190,7 @@ def test_audit_dialog_filters_by_user_patient_and_dates(qtbot, audit_dialog):
 
     dialog.mrn.setText("99999999")
     _click(qtbot, dialog.search_button)
-    assert "No patient with MRN" in dialog.patient_label.text()
+    qtbot.waitUntil(lambda: "No patient with MRN" in dialog.patient_label.text(), timeout=5000)
 
 
 def test_audit_dialog_pages(qtbot, audit_dialog, monkeypatch):
@@ -261,10 +255,12 @@ def test_change_password_dialog_after_a_reset(qtbot, app_ctx, db, as_role, messa
     qtbot.keyClicks(dialog.new, "mine at last")
     qtbot.keyClicks(dialog.again, "mine at lats")
     _click(qtbot, dialog.ok_button)
-    assert dialog.isVisible() and "differ" in dialog.form.errors["password_again"].text()
+    qtbot.waitUntil(lambda: "differ" in dialog.form.errors["password_again"].text(), timeout=5000)
+    assert dialog.isVisible()
     dialog.again.clear()
     qtbot.keyClicks(dialog.again, "mine at last")
     _click(qtbot, dialog.ok_button)
-    assert dialog.changed and not dialog.isVisible()
+    qtbot.waitUntil(lambda: dialog.changed, timeout=5000)
+    assert not dialog.isVisible()
     with db.uow() as uow:
         assert not auth.login(uow, "nquinn", "mine at last").must_change_password

@@ -105,7 +105,8 @@ def test_app_runs_the_wizard_for_a_new_database_then_the_admin_logs_in(qtbot, tm
     controller = AppController(window, url)
     controller.open_database()
     qtbot.waitUntil(lambda: controller.db is not None, timeout=15000)
-    assert window.login_page.username.text() == "chief"
+    # the practice and its users are read off the GUI thread, then the wizard runs
+    qtbot.waitUntil(lambda: window.login_page.username.text() == "chief", timeout=15000)
     qtbot.keyClicks(window.login_page.password, "chief password")
     qtbot.mouseClick(window.login_page.login_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.workspace is not None, timeout=15000)

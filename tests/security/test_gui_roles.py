@@ -81,7 +81,7 @@ def test_nurse_drafts_but_has_no_sign(qtbot, app_ctx, add_patient, role, can_sig
 
     patient = add_patient(given="Note", family="Roles")
     ctx = app_ctx(role)
-    details = ctx.ops.call(encounters.create_encounter, patient.id, EncounterInput(reason="cough", provider_id=1))
+    details = ctx.ops.wait(encounters.create_encounter, patient.id, EncounterInput(reason="cough", provider_id=1))
     editor = NoteEditor(ctx, patient.id)
     qtbot.addWidget(editor)
     editor.show()

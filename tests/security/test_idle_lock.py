@@ -77,7 +77,7 @@ def _open_dialog(window, patient_id):  # noqa: ANN001, ANN202
     from desktop.services import patients
     from desktop.views.patient_dialog import PatientDialog
 
-    details = window.ctx.ops.call(patients.get_patient, patient_id)
+    details = window.ctx.ops.wait(patients.get_patient, patient_id)
     dialog = PatientDialog(window.ctx, details, window)
     dialog.show()
     field = dialog.inputs["city"]

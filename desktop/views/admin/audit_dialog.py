@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from PySide6.QtWidgets import (
 from desktop.services import audit_report, patients
 from desktop.services.audit_report import AuditFilter, AuditPage, AuditRow
 from desktop.services.errors import NotFound
+from desktop.services.patients import PatientDetails
 from desktop.widgets.dialog_base import BaseDialog
 from desktop.widgets.table_model import Column, DataclassTableModel
 
@@ -177,23 +179,9 @@ class AuditReportDialog(BaseDialog):
             if self.action.findData(action) < 0:
                 self.action.addItem(action, action)
 
-    def current_filter(self) -> AuditFilter | None:
-        """The filter the form describes, or None (after saying why) when the MRN is unknown."""
-        self.patient_id = None
-        self.patient_label.clear()
-        mrn = self.mrn.text().strip()
-        if mrn:
-            try:
-                details = self.ctx.ops.call(patients.get_patient_by_mrn, mrn)
-            except NotFound:
-                self.patient_label.setText(self.tr("No patient with MRN {mrn}").format(mrn=mrn))
-                self.patient_label.setStyleSheet("color: #b00020;")
-                return None
-            self.patient_id = details.id
-            self.patient_label.setText(details.display_name)
-            self.patient_label.setStyleSheet("color: #555;")
+    def current_filter(self, patient_id: int | None = None) -> AuditFilter:
         return AuditFilter(
-            username=self.user.currentData(), patient_id=self.patient_id,
+            username=self.user.currentData(), patient_id=patient_id,
             date_from=_pydate(self.date_from.date()) if self.use_from.isChecked() else None,
             date_to=_pydate(self.date_to.date()) if self.use_to.isChecked() else None,
             action=self.action.currentData(),
@@ -205,19 +193,30 @@ class AuditReportDialog(BaseDialog):
         self.go(0)
 
     def go(self, page: int) -> None:
-        try:
-            f = self.current_filter()
-        except Exception as exc:  # database trouble looking up the MRN: shown and logged
-            self.ctx.messages.error(self, exc)
-            return
-        if f is None:
+        """The MRN is looked up and the page read in one worker call."""
+        self.patient_id = None
+        self.patient_label.clear()
+        self.ctx.ops.run(_search, self.current_filter(), self.mrn.text().strip(), max(0, page), done=self._found,
+                         failed=self._failed)
+
+    def _failed(self, exc: BaseException) -> None:
+        if isinstance(exc, NotFound):
+            self.patient_label.setText(self.tr("No patient with MRN {mrn}").format(mrn=self.mrn.text().strip()))
+            self.patient_label.setStyleSheet("color: #b00020;")
             self.model.set_rows([])
             self.current = None
             self._update_paging()
             return
+        self.ctx.messages.error(self, exc)  # database trouble: shown and logged
+
+    def _found(self, found: tuple[AuditFilter, PatientDetails | None, AuditPage]) -> None:
+        f, details, page = found
         self._filter = f
-        self.ctx.ops.run(audit_report.search_audit, f, max(0, page), PAGE_SIZE, done=self._show,
-                         failed=lambda exc: self.ctx.messages.error(self, exc))
+        if details is not None:
+            self.patient_id = details.id
+            self.patient_label.setText(details.display_name)
+            self.patient_label.setStyleSheet("color: #555;")
+        self._show(page)
 
     def _show(self, page: AuditPage) -> None:
         self.current = page
@@ -272,3 +271,11 @@ class AuditReportDialog(BaseDialog):
             self.ctx.messages.error(self, exc)
 
         self.ctx.ops.run(audit_report.export_csv, f, path, done=finished_ok, failed=failed)
+
+
+def _search(uow, f: AuditFilter, mrn: str, page: int):  # noqa: ANN001, ANN202
+    """(filter used, the patient of the MRN or None, the page); NotFound for an unknown MRN."""
+    details = patients.get_patient_by_mrn(uow, mrn) if mrn else None
+    if details is not None:
+        f = replace(f, patient_id=details.id)
+    return f, details, audit_report.search_audit(uow, f, page, PAGE_SIZE)

@@ -46,14 +46,19 @@ class ChangePasswordDialog(BaseDialog):
         self.current.setFocus()
 
     def save(self) -> None:
-        try:
-            self.ctx.ops.call(users.change_own_password, self.current.text(), self.new.text(), self.again.text())
-        except ValidationError as exc:
+        self.ok_button.setEnabled(False)
+        self.ctx.ops.run(users.change_own_password, self.current.text(), self.new.text(), self.again.text(),
+                         done=self._changed, failed=self._refused)
+
+    def _refused(self, exc: BaseException) -> None:
+        self.ok_button.setEnabled(True)
+        if isinstance(exc, ValidationError):
             self.form.show_errors(exc.errors)
-            return
-        except Exception as exc:  # shown and logged by the message service; nothing changed
+        else:  # shown and logged by the message service; nothing changed
             self.ctx.messages.error(self, exc)
-            return
+
+    def _changed(self, _result: object) -> None:
+        self.ok_button.setEnabled(True)
         self.changed = True
         self.ctx.messages.info(self, self.tr("Your password was changed."), title=self.tr("Change password"))
         self.accept()

@@ -3,9 +3,7 @@ alert severities interrupt the prescriber. Saved in one transaction; every chang
 
 from __future__ import annotations
 
-import importlib
 import logging
-from types import ModuleType
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -20,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.services import alerts as alert_service
 from desktop.services import prescribers, settings
 from desktop.services.errors import ConflictError, ValidationError
 from desktop.services.settings import PracticeForm, PracticeInput
@@ -36,26 +35,6 @@ PRACTICE_LABELS = (
     ("fax", "Fax", 40),
 )
 PAGE_SIZES = (("Letter (8.5 × 11 in)", "letter"), ("A4 (210 × 297 mm)", "A4"))
-
-
-def alert_settings() -> ModuleType | None:
-    """desktop.services.alerts, when it offers the interrupting-severities setting."""
-    try:
-        module = importlib.import_module("desktop.services.alerts")
-    except ModuleNotFoundError as exc:
-        if exc.name != "desktop.services.alerts":
-            raise
-        return None
-    if not hasattr(module, "set_interrupting_severities") or not hasattr(module, "interrupting_severities"):
-        return None
-    return module
-
-
-def alert_severities(module: ModuleType) -> tuple[str, ...]:
-    found = getattr(module, "SEVERITIES", None)
-    if found is None:
-        from desktop.alerts.model import SEVERITIES as found
-    return tuple(found)
 
 
 class SettingsDialog(BaseDialog):
@@ -96,28 +75,24 @@ class SettingsDialog(BaseDialog):
         self.printing.add_field("page_size", self.tr("Page size"), self.page_size)
         print_box.setLayout(self.printing)
 
-        self.alerts_module = alert_settings()
         self.severity_boxes: dict[str, QCheckBox] = {}
         alerts_box = QGroupBox(self.tr("Clinical alerts"))
         alerts_layout = QVBoxLayout(alerts_box)
-        if self.alerts_module is not None:
-            intro = QLabel(self.tr("Alerts of these severities interrupt prescribing and need a reason to "
-                                   "override; the others are listed without interrupting."))
-            intro.setWordWrap(True)
-            alerts_layout.addWidget(intro)
-            row = QHBoxLayout()
-            for severity in alert_severities(self.alerts_module):
-                box = QCheckBox(self.tr(severity.capitalize()))
-                box.setObjectName(f"severity_{severity}")
-                self.severity_boxes[severity] = box
-                row.addWidget(box)
-            row.addStretch(1)
-            alerts_layout.addLayout(row)
-            self.alerts_error = QLabel()
-            self.alerts_error.setStyleSheet("color: #b00020;")
-            alerts_layout.addWidget(self.alerts_error)
-        else:
-            alerts_box.setVisible(False)
+        intro = QLabel(self.tr("Alerts of these severities interrupt prescribing and need a reason to "
+                               "override; the others are listed without interrupting."))
+        intro.setWordWrap(True)
+        alerts_layout.addWidget(intro)
+        row = QHBoxLayout()
+        for severity in alert_service.SEVERITIES:
+            box = QCheckBox(self.tr(severity.capitalize()))
+            box.setObjectName(f"severity_{severity}")
+            self.severity_boxes[severity] = box
+            row.addWidget(box)
+        row.addStretch(1)
+        alerts_layout.addLayout(row)
+        self.alerts_error = QLabel()
+        self.alerts_error.setStyleSheet("color: #b00020;")
+        alerts_layout.addWidget(self.alerts_error)
 
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
@@ -141,8 +116,6 @@ class SettingsDialog(BaseDialog):
 
     # ---- loading
     def load(self) -> None:
-        alerts_module = self.alerts_module
-
         def read(uow):  # noqa: ANN001, ANN202
             form = settings.get_practice_form(uow)
             minutes = settings.get_idle_lock_minutes(uow)
@@ -150,7 +123,7 @@ class SettingsDialog(BaseDialog):
                 page = prescribers.get_page_size(uow)
             except ValidationError:
                 page = "letter"  # a damaged value: the admin saves a good one here
-            severities = tuple(alerts_module.interrupting_severities(uow)) if alerts_module else ()
+            severities = tuple(alert_service.interrupting_severities(uow))
             return form, minutes, page, severities
 
         self.ctx.ops.run(read, done=self._show, failed=lambda exc: self.ctx.messages.error(self, exc))
@@ -179,7 +152,7 @@ class SettingsDialog(BaseDialog):
         minutes = self.idle_minutes.value()
         page = self.page_size.currentData()
         severities = tuple(s for s, box in self.severity_boxes.items() if box.isChecked())
-        alerts_module, version = self.alerts_module, self.version
+        version = self.version
 
         def write(uow):  # noqa: ANN001, ANN202
             saved = settings.save_practice(uow, practice, expected_version=version)
@@ -190,27 +163,30 @@ class SettingsDialog(BaseDialog):
                 current_page = None  # a damaged value is replaced
             if page != current_page:
                 prescribers.set_page_size(uow, page)
-            if alerts_module is not None and set(severities) != set(alerts_module.interrupting_severities(uow)):
-                alerts_module.set_interrupting_severities(uow, severities)
+            if set(severities) != set(alert_service.interrupting_severities(uow)):
+                alert_service.set_interrupting_severities(uow, severities)
             return saved
 
         errors = settings.validate_practice(settings.clean_practice(practice))
         if self.form.show_errors(errors):
             return
-        try:
-            saved = self.ctx.ops.call(write)
-        except ValidationError as exc:
+        self.save_button.setEnabled(False)
+        self.ctx.ops.run(write, done=self._saved, failed=self._refused)
+
+    def _refused(self, exc: BaseException) -> None:
+        self.save_button.setEnabled(True)
+        if isinstance(exc, ValidationError):
             self.form.show_errors(exc.errors)
             if set(exc.errors) - {n for n, _l, _x in PRACTICE_LABELS}:  # minutes, page size, severities
                 self.ctx.messages.error(self, exc)
-            return
-        except ConflictError as exc:
+        elif isinstance(exc, ConflictError):
             self.ctx.messages.error(self, exc)
             self.load()
-            return
-        except Exception as exc:  # shown and logged; the transaction was rolled back, nothing saved
+        else:  # shown and logged; the transaction was rolled back, nothing saved
             self.ctx.messages.error(self, exc)
-            return
+
+    def _saved(self, saved) -> None:  # noqa: ANN001
+        self.save_button.setEnabled(True)
         self.version = saved.version
         self.ctx.ops.changed("settings")
         self.sig_saved.emit(saved.data.name)

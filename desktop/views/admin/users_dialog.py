@@ -71,14 +71,11 @@ class AddUserDialog(BaseDialog):
                        password_again=self.form.text("password_again"))
 
     def save(self) -> None:
-        try:
-            self.saved = self.ctx.ops.call(users.add_user, self.new_user())
-        except ValidationError as exc:
-            self.form.show_errors(exc.errors)
-            return
-        except Exception as exc:  # shown (and logged by the message service); the dialog stays open
-            self.ctx.messages.error(self, exc)
-            return
+        self.ctx.ops.run(users.add_user, self.new_user(), done=self._added,
+                         failed=lambda exc: _refused(self, exc))
+
+    def _added(self, row: UserRow) -> None:
+        self.saved = row
         self.accept()
 
 
@@ -120,14 +117,10 @@ class ResetPasswordDialog(BaseDialog):
         self.setMinimumWidth(460)
 
     def save(self) -> None:
-        try:
-            self.ctx.ops.call(users.reset_password, self.user.id, self.password.text())
-        except ValidationError as exc:
-            self.form.show_errors(exc.errors)
-            return
-        except Exception as exc:  # shown and logged; nothing changed
-            self.ctx.messages.error(self, exc)
-            return
+        self.ctx.ops.run(users.reset_password, self.user.id, self.password.text(), done=self._reset,
+                         failed=lambda exc: _refused(self, exc))
+
+    def _reset(self, _result: object) -> None:
         self.done_ok = True
         self.accept()
 
@@ -234,17 +227,14 @@ class UsersDialog(BaseDialog):
     # ---- actions
     def add_user(self) -> None:
         dialog = AddUserDialog(self.ctx, self)
-        if dialog.exec() and dialog.saved is not None:
-            self.load(select_id=dialog.saved.id)
+        self.add_dialog = dialog  # tests drive it
+        dialog.accepted.connect(lambda: self.load(select_id=dialog.saved.id))
+        dialog.open()
 
-    def _call(self, fn, *args) -> UserRow | None:  # noqa: ANN001
-        try:
-            row = self.ctx.ops.call(fn, *args)
-        except Exception as exc:  # the service's sentence (last admin, yourself...) shown to the user
-            self.ctx.messages.error(self, exc)
-            return None
-        self.load(select_id=row.id if row is not None else None)
-        return row
+    def _call(self, fn, *args) -> None:  # noqa: ANN001
+        # the service's sentence (last admin, yourself...) is shown to the user
+        self.ctx.ops.run(fn, *args, done=lambda row: self.load(select_id=row.id if row is not None else None),
+                         failed=lambda exc: self.ctx.messages.error(self, exc))
 
     def toggle_active(self) -> None:
         u = self.selected()
@@ -281,11 +271,20 @@ class UsersDialog(BaseDialog):
         if u is None:
             return
         dialog = ResetPasswordDialog(self.ctx, u, self)
-        if dialog.exec() and dialog.done_ok:
-            self.load(select_id=u.id)
+        self.reset_dialog = dialog  # tests drive it
+        dialog.accepted.connect(lambda: self.load(select_id=u.id))
+        dialog.open()
 
     def unlock(self) -> None:
         u = self.selected()
         if u is not None:
             self._call(users.unlock_user, u.id)
 
+
+def _refused(dialog, exc: BaseException) -> None:  # noqa: ANN001
+    """A form's save came back refused: field messages beside the fields, anything else in a message box
+    (logged by the message service); the dialog stays open, nothing changed."""
+    if isinstance(exc, ValidationError):
+        dialog.form.show_errors(exc.errors)
+    else:
+        dialog.ctx.messages.error(dialog, exc)

@@ -1,4 +1,9 @@
-"""The chart's tabs. Each tab is a class taking a ChartContext, created lazily when first shown."""
+"""The chart's tabs. Each tab is a class taking a ChartContext, created when first shown.
+
+Tab modules are imported directly: a tab whose code cannot be imported stops the app at start with the real
+error, and a tab that fails while it is built or read shows the failure in red (see ChartView), never an
+empty list.
+"""
 
 from __future__ import annotations
 
@@ -6,29 +11,33 @@ from dataclasses import dataclass
 
 from desktop.services.permissions import Permission
 
+from .allergies_tab import AllergiesTab
+from .base import ChartTab
+from .demographics_tab import DemographicsTab
+from .encounters_tab import EncountersTab
+from .immunizations_tab import ImmunizationsTab
+from .medications_tab import MedicationsTab
+from .problems_tab import ProblemsTab
+from .summary_tab import SummaryTab
+from .vitals_tab import VitalsTab
+
 
 @dataclass(frozen=True)
 class ChartTabSpec:
     key: str
     title: str
-    factory: str | None  # "module:Class"; None shows an honest empty state
+    factory: type[ChartTab]
     permission: Permission
     shortcut: str = ""
-    empty_text: str = ""
 
 
 CHART_TABS: list[ChartTabSpec] = [
-    ChartTabSpec("summary", "Summary", "desktop.views.chart.summary_tab:SummaryTab", Permission.VIEW_CHART, "Alt+1"),
-    ChartTabSpec("problems", "Problems", "desktop.views.chart.problems_tab:ProblemsTab", Permission.VIEW_CHART, "Alt+2"),
-    ChartTabSpec("medications", "Medications", "desktop.views.chart.medications_tab:MedicationsTab",
-                 Permission.VIEW_CHART, "Alt+3"),
-    ChartTabSpec("allergies", "Allergies", "desktop.views.chart.allergies_tab:AllergiesTab", Permission.VIEW_CHART,
-                 "Alt+4"),
-    ChartTabSpec("immunizations", "Immunizations", "desktop.views.chart.immunizations_tab:ImmunizationsTab",
-                 Permission.VIEW_CHART, "Alt+5"),
-    ChartTabSpec("vitals", "Vitals", "desktop.views.chart.vitals_tab:VitalsTab", Permission.VIEW_CHART, "Alt+6"),
-    ChartTabSpec("encounters", "Encounters", "desktop.views.chart.encounters_tab:EncountersTab",
-                 Permission.VIEW_CHART, "Alt+7"),
-    ChartTabSpec("demographics", "Demographics", "desktop.views.chart.demographics_tab:DemographicsTab",
-                 Permission.VIEW_DEMOGRAPHICS, "Alt+8"),
+    ChartTabSpec("summary", "Summary", SummaryTab, Permission.VIEW_CHART, "Alt+1"),
+    ChartTabSpec("problems", "Problems", ProblemsTab, Permission.VIEW_CHART, "Alt+2"),
+    ChartTabSpec("medications", "Medications", MedicationsTab, Permission.VIEW_CHART, "Alt+3"),
+    ChartTabSpec("allergies", "Allergies", AllergiesTab, Permission.VIEW_CHART, "Alt+4"),
+    ChartTabSpec("immunizations", "Immunizations", ImmunizationsTab, Permission.VIEW_CHART, "Alt+5"),
+    ChartTabSpec("vitals", "Vitals", VitalsTab, Permission.VIEW_CHART, "Alt+6"),
+    ChartTabSpec("encounters", "Encounters", EncountersTab, Permission.VIEW_CHART, "Alt+7"),
+    ChartTabSpec("demographics", "Demographics", DemographicsTab, Permission.VIEW_DEMOGRAPHICS, "Alt+8"),
 ]

@@ -11,7 +11,7 @@ from desktop.services.patients import FIELD_LABELS, PatientDetails
 from desktop.services.permissions import Permission
 from desktop.widgets.table_model import display
 
-from .base import ChartContext, ChartTab
+from .base import FAILED_STYLE, ChartContext, ChartTab, failure_text
 
 
 class DemographicsTab(ChartTab):
@@ -34,7 +34,13 @@ class DemographicsTab(ChartTab):
         layout.addWidget(self.text, 1)
 
     def load(self) -> None:
-        self.chart.ops.run(patients.get_patient, self.chart.patient_id, done=self.show_details)
+        self.chart.ops.run(patients.get_patient, self.chart.patient_id, done=self.show_details,
+                           failed=self._load_failed)
+
+    def _load_failed(self, exc: BaseException) -> None:
+        self.text.setText(failure_text(self.tr("Demographics"), exc))
+        self.text.setStyleSheet(FAILED_STYLE)
+        self.failed(self.tr("Demographics"), exc)
 
     def show_details(self, details: PatientDetails) -> None:
         self.details = details

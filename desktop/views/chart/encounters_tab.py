@@ -28,7 +28,7 @@ from desktop.views.note_editor import NoteEditor, VisitFields
 from desktop.widgets.dialog_base import BaseDialog
 from desktop.widgets.table_model import Column, DataclassTableModel
 
-from .base import ChartContext, ChartTab
+from .base import FAILED_STYLE, ChartContext, ChartTab, failure_text
 
 PAGE = 100
 
@@ -126,7 +126,7 @@ class EncountersTab(ChartTab):
     def load(self) -> None:
         shown = max(PAGE, len(self._rows))  # a reload keeps the pages already loaded
         self.chart.ops.run(encounters.list_encounters, self.chart.patient_id, 0, shown, done=self._show_page,
-                           failed=self._failed)
+                           failed=self._list_failed)
         self.editor.refresh_problems()
 
     def _show_page(self, page: EncounterPage) -> None:
@@ -188,6 +188,12 @@ class EncountersTab(ChartTab):
 
     def _failed(self, exc: BaseException) -> None:
         self.chart.app.messages.error(self, exc)
+
+    def _list_failed(self, exc: BaseException) -> None:
+        self.placeholder.setText(failure_text(self.tr("Encounters"), exc))
+        self.placeholder.setStyleSheet(FAILED_STYLE)
+        self.placeholder.setVisible(True)
+        self.failed(self.tr("Encounters"), exc)
 
     # ---- editor
     def open_row(self, row: int) -> None:

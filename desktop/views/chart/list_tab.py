@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
 from desktop.services.permissions import Permission
 from desktop.widgets.table_model import Column, DataclassTableModel
 
-from .base import ChartContext, ChartTab
+from .base import FAILED_STYLE, ChartContext, ChartTab, failure_text
 
 
 class ChartListModel(DataclassTableModel):
@@ -181,8 +181,16 @@ class ListTab(ChartTab):
                            done=self._loaded, failed=self._failed)
 
     def _failed(self, exc: BaseException) -> None:
+        """The list could not be read: say so in red where the rows would be (never "No … recorded")."""
         self._loading = max(0, self._loading - 1)
-        self.chart.app.messages.error(self, exc)
+        self.rows = []
+        self.model.set_rows([])
+        self.empty.setText(failure_text(self.tr(self.kind.capitalize()), exc))
+        self.empty.setStyleSheet(FAILED_STYLE)
+        self.empty.setProperty("failed", True)
+        self.stack.setCurrentWidget(self.empty)
+        self.count_label.setText("")
+        self.failed(self.tr(self.kind.capitalize()), exc)
 
     def _loaded(self, rows: list[Any]) -> None:
         self._loading = max(0, self._loading - 1)
@@ -192,6 +200,10 @@ class ListTab(ChartTab):
         keep_id = getattr(selected, "id", None)
         self.rows = list(rows)
         self.model.set_rows(self.rows)
+        if self.empty.property("failed"):  # read again successfully: the honest empty state is back
+            self.empty.setProperty("failed", False)
+            self.empty.setText(self.tr(self.empty_text))
+            self.empty.setStyleSheet("color: #666; font-size: 11pt;")
         self.stack.setCurrentWidget(self.table if self.rows else self.empty)
         self.setFocusProxy(self.table if self.rows else (self.add_button if self.can_edit else None))
         live = sum(1 for r in self.rows if not getattr(r, "entered_in_error", False))

@@ -16,7 +16,7 @@ from desktop.services.summary import ChartSummary
 from desktop.widgets.alert_bar import AlertBar
 from desktop.widgets.alert_dialog import KbUnavailableBanner
 
-from .base import ChartContext, ChartTab
+from .base import FAILED_STYLE, ChartContext, ChartTab, failure_text
 
 RED, AMBER, GREEN, BLUE, GREY = "#b00020", "#8a5a00", "#1e6b32", "#1f4e9c", "#666666"
 MAX_LINES = 40  # a section longer than this ends with "… and N more" (the list tab has them all)
@@ -130,8 +130,9 @@ class SummaryTab(ChartTab):
             self.update()  # paint once more with everything; paintEvent announces it
 
     def _failed(self, exc: BaseException) -> None:
-        self.loading.setText(self.tr("The chart could not be loaded."))
-        self.chart.app.messages.error(self, exc)
+        self.loading.setText(failure_text(self.tr("Summary"), exc))
+        self.loading.setStyleSheet(FAILED_STYLE)
+        self.failed(self.tr("Summary"), exc)
         self._pending = 0
         self.update()
 

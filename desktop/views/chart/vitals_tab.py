@@ -221,6 +221,7 @@ class VitalsTab(ChartTab):
     def _failed(self, exc: BaseException) -> None:
         self._loading_more = False
         self.chart.app.messages.error(self, exc)
+        self.failed(self.tr("Vitals"), exc)
 
     def _cell_changed(self, current, _previous) -> None:  # noqa: ANN001
         self.error_button.setEnabled(self.can_edit and current.isValid())
