@@ -43,6 +43,10 @@ SELECT 1, 0, repeat('0', 64)
 WHERE NOT EXISTS (SELECT 1 FROM audit_head WHERE id = 1)
   AND NOT EXISTS (SELECT 1 FROM audit_log);
 
+-- the chart row states the audit rows vouch for: append-only too
+REVOKE ALL ON audit_row_state FROM emr_app;
+GRANT SELECT, INSERT ON audit_row_state TO emr_app;
+
 -- the schema version is the owner's business
 REVOKE ALL ON alembic_version FROM emr_app;
 GRANT SELECT ON alembic_version TO emr_app;
@@ -63,6 +67,14 @@ CREATE TRIGGER audit_log_append_only
 DROP TRIGGER IF EXISTS audit_log_no_truncate ON audit_log;
 CREATE TRIGGER audit_log_no_truncate
     BEFORE TRUNCATE ON audit_log
+    FOR EACH STATEMENT EXECUTE FUNCTION emr_audit_log_append_only();
+DROP TRIGGER IF EXISTS audit_row_state_append_only ON audit_row_state;
+CREATE TRIGGER audit_row_state_append_only
+    BEFORE UPDATE OR DELETE ON audit_row_state
+    FOR EACH ROW EXECUTE FUNCTION emr_audit_log_append_only();
+DROP TRIGGER IF EXISTS audit_row_state_no_truncate ON audit_row_state;
+CREATE TRIGGER audit_row_state_no_truncate
+    BEFORE TRUNCATE ON audit_row_state
     FOR EACH STATEMENT EXECUTE FUNCTION emr_audit_log_append_only();
 
 COMMIT;

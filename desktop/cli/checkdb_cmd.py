@@ -39,5 +39,21 @@ def run(args) -> int:  # noqa: ANN001
     if problems:
         raise CliError("; ".join(problems))
     enc = "encrypted" if db.encrypted else "not encrypted"
-    print(f"ok: {db.target.display()} ({enc}), schema {st.current}, audit chain {chain.rows} rows intact")
+    print(f"ok: {db.target.display()} ({enc}), schema {st.current}, audit chain {chain.rows} rows intact"
+          + _keying(chain))
     return 0
+
+
+def _keying(chain) -> str:  # noqa: ANN001
+    """What the chain's check covered: keyed rows, unkeyed history, chart rows compared, anchor."""
+    if chain.keyed_since == 1:
+        text = ", keyed"
+    elif chain.keyed_since:
+        text = f", keyed from row {chain.keyed_since} (unkeyed history up to row {chain.unkeyed_upto})"
+    elif chain.rows:
+        text = f", unkeyed history up to row {chain.rows} (no audit key for this database)"
+    else:
+        text = ""
+    if chain.rows_checked:
+        text += f", {chain.rows_checked} chart rows as last audited"
+    return text + "".join(f"; {n}" for n in chain.notes)

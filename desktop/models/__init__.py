@@ -1,6 +1,6 @@
 """SQLAlchemy ORM models. Importing this package registers every table on Base.metadata."""
 
-from .audit import AuditEntry, AuditHead
+from .audit import AuditEntry, AuditHead, AuditRowState
 from .base import Base
 from .clinical import (
     Addendum,
@@ -21,8 +21,8 @@ from .phr import PhrImport
 from .practice import Practice, Prescriber, Setting, User
 
 __all__ = [
-    "Addendum", "AlertOverride", "Allergy", "AuditEntry", "AuditHead", "Base", "Encounter",
-    "EncounterDiagnosis", "FamilyHistory", "Immunization", "LabResult", "Medication", "NoteAutosave", "OutsideEncounter", "Patient", "PatientToken",
-    "PhrImport", "Practice", "Prescriber", "Prescription", "PrintRecord", "Problem", "ProcedureHistory",
-    "RecentPatient", "Setting", "SocialHistory", "User", "VitalSign",
+    "Addendum", "AlertOverride", "Allergy", "AuditEntry", "AuditHead", "AuditRowState", "Base", "Encounter",
+    "EncounterDiagnosis", "FamilyHistory", "Immunization", "LabResult", "Medication", "NoteAutosave",
+    "OutsideEncounter", "Patient", "PatientToken", "PhrImport", "Practice", "Prescriber", "Prescription",
+    "PrintRecord", "Problem", "ProcedureHistory", "RecentPatient", "Setting", "SocialHistory", "User", "VitalSign",
 ]

@@ -1,10 +1,13 @@
-"""Append-only audit log; each row carries sha256(previous hash + its own content)."""
+"""Append-only audit log. Each row carries a hash of the previous row's hash and its own content: an HMAC
+under a key kept outside the database (`keyed` rows), or plain SHA-256 for history written before keying.
+Each row also carries `state_digest`, the digest of the chart rows its transaction left behind, listed in
+audit_row_state, so `check-db` can tell a chart row edited behind the app's back."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, utcnow
@@ -28,6 +31,8 @@ class AuditEntry(Base):
     summary: Mapped[str] = mapped_column(Text, default="")
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    keyed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    state_digest: Mapped[str | None] = mapped_column(String(64))  # None: the transaction left no chart row
 
 
 class AuditHead(Base):
@@ -38,3 +43,18 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     last_id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), default=0)
     last_hash: Mapped[str] = mapped_column(String(64))
+    key_check: Mapped[str | None] = mapped_column(String(16))  # fingerprint of the chain's key (not the key)
+    keyed_since: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+
+
+class AuditRowState(Base):
+    """The digest of one chart row as an audited transaction left it ("-" when the row was gone)."""
+
+    __tablename__ = "audit_row_state"
+    __table_args__ = (Index("ix_audit_row_state_row", "table_name", "row_id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    entry_id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), index=True)
+    table_name: Mapped[str] = mapped_column(String(40))
+    row_id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    digest: Mapped[str] = mapped_column(String(64))

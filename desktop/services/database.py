@@ -16,6 +16,7 @@ from desktop.models.engine import DatabaseOpenError, DbKey, check_openable, sess
 from desktop.models.keys import KeyUnavailable, key_for
 from desktop.models.schema import SchemaError, create_or_upgrade, state
 
+from . import audit
 from .uow import SYSTEM, CurrentUser, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,7 @@ class Database:
         self.engine = engine
         self.key = key
         self.sessions: sessionmaker[Session] = session_factory(engine)
+        audit.attach(engine, target, key)  # where the audit chain's key and anchor live
 
     @classmethod
     def open(

@@ -56,7 +56,7 @@ def test_edit_that_also_fixes_the_row_hash_breaks_the_next_link(chained, db_url)
     with chained.uow() as uow:
         r = uow.session.get(AuditEntry, 4)
         new = row_hash(r.prev_hash, r.id, r.ts, r.user_id, r.username, r.patient_id, r.action, r.entity,
-                       r.entity_id, "forged")
+                       r.entity_id, "forged", r.state_digest)  # the row as the unkeyed chain hashes it
     _raw(chained, f"UPDATE audit_log SET summary = 'forged', hash = '{new}' WHERE id = 4")
     result = _check(db_url)
     assert result.returncode == 1 and "audit log broken at row 5" in result.stderr

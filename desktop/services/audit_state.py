@@ -1,0 +1,226 @@
+"""Row states: the digest of every chart row an audited transaction changed, as that transaction left it.
+
+A unit of work's session notes which chart rows it touched: ORM objects added, changed or deleted (flush
+events), rows a bulk UPDATE/DELETE matched (their ids, read just before the statement runs), and rows a bulk
+INSERT added (every id above the table's highest id before the first such insert). At commit the audit append
+reads those rows back and stores one digest each (audit_row_state), under the transaction's audit row, whose
+keyed hash covers them all. `check-db` then compares every chart row that has an audited state with it.
+
+Not covered: rows written outside a unit of work (raw SQL, another program) until the app next changes them;
+tables outside CHART_TABLES.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from sqlalchemy import Table, event, func, select
+from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import BinaryExpression, BindParameter
+
+from desktop.models import AuditRowState, Base
+
+# chart tables whose rows are never hard-deleted by the app (entered-in-error instead)
+CHART_TABLES = ("patient", "problem", "medication", "allergy", "immunization", "vital_sign", "encounter",
+                "addendum", "prescription", "lab_result", "procedure_history", "social_history", "family_history",
+                "outside_encounter")
+GONE = "-"  # the digest of a row the transaction left absent
+_TOUCHED, _FLOOR = "audit_touched", "audit_floor"
+_CHUNK = 500
+
+
+def _tables() -> dict[str, Table]:
+    return {name: Base.metadata.tables[name] for name in CHART_TABLES if name in Base.metadata.tables}
+
+
+TABLES = _tables()
+
+
+def _canonical(v: object) -> str:
+    if v is None:
+        return "\x00"
+    if isinstance(v, datetime):  # PostgreSQL gives them in the session's time zone, SQLite naive UTC
+        return (v.astimezone(UTC) if v.tzinfo else v.replace(tzinfo=UTC)).isoformat()
+    if isinstance(v, date | bool | int | str):
+        return str(v)
+    return repr(v)
+
+
+def row_digest(table: Table, row: Iterable) -> str:
+    """Every column, in table order, as the database gives it back."""
+    text = "\x1f".join(_canonical(v) for v in row)
+    return hashlib.sha256(f"{table.name}\x1e{text}".encode()).hexdigest()
+
+
+def states_root(states: Iterable[tuple[str, int, str]]) -> str:
+    """One digest for a transaction's row states (the keyed audit row carries it)."""
+    h = hashlib.sha256()
+    for table, row_id, digest in sorted(states):
+        h.update(f"{table}:{row_id}:{digest}\n".encode())
+    return h.hexdigest()
+
+
+# ------------------------------------------------------------------ noting what a transaction touches
+
+
+def _touched(session: Session) -> set[tuple[str, int]]:
+    return session.info.setdefault(_TOUCHED, set())
+
+
+@event.listens_for(Session, "after_flush")
+def _note_flushed(session: Session, _ctx) -> None:  # noqa: ANN001
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        table = getattr(obj, "__table__", None)
+        if table is not None and table.name in TABLES:
+            row_id = getattr(obj, "id", None)
+            if row_id is not None:
+                _touched(session).add((table.name, row_id))
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_bulk(state: ORMExecuteState) -> None:
+    if not (state.is_insert or state.is_update or state.is_delete):
+        return
+    table = getattr(state.statement, "table", None)
+    name = getattr(table, "name", None)
+    if name not in TABLES:
+        return
+    t = TABLES[name]
+    session = state.session
+    if state.is_insert:
+        floors = session.info.setdefault(_FLOOR, {})
+        if name not in floors:
+            floors[name] = session.execute(select(func.coalesce(func.max(t.c.id), 0))).scalar_one()
+        return
+    _touched(session).update((name, i) for i in _matched_ids(session, t, state.statement.whereclause,
+                                                             state.parameters))
+
+
+def _id_bind(where, table: Table) -> str | None:  # noqa: ANN001
+    """`id = :x` (one row per parameter set): the parameter's name, so the ids are read off the parameters."""
+    if isinstance(where, BinaryExpression) and isinstance(where.right, BindParameter) \
+            and where.left.compare(table.c.id) and where.operator is operators.eq:
+        return where.right.key
+    return None
+
+
+def _matched_ids(session: Session, t: Table, where, params) -> list[int]:  # noqa: ANN001
+    """The ids an UPDATE or DELETE is about to touch, read just before it runs (after it, a WHERE on the
+    changed columns would no longer match them)."""
+    sets = params if isinstance(params, list | tuple) else [params or {}]
+    if where is None:
+        if sets and all("id" in p for p in sets) and isinstance(params, list | tuple):  # ORM bulk by primary key
+            return [p["id"] for p in sets]
+        return list(session.execute(select(t.c.id)).scalars())
+    key = _id_bind(where, t)
+    if key is not None and all(key in p for p in sets):
+        return [p[key] for p in sets]
+    query = select(t.c.id).where(where)
+    return [i for p in sets for i in session.execute(query, p).scalars()]
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget(session: Session, transaction) -> None:  # noqa: ANN001
+    if transaction.parent is not None:  # a savepoint ended: the transaction (and what it touched) goes on
+        return
+    session.info.pop(_TOUCHED, None)
+    session.info.pop(_FLOOR, None)
+
+
+def collect(session: Session) -> list[tuple[str, int, str]]:
+    """(table, row id, digest) of every chart row this transaction touched, read back as it now stands."""
+    touched = session.info.pop(_TOUCHED, set())
+    floors = session.info.pop(_FLOOR, {})
+    if not touched and not floors:
+        return []
+    conn = session.connection()
+    by_table: dict[str, set[int]] = {}
+    for name, row_id in touched:
+        by_table.setdefault(name, set()).add(row_id)
+    out: list[tuple[str, int, str]] = []
+    for name in sorted(set(by_table) | set(floors)):
+        t = TABLES[name]
+        seen: set[int] = set()
+        if name in floors:
+            for row in conn.execute(select(t).where(t.c.id > floors[name]).order_by(t.c.id)):
+                seen.add(row.id)
+                out.append((name, row.id, row_digest(t, row)))
+        wanted = sorted(by_table.get(name, set()) - seen)
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start:start + _CHUNK]
+            found = {row.id: row for row in conn.execute(select(t).where(t.c.id.in_(chunk)))}
+            out.extend((name, i, row_digest(t, found[i]) if i in found else GONE) for i in chunk)
+    return out
+
+
+# ------------------------------------------------------------------ checking the chart against them
+
+
+@dataclass(frozen=True, slots=True)
+class RowFinding:
+    table: str
+    row_id: int
+    entry_id: int  # the audit row holding the row's last audited state
+    what: str  # "differs" | "deleted"
+
+    @property
+    def sentence(self) -> str:
+        if self.what == "deleted":
+            return f"{self.table} row {self.row_id} was deleted after audit row {self.entry_id} recorded it"
+        return f"{self.table} row {self.row_id} differs from its last audited state (audit row {self.entry_id})"
+
+
+def states_by_entry(session: Session, batch: int = 20000) -> Iterator[tuple[int, list[tuple[str, int, str]]]]:
+    """Row states grouped by their audit row, in audit order."""
+    last, current, group = 0, None, []
+    while True:
+        rows = session.execute(
+            select(AuditRowState.id, AuditRowState.entry_id, AuditRowState.table_name, AuditRowState.row_id,
+                   AuditRowState.digest)
+            .where(AuditRowState.id > last).order_by(AuditRowState.id).limit(batch)).all()
+        if not rows:
+            break
+        for r in rows:
+            if r.entry_id != current and group:
+                yield current, group
+                group = []
+            current = r.entry_id
+            group.append((r.table_name, r.row_id, r.digest))
+            last = r.id
+    if group:
+        yield current, group
+
+
+def check_rows(session: Session, latest: dict[tuple[str, int], tuple[str, int]],
+               limit: int = 20) -> tuple[list[RowFinding], int]:
+    """Compare chart rows with their last audited state. Returns (findings, rows compared)."""
+    findings: list[RowFinding] = []
+    compared = 0
+    conn = session.connection()
+    for name, t in TABLES.items():
+        wanted = {row_id: v for (table, row_id), v in latest.items() if table == name}
+        if not wanted:
+            continue
+        seen: set[int] = set()
+        for row in conn.execute(select(t).order_by(t.c.id)).yield_per(5000):
+            state = wanted.get(row.id)
+            if state is None:
+                continue
+            seen.add(row.id)
+            compared += 1
+            if row_digest(t, row) != state[0]:
+                findings.append(RowFinding(name, row.id, state[1], "differs"))
+        for row_id, (digest, entry_id) in sorted(wanted.items()):
+            if row_id not in seen and digest != GONE:
+                findings.append(RowFinding(name, row_id, entry_id, "deleted"))
+        if len(findings) >= limit:
+            break
+    return findings[:limit], compared
+
+
+__all__ = ["CHART_TABLES", "GONE", "RowFinding", "check_rows", "collect", "row_digest",
+           "states_by_entry", "states_root"]
