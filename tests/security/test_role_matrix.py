@@ -194,6 +194,17 @@ MATRIX_TABLE: dict[str, object] = {
     "prescriptions.modify": needs(P.PRESCRIBE),
     "prescriptions.discontinue": needs(P.PRESCRIBE),
     "prescriptions.add_demo_prescriptions": NobodyLoggedIn("demo generator"),
+    # laboratory results (issue 15): nurses and physicians enter paper results, front desk sees none
+    "results.record_results": needs(P.EDIT_CHART),
+    "results.bulk_add_results": needs(P.EDIT_CHART),
+    "results.mark_result_in_error": needs(P.EDIT_CHART),
+    "results.mark_panel_in_error": needs(P.EDIT_CHART),
+    "results.results_view": needs(P.VIEW_CHART),
+    "results.trend": needs(P.VIEW_CHART),
+    "results.latest_key_results": needs(P.VIEW_CHART),
+    "results.latest_values": needs(P.VIEW_CHART),
+    "results.recent_results_text": needs(P.VIEW_CHART),
+    "results.entry_context": needs(P.VIEW_CHART),
     # histories (issue 18): physicians record procedures and family history, nurses social history too
     "procedure_history.list_procedures": needs(P.VIEW_CHART),
     "procedure_history.create_procedure": needs(P.RECORD_HISTORY),
