@@ -5,18 +5,20 @@ by analyte (the vitals converter keys by quantity). Factors follow from molar ma
 creatinine 113.12 g/mol, cholesterol 386.65 g/mol, triglyceride as triolein 885.7 g/mol), the same numbers as
 the SI conversion tables of clinical chemistry; HbA1c uses the IFCC-NGSP master equation
 NGSP % = 0.09148 x IFCC mmol/mol + 2.152 (ngsp.org/ifcc.asp). Equivalent spellings (mEq/L = mmol/L for a
-monovalent ion, 10*9/L = 10*3/uL) convert with factor 1. No Qt, no database.
+monovalent ion, 10*9/L = 10*3/uL) convert with factor 1. Spellings are normalised, and glucose converted, by
+the project's unit converter (desktop.kb.units); this module adds the analyte-specific tables. No Qt, no database.
 """
 
 from __future__ import annotations
 
 import math
-import re
+
+from desktop.kb import units
 
 # analyte -> canonical unit, {normalised spelling: (factor, offset)}; canonical = value * factor + offset
 _MONOVALENT = {"mmol/l": (1.0, 0.0), "meq/l": (1.0, 0.0)}
 CONVERSIONS: dict[str, tuple[str, dict[str, tuple[float, float]]]] = {
-    "glucose": ("mg/dL", {"mg/dl": (1.0, 0.0), "mmol/l": (18.0156, 0.0)}),
+    "glucose": ("mg/dL", dict(units.CONVERSIONS["glucose"])),  # the vitals converter's own glucose table
     "creatinine": ("mg/dL", {"mg/dl": (1.0, 0.0), "umol/l": (1 / 88.42, 0.0), "µmol/l": (1 / 88.42, 0.0)}),
     "cholesterol": ("mg/dL", {"mg/dl": (1.0, 0.0), "mmol/l": (38.67, 0.0)}),
     "triglyceride": ("mg/dL", {"mg/dl": (1.0, 0.0), "mmol/l": (88.57, 0.0)}),
@@ -30,7 +32,6 @@ CONVERSIONS: dict[str, tuple[str, dict[str, tuple[float, float]]]] = {
                                   "ml/min": (1.0, 0.0)}),
     "inr": ("{INR}", {"{inr}": (1.0, 0.0), "": (1.0, 0.0), "1": (1.0, 0.0), "inr": (1.0, 0.0), "{ratio}": (1.0, 0.0)}),
 }
-_SPACES = re.compile(r"\s+")
 
 
 class UnknownLabUnit(ValueError):
@@ -38,7 +39,7 @@ class UnknownLabUnit(ValueError):
 
 
 def normalise(unit: str | None) -> str:
-    return _SPACES.sub("", unit or "").lower().replace("μ", "µ")
+    return units.normalise_unit(unit).replace("μ", "µ")
 
 
 def canonical_unit(analyte: str) -> str | None:
