@@ -29,6 +29,7 @@ from .dialog_base import BaseDialog
 
 # background, text colour per severity (the badge); red family for the interruptive ones
 SEVERITY_COLOURS = {
+    "critical": ("#7f0000", "#ffffff"),  # a critical laboratory value
     "contraindicated": ("#7f0000", "#ffffff"),
     "major": ("#c62828", "#ffffff"),
     "moderate": ("#ef6c00", "#ffffff"),
@@ -92,7 +93,8 @@ class AlertCard(QFrame):
 
 
 _KIND_LABELS = {"interaction": "Drug interaction", "allergy": "Drug allergy", "duplicate": "Duplicate therapy",
-                "vital": "Vital sign"}
+                "vital": "Vital sign", "critical-lab": "Critical lab value", "drug-lab": "Drug–lab check"}
+INFORMATIONAL_KINDS = ("vital", "critical-lab")  # about a measurement, not an order: Close only
 
 
 def _html(text: str) -> str:
@@ -111,13 +113,17 @@ class AlertDialog(BaseDialog):
                  parent: QWidget | None = None):
         super().__init__(parent)
         self.alerts = list(alerts)
-        self.informational = bool(self.alerts) and all(getattr(a, "kind", "") == "vital" for a in self.alerts)
+        self.informational = bool(self.alerts) and all(getattr(a, "kind", "") in INFORMATIONAL_KINDS
+                                                        for a in self.alerts)
         self.can_override = bool(can_override) and not self.informational
         self._result: list[tuple[Any, str, str]] = []
         self.setWindowTitle(self.tr("Clinical alert"))
         self.setMinimumWidth(560)
 
-        head = QLabel(self.tr("%n vital-sign alert(s): review the patient now.", "", len(self.alerts))
+        labs_only = self.informational and all(getattr(a, "kind", "") == "critical-lab" for a in self.alerts)
+        head = QLabel(self.tr("%n critical laboratory value(s): review the patient now.", "", len(self.alerts))
+                      if labs_only else
+                      self.tr("%n vital-sign alert(s): review the patient now.", "", len(self.alerts))
                       if self.informational else
                       self.tr("%n alert(s) need a decision before this order can continue.", "", len(self.alerts)))
         head.setObjectName("alertHeader")

@@ -18,6 +18,7 @@ from .encounters_tab import EncountersTab
 from .immunizations_tab import ImmunizationsTab
 from .medications_tab import MedicationsTab
 from .problems_tab import ProblemsTab
+from .results_tab import ResultsTab
 from .summary_tab import SummaryTab
 from .vitals_tab import VitalsTab
 
@@ -39,5 +40,6 @@ CHART_TABS: list[ChartTabSpec] = [
     ChartTabSpec("immunizations", "Immunizations", ImmunizationsTab, Permission.VIEW_CHART, "Alt+5"),
     ChartTabSpec("vitals", "Vitals", VitalsTab, Permission.VIEW_CHART, "Alt+6"),
     ChartTabSpec("encounters", "Encounters", EncountersTab, Permission.VIEW_CHART, "Alt+7"),
+    ChartTabSpec("results", "Results", ResultsTab, Permission.VIEW_CHART, "Alt+9"),
     ChartTabSpec("demographics", "Demographics", DemographicsTab, Permission.VIEW_DEMOGRAPHICS, "Alt+8"),
 ]

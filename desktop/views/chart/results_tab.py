@@ -1,0 +1,279 @@
+"""Results tab: the flowsheet (tests grouped by panel as rows, dates as columns, newest left) over the trend of
+the selected test, and the panel list (newest first, flags in colour). 'Enter results' is for paper reports;
+a critical value raises the interrupting alert. Filter by panel group and date range."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, timedelta
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.services import results
+from desktop.services.permissions import Permission
+from desktop.services.results import Flowsheet, LabTrend, ResultsView, SavedResults
+from desktop.widgets.alert_dialog import AlertDialog, KbUnavailableBanner
+from desktop.widgets.lab_models import LabFlowsheetModel, PanelListModel
+from desktop.widgets.lab_trend_chart import LabTrendChart
+
+from .base import ChartContext, ChartTab
+
+log = logging.getLogger(__name__)
+RANGES = (("All dates", 0), ("Last 3 months", 91), ("Last year", 365), ("Last 3 years", 3 * 365))
+
+
+def load_results(uow: Any, patient_id: int, group: str | None, start: date | None) -> tuple[ResultsView, Flowsheet]:
+    """Runs in a worker: one read for the panels, the flowsheet built from it."""
+    view = results.results_view(uow, patient_id, start=start, group=group)
+    sheet = results.flowsheet_of(view)
+    if group:  # the flowsheet keeps only the chosen group's rows
+        rows = tuple(r for r in sheet.rows if r.group == group)
+        sheet = Flowsheet(rows, sheet.columns, sheet.cells)
+    return view, sheet
+
+
+class ResultsTab(ChartTab):
+    watches = ("results",)
+    sig_ready = Signal()  # flowsheet shown and painted (bench and tests wait on it)
+
+    def __init__(self, chart: ChartContext, parent: QWidget | None = None):
+        super().__init__(chart, parent)
+        self.can_edit = chart.app.can(Permission.EDIT_CHART)
+        self.view: ResultsView | None = None
+        self._generation = 0
+        self._announce = False
+        self.current_key = ""
+
+        self.enter_button = QPushButton(self.tr("&Enter results…"))
+        self.enter_button.setObjectName("enterResults")
+        self.enter_button.setToolTip(self.tr("Results from a paper report (Ctrl+Shift+L)"))
+        self.enter_button.setEnabled(self.can_edit)
+        self.enter_button.clicked.connect(self.enter)
+        QShortcut(QKeySequence("Ctrl+Shift+L"), self, activated=self.enter)
+        self.error_button = QPushButton(self.tr("Entered in &error…"))
+        self.error_button.setObjectName("resultError")
+        self.error_button.setEnabled(False)
+        self.error_button.clicked.connect(self.mark_in_error)
+        self.group_combo = QComboBox()
+        self.group_combo.setObjectName("resultsGroup")
+        self.group_combo.addItem(self.tr("All panels"), None)
+        for key in results.GROUP_ORDER:
+            self.group_combo.addItem(self.tr(results.GROUP_TITLES[key]), key)
+        self.group_combo.currentIndexChanged.connect(lambda _i: self.load())
+        self.range_combo = QComboBox()
+        self.range_combo.setObjectName("resultsRange")
+        for label, days in RANGES:
+            self.range_combo.addItem(self.tr(label), days)
+        self.range_combo.currentIndexChanged.connect(lambda _i: self.load())
+        self.count_label = QLabel()
+        self.count_label.setObjectName("resultsCount")
+        self.count_label.setStyleSheet("color: #555;")
+        self.failure = QLabel()
+        self.failure.setObjectName("resultsFailure")
+        self.failure.setWordWrap(True)
+        self.failure.setStyleSheet("background:#fde0dc;color:#7f0000;padding:6px;font-weight:600;")
+        self.failure.hide()
+        self.kb_banner = KbUnavailableBanner()
+        top = QHBoxLayout()
+        top.addWidget(self.enter_button)
+        top.addWidget(self.error_button)
+        top.addSpacing(12)
+        top.addWidget(QLabel(self.tr("Panel")))
+        top.addWidget(self.group_combo)
+        top.addWidget(self.range_combo)
+        top.addStretch(1)
+        top.addWidget(self.count_label)
+
+        self.sheet_model = LabFlowsheetModel(self)
+        self.sheet_table = QTableView()
+        self.sheet_table.setObjectName("labFlowsheet")
+        self.sheet_table.setModel(self.sheet_model)
+        self.sheet_table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.sheet_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.sheet_table.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.sheet_table.horizontalHeader().setDefaultSectionSize(84)
+        self.sheet_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.sheet_table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.sheet_table.verticalHeader().setDefaultSectionSize(22)
+        self.sheet_table.verticalHeader().setMinimumWidth(150)
+        self.sheet_table.selectionModel().currentChanged.connect(self._sheet_cell)
+        self.trend_chart = LabTrendChart()
+        self.trend_chart.setObjectName("labTrend")
+        self.trend_chart.clear(self.tr("Select a test in the flowsheet to see its trend"))
+        sheet_page = QSplitter(Qt.Orientation.Vertical)
+        sheet_page.addWidget(self.sheet_table)
+        sheet_page.addWidget(self.trend_chart)
+        sheet_page.setStretchFactor(0, 3)
+        sheet_page.setStretchFactor(1, 2)
+
+        self.panel_model = PanelListModel(self)
+        self.panel_table = QTableView()
+        self.panel_table.setObjectName("labPanels")
+        self.panel_table.setModel(self.panel_model)
+        self.panel_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.panel_table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.panel_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.panel_table.verticalHeader().hide()
+        self.panel_table.verticalHeader().setDefaultSectionSize(22)
+        header = self.panel_table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for col, width in ((1, 110), (2, 90), (3, 60), (4, 200), (5, 90)):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
+            header.resizeSection(col, width)
+        self.panel_table.selectionModel().currentChanged.connect(self._panel_row)
+
+        self.pages = QTabWidget()
+        self.pages.setObjectName("resultsPages")
+        self.pages.addTab(sheet_page, self.tr("Flowsheet"))
+        self.pages.addTab(self.panel_table, self.tr("Panels"))
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.failure)
+        layout.addWidget(self.kb_banner)
+        layout.addWidget(self.pages, 1)
+
+    # ---- loading
+    def _start(self) -> date | None:
+        days = self.range_combo.currentData()
+        return date.today() - timedelta(days=days) if days else None
+
+    def load(self) -> None:
+        self._generation += 1
+        gen = self._generation
+        self.chart.ops.run(load_results, self.chart.patient_id, self.group_combo.currentData(), self._start(),
+                           done=lambda res: self._show(res, gen), failed=self._failed)
+
+    def _show(self, res: tuple[ResultsView, Flowsheet], gen: int) -> None:
+        if gen != self._generation:
+            return
+        view, sheet = res
+        self.view = view
+        self.failure.hide()
+        self.sheet_model.set_sheet(sheet)
+        self.panel_model.set_panels(view.panels)
+        self.sheet_table.horizontalHeader().setMinimumSectionSize(60)
+        n = len(view.panels)
+        self.count_label.setText(self.tr("No results recorded") if not n else
+                                 self.tr("{n} panels, {r} results").format(n=n, r=view.total))
+        self.error_button.setEnabled(False)
+        if self.current_key:
+            self.load_trend(self.current_key)
+        self._announce = True
+        self.update()
+
+    def paintEvent(self, event) -> None:  # noqa: ANN001, N802
+        super().paintEvent(event)
+        if self._announce:
+            self._announce = False
+            self.sig_ready.emit()
+
+    def _failed(self, exc: BaseException) -> None:
+        # loud: never an empty flowsheet for results that could not be read
+        self.failure.setText(self.tr("The results could not be loaded: {error}").format(error=exc))
+        self.failure.show()
+        self.count_label.setText("")
+        log.error("results tab failed to load", exc_info=(type(exc), exc, exc.__traceback__))
+
+    def _sheet_cell(self, current, _previous) -> None:  # noqa: ANN001
+        key = self.sheet_model.row_key(current.row()) if current.isValid() else ""
+        self.error_button.setEnabled(self.can_edit and self.sheet_model.cell(current.row(), current.column())
+                                     is not None if current.isValid() else False)
+        if key and key != self.current_key:
+            self.load_trend(key)
+
+    def _panel_row(self, current, _previous) -> None:  # noqa: ANN001
+        entry = self.panel_model.entry(current.row()) if current.isValid() else None
+        self.error_button.setEnabled(self.can_edit and entry is not None)
+
+    def load_trend(self, key: str) -> None:
+        self.current_key = key
+        self.chart.ops.run(results.trend, self.chart.patient_id, key, done=self._show_trend, failed=self._failed)
+
+    def _show_trend(self, trend: LabTrend) -> None:
+        if trend.key != self.current_key:
+            return
+        self.trend_chart.set_trend(trend)
+        if trend.not_plotted:
+            self.trend_chart.setToolTip(self.tr("Not plotted (unit not convertible): {items}")
+                                        .format(items=", ".join(trend.not_plotted)))
+
+    # ---- actions
+    def enter(self) -> None:
+        if not self.can_edit:
+            return
+        from .lab_entry_dialog import LabEntryDialog
+
+        try:
+            context = self.chart.ops.call(results.entry_context, self.chart.patient_id)
+        except Exception as exc:  # shown and logged by the message service
+            self.chart.app.messages.error(self, exc)
+            return
+        dialog = LabEntryDialog(self.chart.app, self.chart.patient_id, context, parent=self)
+        self.entry_dialog = dialog  # tests drive it
+        dialog.sig_saved.connect(self._saved)
+        dialog.exec()
+
+    def _saved(self, saved: SavedResults) -> None:
+        self.chart.ops.changed("results", self.chart.patient_id)
+        self.show_critical(saved)
+
+    def show_critical(self, saved: SavedResults) -> None:
+        """Critical values interrupt; a check that could not run says so in red (never a silent pass)."""
+        check = saved.critical
+        if check.not_checked:
+            self.kb_banner.set_reason("; ".join(check.not_checked))
+        else:
+            self.kb_banner.clear()
+        if check.alerts:
+            dialog = AlertDialog(check.alerts, parent=self)
+            self.alert_dialog = dialog  # tests drive it
+            dialog.exec()
+
+    def _selected(self) -> tuple[str, Any] | None:
+        if self.pages.currentIndex() == 0:
+            idx = self.sheet_table.currentIndex()
+            r = self.sheet_model.cell(idx.row(), idx.column()) if idx.isValid() else None
+            return ("result", r) if r is not None else None
+        entry = self.panel_model.entry(self.panel_table.currentIndex().row())
+        if entry is None:
+            return None
+        panel, r = entry
+        return ("result", r) if r is not None else ("panel", panel)
+
+    def mark_in_error(self) -> None:
+        selected = self._selected()
+        if selected is None:
+            return
+        kind, item = selected
+        what = (self.tr("the result {name} of {when:%Y-%m-%d}").format(name=item.name, when=item.collected_at)
+                if kind == "result" else
+                self.tr("every result of {title} ({when:%Y-%m-%d})").format(title=item.title, when=item.collected_at))
+        reason, ok = QInputDialog.getText(self, self.tr("Entered in error"),
+                                          self.tr("Why is {what} wrong?").format(what=what))
+        if not ok:
+            return
+        try:
+            if kind == "result":
+                self.chart.ops.call(results.mark_result_in_error, self.chart.patient_id, item.id, reason)
+            else:
+                self.chart.ops.call(results.mark_panel_in_error, self.chart.patient_id, item.panel_id, reason)
+        except Exception as exc:  # shown and logged by the message service
+            self.chart.app.messages.error(self, exc)
+            return
+        self.chart.ops.changed("results", self.chart.patient_id)
