@@ -76,6 +76,8 @@ class ChartSummary:
     vitals_taken_at: datetime | None  # local time of that set; None when no vitals were ever taken
     encounters: list[EncounterBrief]  # newest first, at most ENCOUNTERS_SHOWN
     counts: ChartCounts
+    labs: tuple = ()  # results.ResultRow: the latest result of each key test (HbA1c, LDL, eGFR, K, INR ...)
+    labs_error: str = ""  # the lab catalog could not load: said in red, never "no results"
 
 
 # ---------------------------------------------------------------- vitals
@@ -162,7 +164,16 @@ def chart_summary(uow: UnitOfWork, patient_id: int, today: date | None = None) -
             .order_by(Encounter.encounter_date.desc(), Encounter.id.desc())
             .limit(ENCOUNTERS_SHOWN))
     ]
+    from desktop.kb.errors import KnowledgeBaseError
+
+    from . import results
+
+    try:
+        labs, labs_error = tuple(results.latest_key_results(uow, patient_id)), ""
+    except KnowledgeBaseError as exc:
+        labs, labs_error = (), str(exc)
     return ChartSummary(
+        labs=labs, labs_error=labs_error,
         patient_id=patient_id, age_years=age, allergy_status=status, has_allergies=has, allergies=allergies,
         problems=problems, medications=medications, vitals=_vital_items(latest),
         vitals_taken_at=latest.taken_at if latest else None,

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.services import encounters, note_templates
+from desktop.services import encounters, note_templates, results
 from desktop.services.encounters import EncounterDetails, NoteContent, ProblemChoice, VisitInput
 from desktop.services.errors import ConflictError, ValidationError
 from desktop.services.permissions import Permission
@@ -93,6 +93,11 @@ class NoteEditor(QWidget):
         self.vitals_button.setToolTip(self.tr("Insert the vitals taken on the encounter's day into Objective "
                                               "(Ctrl+Shift+V)"))
         self.vitals_button.clicked.connect(self.insert_vitals)
+        self.results_button = QPushButton(self.tr("Insert recent &results"))
+        self.results_button.setObjectName("insertResults")
+        self.results_button.setToolTip(self.tr("Insert the laboratory results of the last 90 days into Objective "
+                                               "(Ctrl+Shift+R)"))
+        self.results_button.clicked.connect(self.insert_results)
         head = QFormLayout()
         head.addRow(self.tr("&Reason"), self.reason)
         template_row = QWidget()
@@ -101,6 +106,7 @@ class NoteEditor(QWidget):
         trow.addWidget(self.template, 1)
         trow.addWidget(self.apply_template_button)
         trow.addWidget(self.vitals_button)
+        trow.addWidget(self.results_button)
         template_label = QLabel(self.tr("&Template"))
         template_label.setBuddy(self.template)
         head.addRow(template_label, template_row)
@@ -195,6 +201,7 @@ class NoteEditor(QWidget):
         QShortcut(QKeySequence("Ctrl+S"), self, activated=self.save)
         QShortcut(QKeySequence("Ctrl+Shift+S"), self, activated=self.sign)
         QShortcut(QKeySequence("Ctrl+Shift+V"), self, activated=self.insert_vitals)
+        QShortcut(QKeySequence("Ctrl+Shift+R"), self, activated=self.insert_results)
         self.timer = QTimer(self)
         self.timer.setInterval(AUTOSAVE_MS)
         self.timer.timeout.connect(self.autosave)
@@ -222,7 +229,7 @@ class NoteEditor(QWidget):
         for e in self.editors.values():
             e.setReadOnly(not editable)
         self.reason.setReadOnly(not editable)
-        for w in (self.template, self.apply_template_button, self.vitals_button, self.dx_pick, self.link_button,
+        for w in (self.template, self.apply_template_button, self.vitals_button, self.results_button, self.dx_pick, self.link_button,
                   self.new_problem_button, self.unlink_button, self.save_button):
             w.setEnabled(editable)
         self.sign_button.setEnabled(editable and self.can_sign)
@@ -387,6 +394,31 @@ class NoteEditor(QWidget):
             editor.setPlainText(body.replace(note_templates.NO_VITALS_TODAY, text, 1))
         elif text in body:  # already there: inserting the same line again would only duplicate it
             self.status.setText(self.tr("Today's vitals are already in Objective"))
+        else:
+            cursor = editor.textCursor()
+            if cursor.positionInBlock() > 0:
+                text = "\n" + text
+            cursor.insertText(text + "\n")
+        editor.setFocus()
+
+    def insert_results(self) -> None:
+        if self.details is None or self.signed or self._inserting:
+            return
+        self._inserting = True
+        self.ctx.ops.run(results.recent_results_text, self.patient_id, done=self._insert_results_text,
+                         failed=self._insert_failed)
+
+    def _insert_results_text(self, text: str) -> None:
+        self._inserting = False
+        if self.details is None or self.signed:
+            return
+        if not text:
+            self.ctx.messages.info(self, self.tr("No laboratory results in the last 90 days."),
+                                   title=self.tr("Results"))
+            return
+        editor = self.editors["objective"]
+        if text in editor.toPlainText():
+            self.status.setText(self.tr("These results are already in Objective"))
         else:
             cursor = editor.textCursor()
             if cursor.positionInBlock() > 0:

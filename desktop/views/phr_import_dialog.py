@@ -74,7 +74,7 @@ from desktop.widgets.table_model import Column, DataclassTableModel
 from .context import AppContext
 
 TABS = (("problems", "&Problems"), ("medications", "&Medications"), ("allergies", "&Allergies"),
-        ("immunizations", "&Immunizations"), ("observations", "&Vitals && readings"))
+        ("immunizations", "&Immunizations"), ("observations", "&Vitals && readings"), ("results", "&Results"))
 VERDICT_STYLE = {
     Verdict.MATCH: ("#1b5e20", "Same patient"),
     Verdict.PARTIAL: ("#e65100", "No contradiction, but the file says little about its patient"),
@@ -634,7 +634,8 @@ class PhrImportHistoryDialog(BaseDialog):
 
         def undone(_count: int) -> None:
             self.reason.clear()
-            for what in ("problems", "medications", "allergies", "immunizations", "observations", "phr_import"):
+            for what in ("problems", "medications", "allergies", "immunizations", "observations", "results",
+                         "phr_import"):
                 self.ctx.ops.changed(what, self.patient_id)
             self.sig_undone.emit(record.id)
             self.reload()

@@ -6,7 +6,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from PySide6.QtCharts import QAreaSeries, QChart, QChartView, QDateTimeAxis, QLegend, QLineSeries, QScatterSeries, QValueAxis
+from PySide6.QtCharts import (
+    QAreaSeries,
+    QChart,
+    QChartView,
+    QDateTimeAxis,
+    QLegend,
+    QLineSeries,
+    QScatterSeries,
+    QValueAxis,
+)
 from PySide6.QtCore import QMargins, QPointF, Qt
 from PySide6.QtGui import QBrush, QColor, QCursor, QFont, QPainter, QPen
 from PySide6.QtWidgets import QToolTip, QWidget
@@ -70,7 +79,9 @@ class LabTrendChart(QChartView):
         values = [p.value for p in points]
         low, high = trend.range if trend.range else (None, None)
         values += [v for v in (low, high) if v is not None]
-        lo, hi, ticks = _nice(min(values), max(values))
+        pad = (max(values) - min(values)) * 0.06 or abs(max(values)) * 0.06 or 1.0
+        lo, hi, ticks = _nice(max(0.0, min(values) - pad) if min(values) >= 0 else min(values) - pad,
+                              max(values) + pad)
         y_axis.setRange(lo, hi)
         y_axis.setTickCount(min(ticks, 11))
         y_axis.setLabelFormat("%.4g")
@@ -87,7 +98,8 @@ class LabTrendChart(QChartView):
             band = QAreaSeries(upper, lower)
             upper.setParent(band)
             lower.setParent(band)
-            band.setName(self.tr("Reference range ({note})").format(note=self.tr(trend.range_note)))
+            band.setName(self.tr("Range (laboratory)") if trend.range_note.startswith("laboratory")
+                         else self.tr("Range (default adult)"))
             band.setBrush(QBrush(BAND))
             band.setPen(QPen(QColor(46, 160, 67, 110), 1, Qt.PenStyle.DashLine))
             self._attach(band, x_axis, y_axis)

@@ -105,6 +105,12 @@ def file_text(item: PlanItem) -> str:
     if c == "immunizations":
         return " · ".join(x for x in (f.vaccine, f"CVX {f.cvx}" if f.cvx else "", _fmt(f.date_given),
                                       f"lot {f.lot_number}" if f.lot_number else "") if x)
+    if c == "results":
+        flag = f" ({f.flag})" if f.flag and f.flag != "N" else ""
+        rng = f"range {f.ref_low:g}–{f.ref_high:g}" if f.ref_low is not None and f.ref_high is not None else ""
+        return " · ".join(x for x in (f"{f.name}: {f.value_display} {f.unit}".strip() + flag, rng,
+                                      f.status if f.status != "final" else "", _fmt(f.collected_at),
+                                      f.panel_name) if x)
     return f"{f.name}: {f.value:g} {f.unit} · {_fmt(f.taken_at)}"
 
 
@@ -131,6 +137,9 @@ def chart_text(item: PlanItem) -> str:
             x for x in (r.substance, r.reaction, r.severity, r.status) if x)
     if c == "immunizations":
         return " · ".join(x for x in (r.vaccine, _fmt(r.date_given), f"lot {r.lot_number}" if r.lot_number else "") if x)
+    if c == "results":
+        value = f"{r.value:g}" if r.value is not None else r.value_text
+        return " · ".join(x for x in (f"{value} {r.unit}".strip(), r.status, _fmt(r.collected_at)) if x)
     return f"{r.value:g} {r.unit} · {_fmt(r.taken_at)}"
 
 

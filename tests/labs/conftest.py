@@ -24,3 +24,21 @@ def audit_rows(db):  # noqa: ANN001, ANN201
                 .where(AuditEntry.entity == entity).order_by(AuditEntry.id)).all()]
 
     return rows
+
+
+@pytest.fixture
+def chart_view(qtbot, app_ctx, patient):  # noqa: ANN001, ANN201
+    from desktop.views.chart_view import ChartView
+
+    def make(role: str = "physician", tab: str | None = None):  # noqa: ANN202
+        view = ChartView(app_ctx(role), patient.id)
+        qtbot.addWidget(view)
+        view.resize(1280, 860)
+        view.show()
+        view.activateWindow()
+        qtbot.waitUntil(view.isActiveWindow, timeout=3000)
+        if tab:
+            view.show_tab(tab)
+        return view
+
+    return make

@@ -192,19 +192,28 @@ class LabEntryDialog(BaseDialog):
         return ok
 
     def save(self) -> None:
-        if not self.check():
+        if self._saving or not self.check():
             return
         inputs, _ = self._inputs()
         collected: datetime = self.collected.dateTime().toPython()
         panel = PanelInput(collected_at=collected.astimezone(), performing_lab=self.lab.currentText().strip(),
                            panel_name=self.panel_name.text().strip(), results=tuple(inputs))
-        try:
-            self.saved = self.app.ops.call(results.record_results, self.patient_id, panel)
-        except ValidationError as exc:
-            self.form_error.setText("; ".join(exc.errors.values()))
-            return
-        except Exception as exc:  # shown and logged by the message service
-            self.app.messages.error(self, exc)
-            return
-        self.sig_saved.emit(self.saved)
+        self._saving = True
+        self.save_button.setEnabled(False)
+        self.app.ops.run(results.record_results, self.patient_id, panel, done=self._saved, failed=self._refused)
+
+    _saving = False
+
+    def _saved(self, saved: SavedResults) -> None:
+        self._saving = False
+        self.saved = saved
+        self.sig_saved.emit(saved)
         self.accept()
+
+    def _refused(self, exc: BaseException) -> None:
+        self._saving = False
+        self.check()
+        if isinstance(exc, ValidationError):
+            self.form_error.setText("; ".join(exc.errors.values()))
+        else:  # shown and logged by the message service; the form keeps what was typed
+            self.app.messages.error(self, exc)

@@ -27,12 +27,13 @@ from PySide6.QtWidgets import (
 
 from desktop.services import results
 from desktop.services.permissions import Permission
-from desktop.services.results import Flowsheet, LabTrend, ResultsView, SavedResults
+from desktop.services.results import EntryContext, Flowsheet, LabTrend, ResultsView, SavedResults
 from desktop.widgets.alert_dialog import AlertDialog, KbUnavailableBanner
 from desktop.widgets.lab_models import LabFlowsheetModel, PanelListModel
 from desktop.widgets.lab_trend_chart import LabTrendChart
 
 from .base import ChartContext, ChartTab
+from .lab_entry_dialog import LabEntryDialog
 
 log = logging.getLogger(__name__)
 RANGES = (("All dates", 0), ("Last 3 months", 91), ("Last year", 365), ("Last 3 years", 3 * 365))
@@ -188,7 +189,7 @@ class ResultsTab(ChartTab):
         self.failure.setText(self.tr("The results could not be loaded: {error}").format(error=exc))
         self.failure.show()
         self.count_label.setText("")
-        log.error("results tab failed to load", exc_info=(type(exc), exc, exc.__traceback__))
+        self.failed(self.tr("Results"), exc)
 
     def _sheet_cell(self, current, _previous) -> None:  # noqa: ANN001
         key = self.sheet_model.row_key(current.row()) if current.isValid() else ""
@@ -217,17 +218,14 @@ class ResultsTab(ChartTab):
     def enter(self) -> None:
         if not self.can_edit:
             return
-        from .lab_entry_dialog import LabEntryDialog
+        self.chart.ops.run(results.entry_context, self.chart.patient_id, done=self._open_entry,
+                           failed=lambda exc: self.chart.app.messages.error(self, exc))
 
-        try:
-            context = self.chart.ops.call(results.entry_context, self.chart.patient_id)
-        except Exception as exc:  # shown and logged by the message service
-            self.chart.app.messages.error(self, exc)
-            return
+    def _open_entry(self, context: EntryContext) -> None:
         dialog = LabEntryDialog(self.chart.app, self.chart.patient_id, context, parent=self)
         self.entry_dialog = dialog  # tests drive it
         dialog.sig_saved.connect(self._saved)
-        dialog.exec()
+        dialog.open()
 
     def _saved(self, saved: SavedResults) -> None:
         self.chart.ops.changed("results", self.chart.patient_id)
@@ -243,7 +241,7 @@ class ResultsTab(ChartTab):
         if check.alerts:
             dialog = AlertDialog(check.alerts, parent=self)
             self.alert_dialog = dialog  # tests drive it
-            dialog.exec()
+            dialog.open()
 
     def _selected(self) -> tuple[str, Any] | None:
         if self.pages.currentIndex() == 0:
@@ -268,12 +266,8 @@ class ResultsTab(ChartTab):
                                           self.tr("Why is {what} wrong?").format(what=what))
         if not ok:
             return
-        try:
-            if kind == "result":
-                self.chart.ops.call(results.mark_result_in_error, self.chart.patient_id, item.id, reason)
-            else:
-                self.chart.ops.call(results.mark_panel_in_error, self.chart.patient_id, item.panel_id, reason)
-        except Exception as exc:  # shown and logged by the message service
-            self.chart.app.messages.error(self, exc)
-            return
-        self.chart.ops.changed("results", self.chart.patient_id)
+        fn, ident = ((results.mark_result_in_error, item.id) if kind == "result"
+                     else (results.mark_panel_in_error, item.panel_id))
+        self.chart.ops.run(fn, self.chart.patient_id, ident, reason,
+                           done=lambda _r: self.chart.ops.changed("results", self.chart.patient_id),
+                           failed=lambda exc: self.chart.app.messages.error(self, exc))

@@ -36,7 +36,7 @@ def _summary_and_alerts(uow: Any, patient_id: int) -> tuple[ChartSummary, Any, B
 
 
 class SummaryTab(ChartTab):
-    watches = ("problems", "medications", "allergies", "immunizations", "vitals", "encounters", "patient",
+    watches = ("problems", "medications", "allergies", "immunizations", "vitals", "results", "encounters", "patient",
                "alerts", "settings")
     sig_ready = Signal()  # summary and alerts shown and painted (the bench and tests wait on it)
 
@@ -59,6 +59,7 @@ class SummaryTab(ChartTab):
         self.problems = self._section("problems", self.tr("Active problems (Alt+2)"))
         self.medications = self._section("medications", self.tr("Active medications (Alt+3)"))
         self.vitals = self._section("vitals", self.tr("Last vitals (Alt+6)"))
+        self.labs = self._section("labs", self.tr("Latest results (Alt+9)"))
         self.encounters = self._section("encounters", self.tr("Last encounters (Alt+7)"))
         self.counts = QLabel()
         self.counts.setObjectName("summaryCounts")
@@ -72,7 +73,8 @@ class SummaryTab(ChartTab):
         grid.addWidget(self.boxes["allergies"], 0, 0)
         grid.addWidget(self.boxes["problems"], 1, 0)
         grid.addWidget(self.boxes["medications"], 2, 0)
-        grid.addWidget(self.boxes["vitals"], 0, 1, 2, 1)
+        grid.addWidget(self.boxes["vitals"], 0, 1)
+        grid.addWidget(self.boxes["labs"], 1, 1)
         grid.addWidget(self.boxes["encounters"], 2, 1)
         grid.setColumnStretch(0, 3)
         grid.setColumnStretch(1, 2)
@@ -169,6 +171,7 @@ class SummaryTab(ChartTab):
         self.problems.setText(self._problems_html(s))
         self.medications.setText(self._medications_html(s))
         self.vitals.setText(self._vitals_html(s))
+        self.labs.setText(self._labs_html(s))
         self.encounters.setText(self._encounters_html(s))
         c = s.counts
         self.counts.setText(self.tr(
@@ -228,6 +231,23 @@ class SummaryTab(ChartTab):
                         f"<td>{value}</td></tr>")
         when = f"<div style='color:{GREY}'>{s.vitals_taken_at:%Y-%m-%d %H:%M}</div>" if s.vitals_taken_at else ""
         return when + "<table cellspacing='0' cellpadding='1'>" + "".join(rows) + "</table>"
+
+    def _labs_html(self, s: ChartSummary) -> str:
+        if s.labs_error:
+            return f"<b style='color:{RED}'>{escape(self.tr('Results could not be shown: {e}').format(e=s.labs_error))}</b>"
+        if not s.labs:
+            return f"<span style='color:{GREY}'>{escape(self.tr('No key results recorded.'))}</span>"
+        rows = []
+        for r in s.labs:
+            high, low = r.flag in ("H", "HH"), r.flag in ("L", "LL")
+            colour = RED if high else BLUE if low else AMBER if r.flag == "A" else ""
+            arrow = " ▲" if high else " ▼" if low else ""
+            text = escape(f"{r.value_display} {r.unit}".strip())
+            value = f"<b style='color:{colour}'>{text}{arrow}</b>" if colour else text
+            origin = "" if r.origin == "clinic" else f" <i style='color:{GREY}'>{escape(self.tr('imported'))}</i>"
+            rows.append(f"<tr><td style='color:{GREY}; padding-right:14px'>{escape(r.short)}</td><td>{value}</td>"
+                        f"<td style='color:{GREY}; padding-left:10px'>{r.collected_at:%Y-%m-%d}{origin}</td></tr>")
+        return "<table cellspacing='0' cellpadding='1'>" + "".join(rows) + "</table>"
 
     def _encounters_html(self, s: ChartSummary) -> str:
         if not s.encounters:
