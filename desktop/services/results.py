@@ -147,6 +147,18 @@ def check_entry(test: LabTest | None, value: float | None, unit: str) -> str:
     return ""
 
 
+ENTRY_UNITS = ("mmol/L", "umol/L", "mmol/mol", "g/L", "mg/dL", "%")
+
+
+def entry_units(test: LabTest) -> list[str]:
+    """The units the entry form offers for a test: its own first, then those it converts from."""
+    units = [test.unit, *test.aliases]
+    for spelling in ENTRY_UNITS:
+        if test.analyte and lab_units.knows(test.analyte, spelling) and spelling not in units:
+            units.append(spelling)
+    return units
+
+
 def _validate(panel: PanelInput, now: datetime) -> dict[str, str]:
     errors: dict[str, str] = {}
     if not panel.results:

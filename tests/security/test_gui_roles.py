@@ -8,7 +8,7 @@ from desktop.services.permissions import Role
 
 pytestmark = pytest.mark.gui
 
-CLINICAL_TABS = {"summary", "problems", "medications", "allergies", "immunizations", "vitals", "encounters"}
+CLINICAL_TABS = {"summary", "problems", "medications", "allergies", "immunizations", "vitals", "encounters", "results"}
 
 
 @pytest.fixture

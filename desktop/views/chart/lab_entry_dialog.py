@@ -21,8 +21,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.kb import lab_units
-from desktop.kb.labs import LabTest
 from desktop.services import results
 from desktop.services.errors import ValidationError
 from desktop.services.results import EntryContext, PanelInput, ResultInput, SavedResults
@@ -31,7 +29,7 @@ from desktop.widgets.dialog_base import BaseDialog
 ROWS = 6
 
 
-def _label(t: LabTest) -> str:
+def _label(t: results.LabTest) -> str:
     code = t.loinc or "no code"
     return f"{t.short} — {t.name} ({code})"
 
@@ -70,7 +68,7 @@ class _Row:
         self.unit.currentIndexChanged.connect(lambda _i: dialog.check())
         self.dialog = dialog
 
-    def lab_test(self) -> LabTest | None:
+    def lab_test(self) -> results.LabTest | None:
         key = self.test.currentData()
         return self.dialog.by_key.get(key) if key else None
 
@@ -79,12 +77,7 @@ class _Row:
         self.unit.blockSignals(True)
         self.unit.clear()
         if t is not None:
-            units = [t.unit, *t.aliases]
-            if t.analyte in lab_units.CONVERSIONS:
-                canonical = lab_units.CONVERSIONS[t.analyte][1]
-                for spelling in ("mmol/L", "umol/L", "mmol/mol", "g/L", "mg/dL", "%"):
-                    if lab_units.normalise(spelling) in canonical and spelling not in units:
-                        units.append(spelling)
+            units = results.entry_units(t)
             for u in units:
                 self.unit.addItem(u or dialog.tr("(no unit)"), u)
         self.unit.blockSignals(False)
