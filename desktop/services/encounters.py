@@ -502,6 +502,9 @@ def sign(uow: UnitOfWork, encounter_id: int, expected_version: int,
         _apply(uow, e, content)
     if not any((e.subjective.strip(), e.objective.strip(), e.assessment.strip(), e.plan.strip())):
         raise ValidationError({"assessment": "An empty note cannot be signed"})
+    unfilled = _unfilled(e)
+    if unfilled:
+        raise ValidationError(unfilled)
     e.status = "signed"
     e.signed_at = datetime.now(UTC)
     e.signed_by_id = uow.user.id
@@ -510,6 +513,18 @@ def sign(uow: UnitOfWork, encounter_id: int, expected_version: int,
     uow.session.execute(delete(NoteAutosave).where(NoteAutosave.encounter_id == e.id))
     uow.audit("sign", "encounter", e.id, e.patient_id, f"signed by {uow.user.display_name}")
     return _details(uow, e)
+
+
+def _unfilled(e: Encounter) -> dict[str, str]:
+    """Template fields still marked (*** or {a/b}), per section, in words the physician can act on."""
+    errors = {}
+    for key in ("reason", "subjective", "objective", "assessment", "plan"):
+        found = note_templates.marked_fields(getattr(e, key) or "")
+        if found:
+            shown = ", ".join(dict.fromkeys(text for _s, _e, text in found))
+            errors[key] = (f"{SECTION_LABELS[key]}: {len(found)} marked field{'s' if len(found) > 1 else ''} "
+                           f"not filled ({shown}); press F2 to go to each and fill it in before signing")
+    return errors
 
 
 def add_addendum(uow: UnitOfWork, encounter_id: int, text: str) -> AddendumRow:

@@ -1,9 +1,14 @@
-"""SOAP note templates from resources/templates/*.json. `{{vitals}}` in a section is replaced by today's vitals."""
+"""SOAP note templates from resources/templates/*.json. `{{vitals}}` in a section is replaced by today's vitals.
+
+Template blanks are marked fields, like Epic's wildcards: `***` where something must be typed, `{a/b}` where one
+of the choices must be kept. F2 in the note editor jumps to the next one; a note with any left is not signed.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -11,6 +16,8 @@ from pathlib import Path
 from desktop.config import RESOURCES
 
 log = logging.getLogger(__name__)
+
+MARKED_FIELD = re.compile(r"\*\*\*|\{[^{}\n]*/[^{}\n]*\}")  # "***" or a choice list "{controlled/not at goal}"
 
 TEMPLATE_DIR = RESOURCES / "templates"
 SECTIONS = ("subjective", "objective", "assessment", "plan")
@@ -60,3 +67,8 @@ def list_templates() -> list[NoteTemplate]:
 
 def get_template(key: str) -> NoteTemplate | None:
     return next((t for t in _all() if t.key == key), None)
+
+
+def marked_fields(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, text) of every marked field still in the text."""
+    return [(m.start(), m.end(), m.group()) for m in MARKED_FIELD.finditer(text or "")]

@@ -12,7 +12,7 @@ from datetime import datetime
 from html import escape
 
 from PySide6.QtCore import QDateTime, Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QColor, QKeySequence, QShortcut, QTextCursor
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QRadioButton,
     QScrollArea,
+    QTextEdit,
     QVBoxLayout,
     QWidget,
 )
@@ -121,6 +122,7 @@ class NoteEditor(QWidget):
             edit.setTabChangesFocus(True)  # Tab moves S -> O -> A -> P like the paper form
             edit.setMinimumHeight(70)
             edit.textChanged.connect(self._changed)
+            edit.textChanged.connect(lambda e=edit: self._mark_fields(e))
             lab.setBuddy(edit)
             self.editors[key] = edit
             body.addWidget(lab)
@@ -202,6 +204,8 @@ class NoteEditor(QWidget):
         QShortcut(QKeySequence("Ctrl+Shift+S"), self, activated=self.sign)
         QShortcut(QKeySequence("Ctrl+Shift+V"), self, activated=self.insert_vitals)
         QShortcut(QKeySequence("Ctrl+Shift+R"), self, activated=self.insert_results)
+        QShortcut(QKeySequence(Qt.Key.Key_F2), self, activated=self.next_marked_field,
+                  context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.timer = QTimer(self)
         self.timer.setInterval(AUTOSAVE_MS)
         self.timer.timeout.connect(self.autosave)
@@ -426,6 +430,48 @@ class NoteEditor(QWidget):
             cursor.insertText(text + "\n")
         editor.setFocus()
 
+    # ---------------------------------------------------------------- marked fields (*** and {a/b})
+    def _mark_fields(self, edit: QPlainTextEdit) -> None:
+        """Template blanks stand out in yellow until they are filled."""
+        selections = []
+        for start, end, _text in note_templates.marked_fields(edit.toPlainText()):
+            sel = QTextEdit.ExtraSelection()
+            sel.format.setBackground(QColor("#ffe58a"))
+            cursor = edit.textCursor()
+            cursor.setPosition(start)
+            cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+            sel.cursor = cursor
+            selections.append(sel)
+        edit.setExtraSelections(selections)
+
+    def remaining_marked_fields(self) -> list[tuple[str, str]]:
+        """(section label, field text) of every marked field left, in the note's order."""
+        return [(encounters.SECTION_LABELS[key], text) for key, edit in self.editors.items()
+                for _s, _e, text in note_templates.marked_fields(edit.toPlainText())]
+
+    def next_marked_field(self) -> bool:
+        """F2: select the next marked field after the cursor (wrapping round), so typing replaces it."""
+        if self.details is None or self.signed:
+            return False
+        order = list(self.editors.values())
+        focus = self.focusWidget()
+        current = order.index(focus) if focus in order else 0
+        position = order[current].textCursor().selectionEnd() if focus in order else 0
+        for step in range(len(order) + 1):
+            edit = order[(current + step) % len(order)]
+            after = position if step == 0 else 0
+            found = [f for f in note_templates.marked_fields(edit.toPlainText()) if f[0] >= after]
+            if found:
+                start, end, _text = found[0]
+                cursor = edit.textCursor()
+                cursor.setPosition(start)
+                cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+                edit.setTextCursor(cursor)
+                edit.setFocus()
+                return True
+        self.status.setText(self.tr("No marked fields left"))
+        return False
+
     def link_selected(self) -> None:
         index = self.dx_pick.currentIndex()
         pid = self.dx_pick.itemData(index) if index >= 0 else None
@@ -583,6 +629,17 @@ class NoteEditor(QWidget):
             if not self.can_sign and self.details is not None:
                 self.ctx.messages.info(self, self.tr("Only a physician may sign a note. Save it as a draft; "
                                                      "the physician signs it."), title=self.tr("Sign note"))
+            return False
+        left = self.remaining_marked_fields()
+        if left:  # template blanks signed unfilled would go out on paper: fill them first
+            shown = "\n".join(f"• {section}: {text}" for section, text in left[:12])
+            self.ctx.messages.error(self, self.tr(
+                "This note still has {n} marked field(s) from the template:\n\n{fields}\n\nPress F2 to go to each "
+                "one and fill it in (or delete it), then sign.").format(n=len(left), fields=shown),
+                title=self.tr("Sign note"))
+            self.editors["subjective"].setFocus()
+            self.editors["subjective"].moveCursor(QTextCursor.MoveOperation.Start)
+            self.next_marked_field()
             return False
         if not self.ctx.messages.confirm(
                 self, self.tr("Sign this note as {who}?\n\nA signed note cannot be changed; later corrections are "

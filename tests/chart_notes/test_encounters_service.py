@@ -24,6 +24,12 @@ def new_note(as_role, patient_id, role="physician", **kw):
         return encounters.create_encounter(uow, patient_id, EncounterInput(**kw))
 
 
+def filled(content):
+    """A template's marked fields (*** and {a/b}) filled in, as the physician does before signing."""
+    return replace(content, **{k: note_templates.MARKED_FIELD.sub("reviewed", getattr(content, k))
+                               for k in ("subjective", "objective", "assessment", "plan")})
+
+
 def test_templates_shipped():
     keys = {t.key for t in note_templates.list_templates()}
     assert {"general_visit", "hypertension_followup", "upper_respiratory_infection", "annual_physical"} <= keys
@@ -124,7 +130,7 @@ def test_signed_note_is_read_only_and_takes_addenda(db, as_role, add_patient):
     p = add_patient()
     e = new_note(as_role, p.id, template="annual_physical")
     with as_role("physician") as uow:
-        signed = encounters.sign(uow, e.id, e.version, replace(e.content, assessment="Healthy adult"))
+        signed = encounters.sign(uow, e.id, e.version, filled(replace(e.content, assessment="Healthy adult")))
     assert signed.signed and signed.content.assessment == "Healthy adult"
     assert signed.signed_by == "Dr. Ana Lima" and signed.signed_at is not None
     assert signed.signature.startswith("Electronically signed by Dr. Ana Lima on ")

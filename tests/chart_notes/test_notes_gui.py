@@ -6,10 +6,13 @@ from datetime import date
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QTextCursor
+from PySide6.QtWidgets import QApplication
 from sqlalchemy import select
 
 from desktop.models import Encounter, EncounterDiagnosis
 from desktop.services import encounters, problems, vitals
+from desktop.services.errors import ValidationError
 from desktop.services.vitals import VitalsInput
 from desktop.views.chart.base import ChartContext
 from tests.conftest import when_modal
@@ -53,6 +56,28 @@ def new_via_dialog(tab, qtbot, template_key):
     return tab.editor
 
 
+def filled(content):
+    """A template's marked fields filled in (as the physician does before signing)."""
+    from dataclasses import replace
+
+    from desktop.services import note_templates
+
+    return replace(content, **{k: note_templates.MARKED_FIELD.sub("reviewed", getattr(content, k))
+                               for k in ("subjective", "objective", "assessment", "plan")})
+
+
+def fill_marked_fields(qtbot, editor) -> None:  # noqa: ANN001
+    """What the physician does with a template: F2 selects the next blank, typing replaces it."""
+    editor.editors["subjective"].setFocus()
+    editor.editors["subjective"].moveCursor(QTextCursor.MoveOperation.Start)
+    for _ in range(40):
+        if not editor.remaining_marked_fields():
+            return
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_F2)
+        qtbot.keyClicks(QApplication.focusWidget(), "ok")
+    raise AssertionError(f"marked fields left: {editor.remaining_marked_fields()}")
+
+
 def test_write_a_note_from_a_template_with_vitals_and_diagnoses_and_sign_it(db, as_role, add_patient, tab_for,
                                                                              qtbot, messages):
     p = add_patient(birth_date=date(1950, 5, 5))
@@ -78,6 +103,7 @@ def test_write_a_note_from_a_template_with_vitals_and_diagnoses_and_sign_it(db, 
     assert [editor.dx_list.item(i).text() for i in range(editor.dx_list.count())] == \
         ["I10 Essential (primary) hypertension"]
     assert editor.sign_button.isEnabled()
+    fill_marked_fields(qtbot, editor)  # the template's blanks: F2, type
     qtbot.keyClick(editor.editors["assessment"], Qt.Key.Key_S,
                    Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     assert messages.shown[-1][0] == "Sign note"  # confirmed (the recorder answers yes)
@@ -99,7 +125,7 @@ def test_addendum_after_signing(db, as_role, add_patient, tab_for, qtbot):
     p = add_patient()
     with as_role("physician") as uow:
         e = encounters.create_encounter(uow, p.id, encounters.EncounterInput(template="general_visit"))
-        encounters.sign(uow, e.id, e.version)
+        encounters.sign(uow, e.id, e.version, filled(e.content))
     tab = tab_for(p.id)
     assert tab.open_encounter(e.id)
 
@@ -273,3 +299,53 @@ def test_a_future_visit_date_is_explained_in_the_dialog(db, add_patient, tab_for
     assert seen == ["The encounter date cannot be in the future"]
     with db.uow() as uow:
         assert uow.session.get(Encounter, editor.encounter_id).version == editor.version
+
+
+def test_a_template_with_unfilled_fields_is_not_signed(db, as_role, add_patient, tab_for, qtbot, messages):
+    """Issue 14.2: the hypertension template's choices were signed and printed unfilled, without a warning."""
+    p = add_patient()
+    tab = tab_for(p.id)
+    editor = new_via_dialog(tab, qtbot, "hypertension_followup")
+    assert "{controlled/not at goal}" in editor.editors["assessment"].toPlainText()
+    assert len(editor.remaining_marked_fields()) == 7
+    assert not editor.sign()  # refused, naming the fields; nothing asked, nothing signed
+    title, text = messages.shown[-1]
+    assert title == "Sign note" and "Assessment: {controlled/not at goal}" in text and "F2" in text
+    # F2 walks the blanks in order and selects each one: typing replaces it
+    editor.editors["subjective"].setFocus()
+    editor.editors["subjective"].moveCursor(QTextCursor.MoveOperation.Start)
+    qtbot.keyClick(editor.editors["subjective"], Qt.Key.Key_F2)
+    assert editor.editors["subjective"].textCursor().selectedText() == "***"
+    qtbot.keyClicks(editor.editors["subjective"], "128/78 average")
+    qtbot.keyClick(editor.editors["subjective"], Qt.Key.Key_F2)
+    assert editor.editors["subjective"].textCursor().selectedText() == "{good/missed doses}"
+    qtbot.keyClicks(editor.editors["subjective"], "good")
+    assert "Home BP readings: 128/78 average\nAdherence to antihypertensives: good" in \
+        editor.editors["subjective"].toPlainText()
+    with as_role("physician") as uow:  # the service refuses too (any path that signs)
+        stored = encounters.get_encounter(uow, editor.encounter_id)
+        with pytest.raises(ValidationError) as refused:
+            encounters.sign(uow, stored.id, stored.version)
+    assert "Assessment: 1 marked field not filled ({controlled/not at goal})" in refused.value.errors["assessment"]
+    fill_marked_fields(qtbot, editor)
+    assert editor.sign()
+    with db.uow() as uow:
+        assert uow.session.get(Encounter, editor.encounter_id).status == "signed"
+
+
+def test_inserting_todays_vitals_never_doubles_the_line(db, as_role, add_patient, tab_for, qtbot, messages):
+    """Issue 14.3: "Insert today's vitals" put the same vitals line twice into Objective."""
+    p = add_patient()
+    with as_role("nurse") as uow:
+        vitals.record_vitals(uow, p.id, VitalsInput(systolic=132, diastolic=84, heart_rate=68))
+    tab = tab_for(p.id)
+    editor = new_via_dialog(tab, qtbot, "hypertension_followup")  # the template already brings them
+    assert editor.editors["objective"].toPlainText().count("BP 132/84") == 1
+    editor.editors["objective"].setFocus()
+    editor.editors["objective"].moveCursor(QTextCursor.MoveOperation.End)
+    editor.vitals_button.click()
+    editor.vitals_button.click()  # pressed twice while the first is still being read
+    tab.chart.ops.wait_idle(5000)
+    qtbot.waitUntil(lambda: tab.chart.ops.pending == 0, timeout=5000)
+    assert editor.editors["objective"].toPlainText().count("BP 132/84") == 1
+    assert editor.status.text() == "Today's vitals are already in Objective"
