@@ -7,11 +7,19 @@ from dataclasses import fields
 
 from .control import ReadControl
 from .errors import SkipEntry
+from .history_records import (
+    HISTORY_CATEGORIES,
+    PhrEncounter,
+    PhrFamilyHistory,
+    PhrProcedure,
+    PhrSocialHistory,
+)
 from .records import (
     FileInfo,
     ParsedFile,
     PhrAllergy,
     PhrImmunization,
+    PhrItem,
     PhrLabResult,
     PhrMedication,
     PhrObservation,
@@ -23,6 +31,8 @@ from .records import (
 _LISTS = {
     PhrProblem: "problems", PhrMedication: "medications", PhrAllergy: "allergies",
     PhrImmunization: "immunizations", PhrObservation: "observations", PhrLabResult: "results",
+    PhrProcedure: "procedures", PhrSocialHistory: "social_history", PhrFamilyHistory: "family_history",
+    PhrEncounter: "encounters",
 }
 MAX_SKIPPED_LISTED = 500  # beyond this, skipped entries are counted by reason
 
@@ -37,6 +47,10 @@ class ParsedBuilder:
         self.immunizations: list[PhrImmunization] = []
         self.observations: list[PhrObservation] = []
         self.results: list[PhrLabResult] = []
+        self.procedures: list[PhrProcedure] = []
+        self.social_history: list[PhrSocialHistory] = []
+        self.family_history: list[PhrFamilyHistory] = []
+        self.encounters: list[PhrEncounter] = []
         self.skipped: list[Skipped] = []
         self._skipped_overflow: Counter[str] = Counter()
         self.ignored: Counter[str] = Counter()
@@ -65,8 +79,7 @@ class ParsedBuilder:
             self.patients.append(patient)
         self.patient_refs.setdefault(patient.ref, None)
 
-    def add(self, record: PhrProblem | PhrMedication | PhrAllergy | PhrImmunization | PhrObservation | PhrLabResult,
-            ) -> None:
+    def add(self, record: PhrItem) -> None:
         """Raises SkipEntry when a text is over the limit (the caller lists the entry as skipped)."""
         check_texts(record, self.control.limits.max_text_chars)
         getattr(self, _LISTS[type(record)]).append(record)
@@ -101,7 +114,8 @@ class ParsedBuilder:
             info=info, patients=tuple(self.patients), problems=tuple(self.problems),
             medications=tuple(self.medications), allergies=tuple(self.allergies),
             immunizations=tuple(self.immunizations), observations=tuple(self.observations),
-            results=tuple(self.results), skipped=tuple(skipped), ignored=tuple(sorted(self.ignored.items())), patient_refs=refs,
+            results=tuple(self.results), **{c: tuple(getattr(self, c)) for c in HISTORY_CATEGORIES},
+            skipped=tuple(skipped), ignored=tuple(sorted(self.ignored.items())), patient_refs=refs,
             notes=tuple(self.notes),
         )
 

@@ -15,6 +15,7 @@ from typing import Any
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError, fromstring
 
+from . import ccda_histories
 from .allergens import allergen_key, is_no_known_allergy
 from .builder import ParsedBuilder
 from .ccda_results import ResultsReader
@@ -34,8 +35,8 @@ SECTIONS = {
     "11450-4": "problems", "10160-0": "medications", "48765-2": "allergies", "11369-6": "immunizations",
     "8716-3": "vitals", "30954-2": "results",
 }
-OTHER_SECTIONS = {"47519-4": "C-CDA procedures", "46240-8": "C-CDA encounters",
-                  "29762-2": "C-CDA social history", "10157-6": "C-CDA family history"}
+SECTIONS.update(ccda_histories.SECTIONS)
+OTHER_SECTIONS: dict[str, str] = {}  # sections counted as not imported (every known one is read now)
 _SEVERITY = {"255604002": "mild", "6736007": "moderate", "24484000": "severe", "371924009": "severe",
              "371923003": "moderate", "442452003": "severe", "399166001": "severe"}
 _STATUS = {"55561003": "active", "73425007": "inactive", "413322009": "resolved", "277022003": "inactive"}
@@ -182,7 +183,10 @@ class _Doc(ResultsReader):
                 self.b.control.check()
                 label = f"{kind} entry {n}"
                 try:
-                    getattr(self, kind)(entry, label)
+                    if kind in ccda_histories.SECTIONS.values():
+                        ccda_histories.read_entry(self, kind, entry, label)
+                    else:
+                        getattr(self, kind)(entry, label)
                 except SkipEntry as exc:
                     self.b.skip(label, exc.reason)
 

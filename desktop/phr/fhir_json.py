@@ -18,7 +18,7 @@ from urllib.parse import urlparse
 import orjson
 from pydantic import ValidationError
 
-from . import fhir_labs, fhir_map
+from . import fhir_histories, fhir_labs, fhir_map
 from .builder import ParsedBuilder, check_texts
 from .errors import SkipEntry, UnreadableFile
 from .fhir_map import MapContext
@@ -27,7 +27,7 @@ from .vaccine_names import vaccine_name
 log = logging.getLogger(__name__)
 
 IMPORTED_TYPES = ("Condition", "MedicationRequest", "MedicationStatement", "AllergyIntolerance", "Immunization",
-                  "Observation")
+                  "Observation") + fhir_histories.TYPES
 LOOKUP_TYPES = frozenset({"Medication", "Practitioner", "PractitionerRole", "Organization", "Patient", "Composition",
                           "Bundle", "DiagnosticReport"})
 
@@ -262,6 +262,9 @@ class FhirJsonReader:
                     b.add(fhir_map.allergy(model, ctx))
                 elif rtype == "Immunization":
                     b.add(fhir_map.immunization(model, ctx, vaccine_name))
+                elif rtype in fhir_histories.TYPES or (rtype == "Observation" and fhir_histories.is_social(res)):
+                    for r in fhir_histories.read(rtype, model, ctx):
+                        b.add(r)
                 elif rtype == "Observation":
                     records = fhir_map.observation(model, ctx)
                     for r in records:  # check every part before adding any (a BP is both or nothing)

@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from datetime import date
 
-from . import diff
+from . import diff, history_diff
 from .diff_results import diff_results
 from .errors import SeveralPatients
 from .identity import match_identity
@@ -47,6 +47,7 @@ def build_plan(parsed: ParsedFile, snapshot: ChartSnapshot, patient_ref: str | N
     items += diff.diff_immunizations(parsed.immunizations, snapshot.immunizations, keys)
     items += diff.diff_observations(parsed.observations, snapshot.observations, keys)
     items += diff_results(parsed.results, snapshot.results, keys)
+    items += history_diff.diff_histories(parsed, snapshot, keys)
     items, series = summarise_readings(items)
     return ImportPlan(
         info=parsed.info, patient_ref=ref, file_patient=file_patient, identity=identity, items=tuple(items),

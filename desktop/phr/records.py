@@ -12,8 +12,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
-CATEGORIES = ("problems", "medications", "allergies", "immunizations", "observations", "results")
-CLINICAL_CATEGORIES = ("problems", "medications", "allergies", "immunizations")
+from .history_records import (
+    HISTORY_CATEGORIES,
+    PhrEncounter,
+    PhrFamilyHistory,
+    PhrProcedure,
+    PhrSocialHistory,
+)
+
+CATEGORIES = ("problems", "medications", "allergies", "immunizations", "observations", "results") + HISTORY_CATEGORIES
+CLINICAL_CATEGORIES = ("problems", "medications", "allergies", "immunizations") + HISTORY_CATEGORIES
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,7 +200,8 @@ class PhrLabResult:
         return f"{self.comparator}{self.value:g}"
 
 
-PhrItem = PhrProblem | PhrMedication | PhrAllergy | PhrImmunization | PhrObservation | PhrLabResult
+PhrItem = (PhrProblem | PhrMedication | PhrAllergy | PhrImmunization | PhrObservation | PhrLabResult | PhrProcedure
+           | PhrSocialHistory | PhrFamilyHistory | PhrEncounter)
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,6 +233,10 @@ class ParsedFile:
     immunizations: tuple[PhrImmunization, ...] = ()
     observations: tuple[PhrObservation, ...] = ()
     results: tuple[PhrLabResult, ...] = ()
+    procedures: tuple[PhrProcedure, ...] = ()
+    social_history: tuple[PhrSocialHistory, ...] = ()
+    family_history: tuple[PhrFamilyHistory, ...] = ()
+    encounters: tuple[PhrEncounter, ...] = ()
     skipped: tuple[Skipped, ...] = ()
     ignored: tuple[tuple[str, int], ...] = ()  # (what, count): types we do not import
     patient_refs: tuple[str, ...] = ()  # every patient the records point at (with or without demographics)
@@ -258,5 +271,6 @@ class ParsedFile:
             patients=tuple(p for p in self.patients if p.ref == ref),
             problems=keep(self.problems), medications=keep(self.medications), allergies=keep(self.allergies),
             immunizations=keep(self.immunizations), observations=keep(self.observations),
-            results=keep(self.results), patient_refs=(ref,),
+            results=keep(self.results), **{c: keep(getattr(self, c)) for c in HISTORY_CATEGORIES},
+            patient_refs=(ref,),
         )

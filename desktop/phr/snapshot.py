@@ -11,6 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from .history_snapshot import (
+    ChartEncounter,
+    ChartFamilyHistory,
+    ChartHistoryItem,
+    ChartProcedure,
+    ChartSocialHistory,
+)
+
 
 @dataclass(frozen=True, slots=True)
 class ChartPatient:
@@ -148,7 +156,8 @@ class ChartLabResult:
     error_reason: str = ""
 
 
-ChartItem = ChartProblem | ChartMedication | ChartAllergy | ChartImmunization | ChartObservation | ChartLabResult
+ChartItem = (ChartProblem | ChartMedication | ChartAllergy | ChartImmunization | ChartObservation | ChartLabResult
+             | ChartHistoryItem)
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +169,10 @@ class ChartSnapshot:
     immunizations: tuple[ChartImmunization, ...] = ()
     observations: tuple[ChartObservation, ...] = ()
     results: tuple[ChartLabResult, ...] = ()
+    procedures: tuple[ChartProcedure, ...] = ()
+    social_history: tuple[ChartSocialHistory, ...] = ()
+    family_history: tuple[ChartFamilyHistory, ...] = ()
+    encounters: tuple[ChartEncounter, ...] = ()
 
     def items(self, category: str) -> tuple:
         return getattr(self, category)

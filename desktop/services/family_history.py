@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from sqlalchemy import func, select
 
 from desktop.models import FamilyHistory
+from desktop.phr.history_records import RELATIVES
 
 from . import icd10
 from .errors import ServiceError, ValidationError
@@ -26,14 +27,6 @@ from .problems import (
 from .uow import UnitOfWork
 
 ENTITY = "family_history"
-# relative -> HL7 v3 RoleCode (FamilyMember value set, http://terminology.hl7.org/CodeSystem/v3-RoleCode)
-RELATIVES = {
-    "mother": "MTH", "father": "FTH", "sister": "SIS", "brother": "BRO", "sibling": "SIB", "daughter": "DAU",
-    "son": "SON", "child": "CHILD", "maternal grandmother": "MGRMTH", "maternal grandfather": "MGRFTH",
-    "paternal grandmother": "PGRMTH", "paternal grandfather": "PGRFTH", "grandparent": "GRPRN", "aunt": "AUNT",
-    "uncle": "UNCLE", "cousin": "COUSN", "half-sister": "HSIS", "half-brother": "HBRO", "relative": "FAMMEMB",
-}
-CODE_RELATIVE = {v: k for k, v in RELATIVES.items()} | {"NMTH": "mother", "NFTH": "father"}
 FIRST_DEGREE = ("mother", "father", "sister", "brother", "sibling", "daughter", "son", "child")
 _SNOMED = re.compile(r"^[0-9]{6,18}$")
 

@@ -63,8 +63,10 @@ from desktop.phr import (
     build_plan,
 )
 from desktop.phr.dates import as_aware, to_utc
+from desktop.phr.history_records import HISTORY_CATEGORIES
 from desktop.phr.identity import CONFIRMATION
 
+from . import phr_histories
 from .errors import NotFound, PermissionDenied, ServiceError, ValidationError
 from .permissions import Permission
 from .uow import UnitOfWork
@@ -225,7 +227,8 @@ def snapshot(uow: UnitOfWork, patient_id: int) -> ChartSnapshot:
         entered_in_error=bool(r.entered_in_error), error_reason=r.error_reason or "")
         for r in found if _keep(r, undone))
     return ChartSnapshot(patient=patient, problems=problems, medications=medications, allergies=allergies,
-                         immunizations=immunizations, observations=observations, results=results)
+                         immunizations=immunizations, observations=observations, results=results,
+                         **phr_histories.snapshot(s, patient_id, lambda r: _keep(r, undone)))
 
 
 # ------------------------------------------------------------------ plan
@@ -279,7 +282,9 @@ def _replan(uow: UnitOfWork, patient_id: int, plan: ImportPlan) -> ImportPlan:
         info=plan.info, patients=(plan.file_patient,) if plan.file_patient else (),
         problems=tuple(by_cat["problems"]), medications=tuple(by_cat["medications"]),
         allergies=tuple(by_cat["allergies"]), immunizations=tuple(by_cat["immunizations"]),
-        observations=tuple(by_cat["observations"]), results=tuple(by_cat["results"]), patient_refs=(plan.patient_ref,) if plan.patient_ref else (),
+        observations=tuple(by_cat["observations"]), results=tuple(by_cat["results"]),
+        **{c: tuple(by_cat[c]) for c in HISTORY_CATEGORIES},
+        patient_refs=(plan.patient_ref,) if plan.patient_ref else (),
     )
     fresh = build_plan(parsed, snapshot(uow, patient_id), plan.patient_ref or None, allergy_key=chart_allergy_key)
     # the same items keep their keys; copies_in_file and series come from the reviewed plan
@@ -731,11 +736,12 @@ def _write(uow: UnitOfWork, patient_id: int, plan: ImportPlan, decisions: dict[s
     writer = _Writer(uow, patient_id, import_id, uow.user.id)
     handlers = {"problems": writer.problem, "medications": writer.medication, "allergies": writer.allergy,
                 "immunizations": writer.immunization, "observations": writer.observation,
-                "results": writer.result}
+                "results": writer.result, **phr_histories.handlers(writer)}
     fresh = _replan(uow, patient_id, plan).by_key()
     reviewed = plan.by_key()
     # allergies first: the alert check of new medications sees them
-    order = {"allergies": 0, "problems": 1, "immunizations": 2, "observations": 3, "results": 3, "medications": 4}
+    order = {"allergies": 0, "problems": 1, "immunizations": 2, "observations": 3, "results": 3, "medications": 4,
+             **phr_histories.ORDER}
     for key, decision in sorted(decisions.items(), key=lambda kv: (order[reviewed[kv[0]].category], kv[0])):
         if not decision.writes:
             continue
@@ -846,7 +852,7 @@ def apply_import(uow: UnitOfWork, patient_id: int, plan: ImportPlan, decisions: 
 # ------------------------------------------------------------------ undo and history
 
 _MODELS = {"problem": Problem, "medication": Medication, "allergy": Allergy, "immunization": Immunization,
-           "vital_sign": VitalSign, "lab_result": LabResult}
+           "vital_sign": VitalSign, "lab_result": LabResult, **phr_histories.MODELS}
 
 
 def undo_import(uow: UnitOfWork, import_id: int, reason: str) -> int:

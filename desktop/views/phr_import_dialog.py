@@ -74,7 +74,9 @@ from desktop.widgets.table_model import Column, DataclassTableModel
 from .context import AppContext
 
 TABS = (("problems", "&Problems"), ("medications", "&Medications"), ("allergies", "&Allergies"),
-        ("immunizations", "&Immunizations"), ("observations", "&Vitals && readings"), ("results", "&Results"))
+        ("immunizations", "&Immunizations"), ("observations", "&Vitals && readings"), ("results", "&Results"),
+        ("procedures", "Proce&dures"), ("social_history", "So&cial history"), ("family_history", "Famil&y history"),
+        ("encounters", "Outside visi&ts"))
 VERDICT_STYLE = {
     Verdict.MATCH: ("#1b5e20", "Same patient"),
     Verdict.PARTIAL: ("#e65100", "No contradiction, but the file says little about its patient"),
@@ -635,7 +637,7 @@ class PhrImportHistoryDialog(BaseDialog):
         def undone(_count: int) -> None:
             self.reason.clear()
             for what in ("problems", "medications", "allergies", "immunizations", "observations", "results",
-                         "phr_import"):
+                         "procedures", "social_history", "family_history", "encounters", "phr_import"):
                 self.ctx.ops.changed(what, self.patient_id)
             self.sig_undone.emit(record.id)
             self.reload()

@@ -15,7 +15,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersisten
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QComboBox, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
-from desktop.phr import Decision, ImportPlan, ItemStatus, PlanItem, ReadingSeries
+from desktop.phr import Decision, ImportPlan, ItemStatus, PlanItem, ReadingSeries, history_text
 
 Index = QModelIndex | QPersistentModelIndex
 UNDECIDED = "— choose —"
@@ -102,6 +102,8 @@ def file_text(item: PlanItem) -> str:
             return "No known allergies"
         return " · ".join(x for x in (f.substance, f.reaction, f.severity, f.status,
                                       f"({f.verification})" if f.verification == "refuted" else "") if x)
+    if c in history_text.CATEGORIES:
+        return history_text.file_text(c, f)
     if c == "immunizations":
         return " · ".join(x for x in (f.vaccine, f"CVX {f.cvx}" if f.cvx else "", _fmt(f.date_given),
                                       f"lot {f.lot_number}" if f.lot_number else "") if x)
@@ -135,6 +137,8 @@ def chart_text(item: PlanItem) -> str:
     if c == "allergies":
         return "No known allergies" if r.no_known_allergies else " · ".join(
             x for x in (r.substance, r.reaction, r.severity, r.status) if x)
+    if c in history_text.CATEGORIES:
+        return history_text.chart_text(c, r)
     if c == "immunizations":
         return " · ".join(x for x in (r.vaccine, _fmt(r.date_given), f"lot {r.lot_number}" if r.lot_number else "") if x)
     if c == "results":

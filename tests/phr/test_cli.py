@@ -13,7 +13,8 @@ from desktop.phr import read_file
 from .conftest import APPLE_HYDAWO, CCD2, MIGUEL, REYNA, dump
 
 KEYS = {"patient", "categories", "skipped", "applied", "import_id"}
-CATS = {"problems", "medications", "allergies", "immunizations", "observations", "results"}
+CATS = {"problems", "medications", "allergies", "immunizations", "observations", "results", "procedures",
+        "social_history", "family_history", "encounters"}  # issue 18 added the history categories
 
 
 def cli(*args: str) -> int:

@@ -40,7 +40,8 @@ def test_review_and_merge_as_a_physician(qtbot, app_ctx, db, samples, chart_for,
     assert dialog.pages.currentIndex() == 2
     titles = [dialog.tabs.tabText(i) for i in range(dialog.tabs.count())]
     assert titles[0].startswith("&Problems (9 new") and titles[4].startswith("&Vitals && readings")
-    assert titles[5].startswith("&Results (72 new") and titles[6].startswith("&Not imported")
+    assert titles[5].startswith("&Results (72 new") and titles[-1].startswith("&Not imported")
+    assert titles[6].startswith("Proce&dures (3 new")  # issue 18 tabs
     results = dialog.tabs_by_category["results"].model
     assert results.rowCount() == 72 and "mmol/L" in " ".join(
         results.data(results.index(r, 2)) for r in range(results.rowCount()))

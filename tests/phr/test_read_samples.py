@@ -48,9 +48,10 @@ def test_synthea_bundle_validated_per_entry_and_types_counted(samples):
     assert parsed.info.source_system == "Synthea"
     # laboratory Observations are results now (issue 15), the 13 lab glucose values among them
     assert parsed.counts == {"problems": 20, "medications": 122, "allergies": 0, "immunizations": 10,
-                             "observations": 68, "results": 281}
+                             "observations": 68, "results": 281, "procedures": 53, "social_history": 10,
+                             "family_history": 0, "encounters": 127}  # issue 18: histories are read
     ignored = dict(parsed.ignored)
-    assert ignored["Claim"] == 249 and ignored["ExplanationOfBenefit"] == 127 and ignored["Encounter"] == 127
+    assert ignored["Claim"] == 249 and ignored["ExplanationOfBenefit"] == 127 and "Encounter" not in ignored
     assert "Observation (laboratory)" not in ignored and "DiagnosticReport" not in ignored
     # blood pressure panels arrive as systolic/diastolic pairs sharing a group
     bp = [o for o in parsed.observations if o.loinc in ("8480-6", "8462-4")]
