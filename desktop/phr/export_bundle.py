@@ -1,5 +1,6 @@
 """A chart (ChartSnapshot) as a FHIR R4 collection Bundle: Patient, Condition, MedicationStatement,
-AllergyIntolerance, Immunization, Observation. Importing the Bundle again reproduces the chart's lists."""
+AllergyIntolerance, Immunization, Observation (vital signs and laboratory results), DiagnosticReport (lab panels).
+Importing the Bundle again reproduces the chart's lists."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from datetime import UTC, date, datetime
 from desktop.kb.vitals import BP_PANEL
 
 from .dates import to_utc
+from .export_labs import add_results
 from .fhir_map import (
     EXT_INGREDIENT_RXCUI,
     EXT_INGREDIENTS,
@@ -62,10 +64,11 @@ def bundle_from_snapshot(snapshot: ChartSnapshot, *, practice: str = "clinic", n
     subject = {"reference": patient_url, "display": p.display_name}
     entries: list[dict] = []
 
-    def add(kind: str, ident: object, resource: dict) -> None:
+    def add(kind: str, ident: object, resource: dict) -> str:
         rid = _uuid(practice, kind, ident)
         resource = {"resourceType": resource.pop("resourceType"), "id": rid, **resource}
         entries.append({"fullUrl": f"urn:uuid:{rid}", "resource": _drop_empty(resource)})
+        return f"urn:uuid:{rid}"
 
     given = [g for g in (p.given_name, p.middle_name) if g]
     patient = _drop_empty({
@@ -182,6 +185,8 @@ def bundle_from_snapshot(snapshot: ChartSnapshot, *, practice: str = "clinic", n
             "code": _cc([("loinc", o.loinc, "")], kind.name if kind else o.loinc), "subject": subject,
             "effectiveDateTime": _instant(o.taken_at), "valueQuantity": _quantity(o.value, o.unit),
         })
+
+    add_results(list(snapshot.results), subject, add)
 
     return {
         "resourceType": "Bundle", "id": _uuid(practice, "bundle", f"{p.id}/{now.isoformat()}"),

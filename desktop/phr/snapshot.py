@@ -154,6 +154,18 @@ class ChartLabResult:
     phr_import_id: int | None = None
     entered_in_error: bool = False
     error_reason: str = ""
+    # what the export writes back out (as received)
+    comparator: str = ""
+    value_code: str = ""
+    ref_low: float | None = None
+    ref_high: float | None = None
+    ref_text: str = ""
+    flag: str = ""
+    flag_source: str = ""
+    panel_id: str = ""
+    panel_code: str = ""
+    panel_name: str = ""
+    performing_lab: str = ""
 
 
 ChartItem = (ChartProblem | ChartMedication | ChartAllergy | ChartImmunization | ChartObservation | ChartLabResult

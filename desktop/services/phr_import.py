@@ -219,12 +219,17 @@ def snapshot(uow: UnitOfWork, patient_id: int) -> ChartSnapshot:
     found = s.execute(select(
         lr.id, lr.version, lr.loinc, lr.name, lr.collected_at, lr.value_num, lr.value_text, lr.unit, lr.status,
         lr.origin, lr.source_system, lr.source_resource_id, lr.phr_import_id, lr.entered_in_error, lr.error_reason,
+        lr.comparator, lr.value_code, lr.ref_low, lr.ref_high, lr.ref_text, lr.flag, lr.flag_source, lr.panel_id,
+        lr.panel_code, lr.panel_name, lr.performing_lab,
     ).where(lr.patient_id == patient_id).order_by(lr.id))
     results = tuple(ChartLabResult(
         id=r.id, version=r.version, loinc=r.loinc, name=r.name, collected_at=as_aware(r.collected_at),
         value=r.value_num, value_text=r.value_text or "", unit=r.unit or "", status=r.status, origin=r.origin,
         source_system=r.source_system, source_resource_id=r.source_resource_id, phr_import_id=r.phr_import_id,
-        entered_in_error=bool(r.entered_in_error), error_reason=r.error_reason or "")
+        entered_in_error=bool(r.entered_in_error), error_reason=r.error_reason or "", comparator=r.comparator or "",
+        value_code=r.value_code or "", ref_low=r.ref_low, ref_high=r.ref_high, ref_text=r.ref_text or "",
+        flag=r.flag or "", flag_source=r.flag_source or "", panel_id=r.panel_id, panel_code=r.panel_code or "",
+        panel_name=r.panel_name or "", performing_lab=r.performing_lab or "")
         for r in found if _keep(r, undone))
     return ChartSnapshot(patient=patient, problems=problems, medications=medications, allergies=allergies,
                          immunizations=immunizations, observations=observations, results=results,

@@ -168,3 +168,37 @@ def test_cli_reports_results_and_labs_leave_skipped(db, db_url, samples, chart_f
     again = json.loads(capsys.readouterr().out)
     assert again["categories"]["results"] == {"new": 0, "duplicate": 72, "changed": 0, "conflict": 0}
     assert again["applied"] is False
+
+
+def test_export_then_import_adds_nothing(db, samples, chart_for, tmp_path):  # noqa: ANN001
+    from desktop.phr import read_bytes
+    from desktop.services import fhir_export
+    from desktop.services.results import PanelInput, ResultInput
+
+    patient = chart_for(CCD1)
+    parsed = read_file(samples / CCD1)
+    _apply(db, patient.id, _plan(db, patient.id, parsed))
+    with db.uow(user_for("nurse")) as uow:
+        results_svc.record_results(uow, patient.id, PanelInput(
+            collected_at=parsed.results[0].collected_at + timedelta(days=30), panel_name="Lipid Panel",
+            panel_code="57698-3", results=(
+                ResultInput(name="LDL", loinc="18262-6", value=131, unit="mg/dL"),
+                ResultInput(name="eGFR", loinc="33914-3", value=58, comparator=">", unit="mL/min/{1.73_m2}"))))
+    with db.uow(user_for("physician")) as uow:
+        bundle = fhir_export.export_patient(uow, patient.id)
+    kinds = [e["resource"]["resourceType"] for e in bundle["entry"]]
+    assert kinds.count("DiagnosticReport") == 3 and kinds.count("Observation") >= 8
+    plt = next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Observation"
+               and e["resource"]["code"].get("coding", [{}])[0].get("code") == "777-3")
+    assert plt["referenceRange"][0]["low"]["value"] == 150 and plt["interpretation"][0]["coding"][0]["code"] == "L"
+    egfr = next(e["resource"] for e in bundle["entry"] if e["resource"].get("code", {}).get("coding", [{}])[0]
+                .get("code") == "33914-3")
+    assert egfr["valueQuantity"]["comparator"] == ">"
+    lipid = next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "DiagnosticReport"
+                 and e["resource"]["code"]["text"] == "Lipid Panel")
+    assert len(lipid["result"]) == 2
+    again = read_bytes(json.dumps(bundle).encode(), "export.json")
+    assert len(again.results) == 8
+    assert {r.panel_name for r in again.results if r.loinc == "18262-6"} == {"Lipid Panel"}
+    plan = _plan(db, patient.id, again)
+    assert plan.counts()["results"] == {"new": 0, "duplicate": 8, "changed": 0, "conflict": 0}
