@@ -141,6 +141,17 @@ class EncounterLine:
 
 
 @dataclass(frozen=True, slots=True)
+class LabLine:
+    when: datetime
+    test: str
+    value: str
+    unit: str
+    flag: str  # H L HH LL A N or ""
+    range: str  # "70–110 (default)", "no range"
+    source: str  # "clinic" or the importing system
+
+
+@dataclass(frozen=True, slots=True)
 class TrendPoint:
     when: datetime
     value: float
@@ -165,6 +176,7 @@ class SummaryData:
     total_encounters: int = 0
     page_size: str = "letter"
     printed_by: str = ""
+    labs: tuple[LabLine, ...] = ()  # the most recent panels' results, newest first
 
 
 @dataclass(frozen=True, slots=True)

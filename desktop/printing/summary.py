@@ -74,6 +74,18 @@ def _vitals_table(data: SummaryData, width: float) -> list:
     return [table(header, rows, [width * f for f in fr])]
 
 
+_FLAG_TEXT = {"H": "H ▲", "HH": "HH ▲▲", "L": "L ▼", "LL": "LL ▼▼", "A": "A", "N": ""}
+
+
+def _labs_table(data: SummaryData, width: float) -> list:
+    if not data.labs:
+        return [none_line("No laboratory results recorded.")]
+    rows = [(when(r.when), r.test, r.value, r.unit, _FLAG_TEXT.get(r.flag, r.flag), r.range, r.source)
+            for r in data.labs]
+    fr = [0.18, 0.28, 0.09, 0.10, 0.07, 0.15, 0.13]
+    return [table(["Collected", "Test", "Result", "Unit", "Flag", "Range", "Source"], rows, [width * f for f in fr])]
+
+
 def _charts(data: SummaryData, width: float) -> Table:
     half = (width - 16) / 2
     bp = trend_chart("Blood pressure", "mmHg", data.bp_trend, half, labels=("systolic", "diastolic"),
@@ -123,6 +135,9 @@ def render_summary(data: SummaryData) -> bytes:
 
     vitals_block = [para("Recent vital signs", st.h2), *_vitals_table(data, width), spacer(8), _charts(data, width)]
     story.append(KeepTogether(vitals_block))
+
+    story.append(para("Recent laboratory results", st.h2))
+    story += _labs_table(data, width)
 
     shown = len(data.encounters)
     title = "Recent encounters"

@@ -333,7 +333,17 @@ def summary_data(uow: UnitOfWork, mrn: str, *, now: datetime | None = None,
                                           signers.get(e.provider_id) or name or "",
                                           _short(e.assessment), e.status) for e, name in encounters),
         total_encounters=int(total), page_size=page_size or get_page_size(uow), printed_by=uow.user.display_name,
+        labs=_lab_lines(uow, pid),
     )
+
+
+def _lab_lines(uow: UnitOfWork, patient_id: int) -> tuple[pd.LabLine, ...]:
+    """The results of the most recent panels (the caller checked PRINT: the summary's own permission)."""
+    from . import results
+
+    return tuple(pd.LabLine(r.collected_at, r.name, r.value_display, r.unit, r.flag, r.range_display,
+                            "clinic" if r.origin == "clinic" else (r.source_system or "imported"))
+                 for r in results.recent_for_print(uow, patient_id))
 
 
 def _with_credentials(uow: UnitOfWork, user_ids: set[int]) -> dict[int, str]:

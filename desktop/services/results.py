@@ -15,7 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 
 from desktop.alerts.labs import LabCheck, LabValue, check_critical
 from desktop.kb import lab_units
@@ -598,6 +598,18 @@ def latest_key_results(uow: UnitOfWork, patient_id: int) -> list[ResultRow]:
         seen.add(ident)
         out.append(_to_row(r))
     return out
+
+
+def recent_for_print(uow: UnitOfWork, patient_id: int, panels: int = 6, max_rows: int = 40) -> list[ResultRow]:
+    """The results of the latest `panels` panels, newest first, for the printed summary. No permission check
+    here: the summary document checks PRINT (front desk prints summaries)."""
+    conn = uow.read_connection()
+    latest = [pid for (pid,) in conn.execute(
+        select(LabResult.panel_id).where(LabResult.patient_id == patient_id, LabResult.entered_in_error.is_(False))
+        .group_by(LabResult.panel_id).order_by(func.max(LabResult.collected_at).desc()).limit(panels))]
+    if not latest:
+        return []
+    return [_to_row(r) for r in _rows(uow, patient_id, LabResult.panel_id.in_(latest))][:max_rows]
 
 
 def recent_results_text(uow: UnitOfWork, patient_id: int, days: int = 90) -> str:
