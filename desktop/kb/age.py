@@ -45,9 +45,12 @@ def completed_months(birth: date, on: date | None = None) -> int:
 
 
 def age_label(birth: date | None, on: date | None = None) -> str:
-    """'47 y'; under two years in months ('14 mo'); '' without a birth date."""
+    """'47 y'; under two years in months ('14 mo'); under a month in days ('10 d'); '' without a birth date."""
     if birth is None:
         return ""
     on = on or date.today()
     years = completed_years(birth, on)
-    return f"{years} y" if years >= 2 else f"{completed_months(birth, on)} mo"
+    if years >= 2:
+        return f"{years} y"
+    months = completed_months(birth, on)
+    return f"{months} mo" if months >= 1 else f"{max((on - birth).days, 0)} d"

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from desktop.config import RESOURCES
-from desktop.kb.age import completed_years
+from desktop.kb.age import age_label, completed_years
 from desktop.kb.text import digits, fold, words
 from desktop.models import Allergy, Patient, PatientToken, RecentPatient, User
 
@@ -119,14 +119,7 @@ def display_name(family: str, given: str, middle: str = "") -> str:
 
 
 def age_text(birth: date, today: date | None = None) -> str:
-    today = today or date.today()
-    years = today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
-    if years >= 2:
-        return f"{years} y"
-    months = (today.year - birth.year) * 12 + today.month - birth.month - (today.day < birth.day)
-    if months >= 1:
-        return f"{months} mo"
-    return f"{(today - birth).days} d"
+    return age_label(birth, today)
 
 
 def age_years(birth: date, today: date | None = None) -> int:

@@ -137,6 +137,7 @@ def test_threshold_birthdays_cross_the_rule_boundary():
 @pytest.mark.parametrize(("birth", "on", "label"), [
     (date(2024, 12, 4), date(2026, 12, 3), "23 mo"), (date(2024, 12, 4), date(2026, 12, 4), "2 y"),
     (date(1980, 1, 2), date(2026, 1, 1), "45 y"), (None, date(2026, 1, 1), ""),
+    (date(2026, 11, 13), date(2026, 11, 23), "10 d"), (date(2026, 10, 23), date(2026, 11, 23), "1 mo"),
 ])
 def test_age_label(birth, on, label):
     assert age.age_label(birth, on) == label
