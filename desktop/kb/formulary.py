@@ -30,7 +30,11 @@ _NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 @dataclass(frozen=True, slots=True)
 class Ingredient:
     name: str
-    rxcui: str
+    rxcui: str  # "" when no verified RxNorm code exists: the drug is prescribable by name, checked by name
+
+    @property
+    def coded(self) -> bool:
+        return bool(self.rxcui)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +60,7 @@ class Product:
 
     @property
     def ingredient_rxcui(self) -> str | None:
-        return self.ingredients[0].rxcui if self.ingredients else None
+        return (self.ingredients[0].rxcui or None) if self.ingredients else None
 
     @property
     def controlled(self) -> bool:
@@ -117,14 +121,20 @@ def _dea(value: str) -> str:
     return value
 
 
+def _digits_or_empty(value: Any) -> str:
+    return "" if value == "" else _digits(value)
+
+
 Code = Annotated[Any, AfterValidator(_digits)]
+IngredientCode = Annotated[Any, AfterValidator(_digits_or_empty)]
 
 
 class IngredientEntry(Strict):
-    """One ingredient of a product; an ingredient without a verified RXCUI is left out of the file."""
+    """One ingredient of a product; rxcui is "" when no verified code exists (never invented); the source then says
+    so and names where the product itself comes from."""
 
     name: Annotated[Filled, AfterValidator(_ingredient_name)]
-    rxcui: Code
+    rxcui: IngredientCode
     source: Filled
 
 
@@ -199,7 +209,8 @@ class Formulary:
             for ing in p.ingredients:
                 self._ingredients.setdefault(ing.name, ing)
                 self._by_ingredient.setdefault(ing.name, []).append(p)
-                self._by_ingredient_rxcui.setdefault(ing.rxcui, []).append(p)
+                if ing.rxcui:
+                    self._by_ingredient_rxcui.setdefault(ing.rxcui, []).append(p)
             if p.product_rxcui:
                 self._by_product_rxcui.setdefault(p.product_rxcui, []).append(p)
             self._by_generic.setdefault(fold(p.generic), []).append(p)
@@ -337,7 +348,7 @@ def parse_formulary(entries: list[Any], path: Path) -> Formulary:
                 raise KnowledgeBaseError(
                     f"{where}: ingredient '{ing.name}' has rxcui {ing.rxcui} but {earlier[1]} gives {earlier[0]}"
                 )
-            other = names_by_code.setdefault(ing.rxcui, ing.name)
+            other = names_by_code.setdefault(ing.rxcui, ing.name) if ing.rxcui else ing.name
             if other != ing.name:
                 raise KnowledgeBaseError(
                     f"{where}: rxcui {ing.rxcui} is used for both '{other}' and '{ing.name}'"

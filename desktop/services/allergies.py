@@ -238,14 +238,15 @@ def resolve_substance(inp: AllergyInput) -> _Resolved:
         ing = _ingredient(inp.ingredient)
         if ing is None:
             raise ValidationError({"substance": f"{inp.ingredient} is not a formulary ingredient"})
-        return _Resolved(inp.substance or ing[0].capitalize(), ing[0], "rxnorm", ing[1], "medication")
+        return _Resolved(inp.substance or ing[0].capitalize(), ing[0], "rxnorm" if ing[1] else None, ing[1] or None,
+                         "medication")
     text = " ".join(inp.substance.split())
     c = _class_by_text(text)
     if c is not None:
         return _Resolved(c.label, c.id, "class", c.id, "medication")
     ing = _ingredient(text)
     if ing is not None:
-        return _Resolved(text, ing[0], "rxnorm", ing[1], "medication")
+        return _Resolved(text, ing[0], "rxnorm" if ing[1] else None, ing[1] or None, "medication")  # uncoded: by name
     allergen = _allergen_by_text(text)
     if allergen is not None:
         return _Resolved(text, allergen.id, None, None, allergen.category)  # "Latex" stays "Latex"

@@ -180,3 +180,13 @@ def test_entering_again_without_details_keeps_the_known_ones(as_role, patient):
         again = add_allergy(uow, patient.id, AllergyInput(substance="penicillin", criticality="high"))
     assert again.merged
     assert (again.row.reaction, again.row.severity, again.row.criticality) == ("hives", "moderate", "high")
+
+
+def test_allergy_to_an_uncoded_formulary_ingredient_is_stored_by_name_without_a_code(as_role, patient):
+    """Issue 16: clarithromycin is prescribable without a verified RXCUI; an allergy to it carries no code."""
+    with as_role("nurse") as uow:
+        typed = add_allergy(uow, patient.id, AllergyInput(substance="Clarithromycin", reaction="rash"))
+        picked = add_allergy(uow, patient.id, AllergyInput(ingredient="clarithromycin", reaction="hives"))
+    assert typed.row.substance_key == "clarithromycin"
+    assert not typed.row.code_system and not typed.row.code  # not "rxnorm" with an empty code
+    assert picked.merged and picked.row.id == typed.row.id
