@@ -89,6 +89,7 @@ class ChartFillStats:
     immunizations: int = 0
     encounters: int = 0
     vitals: int = 0
+    results: int = 0
     prescriptions: int = 0
     large_patient_id: int | None = None
     seconds: float = 0.0
@@ -394,6 +395,9 @@ def _fill(uow: UnitOfWork, patient_ids: list[int], rng: random.Random, today: da
         stats.vitals += _home_readings(s, rng, named[0], today, stamp)
     stats.patients = len(ordered)
     stats.large_patient_id = large_id
+    from .demo_labs import add_demo_results  # laboratory panels through the results service's bulk path
+
+    stats.results = add_demo_results(uow, ordered, large_id, {pid: p.birth for pid, p in info.items()}, today)
 
     try:
         from .prescriptions import add_demo_prescriptions
@@ -409,7 +413,7 @@ def _fill(uow: UnitOfWork, patient_ids: list[int], rng: random.Random, today: da
             stats.prescriptions = add_demo_prescriptions(uow, ordered, prescriber, rng) or 0
     uow.audit("create", "chart", None, summary=(
         f"demo charts: {stats.patients} patients, {stats.problems} problems, {stats.medications} medications, "
-        f"{stats.encounters} encounters, {stats.vitals} vital-sign values"))
+        f"{stats.encounters} encounters, {stats.vitals} vital-sign values, {stats.results} lab results"))
 
 
 def c_min(code: str) -> int:
