@@ -236,6 +236,16 @@ def _med_ref(m: Medication, formulary: _Lazy, kb: Any) -> DrugRef | None:
     return _recognised(ref, formulary, kb)
 
 
+def drug_is_checkable(ref: DrugRef) -> bool:
+    """Whether the engine can check this drug at all (a free-text prescription of a compounded cream is not):
+    False also when the knowledge base cannot be loaded."""
+    try:
+        kb = load_kb()
+    except KnowledgeBaseUnavailable:
+        return False
+    return _recognised(ref, _Lazy(), kb) is not None
+
+
 def _recognised(ref: DrugRef, formulary: _Lazy, kb: Any) -> DrugRef | None:
     """The drug as the engine can check it, or None when nothing about it is known.
 

@@ -120,6 +120,9 @@ class RxView:
     replaces_id: int | None
     version: int
     entered_in_error: bool = False
+    # False for a free-text drug the alert engine cannot recognise (compounded cream, a new drug): the app says
+    # "not checked for interactions"; the pharmacy copy never does
+    interaction_checked: bool = True
 
     @property
     def controlled(self) -> bool:
@@ -162,6 +165,12 @@ class SigningCheck:
     kb_available: bool = True
     error: str = ""  # why checking could not run (then signing needs an acknowledgement)
     check: object | None = None  # the engine's own AlertCheck, for AlertDialog
+    unchecked: tuple[str, ...] = ()  # drugs (this one, or listed ones) the engine could not recognise
+
+    @property
+    def drug_not_checked(self) -> bool:
+        """The prescribed drug itself could not be checked for interactions (free text nobody recognises)."""
+        return self.rx.drug_name in self.unchecked
 
     @property
     def clear(self) -> bool:
@@ -183,6 +192,7 @@ def _view(rx: Prescription, prescriber_name: str = "") -> RxView:
         pharmacist_note=rx.pharmacist_note or "", dea_schedule=rx.dea_schedule or "", status=rx.status,
         written_date=rx.written_date, signed_at=rx.signed_at, discontinued_reason=rx.discontinued_reason or "",
         replaces_id=rx.replaces_id, version=rx.version, entered_in_error=bool(rx.entered_in_error),
+        interaction_checked=_checkable(rx),
     )
 
 
@@ -194,6 +204,11 @@ def _prescriber_names(uow: UnitOfWork, ids: set[int | None]) -> dict[int, str]:
         select(Prescriber.id, Prescriber.full_name, Prescriber.credentials).where(Prescriber.id.in_(wanted))
     ).all()
     return {r.id: f"{r.full_name}, {r.credentials}" if r.credentials else r.full_name for r in rows}
+
+
+def _checkable(rx: Prescription) -> bool:
+    """A formulary drug is checked; free text only when the alert engine still recognises the name."""
+    return bool(rx.formulary_id) or alert_service.drug_is_checkable(_drug_ref(rx))
 
 
 def _views(uow: UnitOfWork, rows: Sequence[Prescription]) -> list[RxView]:
@@ -516,7 +531,7 @@ def check_before_signing(uow: UnitOfWork, rx_id: int) -> SigningCheck:
     row = _medication_row(uow, rx, replaced if replaced is not None and replaced.status == "active" else None)
     result = alert_service.check_for_patient(uow, rx.patient_id, _drug_ref(rx, row.id if row else None))
     return SigningCheck(view, tuple(result.alerts), tuple(result.interrupting), kb_available=result.kb_available,
-                        error=result.error or "", check=result)
+                        error=result.error or "", check=result, unchecked=tuple(result.unchecked or ()))
 
 
 def _record_overrides(uow: UnitOfWork, rx: Prescription, check: SigningCheck,
@@ -579,7 +594,8 @@ def sign(uow: UnitOfWork, rx_id: int, *, expected_version: int | None = None,
     _update_medication_list(uow, rx, replaced, today)
     uow.session.flush()
     uow.audit("sign", "prescription", rx.id, rx.patient_id,
-              summary=_summary(rx) + (f" ({len(check.interrupting)} alert(s) overridden)" if check.interrupting else ""))
+              summary=_summary(rx) + (f" ({len(check.interrupting)} alert(s) overridden)" if check.interrupting else "")
+              + (" (free text: not checked for interactions)" if check.drug_not_checked else ""))
     return _view(rx, _name(prescriber))
 
 

@@ -109,6 +109,11 @@ class PrescriptionEditor(BaseDialog):
             self.schedule.addItem(label, code)
         self.schedule_note = QLabel()
         self.schedule_note.setStyleSheet("color: darkred; font-weight: bold")
+        self.unchecked_note = QLabel()  # free text: the mark shown in the app, never printed
+        self.unchecked_note.setObjectName("rxNotChecked")
+        self.unchecked_note.setStyleSheet("color: #8a5a00; background: #fff3cd; padding: 3px 6px; font-weight: bold")
+        self.unchecked_note.setWordWrap(True)
+        self.unchecked_note.hide()
         drug_row = QHBoxLayout()
         drug_row.addWidget(self.strength)
         drug_row.addWidget(self.form)
@@ -118,6 +123,7 @@ class PrescriptionEditor(BaseDialog):
         dl.addWidget(self.drug)
         dl.addLayout(drug_row)
         dl.addWidget(self.schedule_note)
+        dl.addWidget(self.unchecked_note)
 
         self.sig = SigBuilder(self)
         sig_box = QGroupBox(self.tr("Directions (sig)"))
@@ -192,6 +198,7 @@ class PrescriptionEditor(BaseDialog):
         self.drug.sig_chosen.connect(self._product_chosen)
         self.drug.sig_cleared.connect(self._product_cleared)
         self.schedule.currentIndexChanged.connect(self._refresh)
+        self.drug.edit.textChanged.connect(self._refresh)
         self.sig.sig_changed.connect(self._refresh)
         self.quantity.valueChanged.connect(self._refresh)
         self.quantity_unit.currentTextChanged.connect(self._refresh)
@@ -251,6 +258,7 @@ class PrescriptionEditor(BaseDialog):
             self.schedule_note.setText(note)
         else:
             self.schedule_note.setText("")
+        self._refresh_unchecked()
         unit = self.quantity_unit.currentText().strip()
         self.quantity.setDecimals(1 if unit in ("mL", "g") else 0)  # tablets are counted, liquids measured
         q = self.quantity.value()
@@ -264,6 +272,15 @@ class PrescriptionEditor(BaseDialog):
             self._updating = True
             self.days.setValue(computed or 0)
             self._updating = False
+
+    def _refresh_unchecked(self) -> None:
+        """A drug typed as free text (not a formulary product) is marked; once saved, the service says whether
+        the alert engine still recognised the name."""
+        text = self.drug.text().strip()
+        saved = self.rx is not None and self.rx.drug_name == text and self.rx.formulary_id is None
+        free = self._product is None and bool(text) and not (saved and self.rx.interaction_checked)
+        self.unchecked_note.setText(self.tr("Not in the formulary: not checked for interactions") if free else "")
+        self.unchecked_note.setVisible(free)
 
     # ---------------------------------------------------------------- data
     def _load(self, rx: RxView) -> None:
@@ -323,6 +340,7 @@ class PrescriptionEditor(BaseDialog):
         except ServiceError as exc:
             self._show_errors(exc)
             return None
+        self._refresh_unchecked()
         self.sig_saved.emit(self.rx)
         return self.rx
 

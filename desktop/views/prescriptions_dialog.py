@@ -36,7 +36,9 @@ class PrescriptionsDialog(BaseDialog):
         self.model = DataclassTableModel([
             Column(self.tr("Rx number"), lambda r: r.rx_number),
             Column(self.tr("Written"), lambda r: r.written_date),
-            Column(self.tr("Drug"), lambda r: r.drug_line),
+            Column(self.tr("Drug"), lambda r: r.drug_line if r.interaction_checked
+                   else self.tr("{drug} — not checked for interactions").format(drug=r.drug_line),
+                   color=lambda r: None if r.interaction_checked else "#8a5a00"),
             Column(self.tr("Directions"), lambda r: r.sig_text),
             Column(self.tr("Qty"), lambda r: f"{r.quantity:g} {r.quantity_unit}".strip()),
             Column(self.tr("Refills"), lambda r: r.refills),
