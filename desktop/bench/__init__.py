@@ -15,6 +15,7 @@ CASES: dict[str, str] = {
     "search": "desktop.bench.search:run",
     "search_pg": "desktop.bench.search:run_pg",
     "chart_open": "desktop.bench.chart_open:run",
+    "labs_open": "desktop.bench.labs_case:run",
     "alerts_20": "desktop.bench.alerts_case:run",
     "memory": "desktop.bench.memory_case:run",
     "icd10_search": "desktop.bench.lookup_case:run_icd10",

@@ -13,6 +13,7 @@ import math
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func, insert, select, update
@@ -313,8 +314,9 @@ def mark_panel_in_error(uow: UnitOfWork, patient_id: int, panel_id: str, reason:
 # ------------------------------------------------------------------ reading
 
 
-@dataclass(frozen=True, slots=True)
-class ResultRow:
+class ResultRow(NamedTuple):
+    """One result as the chart shows it (a named tuple: thousands are built per chart open)."""
+
     id: int
     panel_id: str
     loinc: str
@@ -390,22 +392,44 @@ _COLS = (LabResult.id, LabResult.panel_id, LabResult.panel_code, LabResult.panel
          LabResult.source_system)
 
 
+class _RowMaker:
+    """Builds ResultRows fast: catalog lookups and local times cached per code and per instant."""
+
+    def __init__(self) -> None:
+        self.cat = catalog()
+        self.tests: dict[tuple[str, str], LabTest | None] = {}
+        self.times: dict[datetime, datetime] = {}
+
+    def local(self, dt: datetime) -> datetime:
+        t = self.times.get(dt)
+        if t is None:
+            t = self.times[dt] = local(dt)
+        return t
+
+    def __call__(self, r) -> ResultRow:  # noqa: ANN001
+        key = (r.loinc, r.name)
+        test = self.tests.get(key, _MISSING)
+        if test is _MISSING:
+            test = self.tests[key] = self.cat.find(r.loinc, r.name)
+        range_source = ""
+        low, high = r.ref_low, r.ref_high
+        if low is not None or high is not None or r.ref_text:
+            range_source = "lab"
+        elif r.flag_source == "default range" and test is not None and test.range is not None:
+            low, high, range_source = test.range.low, test.range.high, "default"
+        return ResultRow(
+            r.id, r.panel_id, r.loinc, r.name, test.short if test else r.name, test.panel if test else "other",
+            r.value_num, r.comparator or "", r.value_text or "", r.unit or "", low, high, r.ref_text or "",
+            range_source, r.flag or "", r.flag_source or "", self.local(r.collected_at), r.status, r.origin,
+            r.performing_lab or "", r.source_system or "",
+            test.decimals if test is not None and test.unit == r.unit else None)
+
+
+_MISSING = object()
+
+
 def _to_row(r) -> ResultRow:  # noqa: ANN001
-    cat = catalog()
-    test = cat.find(r.loinc, r.name)
-    range_source = ""
-    low, high = r.ref_low, r.ref_high
-    if low is not None or high is not None or r.ref_text:
-        range_source = "lab"
-    elif r.flag_source == "default range" and test is not None and test.range is not None:
-        low, high, range_source = test.range.low, test.range.high, "default"
-    return ResultRow(
-        id=r.id, panel_id=r.panel_id, loinc=r.loinc, name=r.name, short=test.short if test else r.name,
-        group=test.panel if test else "other", value=r.value_num, comparator=r.comparator or "",
-        value_text=r.value_text or "", unit=r.unit or "", ref_low=low, ref_high=high, ref_text=r.ref_text or "",
-        range_source=range_source, flag=r.flag or "", flag_source=r.flag_source or "",
-        collected_at=local(r.collected_at), status=r.status, origin=r.origin, performing_lab=r.performing_lab or "",
-        source_system=r.source_system or "", decimals=test.decimals if test and test.unit == r.unit else None)
+    return _RowMaker()(r)
 
 
 def _rows(uow: UnitOfWork, patient_id: int, *extra) -> list:  # noqa: ANN002
@@ -417,16 +441,22 @@ def _rows(uow: UnitOfWork, patient_id: int, *extra) -> list:  # noqa: ANN002
 
 @dataclass(frozen=True, slots=True)
 class ResultsView:
-    """Everything the Results tab shows, read in one query."""
+    """Everything the Results tab shows, newest panels first, a page at a time."""
 
     panels: tuple[PanelView, ...]  # newest first
-    total: int
-    kb_error: str = ""  # the catalog could not load: groups and default ranges are missing (shown in red)
+    total: int  # results shown
+    total_panels: int = 0  # panels in the chart (within the filter), shown or not
+    has_more: bool = False  # older panels not read yet
+
+    @property
+    def shown_panels(self) -> int:
+        return len(self.panels)
 
 
 GROUP_TITLES = {"cbc": "CBC", "chem": "BMP/CMP", "lipids": "Lipids", "hba1c": "HbA1c", "thyroid": "Thyroid",
                 "urinalysis": "Urinalysis", "other": "Other"}
 GROUP_ORDER = tuple(GROUP_TITLES)
+PAGE_PANELS = 40
 
 
 def panel_title(panel_name: str, results: list[ResultRow]) -> str:
@@ -438,30 +468,65 @@ def panel_title(panel_name: str, results: list[ResultRow]) -> str:
     return " / ".join(GROUP_TITLES.get(g, g) for g in GROUP_ORDER if g in groups)
 
 
+def _group_codes(group: str) -> tuple[list[str], list[str]]:
+    """(codes, names of code-less tests) of a flowsheet group, for filtering in SQL."""
+    tests = [t for t in catalog().tests if t.panel == group]
+    return [t.loinc for t in tests if t.loinc], [t.name for t in tests if not t.loinc]
+
+
 def results_view(uow: UnitOfWork, patient_id: int, *, start: date | None = None, end: date | None = None,
-                 group: str | None = None) -> ResultsView:
+                 group: str | None = None, panels: int | None = PAGE_PANELS) -> ResultsView:
+    """The newest `panels` panels (None: all) with their results. Two indexed reads whatever the chart's size."""
     uow.require(Permission.VIEW_CHART)
     extra = []
     if start is not None:
         extra.append(LabResult.collected_at >= _day_start(start))
     if end is not None:
         extra.append(LabResult.collected_at < _day_start(end + timedelta(days=1)))
-    raw = _rows(uow, patient_id, *extra)
-    by_panel: dict[str, list] = {}
+    if group:
+        codes, names = _group_codes(group)
+        if group == "other":  # everything the catalog does not place in a named group
+            placed = [t.loinc for t in catalog().tests if t.panel != "other" and t.loinc]
+            extra.append(LabResult.loinc.not_in(placed))
+        else:
+            extra.append(LabResult.loinc.in_(codes) | LabResult.name.in_(names))
+    base = [LabResult.patient_id == patient_id, LabResult.entered_in_error.is_(False), *extra]
+    conn = uow.read_connection()
+    keys = conn.execute(
+        select(LabResult.panel_id, func.max(LabResult.collected_at).label("at")).where(*base)
+        .group_by(LabResult.panel_id).order_by(func.max(LabResult.collected_at).desc(), LabResult.panel_id)).all()
+    total_panels = len(keys)
+    chosen = keys if panels is None else keys[:panels]
+    if not chosen:
+        return ResultsView((), 0, 0, False)
+    where = [*base]
+    if panels is not None and total_panels > panels:
+        where.append(LabResult.collected_at >= chosen[-1].at)  # index range, then the exact panel set
+        wanted = {k.panel_id for k in chosen}
+    else:
+        wanted = None
+    raw = conn.execute(select(*_COLS).where(*where)
+                       .order_by(LabResult.collected_at.desc(), LabResult.panel_id, LabResult.id)).all()
+    make = _RowMaker()
+    by_panel: dict[str, list[ResultRow]] = {}
     heads: dict[str, object] = {}
     for r in raw:
-        by_panel.setdefault(r.panel_id, []).append(r)
-        heads.setdefault(r.panel_id, r)
-    panels = []
-    for pid, rs in by_panel.items():
-        rows = [_to_row(r) for r in rs]
-        if group and not any(x.group == group for x in rows):
+        if wanted is not None and r.panel_id not in wanted:
             continue
+        rows = by_panel.get(r.panel_id)
+        if rows is None:
+            rows = by_panel[r.panel_id] = []
+            heads[r.panel_id] = r
+        rows.append(make(r))
+    out = []
+    total = 0
+    for pid, rows in by_panel.items():
         h = heads[pid]
-        panels.append(PanelView(pid, panel_title(h.panel_name, rows), local(h.collected_at), h.origin,
-                                h.performing_lab or "", h.source_system or "", tuple(rows)))
-    panels.sort(key=lambda p: p.collected_at, reverse=True)
-    return ResultsView(tuple(panels), len(raw))
+        total += len(rows)
+        out.append(PanelView(pid, panel_title(h.panel_name, rows), rows[0].collected_at, h.origin,
+                             h.performing_lab or "", h.source_system or "", tuple(rows)))
+    out.sort(key=lambda p: p.collected_at, reverse=True)
+    return ResultsView(tuple(out), total, total_panels, total_panels > len(out))
 
 
 def _day_start(day: date) -> datetime:
@@ -609,7 +674,8 @@ def recent_for_print(uow: UnitOfWork, patient_id: int, panels: int = 6, max_rows
         .group_by(LabResult.panel_id).order_by(func.max(LabResult.collected_at).desc()).limit(panels))]
     if not latest:
         return []
-    return [_to_row(r) for r in _rows(uow, patient_id, LabResult.panel_id.in_(latest))][:max_rows]
+    make = _RowMaker()
+    return [make(r) for r in _rows(uow, patient_id, LabResult.panel_id.in_(latest))][:max_rows]
 
 
 def recent_results_text(uow: UnitOfWork, patient_id: int, days: int = 90) -> str:

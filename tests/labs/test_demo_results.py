@@ -43,10 +43,13 @@ def test_large_patient_has_3000_results_in_300_panels(demo_db):  # noqa: ANN001
     assert (last - first).days > 365 * 15
     assert audited == 1  # the bulk path writes one audit row for the batch
     with db.uow(user_for("physician")) as uow:
-        view = svc.results_view(uow, harold)
+        view = svc.results_view(uow, harold, panels=None)
+        page = svc.results_view(uow, harold)
         latest = {r.short: r for r in svc.latest_key_results(uow, harold)}
         a1c = svc.trend(uow, harold, "4548-4")
     assert len(view.panels) == 300 and view.panels[0].collected_at > view.panels[-1].collected_at
+    assert len(page.panels) == svc.PAGE_PANELS and page.has_more and page.total_panels == 300
+    assert page.panels == view.panels[:svc.PAGE_PANELS]
     assert {"HbA1c", "Creat", "eGFR", "K", "Glucose", "LDL"} <= set(latest)
     assert any(p.abnormal_count for p in view.panels)  # realistic: some values outside the default ranges
     assert 25 <= len(a1c.clinic) <= 35 and all(6.0 <= p.value <= 9.0 for p in a1c.clinic)

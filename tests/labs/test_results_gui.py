@@ -176,3 +176,18 @@ def test_insert_recent_results_into_objective(qtbot, db, patient, app_ctx, messa
     editor.results_button.click()  # twice: not duplicated
     qtbot.waitUntil(lambda: "already" in editor.status.text(), timeout=5000)
     assert objective.toPlainText().count("Labs ") == 1
+
+
+def test_a_large_chart_shows_the_newest_panels_first_then_all(qtbot, db, patient, chart_view):  # noqa: ANN001
+    base = datetime(2020, 1, 1, 8, 0, tzinfo=UTC)
+    with db.uow(user_for("nurse")) as uow:
+        svc.bulk_add_results(uow, patient.id, [PanelInput(
+            collected_at=base + timedelta(days=7 * n), results=(
+                ResultInput(name="INR", loinc="6301-6", value=2.0 + (n % 5) / 10, unit="{INR}"),)) for n in range(55)])
+    tab = _ready(qtbot, chart_view("physician", "results"))
+    assert len(tab.view.panels) == svc.PAGE_PANELS and tab.older_button.isVisible()
+    assert tab.sheet_model.columnCount() == svc.PAGE_PANELS
+    assert "of 55 panels" in tab.count_label.text()
+    tab.older_button.click()
+    qtbot.waitUntil(lambda: len(tab.view.panels) == 55, timeout=5000)
+    assert not tab.older_button.isVisible() and tab.sheet_model.columnCount() == 55

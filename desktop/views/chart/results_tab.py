@@ -39,9 +39,10 @@ log = logging.getLogger(__name__)
 RANGES = (("All dates", 0), ("Last 3 months", 91), ("Last year", 365), ("Last 3 years", 3 * 365))
 
 
-def load_results(uow: Any, patient_id: int, group: str | None, start: date | None) -> tuple[ResultsView, Flowsheet]:
-    """Runs in a worker: one read for the panels, the flowsheet built from it."""
-    view = results.results_view(uow, patient_id, start=start, group=group)
+def load_results(uow: Any, patient_id: int, group: str | None, start: date | None,
+                 panels: int | None = results.PAGE_PANELS) -> tuple[ResultsView, Flowsheet]:
+    """Runs in a worker: the newest panels (a page, or all), the flowsheet built from the same read."""
+    view = results.results_view(uow, patient_id, start=start, group=group, panels=panels)
     sheet = results.flowsheet_of(view)
     if group:  # the flowsheet keeps only the chosen group's rows
         rows = tuple(r for r in sheet.rows if r.group == group)
@@ -82,6 +83,11 @@ class ResultsTab(ChartTab):
         for label, days in RANGES:
             self.range_combo.addItem(self.tr(label), days)
         self.range_combo.currentIndexChanged.connect(lambda _i: self.load())
+        self.older_button = QPushButton(self.tr("Show &older panels"))
+        self.older_button.setObjectName("olderResults")
+        self.older_button.setVisible(False)
+        self.older_button.clicked.connect(self.show_all)
+        self._all = False
         self.count_label = QLabel()
         self.count_label.setObjectName("resultsCount")
         self.count_label.setStyleSheet("color: #555;")
@@ -100,6 +106,7 @@ class ResultsTab(ChartTab):
         top.addWidget(self.range_combo)
         top.addStretch(1)
         top.addWidget(self.count_label)
+        top.addWidget(self.older_button)
 
         self.sheet_model = LabFlowsheetModel(self)
         self.sheet_table = QTableView()
@@ -158,7 +165,13 @@ class ResultsTab(ChartTab):
         self._generation += 1
         gen = self._generation
         self.chart.ops.run(load_results, self.chart.patient_id, self.group_combo.currentData(), self._start(),
+                           None if self._all else results.PAGE_PANELS,
                            done=lambda res: self._show(res, gen), failed=self._failed)
+
+    def show_all(self) -> None:
+        """Every panel of the chart (the first read shows the newest page only)."""
+        self._all = True
+        self.load()
 
     def _show(self, res: tuple[ResultsView, Flowsheet], gen: int) -> None:
         if gen != self._generation:
@@ -170,8 +183,13 @@ class ResultsTab(ChartTab):
         self.panel_model.set_panels(view.panels)
         self.sheet_table.horizontalHeader().setMinimumSectionSize(60)
         n = len(view.panels)
-        self.count_label.setText(self.tr("No results recorded") if not n else
-                                 self.tr("{n} panels, {r} results").format(n=n, r=view.total))
+        if not n:
+            self.count_label.setText(self.tr("No results recorded"))
+        elif view.has_more:
+            self.count_label.setText(self.tr("newest {n} of {t} panels").format(n=n, t=view.total_panels))
+        else:
+            self.count_label.setText(self.tr("{n} panels, {r} results").format(n=n, r=view.total))
+        self.older_button.setVisible(view.has_more)
         self.error_button.setEnabled(False)
         if self.current_key:
             self.load_trend(self.current_key)
