@@ -107,3 +107,25 @@ def test_emr_audit_key_keys_any_database_and_a_wrong_key_writes_nothing(tmp_path
     with pytest.raises(AuditKeyError, match="does not hold its key"):
         _register(keyless, "Cy")
     keyless.dispose()
+
+
+def test_postgresql_with_the_practice_key_is_keyed_anchored_and_checked(db, db_url, add_patient, monkeypatch,
+                                                                        capsys):
+    if not db_url.startswith("postgresql"):
+        pytest.skip("needs EMR_TEST_PG_URL")
+    monkeypatch.setenv("EMR_AUDIT_KEY", KEY_A)
+    first = add_patient(given="Ann")
+    add_patient(given="Bea")
+    assert main(["check-db", "--db", db_url]) == 0
+    assert "audit chain 2 rows intact, keyed, 2 chart rows as last audited" in capsys.readouterr().out
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE patient SET birth_date = '1970-05-07' WHERE id = :i"), {"i": first.id})
+    assert main(["check-db", "--db", db_url]) == 1
+    assert f"patient row {first.id} differs" in capsys.readouterr().err
+    with db.engine.begin() as conn:  # the newest row removed and the tip moved back: this computer's anchor shows it
+        h = conn.execute(text("SELECT hash FROM audit_log WHERE id = 1")).scalar_one()
+        conn.execute(text("DELETE FROM audit_row_state WHERE entry_id = 2"))
+        conn.execute(text("DELETE FROM audit_log WHERE id = 2"))
+        conn.execute(text("UPDATE audit_head SET last_id = 1, last_hash = :h"), {"h": h})
+    assert main(["check-db", "--db", db_url]) == 1
+    assert "ends at row 1 but its anchor records row 2" in capsys.readouterr().err

@@ -248,3 +248,38 @@ def test_editing_the_recorded_row_states_fails(clinic, capsys):
     tamper(path, ("UPDATE audit_row_state SET digest = ? WHERE table_name = 'patient'", (fake,)))
     code, _out, err = check_db(path, capsys)
     assert code == 1 and "chart row states recorded with audit row" in err
+
+
+def test_restore_records_the_rollback_and_check_db_then_passes(clinic, capsys):
+    """The `restore` command puts a backup back on purpose: the log says which rows the old log had beyond it,
+    and the anchor follows (a copy put back by hand fails, see above)."""
+    path, ids = clinic
+    url = f"sqlcipher:///{path}"
+    backup = path.with_name("backup.db")
+    assert main(["backup", "--db", url, "--out", str(backup)]) == 0
+    db = Database.open(url)
+    from desktop.services import patients
+
+    with db.uow(user_for("physician")) as uow:
+        patients.record_chart_open(uow, ids["patient"])
+    db.dispose()
+    assert main(["restore", "--db", url, str(backup)]) == 0
+    out = capsys.readouterr().out
+    n = ids["last"]
+    assert f"rows {n + 1} to {n + 1} of it are not in this database" in out
+    code, out, err = check_db(path, capsys)
+    assert code == 0, err
+    assert f"audit chain {n + 1} rows intact, keyed" in out
+    (summary,) = query(path, f"SELECT summary FROM audit_log WHERE id = {n + 1} AND action = 'restore'")[0]
+    assert "backup.db" in summary
+
+
+def test_the_anchor_is_readable_by_its_owner_only(clinic):
+    path, _ids = clinic
+    db = Database.open(f"sqlcipher:///{path}")
+    from desktop.services import patients
+
+    with db.uow(user_for("physician")) as uow:
+        patients.record_chart_open(uow, _ids["patient"])
+    db.dispose()
+    assert (path.parent / "clinic.db.audit-anchor").stat().st_mode & 0o777 == 0o600
