@@ -281,6 +281,7 @@ MISSING = [
     ("sildenafil", "ritonavir", "major"), ("sildenafil", "doxazosin", "moderate"), ("ritonavir", "fluticasone", "major"),
     ("methotrexate", "probenecid", "major"), ("phenytoin", "fluconazole", "major"), ("phenytoin", "isoniazid", "major"),
     ("oxycodone", "cyclobenzaprine", "moderate"), ("hydrocodone", "diphenhydramine", "moderate"),
+    ("oxycodone", "quetiapine", "moderate"), ("morphine", "zolpidem", "moderate"),
     ("tramadol", "bupropion", "major"), ("digoxin", "furosemide", "moderate"), ("digoxin", "hydrochlorothiazide", "moderate"),
     ("quetiapine", "ciprofloxacin", "moderate"), ("hydroxyzine", "citalopram", "moderate"),
 ]
