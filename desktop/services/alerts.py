@@ -126,6 +126,12 @@ def check_for_patient(uow: UnitOfWork, patient_id: int, proposed: DrugRef | None
         log.error("alert knowledge base unavailable: %s", exc)
         return AlertCheck(alerts=(), kb_available=False, error=str(exc), interrupting_severities=severities)
 
+    if kinds is None or "drug-lab" in kinds:  # the chart's latest results against the drugs (lab_alerts)
+        from .lab_alerts import drug_lab_alerts
+
+        lab_found, lab_unchecked = drug_lab_alerts(uow, patient_id, context.proposed or context.active_meds)
+        found = sorted([*found, *lab_found], key=lambda a: a.sort_key())
+        unchecked = [*unchecked, *lab_unchecked]
     overridden = _overridden(uow, patient_id)
     shown: list[Alert] = []
     hidden: list[Alert] = []
