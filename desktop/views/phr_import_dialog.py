@@ -507,7 +507,20 @@ class PhrImportDialog(BaseDialog):
         if result.applied:
             self.ctx.ops.changed("phr_import", self.patient_id)
             self.sig_applied.emit(result.import_id)
+        self._show_critical_results(result)
         self.accept()
+
+    def _show_critical_results(self, result: Any) -> None:
+        """Critical laboratory values among the merged results interrupt, in the one alert dialog (information:
+        Close only), over the chart the dialog was opened from."""
+        critical = [a.alert for a in getattr(result.alerts, "alerts", ()) if a.kind == "critical-lab" and a.alert]
+        if not critical:
+            return
+        from desktop.widgets.alert_dialog import AlertDialog
+
+        dialog = AlertDialog(critical, parent=self.parentWidget())
+        self.critical_dialog = dialog  # tests drive it
+        dialog.open()
 
     def reject(self) -> None:
         self._cancel.set()  # a read in progress stops at its next check; its failure callback is then ignored
