@@ -115,7 +115,7 @@ def append_entries(session: Session, entries: list[dict]) -> None:
     head.last_id, head.last_hash = last_id, prev
     session.flush()
     if states:
-        session.execute(insert(AuditRowState), [
+        session.execute(insert(AuditRowState.__table__), [  # Core executemany: demo loads write thousands
             {"entry_id": last_id, "table_name": t, "row_id": i, "digest": d} for t, i, d in states])
     if ck is not None:
         session.info[_TIP] = (ck, key, last_id, prev, head.keyed_since)
