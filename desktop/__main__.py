@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "import-phr": ("desktop.cli.import_phr_cmd", "merge a patient's PHR file into a chart"),
     "export-fhir": ("desktop.cli.export_fhir_cmd", "write a chart as a FHIR R4 Bundle"),
     "formulary": ("desktop.cli.formulary_cmd", "list the formulary products matching a drug name (as the type-ahead)"),
+    "icd10": ("desktop.cli.icd10_cmd", "search ICD-10-CM codes as the problem dialog does"),
 }
 
 

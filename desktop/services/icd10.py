@@ -13,7 +13,9 @@ import re
 import threading
 import warnings
 from dataclasses import dataclass
+from typing import Any
 
+from desktop.kb.icd10_synonyms import synonyms
 from desktop.kb.text import fold, words
 
 # Codes a primary-care clinic uses every day: ranked first when they match, so "hypertension" offers I10
@@ -26,6 +28,39 @@ COMMON_CODES = (
     "J30.9", "H10.9", "L70.0", "R42", "I73.9", "N18.9", "M10.9", "K59.00", "Z23", "U07.1", "J18.9",
     "M54.2", "R53.83",
 )
+
+# codes that fit only some patients (ICD-10-CM chapter 15 pregnancy, chapter 16 perinatal, sex-specific
+# chapters of 14; the Z codes for pregnancy and for child/adult examinations)
+_PREGNANCY = ("O", "Z3A", "Z33", "Z34", "Z36", "Z37", "Z39")
+_MALE_ONLY = tuple(f"N{n}" for n in range(40, 54)) + ("C60", "C61", "C62", "C63", "Z12.5", "R97.2")
+_FEMALE_ONLY = tuple(f"N{n}" for n in range(70, 99)) + tuple(f"C{n}" for n in range(51, 59)) + (
+    "Z01.41", "Z12.4", "Z32")
+
+
+def fits(code: str, age: float | None = None, sex: str | None = None) -> bool:
+    """Whether a code can describe this patient: no newborn (P) codes after the first year, no pregnancy codes
+    for men, children or after 60, no male/female-only codes for the other sex, child or adult check-ups by
+    age. Unknown age or sex: everything fits."""
+    if age is not None:
+        if code.startswith("P") and age >= 1:
+            return False
+        if code.startswith(_PREGNANCY) and not 10 <= age <= 60:
+            return False
+        if code.startswith("Z00.12") and age >= 18:
+            return False
+        if code.startswith(("Z00.00", "Z00.01")) and age < 18:
+            return False
+    if sex == "male" and code.startswith(_PREGNANCY + _FEMALE_ONLY):
+        return False
+    if sex == "female" and code.startswith(_MALE_ONLY):
+        return False
+    return True
+
+
+def _special(code: str) -> bool:
+    """Newborn and pregnancy codes: after every other match when the patient is not known."""
+    return code.startswith(("P",) + _PREGNANCY)
+
 
 _CODE_QUERY = re.compile(r"^[a-z][0-9][0-9a-z]?(\.?[0-9a-z]{0,4})$")
 _SCORED_MAX = 400  # candidates scored in Python; the rest are cut by baseline rank first (C-speed)
@@ -55,6 +90,7 @@ class _Entry:
     words: frozenset[str]
     term_words: tuple[frozenset[str], ...]
     rank: int = 0  # baseline order: common, billable, short description first
+    all_words: frozenset[str] = frozenset()  # description and inclusion-term words
 
 
 class Icd10Index:
@@ -88,7 +124,8 @@ class Icd10Index:
         self._compact_keys = [e.compact for e in self._codes_sorted]
         postings: dict[str, set[int]] = {}
         for i, e in enumerate(entries):
-            for w in e.words.union(*e.term_words):
+            e.all_words = e.words.union(*e.term_words)
+            for w in e.all_words:
                 postings.setdefault(w, set()).add(i)
         self.vocab = sorted(postings)
         self.postings = [sorted(postings[w]) for w in self.vocab]
@@ -96,33 +133,50 @@ class Icd10Index:
         self._cum = [0]
         for p in self.postings:
             self._cum.append(self._cum[-1] + len(p))
+        self._prefix_cache: dict[str, list[int]] = {}
 
     # ---------------------------------------------------------------- lookups
     def get(self, code: str) -> IcdCode | None:
         e = self.by_code.get(code.replace(".", "").strip().lower())
         return None if e is None else IcdCode(e.code, e.description, e.billable)
 
-    def search(self, text: str, limit: int = 50) -> list[IcdCode]:
+    def search(self, text: str, limit: int = 50, age: float | None = None, sex: str | None = None) -> list[IcdCode]:
+        """Codes for typed words, a code or an abbreviation; billable codes first, codes that cannot describe
+        the patient (age, sex) left out."""
         text = fold(text or "")[:200]
         if not text:
             return []
+        ok = (lambda code: fits(code, age, sex)) if (age is not None or sex) else (lambda _code: True)
+        # what clinicians type ("htn", "ckd 3", "afib"): the table's codes first
+        first = [IcdCode(e.code, e.description, e.billable, "" if text in e.description.lower() else text)
+                 for c in synonyms().codes_for(text)
+                 if (e := self.by_code.get(c.replace(".", "").lower())) is not None and ok(e.code)]
+        seen = {c.code for c in first}
+        rest: list[IcdCode] = []
         compact = text.replace(" ", "")
         if _CODE_QUERY.match(compact):
-            hits = self._by_code_prefix(compact.replace(".", ""), limit)
-            if hits:
-                return hits
-        query = list(dict.fromkeys(words(text)))[:8]
-        if not query:
-            return []
-        return self._by_words(query, limit)
+            rest = self._by_code_prefix(compact.replace(".", ""), limit, ok)
+        if first:  # an abbreviation: next what its written-out names find ("afib" -> "atrial fibrillation")
+            for spelled in synonyms().spelled_out(text)[:2]:
+                rest += self._by_words(list(dict.fromkeys(words(spelled)))[:8], limit, ok)
+        if len(rest) < limit:  # then the typed words themselves
+            query = list(dict.fromkeys(words(text)))[:8]
+            rest += self._by_words(query, limit, ok) if query else []
+        out = list(first)
+        for c in rest:
+            if c.code not in seen:
+                seen.add(c.code)
+                out.append(c)
+        return out[:limit]
 
-    def _by_code_prefix(self, prefix: str, limit: int) -> list[IcdCode]:
+    def _by_code_prefix(self, prefix: str, limit: int, ok=lambda _c: True) -> list[IcdCode]:  # noqa: ANN001
         lo = bisect.bisect_left(self._compact_keys, prefix)
         found: list[_Entry] = []
         for e in self._codes_sorted[lo:]:
             if not e.compact.startswith(prefix):
                 break
-            found.append(e)
+            if ok(e.code):
+                found.append(e)
         # the exact code first, then billable before headers, then in code order
         found.sort(key=lambda e: (e.compact != prefix, not e.billable, e.compact))
         return [IcdCode(e.code, e.description, e.billable) for e in found[:limit]]
@@ -132,31 +186,55 @@ class Icd10Index:
         hi = bisect.bisect_left(self.vocab, prefix + "\uffff", lo)
         return lo, hi
 
-    def _by_words(self, query: list[str], limit: int) -> list[IcdCode]:
+    def _by_words(self, query: list[str], limit: int, ok=lambda _c: True) -> list[IcdCode]:  # noqa: ANN001
         ids: set[int] | None = None
-        # most selective word first, so the sets stay small
-        for w in sorted(query, key=self._size):
-            lo, hi = self._range(w)
-            if lo == hi:
-                return []
-            found: set[int] = set().union(*self.postings[lo:hi])
-            ids = found if ids is None else ids & found
-            if not ids:
-                return []
-        assert ids is not None
-        # entry ids are baseline ranks: keep the best few hundred before scoring in Python
-        pool = heapq.nsmallest(_SCORED_MAX, ids) if len(ids) > _SCORED_MAX else ids
+        ordered = sorted(query, key=self._size)  # most selective word first, so the sets stay small
+        if len(ordered) == 1 and self._size(ordered[0]) > _SCORED_MAX:
+            # one short prefix ("d", "di" while typing): its best-ranked entries, kept per prefix
+            pool: Any = self._best_for_prefix(ordered[0])
+        else:
+            for w in ordered:
+                if ids is not None and self._size(w) > 8 * len(ids):
+                    # a short second word ("diabetes t"): check the few candidates instead of a huge union
+                    ids = {i for i in ids if any(x.startswith(w) for x in self.entries[i].all_words)}
+                    if not ids:
+                        return []
+                    continue
+                lo, hi = self._range(w)
+                if lo == hi:
+                    return []
+                found: set[int] = set().union(*self.postings[lo:hi])
+                ids = found if ids is None else ids & found
+                if not ids:
+                    return []
+            assert ids is not None
+            # entry ids are baseline ranks: keep the best few hundred before scoring in Python
+            pool = heapq.nsmallest(_SCORED_MAX, ids) if len(ids) > _SCORED_MAX else ids
         scored: list[tuple[tuple, _Entry, str]] = []
         for i in pool:
             e = self.entries[i]
+            if not ok(e.code):
+                continue
             term = self._match(e, query)
             if term is None:  # words split across description and a term: still a match, shown plainly
                 term = ""
             exact = sum(1 for w in query if w in e.words)
-            key = (e.code not in self.common, not e.billable, -exact, term != "", len(e.description), e.code)
+            key = (e.code not in self.common, not e.billable, _special(e.code), -exact, term != "",
+                   len(e.description), e.code)
             scored.append((key, e, term))
         scored.sort(key=lambda t: t[0])
         return [IcdCode(e.code, e.description, e.billable, term) for _k, e, term in scored[:limit]]
+
+    def _best_for_prefix(self, prefix: str) -> list[int]:
+        """The _SCORED_MAX best-ranked entries holding a word with this prefix (cached: a keystroke while typing
+        the first letters must not union tens of thousands of postings each time)."""
+        best = self._prefix_cache.get(prefix)
+        if best is None:
+            lo, hi = self._range(prefix)
+            best = heapq.nsmallest(_SCORED_MAX, set().union(*self.postings[lo:hi]))
+            if len(prefix) <= 3:
+                self._prefix_cache[prefix] = best
+        return best
 
     def _size(self, prefix: str) -> int:
         lo, hi = self._range(prefix)
@@ -192,7 +270,9 @@ def index() -> Icd10Index:
 
 
 def warm_up() -> None:
-    index()
+    built = index()
+    for letter in "abcdefghijklmnopqrstuvwxyz":  # the first keystroke of any search
+        built._best_for_prefix(letter)
 
 
 def ready() -> bool:
@@ -200,9 +280,10 @@ def ready() -> bool:
     return _index is not None
 
 
-def search(text: str, limit: int = 50) -> list[IcdCode]:
-    """'diabetes type 2', 'E11.9', 'e119', 'E11' or 'htn'-style prefixes ('hypert'); billable codes first."""
-    return index().search(text, limit)
+def search(text: str, limit: int = 50, age: float | None = None, sex: str | None = None) -> list[IcdCode]:
+    """'diabetes type 2', 'E11.9', 'e119', 'E11', 'htn', 'ckd 3' or prefixes ('hypert'); billable codes first;
+    with the patient's age and sex, codes that cannot describe them are left out."""
+    return index().search(text, limit, age, sex)
 
 
 def lookup(code: str) -> IcdCode | None:

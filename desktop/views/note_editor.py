@@ -506,7 +506,7 @@ class NoteEditor(QWidget):
     def new_problem(self) -> None:
         if self.details is None or self.signed:
             return
-        dialog = NewProblemDialog(self.dx_pick.currentText().strip(), self)
+        dialog = NewProblemDialog(self.dx_pick.currentText().strip(), self, run_plain=self.ctx.ops.run_plain)
         self.problem_dialog = dialog  # tests drive it
         dialog.accepted.connect(lambda: self.ctx.ops.run(
             encounters.add_problem_for_note, self.patient_id, dialog.description(), dialog.code(),
@@ -821,27 +821,24 @@ class AddendumDialog(BaseDialog):
 
 
 class NewProblemDialog(BaseDialog):
-    """A diagnosis not yet on the problem list: ICD-10-CM code search (offline) or free text."""
+    """A diagnosis not yet on the problem list: the ICD-10-CM code search (in a worker) or free text."""
 
-    def __init__(self, text: str = "", parent: QWidget | None = None):
+    def __init__(self, text: str = "", parent: QWidget | None = None, run_plain=None):  # noqa: ANN001
         super().__init__(parent)
+        from desktop.widgets.icd_search import IcdSearch
+
         self.setWindowTitle(self.tr("New problem"))
-        self.search = QLineEdit(text)
-        self.search.setObjectName("icdSearch")
-        self.search.setPlaceholderText(self.tr("ICD-10-CM code or words, e.g. E11.9 or diabetes type 2"))
-        self.results = QListWidget()
-        self.results.setObjectName("icdResults")
+        self.icd = IcdSearch(run_plain=run_plain)
+        self.search = self.icd.edit
         self.description_edit = QLineEdit()
         self.description_edit.setObjectName("problemDescription")
         self.code_edit = QLineEdit()
         self.code_edit.setObjectName("problemCode")
         self.code_edit.setMaxLength(10)
-        self.search.textChanged.connect(self._search)
-        self.results.currentItemChanged.connect(self._picked)
-        self.results.itemActivated.connect(lambda _i: self.accept())
+        self.code_edit.setReadOnly(True)
+        self.icd.sig_picked.connect(self._picked)
         form = QFormLayout()
-        form.addRow(self.tr("&Search"), self.search)
-        form.addRow(self.results)
+        form.addRow(self.tr("&Search"), self.icd)
         form.addRow(self.tr("&Description"), self.description_edit)
         form.addRow(self.tr("ICD-10-&CM"), self.code_edit)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
@@ -850,27 +847,14 @@ class NewProblemDialog(BaseDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(buttons)
-        self.resize(560, 420)
+        self.resize(640, 440)
         if text:
-            self._search(text)
+            self.icd.set_text(text)
 
-    def _search(self, text: str) -> None:
-        from desktop.services import icd10
-
-        self.results.clear()
-        if len(text.strip()) < 2:
-            return
-        for hit in icd10.search(text, limit=30):
-            item = QListWidgetItem(f"{hit.code}  {hit.description}")
-            item.setData(Qt.ItemDataRole.UserRole, (hit.code, hit.description))
-            self.results.addItem(item)
-
-    def _picked(self, item: QListWidgetItem | None) -> None:
-        if item is None:
-            return
-        code, description = item.data(Qt.ItemDataRole.UserRole)
-        self.code_edit.setText(code)
-        self.description_edit.setText(description)
+    def _picked(self, code) -> None:  # noqa: ANN001  (icd10.IcdCode)
+        self.code_edit.setText(code.code)
+        self.description_edit.setText(code.description)
+        self.description_edit.setFocus()
 
     def description(self) -> str:
         return self.description_edit.text().strip() or self.search.text().strip()

@@ -3,7 +3,9 @@
     box = IcdSearch(run_plain=ctx.ops.run_plain)   # searches in a worker (the index builds on first use)
     box.sig_picked.connect(on_code)                  # an icd10.IcdCode
 
-Keyboard: type, Down moves into the results, Enter picks (the highlighted result when still in the text field).
+Keyboard: type; Enter picks the highlighted result (the first one, highlighted as results arrive); Down moves
+the highlight from the first result to the next. A category (header) code is shown but cannot be picked: the
+user is asked for a more specific code. `set_patient(age, sex)` leaves out codes that cannot describe them.
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ COLUMNS = (
     Column("Description", lambda c: c.description + (f"  (“{c.matched_term}”)" if c.matched_term else ""),
            tooltip=lambda c: c.description if c.billable else f"{c.description}\nA category: not billable, pick a "
                                                               "more specific code where you can"),
-    Column("", lambda c: "" if c.billable else "category", color=lambda c: None if c.billable else "#8a5a00"),
+    Column("", lambda c: "" if c.billable else "category: pick a more specific code",
+           color=lambda c: None if c.billable else "#8a5a00"),
 )
 
 
@@ -47,6 +50,8 @@ class IcdSearch(QWidget):
         self._limit = limit
         self._seq = 0
         self.picked: icd10.IcdCode | None = None
+        self._age: float | None = None
+        self._sex: str | None = None
         self.edit = QLineEdit(self)
         self.edit.setObjectName("icdSearch")
         self.edit.setPlaceholderText(self.tr("Type words or a code, e.g. diabetes type 2 or E11.9"))
@@ -92,6 +97,12 @@ class IcdSearch(QWidget):
     def results(self) -> list[icd10.IcdCode]:
         return self.model.rows()
 
+    def set_patient(self, age: float | None, sex: str | None) -> None:
+        """Search for this patient: newborn, pregnancy and other-sex codes are left out."""
+        self._age, self._sex = age, (sex if sex in ("female", "male") else None)
+        if self.edit.text().strip():
+            self.refresh()
+
     def set_text(self, text: str) -> None:
         """Type programmatically (and search now)."""
         self.edit.setText(text)
@@ -107,10 +118,10 @@ class IcdSearch(QWidget):
             self._show(seq, [])
             self.status.setText("")
             return
-        limit = self._limit
+        limit, age, sex = self._limit, self._age, self._sex
 
         def work() -> list[Any]:
-            return icd10.search(text, limit)
+            return icd10.search(text, limit, age=age, sex=sex)
 
         if self._run is None:
             self._show(seq, work())
@@ -152,6 +163,13 @@ class IcdSearch(QWidget):
 
     def _pick_row(self, row: int) -> None:
         code = self.model.row_at(row)
+        if not code.billable:  # a header (M54.5, N18.3, I48, E11.2): shown for orientation, not pickable
+            self.status.setText(self.tr("{code} is a category, not a billable code: pick a more specific code "
+                                        "below it").format(code=code.code))
+            self.status.setStyleSheet("color: #8a5a00; font-size: 9pt; font-weight: 600;")
+            self.table.setFocus()
+            return
+        self.status.setStyleSheet("color: #555; font-size: 9pt;")
         self.pick(code)
 
     def pick(self, code: icd10.IcdCode) -> None:
@@ -172,9 +190,11 @@ class IcdSearch(QWidget):
         if event.type() == QEvent.Type.KeyPress:
             key = event.key()
             if obj is self.edit and key in (Qt.Key.Key_Down, Qt.Key.Key_PageDown) and self.model.rowCount():
+                # into the list: the highlighted (first) row is where the arrow lands, so Down + Enter takes
+                # what the user saw highlighted; Down again in the list moves on
                 self.table.setFocus()
-                row = self.table.currentIndex().row()
-                self.table.selectRow(min(row + 1, self.model.rowCount() - 1) if row >= 0 else 0)
+                if not self.table.currentIndex().isValid():
+                    self.table.selectRow(0)
                 return True
             if obj is self.table and key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
                 self._pick_index(self.table.currentIndex())

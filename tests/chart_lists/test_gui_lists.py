@@ -205,3 +205,26 @@ def test_summary_says_so_when_alert_checking_is_unavailable(qtbot, chart_view, m
     page = view.page("summary")
     qtbot.waitUntil(lambda: page.alert_check is not None, timeout=10000)
     assert page.kb_banner.isVisible() and "unavailable" in page.kb_banner.text()
+
+
+def test_drug_typeahead_down_then_enter_takes_the_first_match(qtbot, chart_view):
+    """Issue 14.5 for the drug type-ahead: Down moves into the list at the highlighted first match."""
+    view = chart_view(tab="medications")
+    page = view.page("medications")
+    qtbot.waitUntil(lambda: page._loading == 0, timeout=5000)
+    page.add()
+    dialog = page.editor
+    qtbot.keyClicks(dialog.drug.edit, "lisinopril")
+    qtbot.waitUntil(lambda: len(dialog.drug.results()) > 1, timeout=3000)
+    first, second = dialog.drug.results()[:2]
+    qtbot.keyClick(dialog.drug.edit, Qt.Key.Key_Down)
+    qtbot.keyClick(dialog.drug.table, Qt.Key.Key_Return)
+    assert dialog.drug.chosen.id == first.id
+    dialog.drug.edit.setFocus()
+    dialog.drug.edit.clear()
+    qtbot.keyClicks(dialog.drug.edit, "lisinopril")
+    qtbot.waitUntil(lambda: len(dialog.drug.results()) > 1, timeout=3000)
+    qtbot.keyClick(dialog.drug.edit, Qt.Key.Key_Down)
+    qtbot.keyClick(dialog.drug.table, Qt.Key.Key_Down)  # Down again: from the first to the second
+    qtbot.keyClick(dialog.drug.table, Qt.Key.Key_Return)
+    assert dialog.drug.chosen.id == second.id

@@ -99,3 +99,31 @@ def test_edit_controls_follow_the_role(qtbot, chart_view, monkeypatch):
     assert reader.add_button.isHidden() and reader.edit_button.isHidden() and reader.error_button.isHidden()
     reader.add()
     assert not hasattr(reader, "editor")
+
+
+def test_down_then_enter_takes_the_highlighted_first_code(qtbot, chart_view):
+    """Issue 14.5: "reflux" + Down + Enter picked the second row ("Newborn esophageal reflux"); Enter takes the
+    highlighted row, Down moves from the first. Issue 14.4: header codes cannot be picked."""
+    view = chart_view(tab="problems")
+    page = view.page("problems")
+    _wait_loaded(qtbot, page)
+    page.add()
+    dialog = page.editor
+    qtbot.waitUntil(lambda: dialog.icd._sex is not None, timeout=5000)  # the patient's age and sex arrived
+    qtbot.keyClicks(dialog.icd.edit, "reflux")
+    qtbot.waitUntil(lambda: bool(dialog.icd.results()), timeout=20000)
+    assert dialog.icd.results()[0].code == "K21.9"
+    assert not any(c.code.startswith("P") for c in dialog.icd.results())  # an adult: no newborn codes
+    qtbot.keyClick(dialog.icd.edit, Qt.Key.Key_Down)
+    qtbot.keyClick(dialog.icd.table, Qt.Key.Key_Return)
+    assert dialog.code.text() == "K21.9"
+    dialog.icd.edit.setFocus()
+    dialog.icd.edit.clear()
+    qtbot.keyClicks(dialog.icd.edit, "M54.5")
+    qtbot.waitUntil(lambda: bool(dialog.icd.results()) and dialog.icd.results()[0].code == "M54.5", timeout=5000)
+    qtbot.keyClick(dialog.icd.edit, Qt.Key.Key_Return)  # the highlighted header: refused, with the reason
+    assert dialog.code.text() == "K21.9"
+    assert "pick a more specific code" in dialog.icd.status.text()
+    qtbot.keyClick(dialog.icd.table, Qt.Key.Key_Down)
+    qtbot.keyClick(dialog.icd.table, Qt.Key.Key_Return)
+    assert dialog.code.text() == "M54.50"

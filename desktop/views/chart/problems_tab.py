@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -9,7 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QPlainTextEdit, QPushButton, QWidget
 
 from desktop.ops import bind
-from desktop.services import icd10, problems
+from desktop.services import icd10, patients, problems
 from desktop.services.problems import FIELD_LABELS, ProblemInput, ProblemRow
 from desktop.widgets.icd_search import IcdSearch
 from desktop.widgets.table_model import Column
@@ -17,6 +18,8 @@ from desktop.widgets.table_model import Column
 from .base import ChartContext
 from .entry_dialogs import DateField, EntryDialog, combo, set_combo
 from .list_tab import ListTab
+
+log = logging.getLogger(__name__)
 
 STATUS_CHOICES = [("Active", "active"), ("Inactive", "inactive"), ("Resolved", "resolved")]
 
@@ -29,6 +32,10 @@ class ProblemDialog(EntryDialog):
         super().__init__(chart, row, parent)
         self.setWindowTitle(self.tr("Edit problem") if row else self.tr("Add problem"))
         self.icd = IcdSearch(run_plain=chart.ops.run_plain)
+        # codes that cannot describe this patient (newborn, pregnancy, other sex) are left out of the search
+        chart.ops.run(patients.get_patient, chart.patient_id,
+                      done=lambda d: self.icd.set_patient(patients.age_years(d.data.birth_date), d.data.sex),
+                      failed=lambda exc: log.warning("patient not read for the ICD-10 search: %s", exc))
         self.add_row("search", self.tr("Find ICD-10-CM"), self.icd)
         code_row = QWidget()
         h = QHBoxLayout(code_row)
