@@ -104,7 +104,11 @@ def large_chart_panels(birth: date, today: date, rng: random.Random) -> list[Pan
 
 def add_demo_results(uow: UnitOfWork, patient_ids: Sequence[int], large_id: int | None,
                      births: dict[int, date], today: date, seed: int = 20261204) -> int:
-    """Results for the demo charts through the results service's bulk path. Returns results written."""
+    """Results for the demo charts through the results service's bulk path. Returns results written.
+    Only the system (the `demo` command) may."""
+    from .demo import require_system
+
+    require_system(uow)
     rng = random.Random(seed)  # its own generator: the rest of the demo stays as it was
     diabetic = {pid for (pid,) in uow.session.execute(
         select(Problem.patient_id).where(Problem.patient_id.in_(list(patient_ids)), Problem.icd10_code.like("E11%")))}

@@ -15,6 +15,7 @@ from desktop.alerts import Alert, DrugRef
 from desktop.alerts.labs import LabAlert, check_drug_labs
 from desktop.kb.errors import KnowledgeBaseError
 
+from .permissions import Permission
 from .uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ def drug_lab_alerts(uow: UnitOfWork, patient_id: int, drugs: Iterable[DrugRef]) 
     """(alerts, what could not be checked) for these drugs against the chart's latest results."""
     from .results import latest_values
 
+    uow.require(Permission.VIEW_CHART)
     drugs = list(drugs)
     if not drugs:
         return [], []

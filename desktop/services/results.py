@@ -666,8 +666,9 @@ def latest_key_results(uow: UnitOfWork, patient_id: int) -> list[ResultRow]:
 
 
 def recent_for_print(uow: UnitOfWork, patient_id: int, panels: int = 6, max_rows: int = 40) -> list[ResultRow]:
-    """The results of the latest `panels` panels, newest first, for the printed summary. No permission check
-    here: the summary document checks PRINT (front desk prints summaries)."""
+    """The results of the latest `panels` panels, newest first, for the printed summary (whoever may print
+    the summary may read them: front desk prints summaries)."""
+    uow.require(Permission.PRINT)
     conn = uow.read_connection()
     latest = [pid for (pid,) in conn.execute(
         select(LabResult.panel_id).where(LabResult.patient_id == patient_id, LabResult.entered_in_error.is_(False))

@@ -205,6 +205,9 @@ MATRIX_TABLE: dict[str, object] = {
     "results.latest_values": needs(P.VIEW_CHART),
     "results.recent_results_text": needs(P.VIEW_CHART),
     "results.entry_context": needs(P.VIEW_CHART),
+    "results.recent_for_print": needs(P.PRINT),
+    "lab_alerts.drug_lab_alerts": needs(P.VIEW_CHART),
+    "demo_labs.add_demo_results": NobodyLoggedIn("demo generator"),
     # histories (issue 18): physicians record procedures and family history, nurses social history too
     "procedure_history.list_procedures": needs(P.VIEW_CHART),
     "procedure_history.create_procedure": needs(P.RECORD_HISTORY),
