@@ -25,6 +25,8 @@ from pathlib import Path
 
 from desktop.config import DbTarget
 
+from .errors import ServiceError
+
 log = logging.getLogger(__name__)
 
 KEY_ENV = "EMR_AUDIT_KEY"
@@ -32,7 +34,7 @@ KEYRING_SERVICE = "ClinicEMR audit key"
 DERIVE_LABEL = b"ClinicEMR audit chain v1"
 
 
-class AuditKeyError(Exception):
+class AuditKeyError(ServiceError):
     """The chain is keyed but this computer has no key, or another one: nothing is written unaudited."""
 
 
