@@ -160,3 +160,49 @@ def _parse_social(path: Path) -> SocialKnowledge:
 @lru_cache(maxsize=1)
 def social() -> SocialKnowledge:
     return _parse_social(SOCIAL_PATH)
+
+
+SMOKING_CHC_PATH = RESOURCES / "kb" / "smoking_contraceptive_rule.json"
+
+
+@dataclass(frozen=True, slots=True)
+class SmokingContraceptiveRule:
+    rule_id: str
+    min_age_exclusive: float
+    severity: str
+    smoking_groups: tuple[str, ...]
+    warning: str
+    management: str
+    source: str
+    estrogens: tuple[str, ...]
+    progestins: tuple[str, ...]
+
+
+def _parse_chc(path: Path) -> SmokingContraceptiveRule:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise KnowledgeBaseError(f"knowledge file is missing: {path}") from None
+    except (OSError, ValueError) as exc:
+        raise KnowledgeBaseError(f"knowledge file cannot be read: {path}: {exc}") from exc
+    if not isinstance(data, dict):
+        raise KnowledgeBaseError(f"{path}: expected an object")
+    where = str(path)
+    texts = {k: _text(data, k, where) for k in ("rule_id", "severity", "warning", "management", "source")}
+    lists = {}
+    for key in ("smoking_groups", "estrogens", "progestins"):
+        value = data.get(key)
+        if not isinstance(value, list) or not value or not all(isinstance(v, str) and v.strip() for v in value):
+            raise KnowledgeBaseError(f"{path}: '{key}' must be a non-empty list of names")
+        lists[key] = tuple(" ".join(v.lower().split()) for v in value)
+    if not set(lists["smoking_groups"]) <= set(SMOKING_GROUPS):
+        raise KnowledgeBaseError(f"{path}: smoking_groups must be among {SMOKING_GROUPS}")
+    age = data.get("min_age_exclusive")
+    if not isinstance(age, (int, float)) or not 0 < age < 120:
+        raise KnowledgeBaseError(f"{path}: min_age_exclusive must be an age in years")
+    return SmokingContraceptiveRule(min_age_exclusive=float(age), **texts, **lists)
+
+
+@lru_cache(maxsize=1)
+def smoking_contraceptive_rule() -> SmokingContraceptiveRule:
+    return _parse_chc(SMOKING_CHC_PATH)

@@ -135,6 +135,8 @@ def _social(doc: Any, entry: Any) -> None:
         raise SkipEntry(f"{name or 'social history'} without a value")
     if kind == "other" and name:
         value_text = f"{name}: {value_text}" if value_text else name
+    elif quantity is not None and not value_text:
+        value_text = name  # "Alcoholic drinks per day" says what the number counts
     start, end = doc.times(obs)
     check_past(start, "observation date")
     rid = doc.entry_id(obs, f"social {loinc or name}")

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 from desktop.kb.vitals import BP_PANEL
 
 from .dates import to_utc
+from .export_histories import add_histories
 from .export_labs import add_results
 from .fhir_map import (
     EXT_INGREDIENT_RXCUI,
@@ -187,6 +188,7 @@ def bundle_from_snapshot(snapshot: ChartSnapshot, *, practice: str = "clinic", n
         })
 
     add_results(list(snapshot.results), subject, add)
+    add_histories(snapshot, add, subject)
 
     return {
         "resourceType": "Bundle", "id": _uuid(practice, "bundle", f"{p.id}/{now.isoformat()}"),

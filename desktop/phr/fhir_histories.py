@@ -7,7 +7,8 @@ from typing import Any
 from .codes import first, short_system
 from .dates import as_date, as_datetime, check_past
 from .errors import SkipEntry
-from .fhir_map import MapContext, codes_of, notes_text, text_of
+from .export_histories import EXT_AUDIT_C, EXT_DRINKS_PER_WEEK, EXT_PACK_YEARS, EXT_SOCIAL_KIND
+from .fhir_map import MapContext, codes_of, extension_value, notes_text, text_of
 from .history_records import (
     SOCIAL_KINDS,
     PhrEncounter,
@@ -160,7 +161,8 @@ def social_observation(m: Any, ctx: MapContext) -> PhrSocialHistory:
         raise SkipEntry(f"observation {status} in the source")
     codes = codes_of(m.code)
     loinc = first(codes, "loinc")
-    kind = SOCIAL_KINDS.get(loinc or "", "other")
+    own_kind = extension_value(m, EXT_SOCIAL_KIND)  # our own export says which list it came from
+    kind = own_kind if own_kind in SOCIAL_KIND_NAMES else SOCIAL_KINDS.get(loinc or "", "other")
     name = text_of(m.code)
     when = as_date(m.effectiveDateTime) or as_date(m.effectivePeriod.start if m.effectivePeriod else None) \
         or as_date(m.issued)
@@ -176,11 +178,17 @@ def social_observation(m: Any, ctx: MapContext) -> PhrSocialHistory:
         value_text = m.valueString.strip()
     elif m.valueBoolean is not None:
         value_text = "yes" if m.valueBoolean else "no"
-    if not value_text and value_code is None and quantity is None:
+    extras = _own_numbers(m)
+    if not value_text and value_code is None and quantity is None and not extras:
         raise SkipEntry(f"{name or 'social history'} without a value")
-    if kind == "other" and name:
+    if own_kind:  # our export: the value is the chart's own answer; a number's meaning is the code's text
+        if quantity is not None and not value_text and name != own_kind.replace("_", " "):
+            value_text = name
+    elif kind == "other" and name:
         value_text = f"{name}: {value_text}" if value_text else name
-    return PhrSocialHistory(
+    elif quantity is not None and not value_text:
+        value_text = name  # "Alcoholic drinks per day" says what the number counts
+    return PhrSocialHistory(**extras,
         kind=kind, loinc=loinc, name=name, value_text=value_text[:300], value_code=value_code, quantity=quantity,
         unit=unit, observed=when, end=as_date(m.effectivePeriod.end if m.effectivePeriod else None),
         note=notes_text(m.note), patient_ref=ctx.patient_ref(m.subject), source_system=ctx.source_system,
@@ -197,3 +205,20 @@ def read(rtype: str, m: Any, ctx: MapContext) -> list:
     if rtype == "Encounter":
         return [encounter(m, ctx)]
     return [social_observation(m, ctx)]
+
+
+SOCIAL_KIND_NAMES = ("smoking", "tobacco", "alcohol", "substance", "occupation", "sexual_orientation",
+                     "gender_identity", "other")
+
+
+def _own_numbers(m: Any) -> dict:
+    """Pack-years, AUDIT-C and drinks per week from our own export's extensions."""
+    out: dict[str, Any] = {}
+    for ext in getattr(m, "extension", None) or ():
+        if ext.url == EXT_PACK_YEARS and ext.valueDecimal is not None:
+            out["pack_years"] = float(ext.valueDecimal)
+        elif ext.url == EXT_AUDIT_C and ext.valueInteger is not None:
+            out["audit_c"] = int(ext.valueInteger)
+        elif ext.url == EXT_DRINKS_PER_WEEK and ext.valueDecimal is not None:
+            out["drinks_per_week"] = float(ext.valueDecimal)
+    return out

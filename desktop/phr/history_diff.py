@@ -31,7 +31,7 @@ def procedure_keys(p: PhrProcedure | ChartProcedure) -> list[str]:
 
 def social_keys(s: PhrSocialHistory | ChartSocialHistory) -> list[str]:
     day = s.observed.isoformat() if s.observed else "-"
-    return [f"{s.kind}:{s.loinc or fold(s.value_text)}@{day}"]
+    return [f"{s.kind}:{s.loinc or ''}@{day}"]  # one statement of a kind per day (the answer may be reworded)
 
 
 def family_keys(f: PhrFamilyHistory | ChartFamilyHistory) -> list[str]:

@@ -51,6 +51,9 @@ class PhrSocialHistory:
     value_code: str | None = None  # SNOMED CT answer
     quantity: float | None = None
     unit: str = ""
+    pack_years: float | None = None
+    audit_c: int | None = None
+    drinks_per_week: float | None = None
     observed: date | None = None
     end: date | None = None
     note: str = ""

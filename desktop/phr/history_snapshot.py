@@ -18,6 +18,7 @@ class ChartProcedure:
     body_site: str = ""
     performer: str = ""
     status: str = "completed"
+    note: str = ""
     source_system: str | None = None
     source_resource_id: str | None = None
     phr_import_id: int | None = None
@@ -35,6 +36,12 @@ class ChartSocialHistory:
     value_code: str | None = None
     quantity: float | None = None
     observed: date | None = None
+    unit: str = ""
+    pack_years: float | None = None
+    audit_c: int | None = None
+    drinks_per_week: float | None = None
+    end: date | None = None
+    note: str = ""
     source_system: str | None = None
     source_resource_id: str | None = None
     phr_import_id: int | None = None
@@ -53,6 +60,7 @@ class ChartFamilyHistory:
     onset_age: int | None = None
     deceased: bool = False
     death_age: int | None = None
+    note: str = ""
     source_system: str | None = None
     source_resource_id: str | None = None
     phr_import_id: int | None = None
@@ -69,6 +77,10 @@ class ChartEncounter:
     type_code: str | None = None
     facility: str = ""
     reason: str = ""
+    end: datetime | None = None
+    type_system: str | None = None
+    performer: str = ""
+    status: str = "finished"
     source_system: str | None = None
     source_resource_id: str | None = None
     phr_import_id: int | None = None

@@ -177,6 +177,10 @@ class SummaryData:
     page_size: str = "letter"
     printed_by: str = ""
     labs: tuple[LabLine, ...] = ()  # the most recent panels' results, newest first
+    # histories (issue 18): lines already worded by the service; None = not part of this document
+    social_history: tuple[str, ...] | None = None  # "Smoking status: Former smoker, 12 pack-years (2023-02-01)"
+    procedures: tuple[tuple[str, str, str], ...] = ()  # (procedure, last date, "×3" or "")
+    family_history: tuple[str, ...] = ()  # "Mother: Breast cancer (onset 48)"
 
 
 @dataclass(frozen=True, slots=True)

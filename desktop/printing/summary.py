@@ -96,6 +96,24 @@ def _charts(data: SummaryData, width: float) -> Table:
     return t
 
 
+def _histories(data: SummaryData, width: float) -> list:
+    """Smoking status and other social history, surgical/procedure history, main family history."""
+    if data.social_history is None:
+        return []
+    st = Styles.get()
+    out: list = [para("Social history", st.h2)]
+    out += [para(line, st.body) for line in data.social_history] or [none_line("Smoking status not recorded.")]
+    out.append(para("Surgical and procedure history", st.h2))
+    if data.procedures:
+        out.append(table(["Procedure", "Last", "Times"], list(data.procedures),
+                         [width * 0.70, width * 0.18, width * 0.12]))
+    else:
+        out.append(none_line("No procedures recorded."))
+    out.append(para("Family history", st.h2))
+    out += [para(line, st.body) for line in data.family_history] or [none_line("No family history recorded.")]
+    return out
+
+
 def render_summary(data: SummaryData) -> bytes:
     st = Styles.get()
     page_w, _ = page_size(data.page_size)
@@ -132,6 +150,8 @@ def render_summary(data: SummaryData) -> bytes:
                            [width * 0.55, width * 0.17, width * 0.12, width * 0.16]))
     else:
         story.append(none_line("No immunizations recorded."))
+
+    story += _histories(data, width)
 
     vitals_block = [para("Recent vital signs", st.h2), *_vitals_table(data, width), spacer(8), _charts(data, width)]
     story.append(KeepTogether(vitals_block))

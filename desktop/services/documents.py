@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import func, select
 
@@ -333,7 +333,7 @@ def summary_data(uow: UnitOfWork, mrn: str, *, now: datetime | None = None,
                                           signers.get(e.provider_id) or name or "",
                                           _short(e.assessment), e.status) for e, name in encounters),
         total_encounters=int(total), page_size=page_size or get_page_size(uow), printed_by=uow.user.display_name,
-        labs=_lab_lines(uow, pid),
+        labs=_lab_lines(uow, pid), **_history_lines(uow, pid),
     )
 
 
@@ -344,6 +344,21 @@ def _lab_lines(uow: UnitOfWork, patient_id: int) -> tuple[pd.LabLine, ...]:
     return tuple(pd.LabLine(r.collected_at, r.name, r.value_display, r.unit, r.flag, r.range_display,
                             "clinic" if r.origin == "clinic" else (r.source_system or "imported"))
                  for r in results.recent_for_print(uow, patient_id))
+
+
+def _history_lines(uow: UnitOfWork, patient_id: int) -> dict:
+    """Smoking status, surgical and family history worded for the printed summary (issue 18)."""
+    from .history_summary import brief_for_print
+
+    b = brief_for_print(uow, patient_id)
+    return dict(
+        social_history=tuple(b.social_lines()),
+        procedures=tuple((p.description, _fmt_day(p.last), f"×{p.times}" if p.times > 1 else "") for p in b.procedures),
+        family_history=tuple(f.summary for f in b.family))
+
+
+def _fmt_day(day: date | None) -> str:
+    return f"{day:%Y-%m-%d}" if day else "date unknown"
 
 
 def _with_credentials(uow: UnitOfWork, user_ids: set[int]) -> dict[int, str]:

@@ -17,7 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from desktop.models import Addendum, Encounter, EncounterDiagnosis, NoteAutosave, Patient, Problem, User
 
-from . import note_templates, vitals
+from . import history_summary, note_templates, vitals
 from .errors import ConflictError, NotFound, ServiceError, ValidationError
 from .permissions import Permission
 from .uow import UnitOfWork
@@ -430,7 +430,8 @@ def create_encounter(uow: UnitOfWork, patient_id: int, inp: EncounterInput) -> E
     sections = {"subjective": "", "objective": "", "assessment": "", "plan": ""}
     if template is not None:
         day = when.astimezone().date()
-        sections = template.sections(vitals.vitals_text_for_day(uow, patient_id, day))
+        social = history_summary.social_history_text(uow, patient_id) if template.wants_social_history else ""
+        sections = template.sections(vitals.vitals_text_for_day(uow, patient_id, day), social)
         reason = reason or template.reason
     e = Encounter(patient_id=patient_id, encounter_date=when, kind=inp.kind, reason=reason,
                   provider_id=provider_id, template=inp.template, status="draft", created_by_id=uow.user.id,

@@ -130,6 +130,10 @@ def _values(inp: FamilyInput) -> dict:
 def list_family_history(uow: UnitOfWork, patient_id: int, include_errors: bool = False) -> list[FamilyRow]:
     """First-degree relatives first, then by relative and condition."""
     uow.require(Permission.VIEW_CHART)
+    return _list(uow, patient_id, include_errors)
+
+
+def _list(uow: UnitOfWork, patient_id: int, include_errors: bool = False) -> list[FamilyRow]:
     m = FamilyHistory
     stmt = select(m).where(m.patient_id == patient_id)
     if not include_errors:
@@ -137,6 +141,11 @@ def list_family_history(uow: UnitOfWork, patient_id: int, include_errors: bool =
     rows = [_row(r) for r in uow.session.execute(stmt.order_by(m.relative, func.lower(m.condition), m.id)).scalars()]
     rows.sort(key=lambda r: (r.entered_in_error, r.relative not in FIRST_DEGREE))
     return rows
+
+
+def get_entry(uow: UnitOfWork, entry_id: int) -> FamilyRow:
+    uow.require(Permission.VIEW_CHART)
+    return _row(load_row(uow, FamilyHistory, entry_id, "family history entry"))
 
 
 def create_entry(uow: UnitOfWork, patient_id: int, inp: FamilyInput, provenance: dict | None = None) -> FamilyHistory:

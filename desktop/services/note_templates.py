@@ -22,6 +22,7 @@ MARKED_FIELD = re.compile(r"\*\*\*|\{[^{}\n]*/[^{}\n]*\}")  # "***" or a choice 
 TEMPLATE_DIR = RESOURCES / "templates"
 SECTIONS = ("subjective", "objective", "assessment", "plan")
 VITALS_PLACEHOLDER = "{{vitals}}"
+SOCIAL_PLACEHOLDER = "{{social_history}}"  # the current social history (smoking status first) in Subjective
 NO_VITALS_TODAY = "Vitals: not recorded today"
 
 
@@ -36,10 +37,15 @@ class NoteTemplate:
     plan: str
     order: int = 100
 
-    def sections(self, vitals_text: str = "") -> dict[str, str]:
-        """The four sections with the vitals placeholder filled in."""
+    def sections(self, vitals_text: str = "", social_text: str = "") -> dict[str, str]:
+        """The four sections with the vitals (and social history) placeholders filled in."""
         vitals = vitals_text or NO_VITALS_TODAY
-        return {name: getattr(self, name).replace(VITALS_PLACEHOLDER, vitals) for name in SECTIONS}
+        return {name: getattr(self, name).replace(VITALS_PLACEHOLDER, vitals).replace(
+            SOCIAL_PLACEHOLDER, social_text or "Social history: not recorded") for name in SECTIONS}
+
+    @property
+    def wants_social_history(self) -> bool:
+        return any(SOCIAL_PLACEHOLDER in getattr(self, name) for name in SECTIONS)
 
 
 def _load(path: Path) -> NoteTemplate:

@@ -46,18 +46,23 @@ def snapshot(session: Any, patient_id: int, keep: Any) -> dict[str, tuple]:
         procedures=tuple(ChartProcedure(
             id=r.id, version=r.version, text=r.description, code_system=r.code_system, code=r.code,
             performed=r.performed_date, performed_end=r.performed_end, body_site=r.body_site or "",
-            performer=r.performer or "", status=r.status, **_prov(r)) for r in rows(ProcedureHistory)),
+            performer=r.performer or "", status=r.status, note=r.note or "", **_prov(r)) for r in rows(ProcedureHistory)),
         social_history=tuple(ChartSocialHistory(
             id=r.id, version=r.version, kind=r.kind, loinc=r.loinc, value_text=r.value_text or "",
-            value_code=r.value_code, quantity=r.quantity, observed=r.observed_date, **_prov(r))
+            value_code=r.value_code, quantity=r.quantity, observed=r.observed_date, unit=r.unit or "",
+            pack_years=r.pack_years, audit_c=r.audit_c, drinks_per_week=r.drinks_per_week, end=r.end_date,
+            note=r.note or "", **_prov(r))
             for r in rows(SocialHistory)),
         family_history=tuple(ChartFamilyHistory(
             id=r.id, version=r.version, relative=r.relative, condition=r.condition or "", snomed=r.snomed_code,
-            icd10=r.icd10_code, onset_age=r.onset_age, deceased=bool(r.deceased), death_age=r.death_age, **_prov(r))
+            icd10=r.icd10_code, onset_age=r.onset_age, deceased=bool(r.deceased), death_age=r.death_age,
+            note=r.note or "", **_prov(r))
             for r in rows(FamilyHistory)),
         encounters=tuple(ChartEncounter(
             id=r.id, version=r.version, start=as_aware(r.start) if r.start else None, kind=r.kind or "",
-            type_code=r.type_code, facility=r.facility or "", reason=r.reason or "", **_prov(r))
+            type_code=r.type_code, facility=r.facility or "", reason=r.reason or "",
+            end=as_aware(r.end) if r.end else None, type_system=r.type_system, performer=r.performer or "",
+            status=r.status or "finished", **_prov(r))
             for r in rows(OutsideEncounter)),
     )
 
@@ -131,6 +136,7 @@ def social(writer: Any, it: PlanItem, decision: Decision) -> None:
     inp = social_history.SocialInput(
         kind=s.kind, value_text=_clip(s.value_text, 300), value_code=s.value_code or "", loinc=s.loinc or "",
         quantity=s.quantity, unit=_clip(s.unit, 30), observed_date=s.observed, end_date=s.end,
+        pack_years=s.pack_years, audit_c=s.audit_c, drinks_per_week=s.drinks_per_week,
         note=_clip(s.note, 4000))
     label = f"social history {s.name or s.kind}"
     if decision is Decision.TAKE_FILE:

@@ -77,6 +77,11 @@ class ProcedureRow:
         return ProcedureInput(**{n: getattr(self, n) for n in INPUT_FIELDS})
 
 
+def procedure_catalog() -> kb.ProcedureCatalog:
+    """The common procedures the entry form offers (the views reach the knowledge package through here)."""
+    return kb.procedures()
+
+
 def _row(p: ProcedureHistory) -> ProcedureRow:
     return ProcedureRow(
         id=p.id, version=p.version, patient_id=p.patient_id, description=p.description,
@@ -132,12 +137,21 @@ def _values(inp: ProcedureInput) -> dict:
 def list_procedures(uow: UnitOfWork, patient_id: int, include_errors: bool = False) -> list[ProcedureRow]:
     """Newest first (undated last)."""
     uow.require(Permission.VIEW_CHART)
+    return _list(uow, patient_id, include_errors)
+
+
+def _list(uow: UnitOfWork, patient_id: int, include_errors: bool = False) -> list[ProcedureRow]:
     m = ProcedureHistory
     stmt = select(m).where(m.patient_id == patient_id)
     if not include_errors:
         stmt = stmt.where(m.entered_in_error.is_(False))
     stmt = stmt.order_by(m.entered_in_error, m.performed_date.desc().nulls_last(), func.lower(m.description), m.id)
     return [_row(p) for p in uow.session.execute(stmt).scalars()]
+
+
+def get_procedure(uow: UnitOfWork, procedure_id: int) -> ProcedureRow:
+    uow.require(Permission.VIEW_CHART)
+    return _row(load_row(uow, ProcedureHistory, procedure_id, ENTITY))
 
 
 def create_procedure(uow: UnitOfWork, patient_id: int, inp: ProcedureInput,

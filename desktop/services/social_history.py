@@ -105,6 +105,15 @@ class SocialRow:
         return ", ".join(parts)
 
 
+def smoking_answers() -> tuple[kb.SmokingAnswer, ...]:
+    """The standard smoking-status answers the entry form offers (LOINC 72166-2, SNOMED CT codes)."""
+    return kb.social().standard_answers()
+
+
+def smoking_answer(code: str) -> kb.SmokingAnswer | None:
+    return kb.social().answer(code)
+
+
 def _row(r: SocialHistory) -> SocialRow:
     return SocialRow(
         id=r.id, version=r.version, patient_id=r.patient_id, kind=r.kind, value_text=r.value_text or "",
@@ -168,6 +177,10 @@ def _values(inp: SocialInput) -> dict:
 def list_social_history(uow: UnitOfWork, patient_id: int, include_errors: bool = False) -> list[SocialRow]:
     """By kind, newest first within a kind (the first of each kind is the current statement)."""
     uow.require(Permission.VIEW_CHART)
+    return _list(uow, patient_id, include_errors)
+
+
+def _list(uow: UnitOfWork, patient_id: int, include_errors: bool = False) -> list[SocialRow]:
     m = SocialHistory
     stmt = select(m).where(m.patient_id == patient_id)
     if not include_errors:
@@ -180,16 +193,22 @@ def list_social_history(uow: UnitOfWork, patient_id: int, include_errors: bool =
 
 
 def current(rows: list[SocialRow]) -> dict[str, SocialRow]:
-    """The latest live statement of each kind."""
+    """The latest live statement of each kind (one that ended in the past is history, not current)."""
     out: dict[str, SocialRow] = {}
+    today = date.today()
     for r in rows:
-        if not r.entered_in_error and r.kind not in out:
+        if not r.entered_in_error and r.kind not in out and not (r.end_date and r.end_date < today):
             out[r.kind] = r
     return out
 
 
 def smoking_status(uow: UnitOfWork, patient_id: int) -> SocialRow | None:
     return current(list_social_history(uow, patient_id)).get("smoking")
+
+
+def get_entry(uow: UnitOfWork, entry_id: int) -> SocialRow:
+    uow.require(Permission.VIEW_CHART)
+    return _row(load_row(uow, SocialHistory, entry_id, "social history entry"))
 
 
 def create_entry(uow: UnitOfWork, patient_id: int, inp: SocialInput, provenance: dict | None = None) -> SocialHistory:

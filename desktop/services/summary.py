@@ -78,6 +78,7 @@ class ChartSummary:
     counts: ChartCounts
     labs: tuple = ()  # results.ResultRow: the latest result of each key test (HbA1c, LDL, eGFR, K, INR ...)
     labs_error: str = ""  # the lab catalog could not load: said in red, never "no results"
+    histories: object = None  # history_summary.HistoryBrief: smoking status, surgeries, family history
 
 
 # ---------------------------------------------------------------- vitals
@@ -172,8 +173,10 @@ def chart_summary(uow: UnitOfWork, patient_id: int, today: date | None = None) -
         labs, labs_error = tuple(results.latest_key_results(uow, patient_id)), ""
     except KnowledgeBaseError as exc:
         labs, labs_error = (), str(exc)
+    from .history_summary import history_brief
+
     return ChartSummary(
-        labs=labs, labs_error=labs_error,
+        labs=labs, labs_error=labs_error, histories=history_brief(uow, patient_id),
         patient_id=patient_id, age_years=age, allergy_status=status, has_allergies=has, allergies=allergies,
         problems=problems, medications=medications, vitals=_vital_items(latest),
         vitals_taken_at=latest.taken_at if latest else None,

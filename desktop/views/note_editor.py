@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.services import encounters, note_templates, results
+from desktop.services import encounters, history_summary, note_templates, results
 from desktop.services.encounters import EncounterDetails, NoteContent, ProblemChoice, VisitInput
 from desktop.services.errors import ConflictError, ValidationError
 from desktop.services.permissions import Permission
@@ -99,6 +99,11 @@ class NoteEditor(QWidget):
         self.results_button.setToolTip(self.tr("Insert the laboratory results of the last 90 days into Objective "
                                                "(Ctrl+Shift+R)"))
         self.results_button.clicked.connect(self.insert_results)
+        self.social_button = QPushButton(self.tr("Insert social history"))
+        self.social_button.setObjectName("insertSocialHistory")
+        self.social_button.setToolTip(self.tr("Insert smoking status and the other social history into Subjective "
+                                              "(Ctrl+Shift+H)"))
+        self.social_button.clicked.connect(self.insert_social_history)
         head = QFormLayout()
         head.addRow(self.tr("&Reason"), self.reason)
         template_row = QWidget()
@@ -108,6 +113,7 @@ class NoteEditor(QWidget):
         trow.addWidget(self.apply_template_button)
         trow.addWidget(self.vitals_button)
         trow.addWidget(self.results_button)
+        trow.addWidget(self.social_button)
         template_label = QLabel(self.tr("&Template"))
         template_label.setBuddy(self.template)
         head.addRow(template_label, template_row)
@@ -204,6 +210,7 @@ class NoteEditor(QWidget):
         QShortcut(QKeySequence("Ctrl+Shift+S"), self, activated=self.sign)
         QShortcut(QKeySequence("Ctrl+Shift+V"), self, activated=self.insert_vitals)
         QShortcut(QKeySequence("Ctrl+Shift+R"), self, activated=self.insert_results)
+        QShortcut(QKeySequence("Ctrl+Shift+H"), self, activated=self.insert_social_history)
         QShortcut(QKeySequence(Qt.Key.Key_F2), self, activated=self.next_marked_field,
                   context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.timer = QTimer(self)
@@ -233,7 +240,8 @@ class NoteEditor(QWidget):
         for e in self.editors.values():
             e.setReadOnly(not editable)
         self.reason.setReadOnly(not editable)
-        for w in (self.template, self.apply_template_button, self.vitals_button, self.results_button, self.dx_pick, self.link_button,
+        for w in (self.template, self.apply_template_button, self.vitals_button, self.results_button, self.social_button,
+                  self.dx_pick, self.link_button,
                   self.new_problem_button, self.unlink_button, self.save_button):
             w.setEnabled(editable)
         self.sign_button.setEnabled(editable and self.can_sign)
@@ -370,6 +378,36 @@ class NoteEditor(QWidget):
         if not self.reason.text().strip():
             self.reason.setText(template.reason)
         self.editors["subjective"].setFocus()
+        if template.wants_social_history:  # the placeholder line becomes the chart's social history
+            self.ctx.ops.run(history_summary.social_history_text, self.patient_id,
+                             done=self._replace_social_placeholder, failed=self._insert_failed)
+
+    def _replace_social_placeholder(self, text: str) -> None:
+        editor = self.editors["subjective"]
+        body = editor.toPlainText()
+        if "Social history: not recorded" in body:
+            editor.setPlainText(body.replace("Social history: not recorded", text, 1))
+
+    def insert_social_history(self) -> None:
+        if self.details is None or self.signed or self._inserting:
+            return
+        self._inserting = True
+        self.ctx.ops.run(history_summary.social_history_text, self.patient_id, done=self._insert_social_text,
+                         failed=self._insert_failed)
+
+    def _insert_social_text(self, text: str) -> None:
+        self._inserting = False
+        if self.details is None or self.signed:
+            return
+        editor = self.editors["subjective"]
+        if text in editor.toPlainText():
+            self.status.setText(self.tr("The social history is already in Subjective"))
+        else:
+            cursor = editor.textCursor()
+            if cursor.positionInBlock() > 0:
+                text = "\n" + text
+            cursor.insertText(text + "\n")
+        editor.setFocus()
 
     def insert_vitals(self) -> None:
         if self.details is None or self.signed or self._inserting:

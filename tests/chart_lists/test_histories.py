@@ -134,3 +134,55 @@ def test_procedure_typeahead_and_codes_carry_sources():
     answers = kb.social().standard_answers()
     assert [a.group for a in answers] == ["current", "current", "former", "never", "unknown"]
     assert kb.social().answer("266919005").name == "Never smoker"
+
+
+def _fill_histories(as_role, patient_id):  # noqa: ANN001, ANN202
+    with as_role("physician") as uow:
+        sh.add_entry(uow, patient_id, sh.SocialInput(kind="smoking", value_code="449868002", pack_years=20,
+                                                     observed_date=date(2024, 3, 1)))
+        sh.add_entry(uow, patient_id, sh.SocialInput(kind="alcohol", drinks_per_week=4, observed_date=date(2024, 3, 1)))
+        for day in (date(2019, 1, 5), date(2021, 6, 7)):
+            ph.add_procedure(uow, patient_id, ph.ProcedureInput(code_system="snomed", code="73761001",
+                                                                performed_date=day))
+        ph.add_procedure(uow, patient_id, ph.ProcedureInput(description="Appendectomy", performed_date=date(1990, 4, 2)))
+        fh.add_entry(uow, patient_id, fh.FamilyInput(relative="mother", condition="Breast cancer", onset_age=48))
+
+
+def test_summary_shows_smoking_surgeries_and_family(as_role, patient):
+    from desktop.services.summary import chart_summary
+
+    _fill_histories(as_role, patient.id)
+    with as_role("nurse") as uow:
+        s = chart_summary(uow, patient.id)
+    h = s.histories
+    assert h.smoking.summary == "Current every day smoker, 20 pack-years" and h.smoking.smoking_group == "current"
+    assert [(p.description, p.last, p.times) for p in h.procedures] == [
+        ("Colonoscopy", date(2021, 6, 7), 2), ("Appendectomy", date(1990, 4, 2), 1)]
+    assert [f.summary for f in h.family] == ["Mother: Breast cancer (onset 48)"]
+    assert h.subjective_text() == ("Social history: Smoking status: Current every day smoker, 20 pack-years "
+                                   "(2024-03-01); Alcohol: 4 drinks/week (2024-03-01).")
+
+
+def test_summary_pdf_prints_the_histories(as_role, patient):
+    from desktop.services import documents
+    from tests.printing.conftest import flat, pdf_text
+
+    with as_role("front_desk") as uow:  # nothing recorded yet: said so
+        empty = flat(pdf_text(documents.summary_document(uow, patient.mrn).pdf))
+    assert "Smoking status not recorded." in empty and "No family history recorded." in empty
+    _fill_histories(as_role, patient.id)
+    with as_role("front_desk") as uow:
+        text = flat(pdf_text(documents.summary_document(uow, patient.mrn).pdf))
+    assert "Social history Smoking status: Current every day smoker, 20 pack-years (2024-03-01)" in text
+    assert "Surgical and procedure history" in text and "Colonoscopy 2021-06-07 ×2" in text
+    assert "Family history Mother: Breast cancer (onset 48)" in text
+
+
+def test_annual_physical_template_puts_the_social_history_in_subjective(as_role, patient):
+    from desktop.services.encounters import EncounterInput, create_encounter
+
+    _fill_histories(as_role, patient.id)
+    with as_role("physician") as uow:
+        note = create_encounter(uow, patient.id, EncounterInput(template="annual_physical"))
+    assert "Social history: Smoking status: Current every day smoker, 20 pack-years" in note.content.subjective
+    assert "{{social_history}}" not in note.content.subjective

@@ -186,3 +186,54 @@ def test_review_dialog_has_a_tab_per_history_and_merges_them(qtbot, app_ctx, db,
         qtbot.mouseClick(dialog.apply_button, Qt.MouseButton.LeftButton)
     assert len(_rows(db, FamilyHistory, patient.id)) == 2 and len(_rows(db, OutsideEncounter, patient.id)) == 1
     dialog.ctx.ops.wait_idle()
+
+
+def _history_rows(db, patient_id):  # noqa: ANN001, ANN202
+    def cols(model, *names):  # noqa: ANN001, ANN002, ANN202
+        return sorted((tuple(getattr(r, n) for n in names) for r in _rows(db, model, patient_id)), key=repr)
+
+    return {
+        "procedures": cols(ProcedureHistory, "description", "code_system", "code", "performed_date", "performed_end",
+                           "body_site", "performer", "status", "note"),
+        "social": cols(SocialHistory, "kind", "loinc", "value_text", "value_code", "pack_years", "audit_c",
+                       "drinks_per_week", "quantity", "observed_date", "end_date"),
+        "family": cols(FamilyHistory, "relative", "relative_code", "condition", "icd10_code", "snomed_code",
+                       "onset_age", "deceased", "death_age"),
+        "encounters": cols(OutsideEncounter, "kind", "type_code", "facility", "reason", "performer"),
+    }
+
+
+def test_export_fhir_round_trip_of_the_histories(db, samples, chart_for):
+    import orjson
+
+    from desktop.services import family_history as fh
+    from desktop.services import procedure_history as ph
+    from desktop.services import social_history as sh
+    from desktop.services.fhir_export import export_patient
+
+    patient = chart_for(CCD1)
+    _merge(db, patient.id, read_file(samples / CCD1))  # outside encounter, imported family and social history
+    with db.uow(_user("physician")) as uow:
+        ph.add_procedure(uow, patient.id, ph.ProcedureInput(
+            code_system="cpt", code="44970", description="Laparoscopic appendectomy", performed_date=date(2015, 3, 4),
+            performed_end=date(2015, 3, 5), body_site="appendix", performer="Dr. Who, City Hospital", note="uneventful"))
+        ph.add_procedure(uow, patient.id, ph.ProcedureInput(description="Mole removed"))
+        sh.add_entry(uow, patient.id, sh.SocialInput(kind="smoking", value_code="449868002", pack_years=12.5,
+                                                     observed_date=date(2024, 1, 2)))
+        sh.add_entry(uow, patient.id, sh.SocialInput(kind="alcohol", audit_c=4, drinks_per_week=6,
+                                                     observed_date=date(2024, 1, 2)))
+        sh.add_entry(uow, patient.id, sh.SocialInput(kind="occupation", value_text="Teacher",
+                                                     observed_date=date(2024, 1, 2)))
+        fh.add_entry(uow, patient.id, fh.FamilyInput(relative="mother", icd10_code="C50.919", onset_age=48,
+                                                     death_age=52))
+    with db.uow(_user("physician")) as uow:
+        bundle = export_patient(uow, patient.id)
+    types = {e["resource"]["resourceType"] for e in bundle["entry"]}
+    assert {"Procedure", "FamilyMemberHistory", "Encounter", "Observation"} <= types
+    data = orjson.dumps(bundle)
+    again = _plan(db, "physician", patient.id, read_bytes(data, "export.json"))
+    for cat in HISTORY_KEYS:
+        assert again.in_category(cat) and {i.status for i in again.in_category(cat)} == {ItemStatus.DUPLICATE}, cat
+    copy = chart_for(CCD1)
+    _merge(db, copy.id, read_bytes(data, "export.json"))
+    assert _history_rows(db, copy.id) == _history_rows(db, patient.id)

@@ -8,7 +8,8 @@ from desktop.services.permissions import Role
 
 pytestmark = pytest.mark.gui
 
-CLINICAL_TABS = {"summary", "problems", "medications", "allergies", "immunizations", "vitals", "encounters", "results"}
+CLINICAL_TABS = {"summary", "problems", "medications", "allergies", "immunizations", "vitals", "encounters", "results",
+                 "procedures", "social_history", "family_history", "outside_visits"}  # issue 18 history tabs
 
 
 @pytest.fixture

@@ -210,6 +210,9 @@ MATRIX_TABLE: dict[str, object] = {
     "demo_labs.add_demo_results": NobodyLoggedIn("demo generator"),
     # histories (issue 18): physicians record procedures and family history, nurses social history too
     "procedure_history.list_procedures": needs(P.VIEW_CHART),
+    "procedure_history.get_procedure": needs(P.VIEW_CHART),
+    "social_history.get_entry": needs(P.VIEW_CHART),
+    "family_history.get_entry": needs(P.VIEW_CHART),
     "procedure_history.create_procedure": needs(P.RECORD_HISTORY),
     "procedure_history.add_procedure": needs(P.RECORD_HISTORY),
     "procedure_history.update_procedure": needs(P.RECORD_HISTORY),
@@ -226,6 +229,9 @@ MATRIX_TABLE: dict[str, object] = {
     "family_history.update_entry": needs(P.RECORD_HISTORY),
     "family_history.mark_entry_in_error": needs(P.RECORD_HISTORY),
     "outside_encounters.list_outside_encounters": needs(P.VIEW_CHART),
+    "history_summary.history_brief": needs(P.VIEW_CHART),
+    "history_summary.brief_for_print": needs(P.PRINT),
+    "history_summary.social_history_text": needs(P.VIEW_CHART),
     "outside_encounters.create_encounter": needs(P.IMPORT_PHR_CLINICAL),
     "outside_encounters.mark_outside_encounter_in_error": needs(P.RECORD_HISTORY),
     # problems

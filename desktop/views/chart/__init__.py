@@ -15,10 +15,14 @@ from .allergies_tab import AllergiesTab
 from .base import ChartTab
 from .demographics_tab import DemographicsTab
 from .encounters_tab import EncountersTab
+from .family_history_tab import FamilyHistoryTab
 from .immunizations_tab import ImmunizationsTab
 from .medications_tab import MedicationsTab
+from .outside_visits_tab import OutsideVisitsTab
 from .problems_tab import ProblemsTab
+from .procedures_tab import ProceduresTab
 from .results_tab import ResultsTab
+from .social_history_tab import SocialHistoryTab
 from .summary_tab import SummaryTab
 from .vitals_tab import VitalsTab
 
@@ -41,5 +45,9 @@ CHART_TABS: list[ChartTabSpec] = [
     ChartTabSpec("vitals", "Vitals", VitalsTab, Permission.VIEW_CHART, "Alt+6"),
     ChartTabSpec("encounters", "Encounters", EncountersTab, Permission.VIEW_CHART, "Alt+7"),
     ChartTabSpec("results", "Results", ResultsTab, Permission.VIEW_CHART, "Alt+9"),
+    ChartTabSpec("procedures", "Procedures", ProceduresTab, Permission.VIEW_CHART),
+    ChartTabSpec("social_history", "Social history", SocialHistoryTab, Permission.VIEW_CHART),
+    ChartTabSpec("family_history", "Family history", FamilyHistoryTab, Permission.VIEW_CHART),
+    ChartTabSpec("outside_visits", "Outside visits", OutsideVisitsTab, Permission.VIEW_CHART),
     ChartTabSpec("demographics", "Demographics", DemographicsTab, Permission.VIEW_DEMOGRAPHICS, "Alt+8"),
 ]

@@ -61,12 +61,13 @@ class ListTab(ChartTab):
     kind: str = ""
     noun: str = "entry"
     empty_text: str = "Nothing recorded."
+    edit_permission: Permission = Permission.EDIT_CHART  # what Add / Edit / Entered in error need
     sig_loaded = Signal()  # rows shown (tests and the bench wait on it)
 
     def __init__(self, chart: ChartContext, parent: QWidget | None = None):
         super().__init__(chart, parent)
         self.watches = (self.kind,)
-        self.can_edit = chart.app.can(Permission.EDIT_CHART)
+        self.can_edit = chart.app.can(self.edit_permission)
         self.rows: list[Any] = []
         self._loading = 0
 

@@ -17,6 +17,7 @@ from desktop.widgets.alert_bar import AlertBar
 from desktop.widgets.alert_dialog import KbUnavailableBanner
 
 from .base import FAILED_STYLE, ChartContext, ChartTab, failure_text
+from .history_summary_html import history_html
 
 RED, AMBER, GREEN, BLUE, GREY = "#b00020", "#8a5a00", "#1e6b32", "#1f4e9c", "#666666"
 MAX_LINES = 40  # a section longer than this ends with "… and N more" (the list tab has them all)
@@ -37,7 +38,7 @@ def _summary_and_alerts(uow: Any, patient_id: int) -> tuple[ChartSummary, Any, B
 
 class SummaryTab(ChartTab):
     watches = ("problems", "medications", "allergies", "immunizations", "vitals", "results", "encounters", "patient",
-               "alerts", "settings")
+               "alerts", "settings", "procedures", "social_history", "family_history")
     sig_ready = Signal()  # summary and alerts shown and painted (the bench and tests wait on it)
 
     def __init__(self, chart: ChartContext, parent: QWidget | None = None):
@@ -61,6 +62,7 @@ class SummaryTab(ChartTab):
         self.vitals = self._section("vitals", self.tr("Last vitals (Alt+6)"))
         self.labs = self._section("labs", self.tr("Latest results (Alt+9)"))
         self.encounters = self._section("encounters", self.tr("Last encounters (Alt+7)"))
+        self.history = self._section("history", self.tr("Smoking, surgical and family history"))
         self.counts = QLabel()
         self.counts.setObjectName("summaryCounts")
         self.counts.setStyleSheet(f"color: {GREY};")
@@ -76,9 +78,10 @@ class SummaryTab(ChartTab):
         grid.addWidget(self.boxes["vitals"], 0, 1)
         grid.addWidget(self.boxes["labs"], 1, 1)
         grid.addWidget(self.boxes["encounters"], 2, 1)
+        grid.addWidget(self.boxes["history"], 3, 0, 1, 2)
         grid.setColumnStretch(0, 3)
         grid.setColumnStretch(1, 2)
-        grid.setRowStretch(3, 1)
+        grid.setRowStretch(4, 1)
         body = QWidget()
         body.setObjectName("summaryBody")
         inner = QVBoxLayout(body)
@@ -173,6 +176,7 @@ class SummaryTab(ChartTab):
         self.vitals.setText(self._vitals_html(s))
         self.labs.setText(self._labs_html(s))
         self.encounters.setText(self._encounters_html(s))
+        self.history.setText(history_html(s.histories, self.tr))
         c = s.counts
         self.counts.setText(self.tr(
             "{p} problems ({pa} active) · {m} medications ({ma} active) · {a} allergies · {i} immunizations · "
