@@ -132,6 +132,12 @@ def check_for_patient(uow: UnitOfWork, patient_id: int, proposed: DrugRef | None
         lab_found, lab_unchecked = drug_lab_alerts(uow, patient_id, context.proposed or context.active_meds)
         found = sorted([*found, *lab_found], key=lambda a: a.sort_key())
         unchecked = [*unchecked, *lab_unchecked]
+    if kinds is None or "interaction" in kinds:  # current smoker over 35 on a combined contraceptive (issue 18)
+        from .history_alerts import smoking_contraceptive_alerts
+
+        smoke_found, smoke_unchecked = smoking_contraceptive_alerts(uow, patient_id, context)
+        found = sorted([*found, *smoke_found], key=lambda a: a.sort_key())
+        unchecked = [*unchecked, *smoke_unchecked]
     overridden = _overridden(uow, patient_id)
     shown: list[Alert] = []
     hidden: list[Alert] = []

@@ -230,6 +230,7 @@ MATRIX_TABLE: dict[str, object] = {
     "family_history.mark_entry_in_error": needs(P.RECORD_HISTORY),
     "outside_encounters.list_outside_encounters": needs(P.VIEW_CHART),
     "history_summary.history_brief": needs(P.VIEW_CHART),
+    "history_alerts.smoking_contraceptive_alerts": needs(P.VIEW_CHART),
     "history_summary.brief_for_print": needs(P.PRINT),
     "history_summary.social_history_text": needs(P.VIEW_CHART),
     "outside_encounters.create_encounter": needs(P.IMPORT_PHR_CLINICAL),
