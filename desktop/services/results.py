@@ -130,25 +130,26 @@ def check_entry(test: LabTest | None, value: float | None, unit: str) -> str:
         return f"{unit} is not a unit for {test.short} (use {test.unit})"
     if not (lo <= value <= hi):
         msg = f"{value:g} {shown_unit} is not plausible for {test.short} (allowed {lo:.4g}–{hi:.4g} {shown_unit})"
-        # the common slips: a decimal point lost or a value typed in the other unit
-        if test.analyte and lab_units.knows(test.analyte, unit):
-            for other in lab_units.CONVERSIONS[test.analyte][1]:
-                if other == lab_units.normalise(unit):
+        # the common slips: a value typed in the other unit, or a decimal point lost
+        hint = ""
+        if test.analyte:
+            for other in entry_units(test):
+                if lab_units.normalise(other) == lab_units.normalise(unit):
                     continue
                 try:
                     as_other = lab_units.convert(test.analyte, value, other, test.unit)
                 except lab_units.UnknownLabUnit:
                     continue
-                if test.plausible_low <= as_other <= test.plausible_high and other:
-                    msg += f"; was it in {other}?"
+                if test.plausible_low <= as_other <= test.plausible_high:
+                    hint = f"; was it in {other}?"
                     break
-        if value > hi and lo <= value / 10 <= hi:
-            msg += " Check the decimal point."
-        return msg
+        if not hint and value > hi and lo <= value / 10 <= hi:
+            hint = "; check the decimal point"
+        return msg + hint
     return ""
 
 
-ENTRY_UNITS = ("mmol/L", "umol/L", "mmol/mol", "g/L", "mg/dL", "%")
+ENTRY_UNITS = ("mmol/L", "mEq/L", "umol/L", "mmol/mol", "g/L", "mg/dL", "%")
 
 
 def entry_units(test: LabTest) -> list[str]:

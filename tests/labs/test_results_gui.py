@@ -191,3 +191,21 @@ def test_a_large_chart_shows_the_newest_panels_first_then_all(qtbot, db, patient
     tab.older_button.click()
     qtbot.waitUntil(lambda: len(tab.view.panels) == 55, timeout=5000)
     assert not tab.older_button.isVisible() and tab.sheet_model.columnCount() == 55
+
+
+def test_a_catalog_that_cannot_load_is_shown_in_red(qtbot, db, patient, chart_view, monkeypatch):  # noqa: ANN001
+    from desktop.kb import labs as kb_labs
+    from desktop.kb.errors import KnowledgeBaseError
+
+    _seed(db, patient.id)
+
+    def broken():  # noqa: ANN202
+        raise KnowledgeBaseError("the lab knowledge file lab_tests.json is not valid JSON")
+
+    monkeypatch.setattr(svc, "catalog", broken)
+    monkeypatch.setattr(kb_labs, "catalog", broken)
+    view = chart_view("physician", "results")
+    tab = view.page("results")
+    qtbot.waitUntil(lambda: tab.failure.isVisible(), timeout=5000)
+    assert "lab_tests.json" in tab.failure.text() and tab.view is None
+    assert tab.sheet_model.rowCount() == 0  # never an empty flowsheet presented as "no results"

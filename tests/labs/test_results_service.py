@@ -88,7 +88,7 @@ def test_glucose_typed_in_mmol_with_mg_unit_is_caught():
     from desktop.kb.labs import catalog
 
     msg = svc.check_entry(catalog().by_loinc("2339-0"), 1.0, "mg/dL")
-    assert "not plausible" in msg and "mmol/l" in msg
+    assert "not plausible" in msg and "was it in mmol/L?" in msg
 
 
 def test_future_collection_time_is_refused(as_role, patient):  # noqa: ANN001
