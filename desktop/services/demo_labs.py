@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 
+from desktop.kb.age import age_years
 from desktop.models import Problem
 
 from .results import PanelInput, ResultInput, bulk_add_results
@@ -97,7 +98,7 @@ def large_chart_panels(birth: date, today: date, rng: random.Random) -> list[Pan
     for n in range(LARGE_PANELS):
         when = start + step * n + timedelta(minutes=rng.randint(0, 90))
         progress = n / (LARGE_PANELS - 1)
-        age = (when.date() - birth).days / 365.25
+        age = age_years(birth, when.date())
         panels.append(_panel(ROTATION[n % len(ROTATION)], when, rng, progress, True, age))
     return panels
 
@@ -129,7 +130,7 @@ def add_demo_results(uow: UnitOfWork, patient_ids: Sequence[int], large_id: int 
             day = first + timedelta(days=365 * y + rng.randint(0, 60))
             when = datetime.combine(day, datetime.min.time(), UTC).replace(hour=8, minute=rng.randint(0, 59))
             progress = y / max(1, years - 1)
-            age = (day - birth).days / 365.25
+            age = age_years(birth, day)
             for kind in ("bmp", "cbc", "lipids"):
                 panels.append(_panel(kind, when, rng, progress, pid in diabetic, age))
             if pid in diabetic:
