@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
 
@@ -92,11 +92,12 @@ def _panel(kind: str, when: datetime, rng: random.Random, progress: float, diabe
 
 def large_chart_panels(birth: date, today: date, rng: random.Random) -> list[PanelInput]:
     """300 panels, 3,000 results, over twenty years, oldest first."""
-    start = datetime.combine(today - timedelta(days=365 * 20), datetime.min.time(), UTC).replace(hour=8)
-    step = timedelta(days=365 * 20 / LARGE_PANELS)
+    first = today - timedelta(days=365 * 20)
+    step_days = 365 * 20 / LARGE_PANELS
     panels = []
     for n in range(LARGE_PANELS):
-        when = start + step * n + timedelta(minutes=rng.randint(0, 90))
+        day = first + timedelta(days=int(step_days * n))
+        when = datetime.combine(day, time(8)).astimezone(UTC) + timedelta(minutes=rng.randint(0, 150))  # a morning
         progress = n / (LARGE_PANELS - 1)
         age = age_years(birth, when.date())
         panels.append(_panel(ROTATION[n % len(ROTATION)], when, rng, progress, True, age))
@@ -128,7 +129,7 @@ def add_demo_results(uow: UnitOfWork, patient_ids: Sequence[int], large_id: int 
         first = today - timedelta(days=365 * years)
         for y in range(years):
             day = first + timedelta(days=365 * y + rng.randint(0, 60))
-            when = datetime.combine(day, datetime.min.time(), UTC).replace(hour=8, minute=rng.randint(0, 59))
+            when = datetime.combine(day, time(8, rng.randint(0, 59))).astimezone(UTC)
             progress = y / max(1, years - 1)
             age = age_years(birth, day)
             for kind in ("bmp", "cbc", "lipids"):

@@ -341,7 +341,7 @@ def _lab_lines(uow: UnitOfWork, patient_id: int) -> tuple[pd.LabLine, ...]:
     """The results of the most recent panels (the caller checked PRINT: the summary's own permission)."""
     from . import results
 
-    return tuple(pd.LabLine(r.collected_at, r.name, r.value_display, r.unit, r.flag, r.range_display,
+    return tuple(pd.LabLine(r.collected_at, r.name, r.value_display, results.unit_label(r.unit), r.flag, r.range_display,
                             "clinic" if r.origin == "clinic" else (r.source_system or "imported"))
                  for r in results.recent_for_print(uow, patient_id))
 

@@ -43,6 +43,15 @@ def local(dt: datetime) -> datetime:
     return _utc(dt).astimezone().replace(tzinfo=None)
 
 
+UNIT_LABELS = {"mL/min/{1.73_m2}": "mL/min/1.73 m²", "10*3/uL": "10³/µL", "10*6/uL": "10⁶/µL", "10*9/L": "10⁹/L",
+               "10*12/L": "10¹²/L", "{INR}": "", "umol/L": "µmol/L", "m[IU]/L": "mIU/L"}
+
+
+def unit_label(unit: str) -> str:
+    """A UCUM unit as people read it (the stored unit is unchanged)."""
+    return UNIT_LABELS.get(unit, unit)
+
+
 def format_number(value: float | None, decimals: int | None = None) -> str:
     if value is None:
         return ""

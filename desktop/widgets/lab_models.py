@@ -8,7 +8,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QCoreApplication, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 
-from desktop.services.results import FLAG_WORDS, Flowsheet, PanelView, ResultRow
+from desktop.services.results import FLAG_WORDS, Flowsheet, PanelView, ResultRow, unit_label
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -42,7 +42,8 @@ def flag_mark(flag: str) -> str:
 
 def result_tooltip(r: ResultRow) -> str:
     lines = [f"{r.name}" + (f" (LOINC {r.loinc})" if r.loinc else ""),
-             f"{r.value_display} {r.unit}".strip() + (f"  [{FLAG_WORDS.get(r.flag, r.flag)}]" if r.flag else ""),
+             f"{r.value_display} {unit_label(r.unit)}".strip()
+             + (f"  [{FLAG_WORDS.get(r.flag, r.flag)}]" if r.flag else ""),
              _tr("Range: {range}").format(range=r.range_display),
              _tr("Collected {when:%Y-%m-%d %H:%M}, {status}").format(when=r.collected_at, status=r.status)]
     if r.flag:
@@ -124,7 +125,8 @@ class LabFlowsheetModel(QAbstractTableModel):
             return None
         frow = self.sheet.rows[section]
         if role == Qt.ItemDataRole.DisplayRole:
-            return _tr(frow.label) if not frow.key else f"{frow.label} ({frow.unit})" if frow.unit else frow.label
+            unit = unit_label(frow.unit)
+            return _tr(frow.label) if not frow.key else f"{frow.label} ({unit})" if unit else frow.label
         if role == Qt.ItemDataRole.FontRole and not frow.key:
             return self._bold
         if role == Qt.ItemDataRole.BackgroundRole and not frow.key:
@@ -170,14 +172,13 @@ class PanelListModel(QAbstractTableModel):
         if r is None:
             if role == Qt.ItemDataRole.DisplayRole:
                 if col == 0:
-                    return f"{panel.collected_at:%Y-%m-%d %H:%M}   {panel.title}"
+                    src = _tr("clinic") if panel.origin == "clinic" else \
+                        _tr("imported from {src}").format(src=panel.source_system or "PHR")
+                    lab = f" · {panel.performing_lab}" if panel.performing_lab else ""
+                    return f"{panel.collected_at:%Y-%m-%d %H:%M}   {panel.title}   ({src}{lab})"
                 if col == 1:
                     n = panel.abnormal_count
                     return _tr("{n} abnormal").format(n=n) if n else ""
-                if col == 4:
-                    src = _tr("clinic") if panel.origin == "clinic" else \
-                        _tr("imported: {src}").format(src=panel.source_system or "PHR")
-                    return src + (f" · {panel.performing_lab}" if panel.performing_lab else "")
                 return None
             if role == Qt.ItemDataRole.FontRole:
                 return self._bold
@@ -187,7 +188,7 @@ class PanelListModel(QAbstractTableModel):
                 return QBrush(HIGH_FG)
             return None
         if role == Qt.ItemDataRole.DisplayRole:
-            return ("    " + r.name, r.value_display, r.unit, r.flag + flag_mark(r.flag) if r.flag else "",
+            return ("    " + r.name, r.value_display, unit_label(r.unit), r.flag + flag_mark(r.flag) if r.flag else "",
                     r.range_display, r.status)[col]
         if role in (Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.ForegroundRole) and col in (1, 3):
             bg, fg = flag_colours(r.flag)

@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QGridLayout, QGroupBox, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from desktop.services import alerts as alert_service
+from desktop.services import results
 from desktop.services import summary as summary_service
 from desktop.services.summary import ChartSummary
 from desktop.widgets.alert_bar import AlertBar
@@ -246,7 +247,7 @@ class SummaryTab(ChartTab):
             high, low = r.flag in ("H", "HH"), r.flag in ("L", "LL")
             colour = RED if high else BLUE if low else AMBER if r.flag == "A" else ""
             arrow = " ▲" if high else " ▼" if low else ""
-            text = escape(f"{r.value_display} {r.unit}".strip())
+            text = escape(f"{r.value_display} {results.unit_label(r.unit)}".strip())
             value = f"<b style='color:{colour}'>{text}{arrow}</b>" if colour else text
             origin = "" if r.origin == "clinic" else f" <i style='color:{GREY}'>{escape(self.tr('imported'))}</i>"
             rows.append(f"<tr><td style='color:{GREY}; padding-right:14px'>{escape(r.short)}</td><td>{value}</td>"
