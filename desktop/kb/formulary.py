@@ -261,7 +261,9 @@ class Formulary:
             found += self._by_brand.get(key, [])
         seen: set[str] = set()
         unique = [p for p in found if not (p.id in seen or seen.add(p.id))]
-        return sorted(unique, key=lambda p: self._order[p.id])
+        # the product coded so first, then the ingredient on its own before its combinations (metformin before
+        # empagliflozin / metformin), then generic/strength order
+        return sorted(unique, key=lambda p: (p.product_rxcui != text, len(p.ingredients), self._order[p.id]))
 
     def search(self, text: str, limit: int = 20) -> list[Product]:
         """Type-ahead: every typed word must prefix-match a word of the generic name, display, dispense unit or a brand.

@@ -133,3 +133,11 @@ def test_uncoded_ingredients_are_checked_by_name(formulary, proposed, active, se
     old = drug_ref_from_name(active, formulary)
     alerts = evaluate(AlertContext(active_meds=(old,), proposed=(new,)))
     assert severity in {a.severity for a in alerts if a.kind == "interaction"}, alerts
+
+
+def test_an_ingredient_code_resolves_to_the_ingredient_alone_before_its_combinations(formulary):
+    """A PHR medication coded with metformin's RXCUI is metformin, not empagliflozin / metformin."""
+    products = formulary.resolve("6809")
+    assert products[0].ingredient_names == ("metformin",)
+    assert {("empagliflozin", "metformin"), ("metformin",)} <= {p.ingredient_names for p in products}
+    assert formulary.resolve("hydrochlorothiazide")[0].ingredient_names == ("hydrochlorothiazide",)
