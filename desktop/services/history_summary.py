@@ -61,7 +61,7 @@ def _procedures(rows: list) -> list[ProcedureBrief]:
     for r in rows:  # newest first
         if r.status in ("not-done",):
             continue
-        grouped.setdefault(fold(r.description), []).append(r)
+        grouped.setdefault(f"{r.code_system}:{r.code}" if r.code else fold(r.description), []).append(r)
     return [ProcedureBrief(description=g[0].description, code=g[0].code, last=g[0].performed_date, times=len(g))
             for g in grouped.values()]
 
