@@ -237,3 +237,26 @@ def test_export_fhir_round_trip_of_the_histories(db, samples, chart_for):
     copy = chart_for(CCD1)
     _merge(db, copy.id, read_bytes(data, "export.json"))
     assert _history_rows(db, copy.id) == _history_rows(db, patient.id)
+
+
+def test_merging_a_combined_pill_and_current_smoking_raises_the_boxed_warning(db, add_patient):
+    """The PHR merge's alert check sees the file's smoking status with the file's contraceptive."""
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": [
+        {"resource": {"resourceType": "Patient", "id": "p1", "name": [{"family": "Smoker", "given": ["Ann"]}],
+                      "gender": "female", "birthDate": "1980-02-01"}},
+        {"resource": {"resourceType": "MedicationStatement", "id": "m1", "status": "active",
+                      "subject": {"reference": "Patient/p1"},
+                      "medicationCodeableConcept": {"text": "norgestimate 0.25 MG / ethinyl estradiol 0.035 MG Oral Tablet"}}},
+        {"resource": {"resourceType": "Observation", "id": "o1", "status": "final", "subject": {"reference": "Patient/p1"},
+                      "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                                                "code": "social-history"}]}],
+                      "code": {"coding": [{"system": "http://loinc.org", "code": "72166-2"}]},
+                      "effectiveDateTime": "2025-01-02",
+                      "valueCodeableConcept": {"coding": [{"system": "http://snomed.info/sct", "code": "449868002"}]}}},
+    ]}
+    patient = add_patient(given="Ann", family="Smoker", birth_date=date(1980, 2, 1), sex="female")
+    plan = _plan(db, "physician", patient.id, read_bytes(json.dumps(bundle).encode(), "ann.json"))
+    with pytest.raises(svc.AlertsNeedOverride) as stopped, db.uow(_user("physician")) as uow:
+        svc.apply_import(uow, patient.id, plan, plan.default_decisions("new"), plan.info)
+    assert [a.severity for a in stopped.value.pending if "boxed warning" in a.message] == ["contraindicated"]
+    assert _rows(db, SocialHistory, patient.id) == []  # nothing written without the override
