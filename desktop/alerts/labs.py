@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from desktop.alerts.model import severity_rank
 from desktop.kb import lab_units
 from desktop.kb.errors import KnowledgeBaseError
 from desktop.kb.labs import CriticalRule, DrugLabRule, catalog, rules
@@ -38,6 +39,33 @@ class LabAlert:
     source: str
     value: LabValue
     drug: str = ""
+
+    # read like the engine's Alert wherever alerts are listed, sorted or shown (AlertCheck, AlertDialog, CLI)
+    @property
+    def drugs(self) -> tuple[str, ...]:
+        return (self.drug,) if self.drug else ()
+
+    med_ids: tuple[int, ...] = ()
+    allergen = None
+    management = "Review the patient now."
+
+    @property
+    def why(self) -> str:
+        v = self.value
+        when = f" collected {v.collected_at:%Y-%m-%d %H:%M}" if v.collected_at else ""
+        return f"{v.name} {v.value:g} {v.unit}{when}".strip()
+
+    @property
+    def rank(self) -> int:
+        return severity_rank(self.severity) if self.severity != "critical" else -1  # before contraindicated
+
+    def sort_key(self) -> tuple:
+        return (self.rank, self.message.casefold(), self.key)
+
+    def interrupts(self, severities=()) -> bool:  # noqa: ANN001
+        """Only the practice's order severities stop an order; a critical value is shown by its own modal
+        (information: Close only) where it arrives."""
+        return self.severity in set(severities)
 
     @property
     def key(self) -> str:

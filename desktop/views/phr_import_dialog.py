@@ -513,7 +513,8 @@ class PhrImportDialog(BaseDialog):
     def _show_critical_results(self, result: Any) -> None:
         """Critical laboratory values among the merged results interrupt, in the one alert dialog (information:
         Close only), over the chart the dialog was opened from."""
-        critical = [a.alert for a in getattr(result.alerts, "alerts", ()) if a.kind == "critical-lab" and a.alert]
+        critical = [getattr(a, "alert", None) or a for a in getattr(result.alerts, "alerts", ())
+                    if getattr(a, "kind", "") == "critical-lab"]
         if not critical:
             return
         from desktop.widgets.alert_dialog import AlertDialog
