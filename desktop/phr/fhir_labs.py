@@ -76,8 +76,9 @@ def is_lab_report(resource: dict) -> bool:
 def panel_info(m: Any, ctx: MapContext) -> PanelInfo:
     codes = codes_of(m.code)
     performer = next((ctx.author(p) for p in m.performer or () if ctx.author(p)), "")
-    interpreter = next((ctx.author(p) for p in getattr(m, "resultsInterpreter", None) or () if ctx.author(p)), "")
-    return PanelInfo(ctx.resource_key, first(codes, "loinc") or "", text_of(m.code), performer, interpreter,
+    # the ordering clinician is known only when the report's order reference carries a name
+    ordering = next(((b.display or "").strip() for b in m.basedOn or () if (b.display or "").strip()), "")
+    return PanelInfo(ctx.resource_key, first(codes, "loinc") or "", text_of(m.code), performer, ordering,
                      _STATUS.get((m.status or "").lower(), "final"))
 
 
