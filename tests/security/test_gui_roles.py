@@ -105,3 +105,42 @@ def test_physician_gets_the_clinical_menu_entries(window_for):
     offered = [a.text().replace("&", "") for a in window.chart_menu.actions() if a.isEnabled()]
     assert any(t.startswith("New prescription") for t in offered)
     assert _action(window, "actImportPhr") is not None and _action(window, "actExportFhir") is not None
+
+
+def test_front_desk_printing_agrees_between_chart_menu_and_role_matrix(qtbot, window_for, add_patient):
+    """Issue 14.13: front desk saw demographics only in the chart, yet Ctrl+P printed the full summary. The
+    decision (README, Roles): front desk prints and reprints prescriptions and summaries (the printout is
+    handed to the patient and audited) but does not view the chart; notes are not theirs to print."""
+    from PySide6.QtWidgets import QApplication
+
+    from desktop.services.permissions import MATRIX as ROLE_PERMISSIONS
+    from desktop.services.permissions import Permission, Role
+    from desktop.views.pdf_preview import PdfPreviewDialog
+
+    assert Permission.PRINT in ROLE_PERMISSIONS[Role.FRONT_DESK]
+    assert Permission.VIEW_CHART not in ROLE_PERMISSIONS[Role.FRONT_DESK]
+    p = add_patient(given="Alma", family="Reyes")
+    window = window_for("front_desk")
+    view = window.open_chart(p.id)
+    assert [s.key for s in view.specs] == ["demographics"]
+    tab = view.page("demographics")
+    qtbot.waitUntil(lambda: tab.details is not None, timeout=5000)
+    assert tab.summary_button.isVisible() and tab.rx_button.isVisible()  # in the chart ...
+    assert _action(window, "actPrintSummary").isEnabled()  # ... and in the menu
+    assert _action(window, "actPrescriptions").isEnabled()
+    assert _action(window, "actPrintNote") is None  # notes: clinical, not front desk's
+    tab.summary_button.click()
+    qtbot.waitUntil(lambda: isinstance(QApplication.activeModalWidget(), PdfPreviewDialog), timeout=15000)
+    QApplication.activeModalWidget().reject()
+
+
+def test_roles_without_print_see_no_print_buttons(qtbot, window_for, add_patient):
+    from desktop.services.permissions import MATRIX as ROLE_PERMISSIONS
+    from desktop.services.permissions import Permission, Role
+
+    p = add_patient()
+    window = window_for("admin")
+    assert Permission.PRINT not in ROLE_PERMISSIONS[Role.ADMIN]
+    view = window.open_chart(p.id)
+    tab = view.page("demographics")
+    assert not tab.summary_button.isVisible() and not tab.rx_button.isVisible()
