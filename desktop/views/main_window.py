@@ -20,6 +20,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.widgets.screen_fit import fit_to_screen
+
 if TYPE_CHECKING:
     from .context import AppContext
     from .workspace import Workspace
@@ -143,8 +145,21 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.db_label)
         self.set_practice_name(practice_name)
         self.resize(1200, 780)
+        fit_to_screen(self)  # a 1280x720 laptop: the status bar and the bottom buttons stay on screen
         if ctx is not None:
             self.enter(ctx)
+
+    def _show_error(self, exc: BaseException) -> None:
+        """Failures no view handled: through the one message service."""
+        if self.ctx is not None:
+            self.ctx.messages.error(self, exc)
+
+    def _show_busy(self, busy: bool) -> None:
+        self.busy_label.setText(self.tr("Working…") if busy else "")
+
+    def showEvent(self, event) -> None:  # noqa: ANN001, N802
+        fit_to_screen(self)
+        super().showEvent(event)
 
     def set_practice_name(self, name: str) -> None:
         self.practice_name = name
@@ -172,8 +187,8 @@ class MainWindow(QMainWindow):
         self.workspace = Workspace(ctx)
         self.stack.addWidget(self.workspace)
         self.stack.setCurrentWidget(self.workspace)
-        ctx.ops.error.connect(lambda exc: ctx.messages.error(self, exc))
-        ctx.ops.busy_changed.connect(lambda busy: self.busy_label.setText(self.tr("Working…") if busy else ""))
+        ctx.ops.error.connect(self._show_error)
+        ctx.ops.busy_changed.connect(self._show_busy)  # a method: disconnected when the window goes
         u = ctx.user
         self.user_label.setText(f"{u.display_name} ({u.role_label})")
         db = ctx.db

@@ -5,6 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import QByteArray, QSettings
 from PySide6.QtWidgets import QDialog, QWidget
 
+from .screen_fit import fit_to_screen
+
 
 def app_settings() -> QSettings:
     return QSettings("ClinicEMR", "ClinicEMR")
@@ -21,6 +23,7 @@ class BaseDialog(QDialog):
         if isinstance(saved, QByteArray | bytes) and not getattr(self, "_geometry_restored", False):
             self.restoreGeometry(saved)
         self._geometry_restored = True
+        fit_to_screen(self)  # a size saved on a bigger screen, or asked for, never runs off this one
         super().showEvent(event)
 
     def done(self, result: int) -> None:
