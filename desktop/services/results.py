@@ -502,10 +502,12 @@ def results_view(uow: UnitOfWork, patient_id: int, *, start: date | None = None,
             extra.append(LabResult.loinc.in_(codes) | LabResult.name.in_(names))
     base = [LabResult.patient_id == patient_id, LabResult.entered_in_error.is_(False), *extra]
     conn = uow.read_connection()
-    keys = conn.execute(
-        select(LabResult.panel_id, func.max(LabResult.collected_at).label("at")).where(*base)
-        .group_by(LabResult.panel_id).order_by(func.max(LabResult.collected_at).desc(), LabResult.panel_id)).all()
+    stmt = (select(LabResult.panel_id, func.max(LabResult.collected_at).label("at")).where(*base)
+            .group_by(LabResult.panel_id).order_by(func.max(LabResult.collected_at).desc(), LabResult.panel_id))
+    keys = conn.execute(stmt if panels is None else stmt.limit(panels + 1)).all()
     total_panels = len(keys)
+    if panels is not None and total_panels > panels:
+        total_panels = conn.execute(select(func.count(func.distinct(LabResult.panel_id))).where(*base)).scalar() or 0
     chosen = keys if panels is None else keys[:panels]
     if not chosen:
         return ResultsView((), 0, 0, False)
