@@ -3,6 +3,8 @@ discontinue; everyone who may print: print and reprint)."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -38,8 +40,8 @@ class PrescriptionsDialog(BaseDialog):
             Column(self.tr("Written"), lambda r: r.written_date),
             Column(self.tr("Drug"), lambda r: r.drug_line if r.interaction_checked
                    else self.tr("{drug} — not checked for interactions").format(drug=r.drug_line),
-                   color=lambda r: None if r.interaction_checked else "#8a5a00"),
-            Column(self.tr("Directions"), lambda r: r.sig_text),
+                   color=lambda r: None if r.interaction_checked else "#8a5a00", tooltip=lambda r: r.drug_line),
+            Column(self.tr("Directions"), lambda r: r.sig_text, tooltip=lambda r: r.sig_text),
             Column(self.tr("Qty"), lambda r: f"{r.quantity:g} {r.quantity_unit}".strip()),
             Column(self.tr("Refills"), lambda r: r.refills),
             Column(self.tr("Schedule"), lambda r: f"C-{r.dea_schedule}" if r.dea_schedule else ""),
@@ -55,8 +57,12 @@ class PrescriptionsDialog(BaseDialog):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        header = self.table.horizontalHeader()
+        header.setStretchLastSection(False)
+        for col in range(self.model.columnCount()):  # the short columns as wide as their text ...
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        for col in (2, 3):  # ... the drug and its directions get the rest of the width
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Stretch)
         self.empty = QLabel(self.tr("No prescriptions yet."))
         self.empty.setStyleSheet("color: #666;")
         can_rx = ctx.can(Permission.PRESCRIBE)
@@ -95,6 +101,7 @@ class PrescriptionsDialog(BaseDialog):
         self.ctx.ops.run(prescriptions.history, self.patient_id, done=self._show)
 
     def _show(self, rows: list[RxView]) -> None:
+        rows = sorted(rows, key=lambda r: (r.written_date or date.min, r.id), reverse=True)  # newest first
         self.model.set_rows(rows)
         self.empty.setVisible(not rows)
         if rows and not self.table.currentIndex().isValid():
@@ -105,7 +112,10 @@ class PrescriptionsDialog(BaseDialog):
             self.load()
 
     def selected(self) -> list[RxView]:
+        """The selected rows; none selected: the focused row (what the user sees as "this one")."""
         rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
+        if not rows and self.table.currentIndex().isValid():
+            rows = [self.table.currentIndex().row()]
         return [self.model.row_at(r) for r in rows]
 
     def _one(self) -> RxView | None:

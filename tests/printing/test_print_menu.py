@@ -54,3 +54,33 @@ def test_physician_discontinues_with_a_reason(qtbot, app_ctx, signed_rx, patient
     assert after.status == "discontinued" and after.discontinued_reason == "Rash on day 3"
     qtbot.waitUntil(lambda: dialog.model.row_at(0).status == "discontinued", timeout=5000)
     assert QApplication.activeModalWidget() is None
+
+
+def test_prescriptions_list_newest_first_and_the_focused_row_prints(qtbot, app_ctx, signed_rx, patient, db,
+                                                                    messages):
+    """Issue 14.11: a focused row was not a selected row ("Select one or more"), Drug and Directions were cut
+    off while Qty/Refills/Status were wide, rows were not newest first."""
+    from datetime import date, timedelta
+
+    from desktop.models import Prescription
+
+    old, new = signed_rx(), signed_rx()
+    with db.uow(user_for("physician")) as uow:  # the older one written a month ago, the newer today
+        uow.session.get(Prescription, old.id).written_date = date.today() - timedelta(days=30)
+        uow.session.get(Prescription, new.id).written_date = date.today()
+    dialog = PrescriptionsDialog(app_ctx("front_desk"), patient.id, "Núñez, José")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.resize(1100, 420)
+    qtbot.waitUntil(lambda: dialog.model.rowCount() == 2, timeout=5000)
+    assert [r.id for r in dialog.model.rows()] == [new.id, old.id]
+    header = dialog.table.horizontalHeader()
+    assert header.sectionSize(2) > 2 * header.sectionSize(4) and header.sectionSize(3) > header.sectionSize(7)
+    dialog.table.selectionModel().clearSelection()
+    dialog.table.setCurrentIndex(dialog.model.index(1, 0))  # focused by the keyboard, not selected
+    dialog.table.selectionModel().clearSelection()
+    assert [r.id for r in dialog.selected()] == [old.id]
+    dialog.print_selected()
+    qtbot.waitUntil(lambda: isinstance(QApplication.activeModalWidget(), PdfPreviewDialog), timeout=15000)
+    assert not any("Select one or more" in text for _t, text in messages.shown)
+    QApplication.activeModalWidget().reject()
