@@ -56,6 +56,10 @@ class TrendChart(QChartView):
         self._chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
         # legend entries take the series' own marker: filled dot + line for clinic, ring for home/device
         self._chart.legend().setMarkerShape(QLegend.MarkerShape.MarkerShapeFromSeries)
+        legend_font = self._chart.legend().font()  # small enough that "Normal range" and the series names fit
+        legend_font.setPointSizeF(max(7.0, legend_font.pointSizeF() - 1))
+        self._chart.legend().setFont(legend_font)
+        self._chart.legend().setShowToolTips(True)  # an entry cut short still shows in full on hover
         self._chart.setAnimationOptions(QChart.AnimationOption.NoAnimation)
         self.setChart(self._chart)
         self.trend: Trend | None = None

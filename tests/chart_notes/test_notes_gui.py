@@ -349,3 +349,18 @@ def test_inserting_todays_vitals_never_doubles_the_line(db, as_role, add_patient
     qtbot.waitUntil(lambda: tab.chart.ops.pending == 0, timeout=5000)
     assert editor.editors["objective"].toPlainText().count("BP 132/84") == 1
     assert editor.status.text() == "Today's vitals are already in Objective"
+
+
+def test_encounter_reasons_are_readable_while_no_note_is_open(db, as_role, add_patient, tab_for, qtbot):
+    """Issue 14.12: the list cut Reason to "Hype…" while the right pane sat empty."""
+    p = add_patient()
+    with as_role("physician") as uow:
+        e = encounters.create_encounter(uow, p.id, encounters.EncounterInput(
+            reason="Hypertension follow-up and medication review"))
+    tab = tab_for(p.id)  # 1300 px wide, as on a laptop
+    qtbot.waitUntil(lambda: tab.model.rowCount() == 1, timeout=5000)
+    needed = tab.table.fontMetrics().horizontalAdvance("Hypertension follow-up and medication review")
+    assert tab.table.columnWidth(2) >= needed
+    assert tab.open_encounter(e.id)  # a note open: the note gets the room
+    left, right = tab.splitter.sizes()
+    assert right > left

@@ -118,9 +118,21 @@ class EncountersTab(ChartTab):
         splitter.addWidget(right)
         splitter.setStretchFactor(0, 2)
         splitter.setStretchFactor(1, 3)
-        splitter.setSizes([560, 800])
+        self.splitter = splitter
+        self._share_width(note_open=False)
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
+
+    def _share_width(self, note_open: bool) -> None:
+        """No note open: the list takes most of the width (the reasons are readable); a note open: the note."""
+        total = max(self.splitter.width(), 1360)
+        list_part = int(total * (0.4 if note_open else 0.72))
+        self.splitter.setSizes([list_part, total - list_part])
+
+    def resizeEvent(self, event) -> None:  # noqa: ANN001, N802
+        super().resizeEvent(event)
+        if not self.editor.isVisible():
+            self._share_width(note_open=False)
 
     # ---- list
     def load(self) -> None:
@@ -184,6 +196,7 @@ class EncountersTab(ChartTab):
             self.editor.clear()
             self.editor.setVisible(False)
             self.placeholder.setVisible(True)
+            self._share_width(note_open=False)
         self.chart.ops.changed("encounters", self.chart.patient_id)
 
     def _failed(self, exc: BaseException) -> None:
@@ -214,6 +227,7 @@ class EncountersTab(ChartTab):
             return False
         self.placeholder.setVisible(False)
         self.editor.setVisible(True)
+        self._share_width(note_open=True)
         row = next((i for i, r in enumerate(self._rows) if r.id == encounter_id), None)
         if row is not None and row != self.table.currentIndex().row():
             self.table.selectRow(row)
