@@ -178,4 +178,14 @@ def collapse_immunizations(items: Iterable[PhrImmunization]) -> list[Collapsed]:
 
 
 def collapse_observations(items: Iterable[PhrObservation]) -> list[Collapsed]:
-    return _collapse(items, lambda o: (o.loinc, minute_of(o.taken_at), round(o.value, 1)), lambda g: g[0])
+    return _collapse(items, lambda o: (o.loinc, minute_of(o.taken_at), round(o.value, 1)), _same_reading)
+
+
+def _same_reading(g: list[PhrObservation]) -> PhrObservation:
+    """One reading that several apps passed on (a Withings weighing in Apple Health and in Google Fit): shown once,
+    naming every source and device."""
+    systems = list(dict.fromkeys(o.source_system for o in g if o.source_system))
+    if len(systems) < 2:
+        return g[0]
+    devices = list(dict.fromkeys(o.device for o in g if o.device))
+    return replace(g[0], source_system=" + ".join(systems)[:300], device="; ".join(devices)[:200])

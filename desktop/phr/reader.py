@@ -14,7 +14,7 @@ import zipfile
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
-from . import apple_health, ccda, wearable
+from . import app_exports, apple_health, ccda, wearable
 from .builder import ParsedBuilder
 from .control import CancelFn, ProgressFn, ReadControl
 from .errors import FileTooLarge, PhrError, UnreadableFile, UnsafeFile
@@ -98,6 +98,10 @@ def _read_stream(fh: BinaryIO, name: str, size: int, control: ReadControl) -> Pa
         data, sha = read_all(fh, control, total=size, limit=control.limits.max_json_bytes, what=name)
         fmt = _read_json(data, name, builder)
         return builder.build(name, sha, len(data), fmt)
+    if name.lower().endswith(".csv"):  # Google Fit daily metrics, Samsung Health, MyFitnessPal
+        data, sha = read_all(fh, control, total=size, limit=control.limits.max_json_bytes, what=name)
+        fmt = app_exports.read_csv(data, name, builder)
+        return builder.build(name, sha, len(data), fmt)
     raise UnreadableFile(f"{name} is {UNSUPPORTED}")
 
 
@@ -110,6 +114,8 @@ def _read_json(data: bytes, name: str, builder: ParsedBuilder) -> str:
         if len(values) > 1:
             return "fhir-ndjson"
         return "fhir-bundle" if values[0].get("resourceType") == "Bundle" else "fhir-resource"
+    if len(values) == 1 and app_exports.is_app_json(values[0]):  # Google Takeout Fit "All Data" file
+        return app_exports.read_app_json(values[0], builder, name)
     if len(values) == 1:
         vendor = wearable.detect(values[0])
         if vendor:
@@ -132,6 +138,8 @@ def _member_kind(name: str) -> str:
         return "apple-cda"  # Apple's CDA copy of export.xml: same readings again
     if base.endswith((".json", ".ndjson")):
         return "json"
+    if base.endswith(".csv"):
+        return "csv"
     if base.endswith(".xml"):
         return "xml"
     if base.endswith(".zip"):
@@ -276,11 +284,20 @@ def _read_member(fh: BinaryIO, rel: str, size: int, control: ReadControl, builde
         if looks_like_fhir(values):
             fhir.add_values(values, rel)
             return sha, len(data), "fhir"
+        if len(values) == 1 and app_exports.is_app_json(values[0]):
+            return sha, len(data), app_exports.read_app_json(values[0], builder, rel)
         builder.skip(rel, "JSON but not FHIR")
         return sha, len(data), "skipped"
     if kind == "empty":
         builder.skip(rel, "empty file")
         return hashlib.sha256(b"").hexdigest(), 0, "skipped"
+    if rel.lower().endswith(".csv"):
+        data, sha = read_all(buffered, control, total=size, limit=control.limits.max_json_bytes, what=rel)
+        try:
+            return sha, len(data), app_exports.read_csv(data, rel, builder)
+        except UnreadableFile as exc:
+            builder.skip(rel, str(exc))
+            return sha, len(data), "skipped"
     builder.skip(rel, "not FHIR JSON, Apple Health or C-CDA")
     return "", 0, "skipped"
 
