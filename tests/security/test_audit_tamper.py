@@ -283,3 +283,20 @@ def test_the_anchor_is_readable_by_its_owner_only(clinic):
         patients.record_chart_open(uow, _ids["patient"])
     db.dispose()
     assert (path.parent / "clinic.db.audit-anchor").stat().st_mode & 0o777 == 0o600
+
+
+def test_check_db_as_a_separate_process_names_the_edited_row_in_one_line(clinic):
+    import os
+    import subprocess
+    import sys
+
+    path, ids = clinic
+    tamper(path, "UPDATE medication SET sig = '10 tablets daily' WHERE id = {medication}".format(**ids))
+    env = {k: v for k, v in os.environ.items() if k not in ("EMR_DB_URL", "EMR_AUDIT_KEY")}
+    env["EMR_DB_PASSPHRASE"] = PASSPHRASE
+    result = subprocess.run([sys.executable, "-m", "desktop", "check-db", "--db", f"sqlcipher:///{path}"],
+                            cwd=Path(__file__).resolve().parents[2], capture_output=True, text=True, env=env,
+                            timeout=120)
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert f"medication row {ids['medication']} differs from its last audited state" in result.stderr
