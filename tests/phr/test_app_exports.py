@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop.kb.vitals import DIASTOLIC, GLUCOSE, HEART_RATE, STEPS, SYSTOLIC, WEIGHT
+from desktop.kb.vitals import DIASTOLIC, GLUCOSE, HEART_RATE, RESTING_HEART_RATE, STEPS, SYSTOLIC, WEIGHT
 from desktop.phr import read_file
 from desktop.phr.matching import collapse_observations
 
@@ -27,6 +27,8 @@ TAKEOUT = DATA / "google-takeout"
 SAMSUNG = DATA / "samsung-health"
 MFP = DATA / "myfitnesspal" / "Measurement-Summary-2024-01-01-to-2024-03-05.csv"
 APPLE = DATA / "apple-health-export"
+FITBIT = DATA / "fitbit-takeout"
+WITHINGS = DATA / "withings"
 
 
 def zipped(folder: Path, out: Path) -> Path:
@@ -111,6 +113,27 @@ def test_myfitnesspal_weights_in_pounds_by_default_and_kg_when_stated():
     assert values(kg, WEIGHT) == [81.4, 82.2] and not any("pounds" in n for n in kg.notes)
 
 
+# ------------------------------------------------------------------ Fitbit (Takeout) and Withings
+
+def test_fitbit_takeout_resting_heart_rate_by_day_and_weight_without_unit_left_out(tmp_path):
+    parsed = read_file(zipped(FITBIT, tmp_path / "takeout-fitbit.zip"))
+    rhr = sorted((o.taken_at.date(), o.value) for o in parsed.observations)
+    assert rhr == [(date(2024, 3, 1), 61.42), (date(2024, 3, 3), 60.95)]  # 0.0 = no estimate, skipped
+    assert {o.loinc for o in parsed.observations} == {RESTING_HEART_RATE}
+    assert any("pounds or kilograms" in n for n in parsed.notes)
+    assert parsed.patient_refs == ("fitbit:owner",)
+
+
+def test_withings_weight_and_blood_pressure_csv():
+    parsed = read_file(WITHINGS)
+    assert values(parsed, WEIGHT) == [81.0, 81.4]
+    assert values(parsed, SYSTOLIC) == [124.0, 128.0] and values(parsed, HEART_RATE) == [66.0, 70.0]
+    pairs = {}
+    for o in parsed.observations:
+        pairs.setdefault(o.group, set()).add(o.loinc)
+    assert {SYSTOLIC, DIASTOLIC, HEART_RATE} in pairs.values()  # a reading's values share one group
+
+
 # ------------------------------------------------------------------ Apple Health export.zip
 
 def test_apple_export_zip_is_read_from_the_zip(tmp_path):
@@ -154,10 +177,18 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
                           env=env, timeout=300)
 
 
-@pytest.mark.parametrize("name", ["takeout-zip", "samsung", "myfitnesspal", "apple-zip"])
+def test_import_phr_asks_for_the_confirmation_a_file_naming_nobody_needs(db, db_url, add_patient):
+    patient = add_patient(given="Anna", family="Kowalski", birth_date=date(1961, 7, 14), sex="female")
+    refused = _cli("import-phr", str(SAMSUNG), "--patient", patient.mrn, "--db", db_url, "--json")
+    assert refused.returncode == 3 and "--confirm-identity" in refused.stderr
+    assert json.loads(refused.stdout)["applied"] is False
+
+
+@pytest.mark.parametrize("name", ["takeout-zip", "samsung", "myfitnesspal", "apple-zip", "withings", "fitbit"])
 def test_import_phr_imports_each_format_and_reimport_adds_nothing(db, db_url, add_patient, tmp_path, name):
     path = {"takeout-zip": lambda: zipped(TAKEOUT, tmp_path / "takeout.zip"), "samsung": lambda: SAMSUNG,
-            "myfitnesspal": lambda: MFP, "apple-zip": lambda: zipped(APPLE, tmp_path / "export.zip")}[name]()
+            "myfitnesspal": lambda: MFP, "apple-zip": lambda: zipped(APPLE, tmp_path / "export.zip"),
+            "withings": lambda: WITHINGS, "fitbit": lambda: FITBIT}[name]()
     patient = add_patient(given="Anna", family="Kowalski", birth_date=date(1961, 7, 14), sex="female")
     args = ("import-phr", str(path), "--patient", patient.mrn, "--db", db_url, "--json", "--confirm-identity")
     first = _cli(*args)
