@@ -535,8 +535,10 @@ class PhrImportDialog(BaseDialog):
 
 # ------------------------------------------------------------------ menu actions for the chart window
 
-FILE_FILTER = ("Health records (*.json *.ndjson *.xml *.zip);;FHIR JSON (*.json *.ndjson);;"
-               "Apple Health export (*.xml *.zip);;C-CDA (*.xml);;All files (*)")
+FILE_FILTER = ("Health records (*.json *.ndjson *.xml *.zip *.csv);;FHIR JSON (*.json *.ndjson);;"
+               "Apple Health export (*.xml *.zip);;C-CDA (*.xml);;"
+               "Health app export: Google Takeout, Samsung Health, Withings, MyFitnessPal (*.zip *.csv *.json);;"
+               "All files (*)")
 
 
 def choose_and_import(ctx: AppContext, patient_id: int, parent: QWidget | None = None) -> PhrImportDialog | None:

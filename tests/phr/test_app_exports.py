@@ -200,3 +200,33 @@ def test_import_phr_imports_each_format_and_reimport_adds_nothing(db, db_url, ad
     assert again.returncode == 0, again.stderr
     out2 = json.loads(again.stdout)
     assert all(c.get("new", 0) == 0 for c in out2["categories"].values()), out2["categories"]
+
+
+# ------------------------------------------------------------------ the review dialog
+
+@pytest.mark.gui
+def test_dialog_reviews_an_app_export_and_needs_the_chart_confirmed(qtbot, app_ctx, db, add_patient, messages):
+    from PySide6.QtCore import QPoint, Qt
+    from sqlalchemy import func, select
+
+    from desktop.models import VitalSign
+    from desktop.views.phr_import_dialog import FILE_FILTER, PhrImportDialog
+
+    assert "*.csv" in FILE_FILTER.split(";;")[0]
+    patient = add_patient(given="Anna", family="Kowalski", birth_date=date(1961, 7, 14), sex="female")
+    dialog = PhrImportDialog(app_ctx("nurse"), patient.id, SAMSUNG / "com.samsung.shealth.blood_pressure.20240305101500.csv")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(lambda: dialog.pages.currentIndex() == 2, timeout=20000)
+    assert "names no patient" in dialog.identity_label.text()
+    assert dialog.book.selected_count("observations") == 3 and not dialog.apply_button.isEnabled()
+    box = dialog.confirm_identity
+    qtbot.mouseClick(box, Qt.MouseButton.LeftButton, pos=QPoint(8, box.height() // 2))
+    with qtbot.waitSignal(dialog.sig_applied, timeout=20000):
+        qtbot.mouseClick(dialog.apply_button, Qt.MouseButton.LeftButton)
+    with db.uow() as uow:
+        rows = uow.session.execute(select(VitalSign.loinc, VitalSign.value, VitalSign.origin)).all()
+        assert sorted((r.loinc, r.value) for r in rows) == sorted(
+            [(SYSTOLIC, 128.0), (DIASTOLIC, 82.0), (HEART_RATE, 70.0)])
+        assert {r.origin for r in rows} == {"device"}
+        assert uow.session.execute(select(func.count(func.distinct(VitalSign.set_id)))).scalar_one() == 1
