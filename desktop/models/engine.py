@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,6 +54,76 @@ def _sqlite_pragmas(dbapi_conn) -> None:
     cur.close()
 
 
+# A session (the one writer of clinical rows) starts its SQLite transaction with BEGIN IMMEDIATE: it holds the
+# write lock from its first statement, so a read-modify-write (the audit chain's head, the next MRN) cannot
+# interleave with another process's. Plain connections (read_connection, schema checks) begin DEFERRED.
+WRITE_OPTION = "emr_sqlite_write"
+BUSY_ATTEMPTS = 6  # each attempt waits busy_timeout (5 s) inside SQLite before we hear of it
+
+busy_listeners: list[Callable[[int], None]] = []  # called with the attempt number; the GUI may show it
+
+
+def _announce_busy(attempt: int) -> None:
+    log.warning("database busy, retrying (%d/%d)", attempt, BUSY_ATTEMPTS - 1)
+    for listener in list(busy_listeners):
+        try:
+            listener(attempt)
+        except Exception:  # a listener's failure must not turn a wait into a crash
+            log.exception("busy listener failed")
+
+
+def _is_busy(exc: BaseException) -> bool:
+    text_ = str(getattr(exc, "orig", exc)).lower()
+    return "database is locked" in text_ or "database is busy" in text_
+
+
+def _begin_immediate(conn) -> None:  # noqa: ANN001
+    for attempt in range(1, BUSY_ATTEMPTS + 1):
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            return
+        except (OperationalError, sqlite3.OperationalError) as exc:
+            if not _is_busy(exc) or attempt == BUSY_ATTEMPTS:
+                raise
+            _announce_busy(attempt)
+            time.sleep(0.05 * attempt)
+
+
+def own_sqlite_transactions(engine: Engine) -> None:
+    """SQLAlchemy's documented recipe for pysqlite: the driver's own BEGIN handling is off (it began only before
+    DML, so a SAVEPOINT opened outside a transaction and its RELEASE committed a registration on the spot), and
+    every transaction begins here, when SQLAlchemy begins it."""
+
+    @event.listens_for(engine, "connect")
+    def _no_driver_begin(dbapi_conn, _record):  # noqa: ANN001
+        dbapi_conn.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn):  # noqa: ANN001
+        if conn.get_execution_options().get(WRITE_OPTION):
+            _begin_immediate(conn)
+        else:
+            conn.exec_driver_sql("BEGIN")
+
+
+def owner_only(path: Path) -> None:
+    """Patient data and its traces are readable by their owner only (mode 600), whatever the umask."""
+    if os.name != "posix":
+        return
+    try:
+        os.chmod(path, 0o600)
+    except OSError as exc:
+        log.warning("cannot restrict %s to its owner: %s", path, exc)
+
+
+def create_owner_only(path: Path) -> None:
+    """Create an empty file with mode 600 before SQLite does (it would honour the umask: 644)."""
+    if os.name != "posix" or path.exists():
+        return
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    os.close(fd)
+
+
 def file_looks_plain_sqlite(path: Path) -> bool:
     try:
         with open(path, "rb") as fh:
@@ -67,6 +140,7 @@ def make_engine(target: DbTarget, key: DbKey | None = None, *, echo: bool = Fals
             "sqlite://", echo=echo, poolclass=StaticPool, connect_args={"check_same_thread": False}
         )
         event.listen(engine, "connect", lambda c, _r: c.execute("PRAGMA foreign_keys = ON"))
+        own_sqlite_transactions(engine)
         return engine
 
     path = target.path
@@ -93,7 +167,11 @@ def make_engine(target: DbTarget, key: DbKey | None = None, *, echo: bool = Fals
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):  # noqa: ANN001
         _sqlite_pragmas(dbapi_conn)
+        for suffix in ("", "-wal", "-shm"):  # SQLite makes the WAL files with the umask's mode
+            if Path(str(path) + suffix).exists():
+                owner_only(Path(str(path) + suffix))
 
+    own_sqlite_transactions(engine)
     return engine
 
 
@@ -138,4 +216,5 @@ def check_openable(target: DbTarget, key: DbKey | None = None) -> Engine:
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False, future=True)
+    bind = engine.execution_options(**{WRITE_OPTION: True}) if engine.dialect.name == "sqlite" else engine
+    return sessionmaker(bind, expire_on_commit=False, future=True)

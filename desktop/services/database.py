@@ -12,7 +12,14 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from desktop.config import DbTarget, resolve_db
-from desktop.models.engine import DatabaseOpenError, DbKey, check_openable, session_factory
+from desktop.models.engine import (
+    DatabaseOpenError,
+    DbKey,
+    check_openable,
+    create_owner_only,
+    owner_only,
+    session_factory,
+)
 from desktop.models.keys import KeyUnavailable, key_for
 from desktop.models.schema import SchemaError, create_or_upgrade, state
 
@@ -53,6 +60,8 @@ class Database:
             assert target.path is not None
             key = key_for(target.path, create=create and not target.path.exists(), passphrase=passphrase)
             target.path.parent.mkdir(parents=True, exist_ok=True)
+        if create and target.path is not None and target.path.parent.exists():
+            create_owner_only(target.path)
         engine = check_openable(target, key)
         db = cls(target, engine, key)
         if upgrade:
@@ -99,6 +108,7 @@ class Database:
             raw.driver_connection.execute("VACUUM INTO ?", (str(tmp),))
         finally:
             raw.close()
+        owner_only(tmp)
         shutil.move(tmp, out)
         return out
 

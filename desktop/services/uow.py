@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from typing import Self
 
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
+
+from desktop.models.engine import WRITE_OPTION
 
 from .errors import ConflictError, PermissionDenied
 from .permissions import DENIED_MESSAGES, Permission, Role, allowed
@@ -35,6 +38,14 @@ class CurrentUser:
 
 
 SYSTEM = CurrentUser(id=None, username="system", display_name="System", role="system")
+
+
+def _conflict(exc: StaleDataError) -> ConflictError:
+    """"UPDATE statement on table 'patient' expected to update 1 row(s); 0 were matched" -> the conflict dialog's
+    error (the table names the record; the form reloads it to show their version)."""
+    match = re.search(r"on table '([^']+)'", str(exc))
+    entity = match.group(1).replace("_", " ") if match else "record"
+    return ConflictError(entity=entity, entity_id=0)
 
 
 class UnitOfWork:
@@ -75,7 +86,8 @@ class UnitOfWork:
             if not self._open:
                 raise RuntimeError("the unit of work is not open: use `with db.uow(user) as uow:`")
             bind = self._sessions.kw["bind"]
-            self._reader = bind.connect()
+            # a reader takes no write lock on SQLite (see models.engine.WRITE_OPTION)
+            self._reader = bind.connect().execution_options(**{WRITE_OPTION: False})
         return self._reader
 
     def __exit__(self, exc_type, exc, tb) -> None:  # noqa: ANN001
@@ -84,6 +96,8 @@ class UnitOfWork:
                 self.commit()  # also writes audit rows queued by a unit of work that only read
             elif self._session is not None:
                 self._session.rollback()
+                if isinstance(exc, StaleDataError):  # a flush inside a service met another workstation's save
+                    raise _conflict(exc) from exc
         finally:
             if self._session is not None:
                 self._session.close()
@@ -110,7 +124,7 @@ class UnitOfWork:
         except StaleDataError as exc:
             self.session.rollback()
             self._pending_audit = []
-            raise ConflictError(entity="record", entity_id=0) from exc
+            raise _conflict(exc) from exc
         except Exception:
             self.session.rollback()
             self._pending_audit = []
