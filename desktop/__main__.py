@@ -55,6 +55,9 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    from desktop.redaction import install
+
+    install()  # a --db URL's password never reaches stderr or a log file
     if args.command is None:
         parser.print_help()
         return 2

@@ -155,7 +155,8 @@ def _make_practice(path: Path) -> str:
     try:
         with db.uow() as uow:
             demo.create_practice_and_users(uow)
-        with db.uow(CurrentUser(id=None, username="bench", display_name="Bench", role="system")) as uow:
+        with db.uow(CurrentUser(id=None, username="bench", display_name="Bench", role="system",
+                                system=True)) as uow:
             return register_patient(uow, PatientInput(given_name="Ana", family_name="Appleton", sex="female",
                                                       birth_date=date(1961, 4, 12))).mrn
     finally:

@@ -21,6 +21,9 @@ def run(args) -> int:  # noqa: ANN001
             "pg_dump --format=custom --file=clinic.dump DBNAME (restore with pg_restore --clean)"
         )
     db = open_db(args, upgrade=False)
-    out = db.backup_to(Path(args.out))
+    try:
+        out = db.backup_to(Path(args.out))
+    finally:
+        db.dispose()
     print(f"backup written to {out}")
     return 0

@@ -12,10 +12,27 @@ def add_arguments(parser) -> None:  # noqa: ANN001
 
 
 def run(args) -> int:  # noqa: ANN001
+    """Read-only throughout: a file that is not ours, or a damaged one, is described, never changed."""
+    from sqlalchemy.exc import DBAPIError
+
+    from desktop.models.engine import damaged_message
+
+    db = open_db(args, upgrade=False, read_only=True)
+    try:
+        return _check(db)
+    except DBAPIError as exc:  # "database disk image is malformed" in the middle of a table
+        detail = (str(exc.orig).strip().splitlines() or [type(exc.orig).__name__])[0]
+        if db.target.path is not None and ("malformed" in detail or "not a database" in detail):
+            raise CliError(damaged_message(db.target, detail)) from exc
+        raise
+    finally:
+        db.dispose()
+
+
+def _check(db) -> int:  # noqa: ANN001
     from desktop.models.schema import state
     from desktop.services.audit import verify_chain
 
-    db = open_db(args, upgrade=False)
     st = state(db.engine)
     if st.empty:
         raise CliError(f"{db.target.display()}: empty database (no schema); run `python -m desktop demo`")
@@ -28,7 +45,8 @@ def run(args) -> int:  # noqa: ANN001
         if db.target.path is not None:
             result = [r[0] for r in conn.execute(text("PRAGMA integrity_check")).fetchall()]
             if result != ["ok"]:
-                problems.append("integrity check: " + "; ".join(result[:5]))
+                problems.append("integrity check: " + "; ".join(result[:5])
+                                + " (the file is damaged: restore the last backup with `python -m desktop restore`)")
             fks = conn.execute(text("PRAGMA foreign_key_check")).fetchall()
             if fks:
                 problems.append(f"{len(fks)} rows point at missing rows (first: table {fks[0][0]} row {fks[0][1]})")

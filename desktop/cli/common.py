@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 
 log = logging.getLogger("desktop.cli")
@@ -26,14 +27,14 @@ def add_db_argument(parser) -> None:  # noqa: ANN001
     )
 
 
-def open_db(args, *, create: bool = False, upgrade: bool = True):  # noqa: ANN001, ANN201
+def open_db(args, *, create: bool = False, upgrade: bool = True, read_only: bool = False):  # noqa: ANN001, ANN201
     """Open args.db; ask for the passphrase on a terminal when there is no keyring."""
     from desktop.models.keys import KeyUnavailable
     from desktop.services.database import Database
 
     url = getattr(args, "db", None)
     try:
-        return Database.open(url, create=create, upgrade=upgrade)
+        return Database.open(url, create=create, upgrade=upgrade, read_only=read_only)
     except KeyUnavailable as exc:
         if not sys.stdin.isatty():
             raise CliError(str(exc)) from exc
@@ -46,7 +47,52 @@ def open_db(args, *, create: bool = False, upgrade: bool = True):  # noqa: ANN00
                 raise CliError("the passphrases differ; nothing was created") from exc
         if len(passphrase) < 8:
             raise CliError("the passphrase must have at least 8 characters") from exc
-        return Database.open(url, create=create, upgrade=upgrade, passphrase=passphrase)
+        return Database.open(url, create=create, upgrade=upgrade, passphrase=passphrase, read_only=read_only)
+
+
+def refuse_existing(out, force: bool) -> None:  # noqa: ANN001
+    """An output file never silently replaces another (an unrelated database was once overwritten by JSON)."""
+    if out.exists() and not force:
+        raise CliError(f"{out} already exists; choose another file name, or add --force to replace it")
+    if out.exists() and not out.is_file():
+        raise CliError(f"{out} is not a regular file; nothing written")
+
+
+def write_new_file(out, data: bytes, *, force: bool) -> None:  # noqa: ANN001
+    """Write to a private temporary file beside `out`, then rename it into place: a reader never sees half a
+    file, and an existing file is replaced only with --force (and only whole)."""
+    import tempfile
+    from pathlib import Path
+
+    out = Path(out)
+    refuse_existing(out, force)
+    tmp_name = None
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if force:
+            os.replace(tmp_name, out)
+        else:
+            try:
+                os.link(tmp_name, out)  # fails if a file appeared meanwhile: never replace one without --force
+                os.unlink(tmp_name)
+            except FileExistsError:
+                raise
+            except OSError:  # no hard links on this file system (FAT, some shares): check, then rename
+                if out.exists():
+                    raise FileExistsError(out) from None
+                os.replace(tmp_name, out)
+        tmp_name = None
+    except FileExistsError as exc:
+        raise CliError(f"{out} already exists; choose another file name, or add --force to replace it") from exc
+    except OSError as exc:
+        raise CliError(f"cannot write {out}: {exc.strerror or exc}") from exc
+    finally:
+        if tmp_name is not None:
+            Path(tmp_name).unlink(missing_ok=True)
 
 
 def cli_user():  # noqa: ANN201
@@ -59,7 +105,7 @@ def cli_user():  # noqa: ANN201
         who = getpass.getuser()
     except (KeyError, OSError):  # no passwd entry inside some containers
         who = "unknown"
-    return CurrentUser(id=None, username=f"cli:{who}", display_name="Command line", role="system")
+    return CurrentUser(id=None, username=f"cli:{who}", display_name="Command line", role="system", system=True)
 
 
 def _crash_log(exc: BaseException) -> str:
@@ -68,11 +114,16 @@ def _crash_log(exc: BaseException) -> str:
 
     try:
         from desktop.config import data_dir
+        from desktop.redaction import redact
 
         path = data_dir() / "error.log"
-        with open(path, "a", encoding="utf-8") as fh:
-            fh.write(f"\n--- {datetime.now().isoformat()} {' '.join(sys.argv)}\n")
-            fh.write("".join(traceback.format_exception(exc)))
+        # owner-only from its creation: the log names patients' files and the command lines that opened them
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        with open(fd, "a", encoding="utf-8") as fh:
+            fh.write(redact(f"\n--- {datetime.now().isoformat()} {' '.join(sys.argv)}\n"))
+            fh.write(redact("".join(traceback.format_exception(exc))))
+        if os.name == "posix":
+            os.chmod(path, 0o600)  # an error.log made by an older version was 644
         return str(path)
     except OSError:
         return "(could not write the error log)"
@@ -90,20 +141,28 @@ def _user_facing(exc: BaseException) -> bool:
     return isinstance(exc, DatabaseOpenError | SchemaError | KeyUnavailable | ServiceError)
 
 
+def _redacted(exc: BaseException) -> str:
+    from desktop.redaction import redact
+
+    return redact(str(exc))
+
+
 def run_command(module, args) -> int:  # noqa: ANN001
     try:
         return int(module.run(args) or 0)
     except CliError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {_redacted(exc)}", file=sys.stderr)
         return exc.code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
     except Exception as exc:
         if _user_facing(exc):
-            print(f"error: {exc}", file=sys.stderr)
+            print(f"error: {_redacted(exc)}", file=sys.stderr)
             return 1
         where = _crash_log(exc)
         log.debug("unexpected", exc_info=True)
-        print(f"error: unexpected {type(exc).__name__}: {exc} (details in {where})", file=sys.stderr)
+        from desktop.redaction import redact
+
+        print(redact(f"error: unexpected {type(exc).__name__}: {exc} (details in {where})"), file=sys.stderr)
         return 1

@@ -51,6 +51,7 @@ def run(args) -> int:  # noqa: ANN001
         raise CliError(f"there is no database at {path}")
     if not file_looks_plain_sqlite(path):
         raise CliError(f"{path} is already encrypted (or is not a SQLite database); nothing was changed")
+    Database.open(f"sqlite:///{path}", read_only=True).dispose()  # refuses, read-only, a file that is not ours
     key = _key(path)
     result = encrypt_in_place(path, key, backup_dir=Path(args.backup_dir) if args.backup_dir else None)
     url = f"sqlcipher:///{path}"

@@ -5,12 +5,13 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .common import add_db_argument, cli_user, open_db
+from .common import CliError, add_db_argument, cli_user, open_db, refuse_existing, write_new_file
 
 
 def add_arguments(parser) -> None:  # noqa: ANN001
     parser.add_argument("--patient", required=True, metavar="MRN", help="the patient's MRN")
-    parser.add_argument("--out", required=True, metavar="FILE", help="the JSON file to write")
+    parser.add_argument("--out", required=True, metavar="FILE", help="the JSON file to write (must not exist)")
+    parser.add_argument("--force", action="store_true", help="replace FILE if it exists")
     add_db_argument(parser)
 
 
@@ -21,7 +22,9 @@ def run(args) -> int:  # noqa: ANN001
     from desktop.services.fhir_export import export_patient
     from desktop.services.patients import get_patient_by_mrn
 
+    out = Path(args.out).expanduser()
     db = open_db(args)
+    written = False
     try:
         with db.uow(cli_user()) as uow:
             try:
@@ -29,17 +32,19 @@ def run(args) -> int:  # noqa: ANN001
             except NotFound as exc:
                 print(f"error: {exc}", file=sys.stderr)
                 return 2
+            refuse_existing(out, args.force)
+            if not out.parent.is_dir():
+                raise CliError(f"folder {out.parent} does not exist")
             bundle = export_patient(uow, patient.id)
+            # the file is written before the unit of work commits the export's audit row: a failed write is
+            # rolled back with it, so the log never records an export that did not happen
+            write_new_file(out, orjson.dumps(bundle, option=orjson.OPT_INDENT_2), force=args.force)
+            written = True
+    except BaseException:
+        if written:  # the audit row was not committed: take back the unrecorded file
+            out.unlink(missing_ok=True)
+        raise
     finally:
         db.dispose()
-    out = Path(args.out)
-    tmp = out.with_name(out.name + ".partial")
-    try:
-        tmp.write_bytes(orjson.dumps(bundle, option=orjson.OPT_INDENT_2))
-        tmp.replace(out)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        print(f"error: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
-        return 1
     print(f"{len(bundle['entry'])} resources written to {out}")
     return 0

@@ -1,9 +1,13 @@
-"""`restore FILE`: replace the database with a verified backup; the current file is kept aside first."""
+"""`restore FILE`: replace the database with a verified backup; the current file is kept aside first.
+
+Exclusive: refused while any other program (a workstation, a background job) has the database open, since its
+next commit would go to the replaced file and be lost; the lock is held from the copy aside to the swap. Both
+copies go through SQLite's backup API, so edits still in the write-ahead log are in them.
+"""
 
 from __future__ import annotations
 
 import os
-import shutil
 from datetime import datetime
 from pathlib import Path
 
@@ -30,11 +34,16 @@ def run(args) -> int:  # noqa: ANN001
         raise CliError(f"no backup file at {src}", 2)
     if src.stat().st_size == 0:
         raise CliError(f"{src} is empty: not a backup")
-    current = open_db(args, upgrade=False) if target.path and target.path.exists() else None
+    assert target.path is not None
+    if src == target.path or (target.path.exists() and os.path.samefile(src, target.path)):
+        raise CliError(f"{src} is the database itself: nothing to restore")
+    current = open_db(args, upgrade=False, read_only=True) if target.path.exists() else None
     key = current.key if current else None
-    # check the backup with the same key before touching anything
+    if current is not None:
+        current.dispose()
+    # check the backup with the same key before touching anything (read-only: the backup stays as it was)
     candidate = DbTarget(url=f"sqlite:///{src}", encrypted=target.encrypted, path=src)
-    engine = check_openable(candidate, key)
+    engine = check_openable(candidate, key, read_only=True)
     try:
         with engine.connect() as conn:
             result = [r[0] for r in conn.execute(text("PRAGMA integrity_check")).fetchall()]
@@ -47,20 +56,15 @@ def run(args) -> int:  # noqa: ANN001
             raise CliError(f"{src} comes from a newer version of the app; nothing restored")
     finally:
         engine.dispose()
-    assert target.path is not None
-    if current is not None:
-        current.dispose()
-        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        aside = target.path.with_name(f"{target.path.stem}.before-restore-{stamp}{target.path.suffix}")
-        shutil.copy2(target.path, aside)
+    from desktop.services.restore import RestoreRefused, restore_file
+
+    try:
+        aside = restore_file(target.path, src, key, encrypted=target.encrypted,
+                             stamp=datetime.now().strftime("%Y%m%d-%H%M%S"))
+    except RestoreRefused as exc:
+        raise CliError(str(exc)) from exc
+    if aside is not None:
         print(f"the previous database was kept as {aside}")
-    tmp = target.path.with_name(target.path.name + ".restoring")
-    shutil.copyfile(src, tmp)
-    with open(tmp, "rb+") as fh:
-        os.fsync(fh.fileno())
-    for suffix in ("-wal", "-shm"):
-        Path(str(target.path) + suffix).unlink(missing_ok=True)
-    os.replace(tmp, target.path)
     print(f"restored {src} into {target.path}")
     _note_in_audit(args, src)
     return 0

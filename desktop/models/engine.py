@@ -132,7 +132,16 @@ def file_looks_plain_sqlite(path: Path) -> bool:
         return False
 
 
-def make_engine(target: DbTarget, key: DbKey | None = None, *, echo: bool = False) -> Engine:
+def _file_uri(path: Path, read_only: bool) -> str:
+    from urllib.parse import quote
+
+    return f"file:{quote(str(path))}" + ("?mode=ro" if read_only else "")
+
+
+def make_engine(target: DbTarget, key: DbKey | None = None, *, echo: bool = False,
+                read_only: bool = False) -> Engine:
+    """read_only: for inspection (check-db, the probe before opening): SQLite opens the file with mode=ro and
+    nothing is set that writes (no WAL switch), so a file that is not ours stays byte for byte as it was."""
     if target.is_postgres:
         return create_engine(target.url, echo=echo, pool_pre_ping=True, future=True)
     if target.path is None:  # in-memory, tests only
@@ -144,38 +153,49 @@ def make_engine(target: DbTarget, key: DbKey | None = None, *, echo: bool = Fals
         return engine
 
     path = target.path
+    uri = _file_uri(path, read_only)
     if target.encrypted:
         if key is None:
             raise DatabaseOpenError("the encrypted database needs its key")
-        import sqlcipher3.dbapi2 as sqlcipher
+        import sqlcipher3.dbapi2 as driver
+    else:
+        driver = sqlite3
 
-        def creator():
-            conn = sqlcipher.connect(str(path), check_same_thread=False, timeout=5)
+    def creator():
+        conn = driver.connect(uri, uri=True, check_same_thread=False, timeout=5)
+        if target.encrypted:
             # a wrong key is reported to the user in one sentence; SQLCipher's own stderr lines would only confuse
             conn.execute("PRAGMA cipher_log_level = NONE")
             conn.execute(key.pragma())
-            return conn
+        return conn
 
-        # a creator on the bare sqlite URL would get SingletonThreadPool, which closes connections that other
-        # threads (the GUI's workers) still use once more than five threads touched it: use a real pool
-        engine = create_engine("sqlite+pysqlite://", creator=creator, echo=echo, poolclass=QueuePool)
-    else:
-        engine = create_engine(
-            f"sqlite:///{path}", echo=echo, connect_args={"check_same_thread": False, "timeout": 5}
-        )
+    # a creator on the bare sqlite URL would get SingletonThreadPool, which closes connections that other
+    # threads (the GUI's workers) still use once more than five threads touched it: use a real pool
+    engine = create_engine("sqlite+pysqlite://", creator=creator, echo=echo, poolclass=QueuePool)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):  # noqa: ANN001
-        _sqlite_pragmas(dbapi_conn)
-        for suffix in ("", "-wal", "-shm"):  # SQLite makes the WAL files with the umask's mode
-            if Path(str(path) + suffix).exists():
-                owner_only(Path(str(path) + suffix))
+        if read_only:
+            dbapi_conn.execute("PRAGMA query_only = ON")
+        else:
+            _sqlite_pragmas(dbapi_conn)  # the -wal and -shm files SQLite makes take the main file's mode
 
     own_sqlite_transactions(engine)
     return engine
 
 
-def check_openable(target: DbTarget, key: DbKey | None = None) -> Engine:
+def classify(engine: Engine) -> str:
+    """'emr' (our schema), 'empty' (no tables at all) or 'foreign' (another program's tables); reads only."""
+    from sqlalchemy import inspect
+
+    with engine.connect() as conn:
+        tables = set(inspect(conn).get_table_names())
+    if not tables:
+        return "empty"
+    return "emr" if {"alembic_version", "audit_log"} <= tables else "foreign"
+
+
+def check_openable(target: DbTarget, key: DbKey | None = None, *, read_only: bool = False) -> Engine:
     """Open and touch the database; raise DatabaseOpenError with a user-facing sentence."""
     if target.path is not None and target.path.exists():
         if target.path.stat().st_size > 0 and not target.encrypted and not file_looks_plain_sqlite(target.path):
@@ -187,7 +207,7 @@ def check_openable(target: DbTarget, key: DbKey | None = None) -> Engine:
     elif target.path is not None and not target.path.parent.exists():
         raise DatabaseOpenError(f"folder {target.path.parent} does not exist")
     try:
-        engine = make_engine(target, key)
+        engine = make_engine(target, key, read_only=read_only)
         with engine.connect() as conn:
             conn.execute(text("SELECT count(*) FROM sqlite_master" if target.path else "SELECT 1"))
         return engine
@@ -198,6 +218,8 @@ def check_openable(target: DbTarget, key: DbKey | None = None) -> Engine:
         detail = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
         if target.is_postgres:
             raise DatabaseOpenError(f"cannot reach the database server: {detail}") from exc
+        if "malformed" in detail:
+            raise DatabaseOpenError(damaged_message(target, detail)) from exc
         if "not a database" in detail or "file is encrypted" in detail:
             if target.encrypted:
                 raise DatabaseOpenError(
@@ -208,6 +230,8 @@ def check_openable(target: DbTarget, key: DbKey | None = None) -> Engine:
     except Exception as exc:  # driver-specific errors (sqlcipher3, psycopg) have their own classes
         log.info("cannot open %s: %r", target.display(), exc)
         detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        if "malformed" in detail:
+            raise DatabaseOpenError(damaged_message(target, detail)) from exc
         if "not a database" in detail:
             raise DatabaseOpenError(
                 f"cannot open {target.path}: wrong key or passphrase, or the file is not a database"
@@ -215,6 +239,13 @@ def check_openable(target: DbTarget, key: DbKey | None = None) -> Engine:
         raise DatabaseOpenError(f"cannot open {target.display()}: {detail}") from exc
 
 
-def session_factory(engine: Engine) -> sessionmaker[Session]:
-    bind = engine.execution_options(**{WRITE_OPTION: True}) if engine.dialect.name == "sqlite" else engine
+def damaged_message(target: DbTarget, detail: str) -> str:
+    """SQLite's "database disk image is malformed" as a diagnosis with what to do."""
+    return (f"{target.display()} is damaged ({detail}): do not keep working in it; restore the last backup with "
+            f"`python -m desktop restore BACKUP_FILE` (the damaged file is kept aside)")
+
+
+def session_factory(engine: Engine, *, read_only: bool = False) -> sessionmaker[Session]:
+    writes = engine.dialect.name == "sqlite" and not read_only
+    bind = engine.execution_options(**{WRITE_OPTION: True}) if writes else engine
     return sessionmaker(bind, expire_on_commit=False, future=True)

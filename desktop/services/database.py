@@ -16,8 +16,8 @@ from desktop.models.engine import (
     DatabaseOpenError,
     DbKey,
     check_openable,
+    classify,
     create_owner_only,
-    owner_only,
     session_factory,
 )
 from desktop.models.keys import KeyUnavailable, key_for
@@ -31,12 +31,33 @@ log = logging.getLogger(__name__)
 __all__ = ["Database", "DatabaseOpenError", "KeyUnavailable", "SchemaError"]
 
 
+def _refuse_a_file_not_ours(target: DbTarget, key: DbKey | None, *, create: bool) -> None:
+    """Look at an existing file read-only before anything can write to it: another program's database is never
+    touched (check-db once turned a 0-byte file into a WAL database and changed a foreign file's header), and an
+    empty file becomes a database only where one is being created."""
+    if target.path is not None and target.path.stat().st_size == 0:
+        kind = "empty"
+    else:
+        probe = check_openable(target, key, read_only=True)
+        try:
+            kind = classify(probe)
+        finally:
+            probe.dispose()
+    if kind == "foreign":
+        raise DatabaseOpenError(f"{target.path} is not an EMR database (it holds another program's tables); "
+                                "nothing was changed")
+    if kind == "empty" and not create:
+        raise DatabaseOpenError(f"{target.path} is not an EMR database (it is empty); nothing was changed "
+                                "(`python -m desktop demo` makes one)")
+
+
 class Database:
-    def __init__(self, target: DbTarget, engine: Engine, key: DbKey | None = None):
+    def __init__(self, target: DbTarget, engine: Engine, key: DbKey | None = None, *, read_only: bool = False):
         self.target = target
         self.engine = engine
         self.key = key
-        self.sessions: sessionmaker[Session] = session_factory(engine)
+        self.read_only = read_only
+        self.sessions: sessionmaker[Session] = session_factory(engine, read_only=read_only)
         audit.attach(engine, target, key)  # where the audit chain's key and anchor live
 
     @classmethod
@@ -47,9 +68,11 @@ class Database:
         passphrase: str | None = None,
         create: bool = False,
         upgrade: bool = True,
+        read_only: bool = False,
     ) -> Database:
         """Open (and with create=True, make) the database; bring its schema to head after a backup.
 
+        read_only: for inspection (check-db): nothing is written, not even the WAL switch; no schema upgrade.
         Raises DatabaseOpenError / SchemaError / KeyUnavailable with a sentence for the user.
         """
         target = resolve_db(url)
@@ -60,6 +83,11 @@ class Database:
             assert target.path is not None
             key = key_for(target.path, create=create and not target.path.exists(), passphrase=passphrase)
             target.path.parent.mkdir(parents=True, exist_ok=True)
+        if target.path is not None and target.path.exists():
+            _refuse_a_file_not_ours(target, key, create=create)
+        if read_only:
+            engine = check_openable(target, key, read_only=True)
+            return cls(target, engine, key, read_only=True)
         if create and target.path is not None and target.path.parent.exists():
             create_owner_only(target.path)
         engine = check_openable(target, key)
@@ -100,15 +128,22 @@ class Database:
             raise DatabaseOpenError("the backup file cannot be the database itself")
         if out.exists():
             raise DatabaseOpenError(f"{out} already exists; choose another file name")
-        out.parent.mkdir(parents=True, exist_ok=True)
         tmp = out.with_name(out.name + ".partial")
-        tmp.unlink(missing_ok=True)
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            tmp.unlink(missing_ok=True)
+            create_owner_only(tmp)  # VACUUM INTO fills an empty file and keeps its mode (600)
+        except OSError as exc:  # /proc, a read-only disk, no permission: one sentence, not a crash
+            raise DatabaseOpenError(f"cannot write a backup to {out}: {exc.strerror or exc}") from exc
         raw = self.engine.raw_connection()
         try:
             raw.driver_connection.execute("VACUUM INTO ?", (str(tmp),))
+        except Exception as exc:  # the driver's own error class (sqlite3 / sqlcipher3)
+            tmp.unlink(missing_ok=True)
+            detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise DatabaseOpenError(f"cannot write a backup to {out}: {detail}") from exc
         finally:
             raw.close()
-        owner_only(tmp)
         shutil.move(tmp, out)
         return out
 

@@ -587,12 +587,17 @@ def _system_user_id(uow: UnitOfWork) -> int:
     (inactive, no usable password: it cannot log in)."""
     s = uow.session
     uid = s.execute(select(User.id).where(User.username == SYSTEM_USERNAME)).scalar_one_or_none()
-    if uid is None:
-        user = User(username=SYSTEM_USERNAME, display_name="System (command line)", role="admin",
-                    password_hash="!", active=False)
-        s.add(user)
-        s.flush()
-        uid = user.id
+    if uid is None:  # two first imports at once: one creates it, the other finds it (integrity, issue 13.9)
+        from sqlalchemy.exc import IntegrityError
+
+        try:
+            with s.begin_nested():
+                user = User(username=SYSTEM_USERNAME, display_name="System (command line)", role="admin",
+                            password_hash="!", active=False)
+                s.add(user)
+            uid = user.id
+        except IntegrityError:
+            uid = s.execute(select(User.id).where(User.username == SYSTEM_USERNAME)).scalar_one()
     return uid
 
 

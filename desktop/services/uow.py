@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Self
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -21,13 +21,18 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class CurrentUser:
-    id: int | None  # None: the system (CLI maintenance, demo generator)
+    id: int | None  # None: no account row (the system below, or a user object that lost its id)
     username: str
     display_name: str
     role: str
+    system: bool = False  # the system itself (CLI maintenance, demo generator): only SYSTEM and cli_user() set it
 
     def can(self, permission: Permission) -> bool:
-        return self.id is None or allowed(self.role, permission)
+        """A missing id is no longer a master key: only the explicit system actor, or a user with an account
+        whose role allows it (the unit of work also checks the account is still active)."""
+        if self.system:
+            return self.id is None
+        return self.id is not None and allowed(self.role, permission)
 
     @property
     def role_label(self) -> str:
@@ -37,7 +42,7 @@ class CurrentUser:
             return self.role
 
 
-SYSTEM = CurrentUser(id=None, username="system", display_name="System", role="system")
+SYSTEM = CurrentUser(id=None, username="system", display_name="System", role="system", system=True)
 
 
 def _conflict(exc: StaleDataError) -> ConflictError:
@@ -61,6 +66,7 @@ class UnitOfWork:
         self._reader: Connection | None = None
         self._open = False
         self._pending_audit: list[dict] = []
+        self._account_checked = False
 
     def __enter__(self) -> Self:
         self._open = True
@@ -137,12 +143,29 @@ class UnitOfWork:
 
     # permissions
     def can(self, permission: Permission) -> bool:
-        return self.user.can(permission)
+        return self.user.can(permission) and self._account_active()
 
     def require(self, permission: Permission) -> None:
         if not self.user.can(permission):
             log.info("refused %s to %s (%s)", permission, self.user.username, self.user.role)
             raise PermissionDenied(DENIED_MESSAGES.get(permission, f"your role may not {permission.value}"))
+        if not self._account_active():
+            log.info("refused %s to %s: no active account", permission, self.user.username)
+            raise PermissionDenied("your account is disabled or no longer exists: ask an administrator")
+
+    def _account_active(self) -> bool:
+        """A signed-in user's permissions hold only while their account exists and is active (checked once per
+        unit of work: an administrator's disabling takes effect on the next action, not the next login)."""
+        if self.user.system or self._account_checked:
+            return True
+        from desktop.models import User
+
+        active = self.read_connection().execute(
+            select(User.active).where(User.id == self.user.id)).scalar_one_or_none()
+        if not active:
+            return False
+        self._account_checked = True
+        return True
 
     # audit
     def audit(

@@ -22,11 +22,12 @@ def empty_db(tmp_path):  # noqa: ANN001, ANN201
     database.dispose()
 
 
-def audit_rows(db, **filters):  # noqa: ANN001, ANN003, ANN201
-    """Every audit row matching the filter, newest first (read as the test admin)."""
+def audit_rows(db, as_user=None, **filters):  # noqa: ANN001, ANN003, ANN201
+    """Every audit row matching the filter, newest first (read as the test admin, or as_user: permission checks
+    need an account that exists in this database)."""
     from desktop.services.audit_report import AuditFilter, search_audit
 
-    with db.uow(user_for("admin")) as uow:
+    with db.uow(as_user or user_for("admin")) as uow:
         return search_audit(uow, AuditFilter(**filters), page_size=1000).rows
 
 

@@ -90,7 +90,7 @@ def test_first_run_creates_practice_and_admin_in_one_audited_step(empty_db):
         assert auth.login(uow, "boss", "a good password").user.role == "admin"
     with empty_db.uow(admin) as uow:
         assert prescribers.get_practice(uow).name == "Riverside Family Medicine"
-    rows = audit_rows(empty_db)
+    rows = audit_rows(empty_db, as_user=admin)
     assert {(r.action, r.entity) for r in rows} >= {("create", "user"), ("create", "practice")}
 
 

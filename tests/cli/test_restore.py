@@ -1,0 +1,78 @@
+"""Restore: refused while another connection has the database open, never onto itself, and the copy kept aside
+holds the edits still in the write-ahead log (issue 13, point 4)."""
+
+from __future__ import annotations
+
+import sqlite3
+import stat
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from desktop.__main__ import main
+from desktop.services.patients import PatientInput, register_patient
+from tests.conftest import PG_URL, user_for
+
+pytestmark = pytest.mark.skipif(bool(PG_URL), reason="restore of a SQLite file (PostgreSQL: pg_restore)")
+
+
+def _register(db, family: str) -> None:  # noqa: ANN001
+    with db.uow(user_for("front_desk")) as uow:
+        register_patient(uow, PatientInput(given_name="Wal", family_name=family, birth_date=date(1970, 1, 1),
+                                           sex="male"), allow_duplicate=True)
+
+
+def _families(path: Path) -> set[str]:
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return {r[0] for r in conn.execute("SELECT family_name FROM patient")}
+    finally:
+        conn.close()
+
+
+def test_restore_is_refused_while_another_connection_is_open(db, db_url, tmp_path, capsys):
+    path = Path(db_url.removeprefix("sqlite:///"))
+    backup = tmp_path / "backup.db"
+    assert main(["backup", "--db", db_url, "--out", str(backup)]) == 0
+    _register(db, "Later")  # the live Database keeps its pooled connection open, idle
+    before = path.read_bytes()
+    assert main(["restore", "--db", db_url, str(backup)]) == 1
+    err = capsys.readouterr().err
+    assert "in use" in err and err.count("\n") == 1
+    assert path.read_bytes() == before and not list(tmp_path.glob("*before-restore*"))
+    _register(db, "StillHere")  # the open connection goes on working on the same file
+    db.dispose()
+    assert {"Later", "StillHere"} <= _families(path)
+
+
+def test_the_copy_kept_aside_includes_edits_in_the_wal(db, db_url, tmp_path, capsys):
+    path = Path(db_url.removeprefix("sqlite:///"))
+    backup = tmp_path / "backup.db"
+    assert main(["backup", "--db", db_url, "--out", str(backup)]) == 0
+    _register(db, "Before")
+    db.dispose()
+    # a workstation that died right after its commit: the edit is only in the write-ahead log
+    code = ("import os, sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute('PRAGMA journal_mode=WAL'); "
+            "c.execute(\"UPDATE patient SET family_name = 'InTheWal' WHERE family_name = 'Before'\"); c.commit(); "
+            "os._exit(0)")
+    subprocess.run([sys.executable, "-c", code, str(path)], check=True, timeout=60)
+    assert Path(str(path) + "-wal").stat().st_size > 0
+    capsys.readouterr()
+    assert main(["restore", "--db", db_url, str(backup)]) == 0
+    out = capsys.readouterr().out
+    aside = Path(out.split("kept as ", 1)[1].split("\n", 1)[0])
+    assert "InTheWal" in _families(aside), "the edit in the WAL is missing from the copy kept aside"
+    assert "InTheWal" not in _families(path)
+    assert stat.S_IMODE(aside.stat().st_mode) == 0o600
+
+
+def test_restoring_a_database_onto_itself_is_refused(db, db_url, capsys):
+    path = Path(db_url.removeprefix("sqlite:///"))
+    db.dispose()
+    before = path.read_bytes()
+    assert main(["restore", "--db", db_url, str(path)]) == 1
+    assert "the database itself" in capsys.readouterr().err
+    assert path.read_bytes() == before
