@@ -29,14 +29,15 @@ def run(args) -> int:  # noqa: ANN001
     if existing:
         print(f"{db.target.display()} already holds {existing} patients; nothing added")
         return 0
+    from desktop.services.demo_chart import fill_demo_charts
+
+    # one transaction: a run killed half-way leaves no patients without charts (which the check above would
+    # then refuse to finish), only the empty schema, and the next run builds the whole practice
     with db.uow() as uow:
         demo.create_practice_and_users(uow)
         demo.ensure_named_demo_patients(uow)
         ids = demo.add_patients(uow, args.patients, seed=args.seed)
-    if not args.no_charts:
-        from desktop.services.demo_chart import fill_demo_charts
-
-        with db.uow() as uow:
+        if not args.no_charts:
             fill_demo_charts(uow, ids, seed=args.seed)
     db.refresh_statistics()  # a server planning 100,000 fresh rows without statistics picks slow plans
     secs = time.perf_counter() - t0
