@@ -73,6 +73,7 @@ def validation_reason(exc: ValidationError) -> str:
 
 def decode(raw: bytes, name: str) -> list[Any]:
     """JSON or NDJSON to a list of top-level values. Raises UnreadableFile with the parser's reason."""
+    raw = raw.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte-order mark (Windows editors) is no JSON error
     if not raw.strip():
         raise UnreadableFile(f"{name} is empty")
     try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import stat
 import zipfile
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
@@ -39,9 +40,12 @@ def read_file(path: str | Path, *, limits: ReadLimits | None = None, progress: P
     if p.is_dir():
         return _read_folder(p, control)
     try:
-        size = p.stat().st_size
+        st = p.stat()
     except OSError as exc:
         raise UnreadableFile(f"cannot open {p.name}: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(st.st_mode):  # a FIFO or a device would block the read forever, or never end
+        raise UnreadableFile(f"{p.name} is not a regular file (a pipe or a device?); not read")
+    size = st.st_size
     try:
         with p.open("rb") as fh:
             return _read_stream(fh, p.name, size, control)
@@ -74,9 +78,31 @@ def _sniff(head: bytes) -> str:
     return "unknown"
 
 
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+_XML_ENCODING = re.compile(rb"""(<\?xml[^>]*?encoding\s*=\s*)["']utf-?16[^"']*["']""", re.IGNORECASE)
+
+
+def _as_utf8(fh: BinaryIO, name: str, size: int, control: ReadControl) -> BinaryIO:
+    """A UTF-16 file (Windows tools write them; the byte-order mark says so) read as the UTF-8 every reader
+    expects, within the same size limit; its XML declaration is told of the new encoding."""
+    limit = max(control.limits.max_json_bytes, control.limits.max_ccda_bytes)
+    data, _sha = read_all(fh, control, total=size, limit=limit, what=name)
+    try:
+        text = data.decode("utf-16")
+    except UnicodeDecodeError as exc:
+        raise UnreadableFile(f"{name} starts as UTF-16 but is not valid UTF-16 ({exc.reason})") from None
+    utf8 = text.encode("utf-8")
+    return io.BytesIO(_XML_ENCODING.sub(rb'\1"UTF-8"', utf8[:4096], count=1) + utf8[4096:])
+
+
 def _read_stream(fh: BinaryIO, name: str, size: int, control: ReadControl) -> ParsedFile:
     head = fh.read(SNIFF_BYTES)
     fh.seek(0)
+    if head.startswith(_UTF16_BOMS):
+        fh = _as_utf8(fh, name, size, control)
+        size = len(fh.getvalue())
+        head = fh.read(SNIFF_BYTES)
+        fh.seek(0)
     kind = _sniff(head)
     if kind == "empty":
         raise UnreadableFile(f"{name} is empty")
