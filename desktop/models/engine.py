@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -78,11 +79,12 @@ def _is_busy(exc: BaseException) -> bool:
 
 
 def _begin_immediate(conn) -> None:  # noqa: ANN001
+    driver = conn.connection.driver_connection  # straight to the driver: a BEGIN is no statement to log or count
     for attempt in range(1, BUSY_ATTEMPTS + 1):
         try:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            driver.execute("BEGIN IMMEDIATE")
             return
-        except (OperationalError, sqlite3.OperationalError) as exc:
+        except Exception as exc:  # sqlite3 and sqlcipher3 each have their own OperationalError
             if not _is_busy(exc) or attempt == BUSY_ATTEMPTS:
                 raise
             _announce_busy(attempt)
@@ -92,7 +94,21 @@ def _begin_immediate(conn) -> None:  # noqa: ANN001
 def own_sqlite_transactions(engine: Engine) -> None:
     """SQLAlchemy's documented recipe for pysqlite: the driver's own BEGIN handling is off (it began only before
     DML, so a SAVEPOINT opened outside a transaction and its RELEASE committed a registration on the spot), and
-    every transaction begins here, when SQLAlchemy begins it."""
+    every transaction begins here, when SQLAlchemy begins it.
+
+    A thread that already holds this engine's write lock (a unit of work that, inside, opens another to read)
+    begins the inner one DEFERRED: an IMMEDIATE one would wait for the lock its own thread holds."""
+    holders: dict[int, int] = {}  # thread id -> IMMEDIATE transactions it has open on this engine
+    lock = threading.Lock()
+    mark = "emr_immediate_thread"
+
+    def _release(info: dict) -> None:
+        owner = info.pop(mark, None)
+        if owner is not None:
+            with lock:
+                holders[owner] = holders.get(owner, 1) - 1
+                if holders[owner] <= 0:
+                    holders.pop(owner, None)
 
     @event.listens_for(engine, "connect")
     def _no_driver_begin(dbapi_conn, _record):  # noqa: ANN001
@@ -100,10 +116,27 @@ def own_sqlite_transactions(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(conn):  # noqa: ANN001
-        if conn.get_execution_options().get(WRITE_OPTION):
+        me = threading.get_ident()
+        if conn.get_execution_options().get(WRITE_OPTION) and not holders.get(me):
             _begin_immediate(conn)
+            conn.info[mark] = me
+            with lock:
+                holders[me] = holders.get(me, 0) + 1
         else:
-            conn.exec_driver_sql("BEGIN")
+            conn.connection.driver_connection.execute("BEGIN")
+
+    @event.listens_for(engine, "commit")
+    def _committed(conn):  # noqa: ANN001
+        _release(conn.info)
+
+    @event.listens_for(engine, "rollback")
+    def _rolled_back(conn):  # noqa: ANN001
+        _release(conn.info)
+
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_conn, record):  # noqa: ANN001
+        if record is not None:
+            _release(record.info)  # a connection given back without commit or rollback (the pool resets it)
 
 
 def owner_only(path: Path) -> None:

@@ -59,6 +59,9 @@ class Database:
         self.read_only = read_only
         self.sessions: sessionmaker[Session] = session_factory(engine, read_only=read_only)
         audit.attach(engine, target, key)  # where the audit chain's key and anchor live
+        bind = self.sessions.kw["bind"]
+        if bind is not engine:  # SQLite sessions use the engine's write-mode view (BEGIN IMMEDIATE): same chain
+            audit.attach(bind, target, key)
 
     @classmethod
     def open(

@@ -575,8 +575,12 @@ def record_chart_open(uow: UnitOfWork, patient_id: int) -> None:
     if uow.user.id is not None:
         row = uow.session.get(RecentPatient, (uow.user.id, patient_id))
         if row is None:
-            uow.session.add(RecentPatient(user_id=uow.user.id, patient_id=patient_id, opened_at=now))
-        else:
+            try:  # the same user opening the chart on two workstations at once: one inserts, the other updates
+                with uow.session.begin_nested():
+                    uow.session.add(RecentPatient(user_id=uow.user.id, patient_id=patient_id, opened_at=now))
+            except IntegrityError:
+                row = uow.session.get(RecentPatient, (uow.user.id, patient_id), populate_existing=True)
+        if row is not None:
             row.opened_at = now
     uow.audit("view", "chart", patient_id, patient_id)
 
