@@ -1,6 +1,9 @@
 """Developer tool: drive the real app under a display (Xvfb) and save screenshots of its main windows.
 
-    Xvfb :99 -screen 0 1400x900x24 & DISPLAY=:99 python scripts/screenshots.py --db sqlite:///demo.db --out docs
+    Xvfb :99 -screen 0 1280x720x24 & DISPLAY=:99 python scripts/screenshots.py --db sqlite:///demo.db --out docs
+
+The window opens at 1280x720 (a small laptop); each chart tab, a note from a template (marked fields), the
+problem dialog's ICD-10 search, the vitals form and the prescriptions list are saved as PNG files.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ def main() -> int:
     app.setStyle("Fusion")
     window = MainWindow()
     controller = AppController(window, args.db)
-    window.resize(1360, 860)
+    window.resize(1280, 720)
     window.show()
     controller.open_database()
     steps: list = []
@@ -61,16 +64,76 @@ def main() -> int:
     def tab(key: str):  # noqa: ANN202
         return lambda: window.workspace.current_chart().show_tab(key)
 
+    def chart():  # noqa: ANN202
+        return window.workspace.current_chart()
+
+    def dialog_shot(name: str, dialog) -> None:  # noqa: ANN001
+        dialog.grab().save(str(out / f"{name}.png"))
+        print("saved", out / f"{name}.png")
+        dialog.reject()
+
+    def problem_dialog() -> None:
+        page = chart().page("problems")
+        page.add()
+        page.editor.icd.edit.setText("reflux")
+        page.editor.icd.refresh()
+        QTimer.singleShot(1500, lambda: dialog_shot("dialog-problem-icd10", page.editor))
+
+    def vitals_form() -> None:
+        page = chart().page("vitals")
+        page.record()
+        QTimer.singleShot(2000, lambda: dialog_shot("dialog-vitals", page.form))
+
+    def new_note() -> None:
+        page = chart().page("encounters")
+        page.new_encounter()
+
+        def create() -> None:
+            dialog = page.new_dialog
+            dialog.template.setCurrentIndex(dialog.template.findData("hypertension_followup"))
+            dialog.ok_button.click()
+
+        QTimer.singleShot(600, create)
+
+    def note_marked_fields() -> None:
+        editor = chart().page("encounters").editor
+        editor.editors["subjective"].setFocus()
+        editor.next_marked_field()
+        shot("chart-note-marked-fields")
+
+    def prescriptions() -> None:
+        from desktop.views.prescriptions_dialog import PrescriptionsDialog
+
+        dialog = PrescriptionsDialog(window.ctx, chart().patient_id, chart().details.display_name, window)
+        dialog.show()
+        QTimer.singleShot(1000, lambda: dialog_shot("dialog-prescriptions", dialog))
+
     later(2500, search)
     later(3500, lambda: shot("main-window"))
     later(3700, open_first)
     later(5500, lambda: shot("chart-summary"))
-    for i, key in enumerate(("problems", "medications", "allergies", "immunizations", "vitals", "encounters")):
+    keys = ("problems", "medications", "allergies", "immunizations", "vitals", "encounters", "demographics")
+    for i, key in enumerate(keys):
         later(6000 + i * 1500, tab(key))
         later(6000 + i * 1500 + 1200, lambda k=key: shot(f"chart-{k}"))
-    later(6000 + 6 * 1500 + 500, app.quit)
-    for ms, fn in steps:
-        QTimer.singleShot(ms, fn)
+    t = 6000 + len(keys) * 1500
+    later(t, tab("problems"))
+    later(t + 500, problem_dialog)
+    later(t + 3000, tab("vitals"))
+    later(t + 3500, vitals_form)
+    later(t + 5500, tab("encounters"))
+    later(t + 6500, new_note)
+    later(t + 10000, note_marked_fields)
+    later(t + 10500, prescriptions)
+    later(t + 13000, app.quit)
+    def start() -> None:  # the steps' times count from the login (a busy machine logs in slowly)
+        if window.workspace is None:
+            QTimer.singleShot(200, start)
+            return
+        for ms, fn in steps:
+            QTimer.singleShot(ms - 2000, fn)
+
+    QTimer.singleShot(200, start)
     return app.exec()
 
 

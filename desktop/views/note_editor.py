@@ -203,7 +203,13 @@ class NoteEditor(QWidget):
         title_row.addWidget(self.visit_button)
         layout.addLayout(title_row)
         layout.addWidget(self.signature)
-        layout.addWidget(inner, 1)
+        # the note scrolls inside the chart rather than pushing the window past a 1280x720 screen
+        self.scroll = QScrollArea()
+        self.scroll.setObjectName("noteScroll")
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.scroll.setWidget(inner)
+        layout.addWidget(self.scroll, 1)
         layout.addLayout(bottom)
 
         QShortcut(QKeySequence("Ctrl+S"), self, activated=self.save)

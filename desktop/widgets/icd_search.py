@@ -35,8 +35,8 @@ COLUMNS = (
     Column("Description", lambda c: c.description + (f"  (“{c.matched_term}”)" if c.matched_term else ""),
            tooltip=lambda c: c.description if c.billable else f"{c.description}\nA category: not billable, pick a "
                                                               "more specific code where you can"),
-    Column("", lambda c: "" if c.billable else "category: pick a more specific code",
-           color=lambda c: None if c.billable else "#8a5a00"),
+    Column("", lambda c: "" if c.billable else "category", color=lambda c: None if c.billable else "#8a5a00",
+           tooltip=lambda c: "" if c.billable else "Not billable: pick a more specific code below it"),
 )
 
 
