@@ -151,6 +151,9 @@ def test_summary_shows_the_latest_key_results_with_flags(qtbot, db, patient, cha
     assert "160 mg/dL ▲" not in html  # the newest glucose is the imported one ...
     assert "7.2 mmol/L" in html and "imported" in html  # ... shown as received
     assert "5.4 mmol/L ▲" in html  # potassium above the default range, in colour
+    if SHOTS:
+        qtbot.wait(200)
+        view.grab().save(os.path.join(SHOTS, "summary_tab.png"))
 
 
 def test_insert_recent_results_into_objective(qtbot, db, patient, app_ctx, messages):  # noqa: ANN001

@@ -109,3 +109,15 @@ def test_a_critical_value_merged_in_the_review_dialog_interrupts(qtbot, app_ctx,
     critical = dialog.critical_dialog
     assert critical.informational and "Critical potassium 6.3 mmol/L" in critical.cards[0].title.text()
     critical.close()
+
+
+def test_import_phr_prints_critical_values(db, db_url, add_patient, tmp_path, capsys):  # noqa: ANN001
+    from desktop.__main__ import main
+
+    patient = add_patient(given="Lena", family="Okafor", sex="female")
+    path = tmp_path / "labs.json"
+    path.write_bytes(_bundle())
+    assert main(["import-phr", str(path), "--patient", patient.mrn, "--db", db_url, "--json"]) == 0
+    out = capsys.readouterr()
+    assert json.loads(out.out)["categories"]["results"]["new"] == 6
+    assert "alert (critical critical-lab): Critical potassium 6.3 mmol/L" in out.err
