@@ -137,3 +137,28 @@ def test_outside_visits_are_listed_read_only_and_can_be_struck_out(qtbot, db, ch
     qtbot.waitUntil(lambda: page.model.rowCount() == 0, timeout=5000)
     with db.uow(physician) as uow:
         assert oe.list_outside_encounters(uow, patient.id) == []
+
+
+def test_note_editor_inserts_the_social_history_into_subjective(qtbot, db, patient, app_ctx, physician, messages):
+    from datetime import date
+
+    from desktop.services import encounters
+    from desktop.views.note_editor import NoteEditor
+
+    with db.uow(physician) as uow:
+        sh.add_entry(uow, patient.id, sh.SocialInput(kind="smoking", value_code="8517006", pack_years=10,
+                                                     observed_date=date(2024, 2, 3)))
+        enc = encounters.create_encounter(uow, patient.id, encounters.EncounterInput(reason="Cough"))
+    editor = NoteEditor(app_ctx("physician"), patient.id)
+    qtbot.addWidget(editor)
+    editor.show()
+    editor.open_encounter(enc.id)
+    qtbot.waitUntil(lambda: editor.details is not None and editor.social_button.isEnabled(), timeout=5000)
+    editor.social_button.click()
+    subjective = editor.editors["subjective"]
+    line = "Social history: Smoking status: Former smoker, 10 pack-years (2024-02-03)."
+    qtbot.waitUntil(lambda: line in subjective.toPlainText(), timeout=5000)
+    editor.social_button.click()  # twice: not duplicated
+    qtbot.waitUntil(lambda: "already" in editor.status.text(), timeout=5000)
+    assert subjective.toPlainText().count("Social history:") == 1
+    editor.ctx.ops.wait_idle()
