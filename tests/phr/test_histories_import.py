@@ -93,6 +93,14 @@ def test_reimport_adds_nothing_and_undo_strikes_histories_out(db, samples, chart
     parsed = read_file(samples / REYNA)
     _p, first = _merge(db, patient.id, parsed)
     assert first.written["procedures"]["added"] == 3 and first.written["encounters"]["added"] == 23
+    for model in (ProcedureHistory, SocialHistory, OutsideEncounter):  # provenance on every row
+        rows = _rows(db, model, patient.id)
+        assert rows and all(r.phr_import_id == first.import_id and r.source_system == "Synthea"
+                            and r.source_resource_id.startswith("urn:uuid:") and r.source_date for r in rows)
+    smoking = _rows(db, SocialHistory, patient.id)
+    assert {(s.kind, s.loinc, s.value_code) for s in smoking} == {("smoking", "72166-2", "266919005")}
+    assert all(p.code_system == "snomed" and p.code and p.performed_date for p in _rows(db, ProcedureHistory,
+                                                                                         patient.id))
     again = _plan(db, "physician", patient.id, read_file(samples / REYNA))
     for cat in HISTORY_KEYS:
         assert {i.status for i in again.in_category(cat)} <= {ItemStatus.DUPLICATE}
