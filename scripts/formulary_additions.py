@@ -3,8 +3,8 @@
 Which drugs: the ClinCalc DrugStats "Top 300 drugs" list (MEPS-based, CC BY-SA 4.0), with the combination products
 it ranks. Strengths, dose forms and brand names are those of the US-marketed products (FDA Orange Book / labels).
 Ingredient RXCUIs are copied only from resources/kb/rxnorm_ingredients.csv (sources named there) or from the codes
-the formulary already carries; an ingredient with no verified code gets rxcui "" and says so in its source. No
-product (SCD) code is added here: product_rxcui stays null.
+the formulary already carries; an ingredient with no verified code gets rxcui "" and says so in its source. Product
+(SCD) codes only where a shipped sample file carries them (PRODUCT_CODES); otherwise product_rxcui stays null.
 
     python scripts/formulary_additions.py        # rewrites resources/kb/formulary.json in place
 """
@@ -807,6 +807,13 @@ FORMS.update({
     "ophthalmic ointment": ("ophthalmic", "tube", "apply to the affected eye(s) as directed"),
 })
 
+# product (SCD) codes found in the public sample files shipped in tests/data/phr-samples
+PRODUCT_CODES = {
+    "amoxicillin-clavulanate-250mg125mg-tab": (
+        "562251", "smart-on-fhir/generated-sample-data R4/SYNTHEA/Jorge_Brekke_ac7921e0-c949-4b42-97f2-fad5d171cd01.json "
+        "(MedicationRequest.medicationCodeableConcept RxNorm coding 'Amoxicillin 250 MG / Clavulanate 125 MG Oral Tablet')"),
+}
+
 _ABBR = {"oral tablet": "tab", "oral capsule": "cap", "extended-release oral tablet": "er-tab",
          "extended-release oral capsule": "er-cap", "delayed-release oral tablet": "dr-tab",
          "delayed-release oral capsule": "dr-cap"}
@@ -886,8 +893,8 @@ def main() -> int:
                 "drug_class": drug.label,
                 "classes": drug.classes,
                 "dea_schedule": drug.schedule,
-                "product_rxcui": None,
-                "product_source": None,
+                "product_rxcui": PRODUCT_CODES.get(pid, (None, None))[0],
+                "product_source": PRODUCT_CODES.get(pid, (None, None))[1],
                 "default_sig": sig,
             })
             added += 1
