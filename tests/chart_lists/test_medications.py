@@ -109,3 +109,19 @@ def test_non_clinical_roles_refused(as_role, patient, role):
         add_medication(uow, patient.id, LISINOPRIL)
     with pytest.raises(PermissionDenied), as_role(role) as uow:
         list_medications(uow, patient.id)
+
+
+def test_formulary_drug_without_a_verified_code_is_listed_by_name_and_exported_as_text(as_role, patient):
+    """Issue 16: clarithromycin is in the formulary with no verified RXCUI: the chart keeps its ingredient name
+    (so the checks work), shows it uncoded, and the FHIR export carries text, never an empty or made-up code."""
+    from desktop.services.fhir_export import export_patient
+
+    with as_role("nurse") as uow:
+        row = add_medication(uow, patient.id, MedicationInput(formulary_id="clarithromycin-500-tab",
+                                                              sig="1 tablet by mouth every 12 hours"))
+        bundle = export_patient(uow, patient.id)
+    assert not row.coded and row.coding == "uncoded" and row.ingredients == "clarithromycin"
+    assert row.drug_name.startswith("clarithromycin 500 mg oral tablet")
+    (stmt,) = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "MedicationStatement"]
+    concept = stmt["medicationCodeableConcept"]
+    assert "coding" not in concept and concept["text"].startswith("clarithromycin 500 mg")
