@@ -1,7 +1,7 @@
 """Printed prescriptions (one visit's prescriptions, several to a page; controlled substances alone).
 
 What each page carries (21 CFR 1306.05(a) for controlled substances, and what pharmacists expect):
-practice header, prescriber name / credentials / NPI / licence (DEA number when a controlled substance is
+practice header, prescriber name / credentials / NPI / license (DEA number when a controlled substance is
 on the page), patient full name, date of birth and address, date written; per prescription the drug,
 strength and form, directions in plain language, quantity (in numbers and words), days supply, refills,
 substitution, note to pharmacist, and a unique prescription number with its Code128 barcode; the count of
@@ -196,7 +196,7 @@ def _right_lines(prescriber: PrescriberInfo, controlled: bool) -> list[tuple[str
         right.append((REGULAR, prescriber.specialty, 8.5))
     right.append((REGULAR, f"NPI {prescriber.npi}", 9))
     if prescriber.state_licence:
-        right.append((REGULAR, f"Licence {prescriber.state_licence}", 9))
+        right.append((REGULAR, f"License {prescriber.state_licence}", 9))
     if controlled:
         right.append((BOLD, f"DEA {prescriber.dea_number}", 9.5))
     return right

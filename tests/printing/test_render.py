@@ -56,7 +56,7 @@ def test_prescription_carries_every_required_field():
     text = flat(pdf_text(pdf))
     for expected in [
         "Riverside Family Medicine", "1200 Riverside Drive, Suite 300", "Springfield, IL 62704", "(217) 555-0142",
-        "Ana Ramírez, MD", f"NPI {VALID_NPI}", "Licence IL 036-123456",
+        "Ana Ramírez, MD", f"NPI {VALID_NPI}", "License IL 036-123456",
         "José Núñez", "DOB 14 Mar 1958", "48 Oak Street, Apt 2B", "Springfield, IL 62701",
         "DATE WRITTEN", "6 Jan 2025",
         "amoxicillin 500 mg oral capsule",
