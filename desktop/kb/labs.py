@@ -1,6 +1,7 @@
 """The laboratory catalog (resources/kb/lab_tests.json) and lab alert rules (resources/kb/lab_alerts.json).
 
-Loaded once; a missing or malformed file raises KnowledgeBaseError naming the file and entry (the chart shows
+Loaded once; every entry is validated by a pydantic model of its shape; a missing or malformed file raises
+KnowledgeBaseError naming the file and entry (the chart shows
 it in red and the alert checks report "not checked", never a silent pass). No Qt, no database.
 """
 
@@ -10,16 +11,20 @@ import json
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, TypeVar
+
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from desktop.config import RESOURCES
 from desktop.kb import lab_units
 from desktop.kb.errors import KnowledgeBaseError
+from desktop.kb.schema import Filled, Severity, Strict, entry_problem
 from desktop.kb.text import fold, words
 
 TESTS_PATH = RESOURCES / "kb" / "lab_tests.json"
 ALERTS_PATH = RESOURCES / "kb" / "lab_alerts.json"
 FLAGS = ("H", "L", "HH", "LL", "A", "N")
+M = TypeVar("M", bound=BaseModel)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,77 +147,133 @@ def _read(path: Path) -> dict[str, Any]:
     return data
 
 
-def _num(v: Any, where: str) -> float | None:
-    if v is None:
-        return None
-    if isinstance(v, bool) or not isinstance(v, int | float):
-        raise KnowledgeBaseError(f"{where}: not a number ({v!r})")
-    return float(v)
+class _RangeEntry(Strict):
+    low: float | None = None
+    high: float | None = None
+    source: str = ""
+
+    @model_validator(mode="after")
+    def _sourced(self) -> _RangeEntry:
+        if not self.source.strip():
+            raise ValueError("a reference range without its source")
+        return self
+
+
+class _Bounds(Strict):
+    low: float
+    high: float
+
+
+class _TestEntry(Strict):
+    """One test of lab_tests.json, exactly its entry shape (unknown fields refused)."""
+
+    loinc: str = ""
+    name: Filled
+    short: str = ""
+    unit: str = ""
+    panel: Filled
+    decimals: int = 1
+    code_source: str = ""
+    range: _RangeEntry | None = None
+    plausible: _Bounds
+    analyte: str = ""
+    key_result: bool = False
+    aliases: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _code_sourced(self) -> _TestEntry:
+        if not self.code_source.strip():
+            raise ValueError("no code source")
+        return self
+
+
+class _PanelEntry(Strict):
+    key: Filled
+    title: Filled
+    codes: tuple[str, ...] = ()
+
+
+class _CriticalEntry(Strict):
+    id: Filled
+    analyte: Filled
+    label: Filled
+    unit: Filled
+    low: float | None = None
+    high: float | None = None
+    source: str = ""
+
+    @model_validator(mode="after")
+    def _sourced(self) -> _CriticalEntry:
+        if not self.source.strip():
+            raise ValueError("a threshold without its source")
+        if lab_units.canonical_unit(self.analyte) is None:
+            raise ValueError(f"no unit table for analyte {self.analyte!r}")
+        return self
+
+
+class _DrugLabEntry(Strict):
+    id: Filled
+    analyte: Filled
+    unit: Filled
+    at_or_above: float | None = None
+    below: float | None = None
+    ingredients: Annotated[tuple[Filled, ...], Field(min_length=1)]
+    severity: Severity = "major"
+    message: Filled
+    source: str = ""
+
+    @model_validator(mode="after")
+    def _sourced(self) -> _DrugLabEntry:
+        if not self.source.strip():
+            raise ValueError("a rule without its source")
+        return self
+
+
+def _entry(model: type[M], entry: Any, where: str) -> M:
+    if not isinstance(entry, dict):
+        raise KnowledgeBaseError(f"{where}: an entry must be an object")
+    try:
+        return model.model_validate(entry)
+    except ValidationError as exc:
+        raise KnowledgeBaseError(entry_problem(exc, where)) from None
 
 
 def parse_catalog(data: dict[str, Any], name: str = "lab_tests.json") -> LabCatalog:
+    """Every test and panel validated by the pydantic models above; KnowledgeBaseError names the entry."""
     tests: list[LabTest] = []
     seen: set[str] = set()
-    panels = tuple(Panel(p["key"], p["title"], tuple(p.get("codes") or ())) for p in data.get("panels") or ())
+    panels = tuple(Panel(p.key, p.title, p.codes) for p in
+                   (_entry(_PanelEntry, e, f"{name} panel {i + 1}") for i, e in enumerate(data.get("panels") or ())))
     panel_keys = {p.key for p in panels}
-    for i, e in enumerate(data.get("tests") or ()):
-        where = f"{name} test {i + 1} ({e.get('name', '?') if isinstance(e, dict) else '?'})"
-        try:
-            loinc = (e.get("loinc") or "").strip()
-            key = loinc or "name:" + fold(e["name"])
-            if key in seen:
-                raise KnowledgeBaseError(f"{where}: listed twice")
-            seen.add(key)
-            if e["panel"] not in panel_keys:
-                raise KnowledgeBaseError(f"{where}: unknown panel {e['panel']!r}")
-            r = e.get("range")
-            rng = None
-            if r:
-                if not r.get("source"):
-                    raise KnowledgeBaseError(f"{where}: a reference range without its source")
-                rng = RefRange(_num(r.get("low"), where), _num(r.get("high"), where), r["source"])
-            if not e.get("code_source"):
-                raise KnowledgeBaseError(f"{where}: no code source")
-            tests.append(LabTest(
-                key=key, loinc=loinc, name=e["name"], short=e.get("short") or e["name"], unit=e.get("unit") or "",
-                panel=e["panel"], decimals=int(e.get("decimals", 1)), range=rng,
-                plausible_low=_num(e["plausible"]["low"], where) or 0.0,
-                plausible_high=_num(e["plausible"]["high"], where) or 0.0,
-                analyte=e.get("analyte") or "", key_result=bool(e.get("key_result")),
-                aliases=tuple(e.get("aliases") or ()), code_source=e["code_source"]))
-        except KnowledgeBaseError:
-            raise
-        except (KeyError, TypeError, AttributeError, ValueError) as exc:
-            raise KnowledgeBaseError(f"{where}: malformed ({exc})") from exc
+    for i, raw in enumerate(data.get("tests") or ()):
+        where = f"{name} test {i + 1} ({raw.get('name', '?') if isinstance(raw, dict) else '?'})"
+        e = _entry(_TestEntry, raw, where)
+        loinc = e.loinc.strip()
+        key = loinc or "name:" + fold(e.name)
+        if key in seen:
+            raise KnowledgeBaseError(f"{where}: listed twice")
+        seen.add(key)
+        if e.panel not in panel_keys:
+            raise KnowledgeBaseError(f"{where}: unknown panel {e.panel!r}")
+        rng = RefRange(e.range.low, e.range.high, e.range.source) if e.range else None
+        tests.append(LabTest(
+            key=key, loinc=loinc, name=e.name, short=e.short or e.name, unit=e.unit, panel=e.panel,
+            decimals=e.decimals, range=rng, plausible_low=e.plausible.low, plausible_high=e.plausible.high,
+            analyte=e.analyte, key_result=e.key_result, aliases=e.aliases, code_source=e.code_source))
     if not tests:
         raise KnowledgeBaseError(f"{name} lists no tests")
     return LabCatalog(tuple(tests), panels)
 
 
 def parse_rules(data: dict[str, Any], name: str = "lab_alerts.json") -> tuple[tuple[CriticalRule, ...], tuple[DrugLabRule, ...]]:
-    crit: list[CriticalRule] = []
-    drug: list[DrugLabRule] = []
-    try:
-        for i, e in enumerate(data["critical"]):
-            where = f"{name} critical {i + 1}"
-            if not e.get("source"):
-                raise KnowledgeBaseError(f"{where}: a threshold without its source")
-            if lab_units.canonical_unit(e["analyte"]) is None:
-                raise KnowledgeBaseError(f"{where}: no unit table for analyte {e['analyte']!r}")
-            crit.append(CriticalRule(e["id"], e["analyte"], e["label"], e["unit"], _num(e.get("low"), where),
-                                     _num(e.get("high"), where), e["source"]))
-        for i, e in enumerate(data["drug_lab"]):
-            where = f"{name} drug_lab {i + 1}"
-            if not e.get("source"):
-                raise KnowledgeBaseError(f"{where}: a rule without its source")
-            drug.append(DrugLabRule(e["id"], e["analyte"], e["unit"], _num(e.get("at_or_above"), where),
-                                    _num(e.get("below"), where), tuple(fold(x) for x in e["ingredients"]),
-                                    e.get("severity", "major"), e["message"], e["source"]))
-    except KnowledgeBaseError:
-        raise
-    except (KeyError, TypeError, AttributeError, ValueError) as exc:
-        raise KnowledgeBaseError(f"{name} is malformed ({exc})") from exc
-    return tuple(crit), tuple(drug)
+    if not isinstance(data.get("critical"), list) or not isinstance(data.get("drug_lab"), list):
+        raise KnowledgeBaseError(f"{name} is malformed (needs the lists 'critical' and 'drug_lab')")
+    crit = tuple(CriticalRule(e.id, e.analyte, e.label, e.unit, e.low, e.high, e.source) for e in
+                 (_entry(_CriticalEntry, x, f"{name} critical {i + 1}") for i, x in enumerate(data["critical"])))
+    drug = tuple(DrugLabRule(e.id, e.analyte, e.unit, e.at_or_above, e.below, tuple(fold(x) for x in e.ingredients),
+                             e.severity, e.message, e.source) for e in
+                 (_entry(_DrugLabEntry, x, f"{name} drug_lab {i + 1}") for i, x in enumerate(data["drug_lab"])))
+    return crit, drug
 
 
 @cache

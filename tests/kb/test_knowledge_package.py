@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 import shutil
 from datetime import date
 from pathlib import Path
@@ -237,3 +238,20 @@ def test_formulary_and_vaccines_refuse_unknown_fields_and_unsourced_entries(tmp_
     path.write_text(json.dumps({key: [unsourced]}), encoding="utf-8")
     with pytest.raises(KnowledgeBaseError, match="missing field 'source'"):
         loader(path)
+
+
+@pytest.mark.parametrize(("section", "change", "words"), [
+    ("tests", lambda e: e.update(colour="red"), "unknown field 'colour'"),
+    ("tests", lambda e: e.update(code_source=""), "no code source"),
+    ("tests", lambda e: e["plausible"].pop("high"), "missing field 'high'"),
+    ("critical", lambda e: e.update(source=""), "a threshold without its source"),
+    ("drug_lab", lambda e: e.update(severity="serious"), "severity"),
+])
+def test_the_lab_catalog_and_rules_are_validated_by_their_models(section, change, words):
+    from desktop.kb import labs
+
+    path = labs.TESTS_PATH if section == "tests" else labs.ALERTS_PATH
+    data = json.loads(path.read_text(encoding="utf-8"))
+    change(data[section][0])
+    with pytest.raises(KnowledgeBaseError, match=re.escape(words)):
+        (labs.parse_catalog if section == "tests" else labs.parse_rules)(data)
