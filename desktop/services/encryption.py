@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from desktop.models.engine import DbKey, file_looks_plain_sqlite
+from desktop.models.engine import DbKey, create_owner_only, file_looks_plain_sqlite
 
 from .errors import ServiceError
 
@@ -102,10 +102,12 @@ def encrypt_in_place(path: Path, key: DbKey, *, backup_dir: Path | None = None) 
         if check != ["ok"]:
             raise EncryptionError(f"{path} fails its integrity check ({'; '.join(check[:3])}); restore a backup first")
         backup_dir.mkdir(parents=True, exist_ok=True)
+        create_owner_only(backup)  # the plain copy holds every chart: owner-only (600), as VACUUM INTO keeps it
         conn.execute("VACUUM INTO ?", (str(backup),))
         before = _table_counts(conn)
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         key_sql = key.pragma().replace("PRAGMA key = ", "", 1)
+        create_owner_only(tmp)  # becomes the database: owner-only from the start
         conn.execute(f"ATTACH DATABASE ? AS encrypted KEY {key_sql}", (str(tmp),))
         conn.execute("SELECT sqlcipher_export('encrypted')")
         conn.execute(f"PRAGMA encrypted.user_version = {int(version)}")

@@ -134,6 +134,7 @@ def test_convert_in_place_after_a_backup(tmp_path):
     # the backup is the plain original, byte for byte readable, with the same data
     assert result.backup.exists() and result.backup.parent == tmp_path
     assert result.backup.read_bytes()[:16] == SQLITE_HEADER
+    assert (path.stat().st_mode & 0o777, result.backup.stat().st_mode & 0o777) == (0o600, 0o600)  # owner only
     backup = Database.open(f"sqlite:///{result.backup}", upgrade=False)
     assert _patient_count(backup) == 9
     backup.dispose()
