@@ -272,6 +272,9 @@ class MainWindow(QMainWindow):
         menu_hooks.install(self)
         h = bar.addMenu(self.tr("&Help"))
         self._action(h, self.tr("&Keyboard shortcuts"), self.show_shortcuts, "F1")
+        from . import help_guides
+
+        help_guides.add_to(h, self, self.ctx.user.role)
 
     def _change_password(self) -> None:
         from .admin.password_dialog import change_my_password
