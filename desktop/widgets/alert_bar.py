@@ -1,4 +1,8 @@
-"""Non-interruptive alert bar for the chart: moderate and minor alerts, collapsed to a count, click to expand."""
+"""Non-interruptive alert bar for the chart: moderate and minor alerts, collapsed to a count, click to expand.
+
+The bar is always shown, "Checking alerts…" until the check arrives and "No alerts" when there are none: an empty
+list is said, never implied by a missing bar. Staying visible also keeps a chart fast to open: showing a hidden
+widget makes Qt lay out the whole tab at once (word-wrapped summary text included), 30-300 ms on a large chart."""
 
 from __future__ import annotations
 
@@ -36,7 +40,7 @@ class AlertBar(QFrame):
         lay.setContentsMargins(6, 2, 6, 2)
         lay.addWidget(self.toggle)
         lay.addWidget(self.list)
-        self.setVisible(False)
+        self.toggle.setText(self.tr("Checking alerts…"))
 
     def set_alerts(self, alerts: Sequence[Any]) -> None:
         """Show these alerts (the caller passes the non-interrupting ones); hidden when there are none."""
@@ -54,7 +58,7 @@ class AlertBar(QFrame):
             item.setData(Qt.ItemDataRole.DecorationRole, _swatch(bg))
             self.list.addItem(item)
         self._update_title()
-        self.setVisible(bool(self.alerts))
+        self.toggle.setEnabled(bool(self.alerts))
         if not self.alerts:
             self.set_expanded(False)
 
@@ -81,6 +85,9 @@ class AlertBar(QFrame):
         for a in self.alerts:
             counts[a.severity] = counts.get(a.severity, 0) + 1
         detail = ", ".join(f"{n} {sev}" for sev, n in counts.items())
+        if not self.alerts:
+            self.toggle.setText(self.tr("No alerts"))
+            return
         self.toggle.setText(self.tr("%n alert(s)", "", len(self.alerts)) + (f" ({detail})" if detail else ""))
 
     def _activated(self, item: QListWidgetItem) -> None:

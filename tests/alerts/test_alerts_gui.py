@@ -151,7 +151,7 @@ def test_alert_bar_collapsed_count_and_click_to_expand(qtbot):
     assert len(alerts) == 2
     bar = AlertBar()
     window = in_window(qtbot, bar)  # noqa: F841
-    assert not bar.isVisible()  # nothing to show yet
+    assert bar.isVisible() and bar.title() == "Checking alerts…"  # said, not hidden, while the check runs
     bar.set_alerts(alerts)
     assert bar.isVisible() and bar.count() == 2
     assert bar.title().startswith("2 alert")
@@ -165,7 +165,8 @@ def test_alert_bar_collapsed_count_and_click_to_expand(qtbot):
     qtbot.mouseClick(bar.toggle, Qt.MouseButton.LeftButton)
     assert not bar.is_expanded()
     bar.set_alerts([])
-    assert not bar.isVisible()
+    assert bar.isVisible() and bar.title() == "No alerts" and bar.count() == 0 and not bar.is_expanded()
+    assert not bar.toggle.isEnabled()  # nothing to expand
 
 
 def test_vital_sign_alerts_are_information_with_close_only(qtbot):

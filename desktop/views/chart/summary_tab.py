@@ -8,7 +8,14 @@ from html import escape
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QGridLayout, QGroupBox, QLabel, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QGroupBox,
+    QLabel,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 
 from desktop.services import alerts as alert_service
 from desktop.services import results
@@ -20,6 +27,7 @@ from desktop.widgets.alert_dialog import KbUnavailableBanner
 from .base import FAILED_STYLE, ChartContext, ChartTab, failure_text
 from .history_summary_html import history_html
 
+QWIDGETSIZE_MAX = (1 << 24) - 1  # Qt's "no maximum" (not exported by PySide6)
 RED, AMBER, GREEN, BLUE, GREY = "#b00020", "#8a5a00", "#1e6b32", "#1f4e9c", "#666666"
 MAX_LINES = 40  # a section longer than this ends with "… and N more" (the list tab has them all)
 
@@ -35,6 +43,13 @@ def _summary_and_alerts(uow: Any, patient_id: int) -> tuple[ChartSummary, Any, B
         return summary, alert_service.check_for_patient(uow, patient_id), None
     except Exception as exc:  # noqa: BLE001 - shown in the red banner by the tab
         return summary, None, exc
+
+
+def _fold(widget: QWidget, folded: bool) -> None:
+    """Collapse a line to no height instead of hiding it: showing a hidden widget makes Qt lay out the whole tab
+    at once (every word-wrapped section), which costs a large chart 30-300 ms; a height change waits for the
+    next layout pass with everything else."""
+    widget.setMaximumHeight(0 if folded else QWIDGETSIZE_MAX)
 
 
 class SummaryTab(ChartTab):
@@ -54,7 +69,7 @@ class SummaryTab(ChartTab):
         self.unchecked.setObjectName("uncheckedMeds")
         self.unchecked.setWordWrap(True)
         self.unchecked.setStyleSheet(f"color: {AMBER}; background: #fff3cd; padding: 3px 6px;")
-        self.unchecked.hide()
+        _fold(self.unchecked, True)
 
         self.boxes: dict[str, QGroupBox] = {}
         self.allergies = self._section("allergies", self.tr("Allergies (Alt+4)"))
@@ -165,7 +180,7 @@ class SummaryTab(ChartTab):
         names = list(getattr(check, "unchecked", ()) or ())
         self.unchecked.setText(self.tr("Not checked for interactions (not recognised): {names}").format(
             names=", ".join(names)))
-        self.unchecked.setVisible(bool(names))
+        _fold(self.unchecked, not names)
         self._arrived()
 
     def show_summary(self, s: ChartSummary) -> None:
