@@ -72,7 +72,11 @@ def _base(category: str, c: Collapsed, key: str) -> dict:
 
 
 def _new(category: str, c: Collapsed, key: str) -> PlanItem:
-    return PlanItem(status=ItemStatus.NEW, choices=NEW_CHOICES, default=D.ADD, **_base(category, c, key))
+    # a medication the file lists as stopped or completed is history: not ticked (it would otherwise join the
+    # active list); ticked by the reviewer it is merged with its status (stopped), never as active
+    inactive = category == "medications" and getattr(c.item, "status", "active") in ("stopped", "completed")
+    return PlanItem(status=ItemStatus.NEW, choices=NEW_CHOICES, default=D.SKIP if inactive else D.ADD,
+                    **_base(category, c, key))
 
 
 def _matched(category: str, c: Collapsed, key: str, row, how: str, diffs: list[str],  # noqa: ANN001

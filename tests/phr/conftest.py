@@ -84,6 +84,15 @@ def physician_uow(db):  # noqa: ANN001, ANN201
     return db.uow(user_for("physician"))
 
 
+def everything(plan):  # noqa: ANN001, ANN201
+    """Decisions that take every NEW item of the file, history (stopped medications, unticked by default)
+    included: what a round trip through an export needs."""
+    from desktop.phr import Decision, ItemStatus
+
+    return {**plan.default_decisions("new"),
+            **{i.key: Decision.ADD for i in plan.items if i.status is ItemStatus.NEW and Decision.ADD in i.choices}}
+
+
 def apply_reviewed(uow, patient_id, plan, decisions=None, **kw):  # noqa: ANN001, ANN003, ANN201
     """Apply as a physician who read the alert modal: every interrupting alert overridden with a reason
     (the patient already takes these medicines elsewhere)."""

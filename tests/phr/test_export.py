@@ -14,7 +14,7 @@ from desktop.services import phr_import as svc
 from desktop.services.fhir_export import export_patient
 from tests.conftest import user_for
 
-from .conftest import MIGUEL, REYNA, apply_reviewed
+from .conftest import MIGUEL, REYNA, apply_reviewed, everything
 
 
 def _fill(db, patient_id: int) -> None:  # noqa: ANN001
@@ -125,7 +125,7 @@ def test_import_of_the_export_into_a_new_chart_reproduces_it(db, add_patient):
         plan = svc.plan_import(uow, copy.id, parsed)
     assert set(plan.totals()) == {"new"}
     with db.uow(user_for("physician")) as uow:
-        result = apply_reviewed(uow, copy.id, plan)
+        result = apply_reviewed(uow, copy.id, plan, everything(plan))  # the stopped medications too
     assert result.applied
     assert _rows(db, copy.id) == _rows(db, original.id)
 
@@ -135,7 +135,7 @@ def test_a_chart_filled_from_synthea_round_trips(db, samples, chart_for):
     parsed = read_file(samples / MIGUEL)
     with db.uow(user_for("physician")) as uow:
         plan = svc.plan_import(uow, patient.id, parsed)
-        apply_reviewed(uow, patient.id, plan)
+        apply_reviewed(uow, patient.id, plan, everything(plan))  # the stopped medications too
     exported = read_bytes(_export(db, patient.id), "export.json")
     with db.uow(user_for("physician")) as uow:
         again = svc.plan_import(uow, patient.id, exported)

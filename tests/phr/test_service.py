@@ -15,7 +15,7 @@ from desktop.phr import Decision, ItemStatus, Verdict, read_bytes, read_file
 from desktop.services import phr_import as svc
 from desktop.services.errors import PermissionDenied, ValidationError
 
-from .conftest import APPLE_HYDAWO, CCD1, MIGUEL, REYNA, apply_reviewed, dump
+from .conftest import APPLE_HYDAWO, CCD1, MIGUEL, REYNA, apply_reviewed, dump, everything
 
 
 def _plan(db, role, patient_id, parsed):  # noqa: ANN001, ANN202
@@ -79,7 +79,8 @@ def test_merge_writes_rows_with_provenance_and_an_import_record(db, samples, cha
 def test_reimporting_the_same_file_changes_nothing(db, samples, chart_for):
     patient = chart_for(MIGUEL)
     parsed = read_file(samples / MIGUEL)
-    _apply(db, "physician", patient.id, _plan(db, "physician", patient.id, parsed))
+    first = _plan(db, "physician", patient.id, parsed)
+    _apply(db, "physician", patient.id, first, everything(first))  # the stopped medications too
     before = dump(db)
     plan = _plan(db, "physician", patient.id, parsed)
     assert set(plan.totals()) == {"duplicate"}
@@ -349,3 +350,25 @@ def test_a_broken_knowledge_base_is_reported(db, samples, chart_for, monkeypatch
     monkeypatch.setattr(alerts, "check_for_patient", broken)
     result = _apply(db, "physician", patient.id, plan)
     assert not result.alerts.available and "corrupt" in result.alerts.message
+
+
+def test_stopped_medications_in_the_file_arrive_unticked_and_merge_as_history(db, chart_for, samples):
+    """Issue 14.18: stopped medications (galantamine, amiodarone... "stopped" in the file) arrived ticked as NEW
+    and would have joined the active medication list."""
+    from desktop.services import medications
+
+    name = "synthea/Fletcher_Hyatt_fe0562b5-f517-4951-8366-32fdab088930.json"
+    patient = chart_for(name)
+    plan = _plan(db, "physician", patient.id, read_file(samples / name))
+    meds = [i for i in plan.in_category("medications") if i.status is ItemStatus.NEW]
+    stopped = [i for i in meds if i.file_item.status in ("stopped", "completed")]
+    active = [i for i in meds if i.file_item.status == "active"]
+    assert stopped and active
+    assert all(i.default is Decision.SKIP for i in stopped)  # not ticked
+    assert all(i.default is Decision.ADD for i in active)
+    one = stopped[0]  # ticked by the reviewer: merged, but as history
+    _apply(db, "physician", patient.id, plan, {**plan.default_decisions(), one.key: Decision.ADD})
+    with db.uow(_user("physician")) as uow:
+        rows = medications.list_medications(uow, patient.id, False)
+    assert len(rows) == len(active) + 1
+    assert [r.status for r in rows if r.status != "active"] == [one.file_item.status]
