@@ -23,7 +23,13 @@ def main() -> int:
     parser.add_argument("--out", default=str(ROOT / "docs"))
     parser.add_argument("--user", default="physician:physician-demo")
     parser.add_argument("--search", default="bennett har")
+    parser.add_argument("--guide", choices=("front_desk", "nurse", "physician", "admin"), default=None,
+                        help="only the pictures of this role's user guide, into resources/guides/img")
     args = parser.parse_args()
+    if args.guide:
+        args.out = str(ROOT / "resources" / "guides" / "img")
+        args.user = {"front_desk": "frontdesk:frontdesk-demo", "nurse": "nurse:nurse-demo",
+                     "physician": "physician:physician-demo", "admin": "admin:admin-demo"}[args.guide]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     os.environ["EMR_AUTOLOGIN"] = args.user
@@ -108,6 +114,51 @@ def main() -> int:
         dialog.show()
         QTimer.singleShot(1000, lambda: dialog_shot("dialog-prescriptions", dialog))
 
+    if args.guide:
+        guide_steps(args.guide, later, shot, search, open_first, tab, window, dialog_shot, app)
+    else:
+        full_tour(later, shot, search, open_first, tab, problem_dialog, vitals_form, new_note, note_marked_fields,
+                  prescriptions, app)
+
+    def start() -> None:  # the steps' times count from the login (a busy machine logs in slowly)
+        if window.workspace is None:
+            QTimer.singleShot(200, start)
+            return
+        for ms, fn in steps:
+            QTimer.singleShot(ms - 2000, fn)
+
+    QTimer.singleShot(200, start)
+    return app.exec()
+
+
+def guide_steps(role, later, shot, search, open_first, tab, window, dialog_shot, app) -> None:  # noqa: ANN001
+    """The pictures each role's guide shows (resources/guides/*.md)."""
+    from PySide6.QtCore import QTimer
+
+    later(2500, search)
+    if role == "front_desk":
+        later(3500, lambda: shot("front-desk-search"))
+    elif role == "nurse":
+        later(3700, open_first)
+        later(5500, tab("vitals"))
+        later(7500, lambda: shot("nurse-vitals"))
+    elif role == "physician":
+        later(3700, open_first)
+        later(6500, lambda: shot("physician-summary"))
+    else:
+        def users() -> None:
+            from desktop.views.admin.users_dialog import UsersDialog
+
+            dialog = UsersDialog(window.ctx, window)
+            dialog.show()
+            QTimer.singleShot(1500, lambda: dialog_shot("admin-users", dialog))
+
+        later(3000, users)
+    later(9000, app.quit)
+
+
+def full_tour(later, shot, search, open_first, tab, problem_dialog, vitals_form, new_note,  # noqa: ANN001
+              note_marked_fields, prescriptions, app) -> None:  # noqa: ANN001
     later(2500, search)
     later(3500, lambda: shot("main-window"))
     later(3700, open_first)
@@ -126,15 +177,6 @@ def main() -> int:
     later(t + 10000, note_marked_fields)
     later(t + 10500, prescriptions)
     later(t + 13000, app.quit)
-    def start() -> None:  # the steps' times count from the login (a busy machine logs in slowly)
-        if window.workspace is None:
-            QTimer.singleShot(200, start)
-            return
-        for ms, fn in steps:
-            QTimer.singleShot(ms - 2000, fn)
-
-    QTimer.singleShot(200, start)
-    return app.exec()
 
 
 if __name__ == "__main__":
