@@ -85,6 +85,7 @@ class PrescriptionEditor(BaseDialog):
         self.rx: RxView | None = draft
         self.signed: RxView | None = None
         self._product: Any = None
+        self._quantity_for: str | None = None  # the product the quantity was written for (kept while retyping)
         self._days_manual = False
         self._build(patient_label)
         if draft is not None:
@@ -213,7 +214,12 @@ class PrescriptionEditor(BaseDialog):
 
     # ---------------------------------------------------------------- reacting
     def _product_chosen(self, product: Any) -> None:
+        previous, self._quantity_for = self._quantity_for, product.id
         self._product = product
+        if previous is not None and previous != product.id:
+            # another drug: the quantity (and days supply) written for the previous one does not carry over
+            self.quantity.setValue(0)
+            self._days_manual = False
         self.strength.setText(product.strength)
         self.form.setText(product.dose_form)
         self.schedule.setCurrentIndex(max(0, self.schedule.findData(product.dea_schedule or "")))

@@ -292,3 +292,15 @@ def test_renewal_opens_prefilled(qtbot, app_ctx, db, signed_rx, messages):
     signed = editor.check_and_sign()
     assert signed is not None and signed.replaces_id == old.id
     assert ctx.ops.wait(rxs.get_prescription, old.id).status == "replaced"
+
+
+def test_choosing_another_drug_does_not_carry_the_quantity_over(qtbot, app_ctx, prescriber, patient, messages):
+    """Issue 14.10: the quantity carried over from the previous drug."""
+    _ctx, editor = _editor(app_ctx, patient, messages)
+    qtbot.addWidget(editor)
+    editor.show()
+    _choose(qtbot, editor, "lisinopril 10", "lisinopril-10-tab")
+    editor.quantity.setValue(90)
+    editor.drug.edit.clear()
+    _choose(qtbot, editor, "amlo 5", "amlodipine-5-tab")
+    assert editor.quantity.value() == 0  # asked again for the new drug, not 90 tablets of the old one
