@@ -41,6 +41,25 @@ FIXED_UNITS = {"systolic": "mmHg", "diastolic": "mmHg", "heart_rate": "/min", "r
 PLACEHOLDERS = {"systolic": "sys", "diastolic": "dia", "pain": "0–10"}
 
 
+# how the form names each field in its messages (the service names them "bp systolic")
+FORM_LABELS = {"systolic": "systolic blood pressure", "diastolic": "diastolic blood pressure",
+               "heart_rate": "heart rate", "resp_rate": "respiratory rate", "temperature": "temperature",
+               "spo2": "SpO2", "weight": "weight", "height": "height", "pain": "pain (0–10)"}
+
+
+class _UnitBox(QComboBox):
+    """Typing a unit's letter picks it: F for °F, C for °C, L for lb, K for kg, I for in."""
+
+    def keyPressEvent(self, event) -> None:  # noqa: ANN001, N802
+        letter = event.text().lower()
+        if letter.isalpha():
+            for i in range(self.count()):
+                if self.itemText(i).lstrip("°").lower().startswith(letter):
+                    self.setCurrentIndex(i)
+                    return
+        super().keyPressEvent(event)
+
+
 class _TimeEdit(QDateTimeEdit):
     """Tab leaves the field (QDateTimeEdit would walk its year/month/day sections first): the time taken is
     rarely changed and must not cost the nurse five Tab presses on her way to Save."""
@@ -91,7 +110,7 @@ class VitalsForm(BaseDialog):
                 error = QLabel()
                 error.setObjectName(f"error_{key}")
                 error.setStyleSheet("color: #b00020; font-size: 9pt;")
-                error.setWordWrap(True)
+                error.setWordWrap(False)  # one line, never clipped over the field above (the dialog widens)
                 error.setVisible(False)
                 self.errors[key] = error
                 grid.addWidget(error, row, 0, 1, 2)
@@ -138,6 +157,7 @@ class VitalsForm(BaseDialog):
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
+        layout.setSizeConstraint(QVBoxLayout.SizeConstraint.SetMinimumSize)  # a long message widens the form
         layout.addLayout(grid)
         layout.addWidget(self.legend)
         layout.addWidget(buttons)
@@ -162,7 +182,7 @@ class VitalsForm(BaseDialog):
         return edit
 
     def _make_unit(self, key: str) -> QComboBox:
-        combo = QComboBox()
+        combo = _UnitBox()
         combo.setObjectName(f"{key}_unit")
         for label, code in UNIT_CHOICES[key]:
             combo.addItem(label, code)
@@ -255,6 +275,8 @@ class VitalsForm(BaseDialog):
         label = self.errors.get(key)
         if label is None:
             return
+        if message and key in vitals.BY_KEY:  # the form's words, not the catalog's ("bp systolic")
+            message = message.replace(vitals.BY_KEY[key].label.lower(), FORM_LABELS.get(key, key))
         label.setText(self.tr(message) if message else "")
         label.setVisible(bool(message))
         if message:

@@ -244,3 +244,31 @@ def test_closing_the_form_with_typed_values_asks_first(db, form_for, add_patient
     messages.answers[:] = [True]  # Enter on the focused Cancel: asks, then discards
     qtbot.keyClick(form.cancel_button, Qt.Key.Key_Return)
     assert not form.isVisible() and vital_rows(db, p.id) == {}
+
+
+def test_every_field_checks_on_leaving_it_in_the_forms_words(form_for, add_patient, qtbot):
+    """Issue 14.8: systolic 1200 was flagged only on save, the message said "bp systolic", the temperature
+    message was clipped over the field above, and typing F on the unit box did not pick °F."""
+    p = add_patient()
+    form = form_for(p.id)
+    qtbot.keyClicks(form.inputs["systolic"], "1200")
+    qtbot.keyClick(form.inputs["systolic"], Qt.Key.Key_Tab)  # leaving the field, before any save
+    assert form.errors["systolic"].isVisible()
+    assert form.errors["systolic"].text() == \
+        "1200 mmHg is not plausible for systolic blood pressure (allowed 30–320 mmHg)"
+    form.inputs["temperature"].setFocus()
+    qtbot.keyClicks(form.inputs["temperature"], "98.6")
+    qtbot.keyClick(form.inputs["temperature"], Qt.Key.Key_Tab)
+    message = form.errors["temperature"]
+    assert message.isVisible() and "did you mean °F?" in message.text()
+    qtbot.wait(50)
+    assert message.width() >= message.sizeHint().width()  # not clipped
+    above = form.inputs["temperature"].geometry()
+    assert not message.geometry().intersects(above.translated(
+        form.inputs["temperature"].parentWidget().mapTo(form, above.topLeft()) - above.topLeft()))
+    unit = form.units["temperature"]
+    unit.setFocus()
+    qtbot.keyClick(unit, Qt.Key.Key_F)
+    assert unit.currentData() == "[degF]"
+    qtbot.keyClick(unit, Qt.Key.Key_C)
+    assert unit.currentData() == "Cel"
