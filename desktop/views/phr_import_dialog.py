@@ -156,7 +156,10 @@ class ReadingsTab(CategoryTab):
         self.series_table = QTableView(box)
         self.series_table.setModel(self.series_model)
         self.series_table.verticalHeader().setVisible(False)
-        self.series_table.horizontalHeader().setStretchLastSection(True)
+        header = self.series_table.horizontalHeader()
+        header.setStretchLastSection(True)  # daily values take what is left ...
+        for col in range(1, 7):  # ... after the reading's name, counts, dates and devices are shown in full
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         lay.addWidget(self.series_table)
         split = QSplitter(Qt.Orientation.Vertical, self)
         outer: QVBoxLayout = self.layout()  # type: ignore[assignment]

@@ -7,6 +7,7 @@ NEW items start checked, DUPLICATE items unchecked and greyed, CHANGED and CONFL
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -71,6 +72,19 @@ class DecisionBook(QObject):
 
 
 # ------------------------------------------------------------------ describing items
+
+def _in_file_time(value: datetime | None) -> str:
+    """A reading's time as the file gives it (its own UTC offset), the same clock as its day in the daily
+    values: 2026-03-07 20:00 -0500 stays 03-07 20:00, not 03-08 01:00 on a computer in another zone."""
+    return value.strftime("%Y-%m-%d %H:%M") if value is not None else ""
+
+
+def unit_text(unit: str) -> str:
+    """A UCUM unit as people read it: annotations lose their braces ("{steps}" -> "steps", "{score}" ->
+    "score"); a unit that is only "1" (a count) shows nothing."""
+    shown = re.sub(r"\{([^{}]*)\}", r"\1", unit or "").strip()
+    return "" if shown == "1" else shown
+
 
 def _fmt(value: Any) -> str:
     if value is None:
@@ -353,22 +367,23 @@ class ReadingSeriesModel(QAbstractTableModel):
             return self._state(s)
         if role == Qt.ItemDataRole.DisplayRole:
             if col == 1:
-                return f"{s.name} ({s.unit})"
+                return f"{s.name} ({unit_text(s.unit)})" if unit_text(s.unit) else s.name
             if col == 2:
                 return str(s.count)
             if col == 3:
                 return str(s.new_count)
             if col == 4:
-                return _fmt(s.first)
+                return _in_file_time(s.first)
             if col == 5:
-                return _fmt(s.last)
+                return _in_file_time(s.last)
             if col == 6:
                 return ", ".join(s.devices)
             if col == 7:
                 return "  ".join(f"{d.day:%m-%d} {d.mean:g}" + (f" ({d.low:g}–{d.high:g})" if d.count > 1 else "")
                                  for d in s.daily[-7:])
         if role == Qt.ItemDataRole.ToolTipRole:
-            return "\n".join(f"{d.day.isoformat()}: {d.count} readings, mean {d.mean:g}, {d.low:g}–{d.high:g} {s.unit}"
+            return "\n".join(f"{d.day.isoformat()}: {d.count} readings, mean {d.mean:g}, {d.low:g}–{d.high:g} "
+                             f"{unit_text(s.unit)}"
                              for d in s.daily[-60:])
         if role == Qt.ItemDataRole.ForegroundRole and not s.new_item_keys:
             return QBrush(QColor("#888888"))
