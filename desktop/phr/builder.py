@@ -58,6 +58,7 @@ class ParsedBuilder:
         self.notes: list[str] = []
         self.formats: list[str] = []
         self.source_systems: Counter[str] = Counter()
+        self.reading_devices: Counter[str] = Counter()
 
     # -- recording
     def skip(self, item: str, reason: str) -> None:
@@ -93,6 +94,10 @@ class ParsedBuilder:
         self.observations.append(record)
         if record.patient_ref:
             self.patient_refs.setdefault(record.patient_ref, None)
+        if record.source_system:  # the app and its devices name the file's source ("Apple Health (Watch, ...)")
+            self.source_systems[record.source_system] += 1
+            if record.device:
+                self.reading_devices[record.device] += 1
 
     @property
     def reading_count(self) -> int:
@@ -107,6 +112,9 @@ class ParsedBuilder:
             skipped.append(Skipped(item=f"{what} x{n}", reason="not imported: the chart has no list for it"))
         if not source_system and self.source_systems:
             source_system = self.source_systems.most_common(1)[0][0]
+            devices = [d for d, _n in self.reading_devices.most_common(5) if d not in source_system]
+            if devices:
+                source_system = f"{source_system} ({', '.join(devices)})"
         info = FileInfo(name=name, sha256=sha256, size_bytes=size, file_format=file_format,
                         source_system=source_system[:300])
         refs = tuple(self.patient_refs)

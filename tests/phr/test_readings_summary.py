@@ -50,3 +50,23 @@ def test_from_and_to_use_the_files_clock_and_units_lose_their_braces(qtbot, utc_
     assert shown[1] == "Steps (steps)"
     assert shown[5] == "2026-03-07 20:00" and "03-07 118" in shown[7]  # the same day on both
     assert unit_text("{score}") == "score" and unit_text("mm[Hg]") == "mm[Hg]" and unit_text("1") == ""
+
+
+def test_an_apple_export_names_the_app_and_its_devices(db, add_patient):
+    """Issue 14.20: Apple exports showed "from unknown source" and a blank Source in the import history."""
+    from desktop.phr import read_file
+    from desktop.services import phr_import as svc
+    from tests.conftest import ROOT, user_for
+    from tests.phr.conftest import apply_reviewed
+
+    path = ROOT / "tests/data/app-exports/apple-health-export/apple_health_export/export.xml"
+    parsed = read_file(path)
+    assert parsed.info.source_system.startswith("Apple Health (")
+    assert "Anna's Apple Watch" in parsed.info.source_system and "Withings" in parsed.info.source_system
+    patient = add_patient(given="Anna", family="Example", birth_date=date(1985, 1, 1))
+    with db.uow(user_for("physician")) as uow:
+        plan = svc.plan_import(uow, patient.id, parsed)
+        apply_reviewed(uow, patient.id, plan, identity_override_reason="Confirmed with the patient")
+    with db.uow(user_for("physician")) as uow:
+        history = svc.import_history(uow, patient.id)
+    assert history and history[0].source_system.startswith("Apple Health (")
