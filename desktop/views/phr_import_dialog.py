@@ -68,6 +68,7 @@ from desktop.widgets.phr_review_models import (
     DecisionDelegate,
     PlanItemsModel,
     ReadingSeriesModel,
+    comparison_html,
 )
 from desktop.widgets.table_model import Column, DataclassTableModel
 
@@ -96,7 +97,11 @@ def _size(n: int) -> str:
 
 
 class CategoryTab(QWidget):
-    """One category: select-all, a bulk decision for undecided items, the table."""
+    """One category: select-all, a bulk decision for undecided items, the table, the selected row in full."""
+
+    def _show_detail(self, current, _previous=None) -> None:  # noqa: ANN001
+        if current.isValid():
+            self.detail.setText(comparison_html(self.model.item_at(current.row())))
 
     def __init__(self, book: DecisionBook, items: list, category: str, parent: QWidget | None = None):
         super().__init__(parent)
@@ -131,7 +136,18 @@ class CategoryTab(QWidget):
         for col, width in ((COL_STATUS, 80), (COL_FILE_SOURCE, 160), (COL_CHART, 170), (COL_CHART_SOURCE, 110),
                            (COL_DIFF, 150), (COL_DECISION, 110)):
             self.table.setColumnWidth(col, width)
-        lay.addWidget(self.table)
+        # the selected row's full comparison: the columns above are cut at the dialog's width
+        self.detail = QLabel(self)
+        self.detail.setObjectName("comparisonDetail")
+        self.detail.setWordWrap(True)
+        self.detail.setTextFormat(Qt.TextFormat.RichText)
+        self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.detail.setStyleSheet("QLabel { background: #f6f8fa; border: 1px solid #d0d7de; padding: 6px; }")
+        self.detail.setMinimumHeight(70)
+        self.detail.setText(self.tr("Select a row to see the file's item and the chart's side by side in full."))
+        self.table.selectionModel().currentRowChanged.connect(self._show_detail)
+        lay.addWidget(self.table, 1)
+        lay.addWidget(self.detail)
         if category in book.locked:
             note = QLabel(self.tr("Only a physician may merge clinical items; you can merge vitals and readings."))
             note.setStyleSheet("color: #b71c1c;")

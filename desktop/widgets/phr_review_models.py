@@ -400,3 +400,19 @@ class ReadingSeriesModel(QAbstractTableModel):
     def set_all(self, checked: bool) -> None:
         keys = [k for s in self._series for k in s.new_item_keys]
         self.book.set_many(keys, lambda _i: Decision.ADD if checked else Decision.SKIP)
+
+
+def comparison_html(item: PlanItem) -> str:
+    """The selected row's full comparison for the detail pane: the file's item and source, the chart's, the
+    differences (the table's columns cut them short)."""
+    from html import escape
+
+    rows = [("In the file", file_text(item)), ("From", file_source(item))]
+    if item.chart_item is not None:
+        rows += [("In the chart", chart_text(item)), ("Chart source", chart_source(item))]
+    diff = "; ".join(item.differences) or (f"same {item.matched_by}" if item.matched_by else "")
+    if diff:
+        rows.append(("Differences", diff))
+    cells = "".join(f"<tr><td style='color:#555;padding-right:12px;white-space:nowrap'>{escape(k)}</td>"
+                    f"<td>{escape(v)}</td></tr>" for k, v in rows if v)
+    return f"<b>{escape(item.status.value.upper())}</b><table>{cells}</table>"

@@ -251,3 +251,20 @@ def test_export_chart_action(qtbot, app_ctx, db, samples, chart_for, tmp_path, m
     qtbot.waitUntil(lambda: bool(written), timeout=10000)
     assert orjson.loads(out.read_bytes())["type"] == "collection"
     assert messages.shown[-1][0] == "Chart exported"
+
+
+def test_the_selected_row_is_shown_in_full_beside_the_cut_columns(qtbot, app_ctx, samples, chart_for, messages):
+    """Issue 14.17: the side-by-side columns were cut at the dialog's width and readable only in tooltips."""
+    from html import unescape
+
+    from desktop.widgets.phr_review_models import file_source, file_text
+
+    patient = chart_for(REYNA)
+    dialog = _open(qtbot, app_ctx("physician"), patient.id, samples / REYNA)
+    tab = dialog.tabs_by_category["medications"]
+    longest = max(range(tab.model.rowCount()), key=lambda r: len(file_text(tab.model.item_at(r))))
+    tab.table.selectRow(longest)
+    item = tab.model.item_at(longest)
+    shown = unescape(tab.detail.text())
+    assert file_text(item) in shown and file_source(item) in shown and "In the file" in shown
+    dialog.reject()
