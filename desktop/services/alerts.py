@@ -51,6 +51,7 @@ OVERRIDE_REASONS: tuple[str, ...] = (
 )
 OTHER_REASON = "Other"  # needs a free-text comment
 ALWAYS_INTERRUPTING = "contraindicated"  # safety floor: an admin cannot make these passive
+ALERTS_UNAVAILABLE = "interaction checking unavailable"
 
 __all__ = [
     "OVERRIDE_REASONS", "SEVERITIES", "SETTING_KEY", "AlertCheck", "OverrideRow", "check_for_patient",
@@ -77,6 +78,16 @@ class AlertCheck:
     def passive(self) -> tuple[Alert, ...]:
         """Alerts for the non-interruptive bar."""
         return tuple(a for a in self.alerts if a.severity not in self.interrupting_severities)
+
+    @property
+    def available(self) -> bool:
+        """Whether checking ran (the PHR merge result and the command line name it so)."""
+        return self.kb_available
+
+    @property
+    def message(self) -> str:
+        """'' when checking ran, else why it could not."""
+        return "" if self.kb_available else f"{ALERTS_UNAVAILABLE}: {self.error or 'knowledge base not loaded'}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,11 +20,11 @@ from desktop.kb.rules import rule_files
 from desktop.kb.text import fold, words
 from desktop.models import Allergy
 
-from .errors import ConflictError, ServiceError, ValidationError
-from .permissions import Permission
-from .problems import (
+from .chart_rows import (
+    Provenance,
     changed_fields,
     check_dates,
+    check_lengths,
     flush,
     load_row,
     mark_in_error,
@@ -32,6 +32,8 @@ from .problems import (
     strip_strings,
     user_name,
 )
+from .errors import ConflictError, ServiceError, ValidationError
+from .permissions import Permission
 from .uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -98,12 +100,15 @@ class AllergyInput:
     status: str = "active"
     onset_date: date | None = None
     note: str = ""
+    # the code its source gave (a PHR file: rxnorm, snomed, unii...), kept when the substance is not a drug class
+    code_system: str = ""
+    code: str = ""
 
 
 FIELD_LABELS = {
     "substance": "Substance", "category": "Category", "class_id": "Drug class", "ingredient": "Ingredient",
     "kind": "Type", "reaction": "Reaction", "severity": "Severity", "criticality": "Criticality",
-    "status": "Status", "onset_date": "Onset", "note": "Note",
+    "status": "Status", "onset_date": "Onset", "note": "Note", "code_system": "Code system", "code": "Code",
 }
 INPUT_FIELDS = tuple(f.name for f in fields(AllergyInput))
 _KEEP_WHEN_BLANK = ("reaction", "severity", "criticality", "onset_date", "note")
@@ -139,6 +144,8 @@ class AllergyRow:
             ingredient=self.substance_key if self.code_system == "rxnorm" else "",
             kind=self.kind, reaction=self.reaction, severity=self.severity, criticality=self.criticality,
             status=self.status, onset_date=self.onset_date, note=self.note,
+            code_system=self.code_system if self.code_system not in ("class", "rxnorm") else "",
+            code=self.code if self.code_system not in ("class", "rxnorm") else "",
         )
 
 
@@ -149,7 +156,8 @@ class AllergySaved:
     nkda_inactivated: bool  # a real drug allergy replaced the "No known drug allergies" entry
 
 
-def _row(a: Allergy) -> AllergyRow:
+def allergy_row(a: Allergy) -> AllergyRow:
+    """The row as the views see it (the chart summary reads allergies with its own query)."""
     return AllergyRow(
         id=a.id, version=a.version, patient_id=a.patient_id, substance=a.substance, substance_key=a.substance_key,
         code_system=a.code_system or "", code=a.code or "", category=a.category, kind=a.kind,
@@ -321,12 +329,12 @@ def list_allergies(uow: UnitOfWork, patient_id: int, include_errors: bool = Fals
         stmt = stmt.where(Allergy.entered_in_error.is_(False))
     stmt = stmt.order_by(Allergy.entered_in_error, _STATUS_ORDER, Allergy.no_known_allergies, Allergy.substance,
                          Allergy.id)
-    return [_row(a) for a in uow.session.execute(stmt).scalars()]
+    return [allergy_row(a) for a in uow.session.execute(stmt).scalars()]
 
 
 def get_allergy(uow: UnitOfWork, allergy_id: int) -> AllergyRow:
     uow.require(Permission.VIEW_CHART)
-    return _row(load_row(uow, Allergy, allergy_id, "allergy"))
+    return allergy_row(load_row(uow, Allergy, allergy_id, "allergy"))
 
 
 def _live(uow: UnitOfWork, patient_id: int) -> list[Allergy]:
@@ -348,8 +356,6 @@ def validate(inp: AllergyInput, today: date | None = None) -> dict[str, str]:
     errors: dict[str, str] = {}
     if not (inp.substance or inp.class_id or inp.ingredient):
         errors["substance"] = "Name the substance (drug, drug class, food or environmental)"
-    elif len(inp.substance) > 200:
-        errors["substance"] = "Too long (200 characters at most)"
     elif fold(inp.substance) in ("nkda", "nka", "no known drug allergies", "no known allergies"):
         errors["substance"] = "Use “No known drug allergies” to record NKDA"
     if inp.category not in CATEGORIES:
@@ -362,17 +368,18 @@ def validate(inp: AllergyInput, today: date | None = None) -> dict[str, str]:
         errors["criticality"] = "Choose low, high or unable to assess"
     if inp.status not in STATUSES:
         errors["status"] = "Choose active, inactive or resolved"
-    if len(inp.reaction) > 300:
-        errors["reaction"] = "Too long (300 characters at most)"
-    if len(inp.note) > 4000:
-        errors["note"] = "Too long (4000 characters at most)"
+    check_lengths(errors, Allergy, {n: getattr(inp, n) for n in ("substance", "reaction", "note", "code_system",
+                                                                  "code")})
     check_dates(errors, today, "onset_date", inp.onset_date, start_label="Onset")
     return errors
 
 
 def _values(inp: AllergyInput, res: _Resolved) -> dict:
+    code_system, code = res.code_system, res.code
+    if res.code_system != "class" and inp.code:  # the source's own code, unless a drug class is the key
+        code_system, code = inp.code_system or None, inp.code
     return {
-        "substance": res.substance, "substance_key": res.key, "code_system": res.code_system, "code": res.code,
+        "substance": res.substance, "substance_key": res.key, "code_system": code_system, "code": code,
         "category": res.category, "kind": inp.kind, "reaction": inp.reaction, "severity": inp.severity,
         "criticality": inp.criticality, "status": inp.status, "onset_date": inp.onset_date, "note": inp.note,
     }
@@ -399,8 +406,10 @@ def _inactivate_nkda(uow: UnitOfWork, rows: list[Allergy], keep: Allergy | None 
     return done
 
 
-def add_allergy(uow: UnitOfWork, patient_id: int, inp: AllergyInput) -> AllergySaved:
-    """Record an allergy; if the substance is already listed, that entry is updated instead (merged=True)."""
+def add_allergy(uow: UnitOfWork, patient_id: int, inp: AllergyInput, *,
+                provenance: Provenance | None = None) -> AllergySaved:
+    """Record an allergy; if the substance is already listed, that entry is updated instead (merged=True).
+    A drug allergy makes the "No known drug allergies" entry inactive. `provenance`: from a PHR file."""
     uow.require(Permission.EDIT_CHART)
     require_patient(uow, patient_id)
     inp = clean(inp)
@@ -419,23 +428,29 @@ def add_allergy(uow: UnitOfWork, patient_id: int, inp: AllergyInput) -> AllergyS
             setattr(existing, name, value)
         existing.updated_by_id = uow.user.id
         a, merged = existing, True
+        if provenance is not None:
+            provenance.stamp(a)
         flush(uow, "allergy", a.id)
         uow.audit("update", "allergy", a.id, patient_id,
                   f"{a.substance} entered again; changed: "
-                  f"{changed_fields(before, {n: getattr(a, n) for n in _STORED}, FIELD_LABELS)}")
+                  f"{changed_fields(before, {n: getattr(a, n) for n in _STORED}, FIELD_LABELS)}"
+                  + (f"; {provenance.describe()}" if provenance else ""))
     else:
         a = Allergy(patient_id=patient_id, created_by_id=uow.user.id, updated_by_id=uow.user.id, **values)
+        if provenance is not None:
+            provenance.stamp(a)
         uow.session.add(a)
         uow.session.flush()
         merged = False
-        uow.audit("create", "allergy", a.id, patient_id, _describe(a))
+        uow.audit("create", "allergy", a.id, patient_id,
+                  _describe(a) + (f"; {provenance.describe()}" if provenance else ""))
     inactivated = False
     if a.category == "medication" and a.status == "active":
         inactivated = _inactivate_nkda(uow, rows)
-    return AllergySaved(_row(a), merged, inactivated)
+    return AllergySaved(allergy_row(a), merged, inactivated)
 
 
-def record_nkda(uow: UnitOfWork, patient_id: int) -> AllergySaved:
+def record_nkda(uow: UnitOfWork, patient_id: int, *, provenance: Provenance | None = None) -> AllergySaved:
     """The explicit "No known drug allergies" entry; refused while an active drug allergy is listed."""
     uow.require(Permission.EDIT_CHART)
     require_patient(uow, patient_id)
@@ -452,17 +467,20 @@ def record_nkda(uow: UnitOfWork, patient_id: int) -> AllergySaved:
             existing.updated_by_id = uow.user.id
             flush(uow, "allergy", existing.id)
             uow.audit("update", "allergy", existing.id, patient_id, "No known drug allergies confirmed again")
-        return AllergySaved(_row(existing), True, False)
+        return AllergySaved(allergy_row(existing), True, False)
     a = Allergy(patient_id=patient_id, substance=NKDA_TEXT, substance_key=NKDA_KEY, category="medication",
                 kind="allergy", status="active", no_known_allergies=True, created_by_id=uow.user.id,
                 updated_by_id=uow.user.id)
+    if provenance is not None:
+        provenance.stamp(a)
     uow.session.add(a)
     uow.session.flush()
     uow.audit("create", "allergy", a.id, patient_id, NKDA_TEXT)
-    return AllergySaved(_row(a), False, False)
+    return AllergySaved(allergy_row(a), False, False)
 
 
-def update_allergy(uow: UnitOfWork, allergy_id: int, inp: AllergyInput, expected_version: int) -> AllergySaved:
+def update_allergy(uow: UnitOfWork, allergy_id: int, inp: AllergyInput, expected_version: int, *,
+                   provenance: Provenance | None = None) -> AllergySaved:
     uow.require(Permission.EDIT_CHART)
     inp = clean(inp)
     a = load_row(uow, Allergy, allergy_id, "allergy")
@@ -470,7 +488,7 @@ def update_allergy(uow: UnitOfWork, allergy_id: int, inp: AllergyInput, expected
         raise ServiceError("this allergy was marked entered in error and can no longer be edited")
     mine = asdict(inp)
     if a.version != expected_version:
-        raise ConflictError(entity="allergy", entity_id=a.id, mine=mine, theirs=asdict(_row(a).as_input()),
+        raise ConflictError(entity="allergy", entity_id=a.id, mine=mine, theirs=asdict(allergy_row(a).as_input()),
                             their_version=a.version, changed_by=user_name(uow, a.updated_by_id))
     if a.no_known_allergies:
         # only the status of the NKDA entry is editable
@@ -484,9 +502,11 @@ def update_allergy(uow: UnitOfWork, allergy_id: int, inp: AllergyInput, expected
         a.status = inp.status
         a.note = inp.note
         a.updated_by_id = uow.user.id
+        if provenance is not None:
+            provenance.stamp(a)
         flush(uow, "allergy", a.id, mine)
         uow.audit("update", "allergy", a.id, a.patient_id, f"{NKDA_TEXT}: {inp.status}")
-        return AllergySaved(_row(a), False, False)
+        return AllergySaved(allergy_row(a), False, False)
     errors = validate(inp)
     if errors:
         raise ValidationError(errors)
@@ -499,16 +519,18 @@ def update_allergy(uow: UnitOfWork, allergy_id: int, inp: AllergyInput, expected
     for name, value in _values(inp, res).items():
         setattr(a, name, value)
     a.updated_by_id = uow.user.id
+    if provenance is not None:
+        provenance.stamp(a)
     flush(uow, "allergy", a.id, mine)
     after = {n: getattr(a, n) for n in _STORED}
     uow.audit("update", "allergy", a.id, a.patient_id,
               f"{a.substance}; changed: {changed_fields(before, after, FIELD_LABELS)}")
     inactivated = _inactivate_nkda(uow, rows) if a.category == "medication" and a.status == "active" else False
-    return AllergySaved(_row(a), False, inactivated)
+    return AllergySaved(allergy_row(a), False, inactivated)
 
 
 def mark_allergy_in_error(uow: UnitOfWork, allergy_id: int, reason: str, expected_version: int) -> AllergyRow:
     uow.require(Permission.EDIT_CHART)
     a = load_row(uow, Allergy, allergy_id, "allergy")
     mark_in_error(uow, a, reason, expected_version, "allergy", a.substance)
-    return _row(a)
+    return allergy_row(a)

@@ -13,9 +13,7 @@ from desktop.models import FamilyHistory
 from desktop.phr.history_records import RELATIVES
 
 from . import icd10
-from .errors import ServiceError, ValidationError
-from .permissions import Permission
-from .problems import (
+from .chart_rows import (
     changed_fields,
     check_version,
     flush,
@@ -24,6 +22,8 @@ from .problems import (
     require_patient,
     strip_strings,
 )
+from .errors import ServiceError, ValidationError
+from .permissions import Permission
 from .uow import UnitOfWork
 
 ENTITY = "family_history"

@@ -13,11 +13,11 @@ from sqlalchemy import select
 from desktop.kb.errors import KnowledgeBaseError
 from desktop.models import Immunization
 
-from .errors import ServiceError, ValidationError
-from .permissions import Permission
-from .problems import (
+from .chart_rows import (
+    Provenance,
     changed_fields,
     check_dates,
+    check_lengths,
     check_version,
     flush,
     load_row,
@@ -25,6 +25,8 @@ from .problems import (
     require_patient,
     strip_strings,
 )
+from .errors import ServiceError, ValidationError
+from .permissions import Permission
 from .uow import UnitOfWork
 
 SITES = ("left deltoid", "right deltoid", "left thigh", "right thigh", "left arm", "right arm",
@@ -44,12 +46,13 @@ class ImmunizationInput:
     given_here: bool = True
     historical_source: str = ""  # for historical doses: where the record came from (e.g. "state registry")
     note: str = ""
+    vaccine: str = ""  # a historical dose's vaccine as its record names it, when it has no CVX code in the list
 
 
 FIELD_LABELS = {
     "cvx_code": "Vaccine", "date_given": "Date given", "lot_number": "Lot", "manufacturer": "Manufacturer",
     "site": "Site", "route": "Route", "dose_number": "Dose", "given_here": "Given here",
-    "historical_source": "Source of record", "note": "Note",
+    "historical_source": "Source of record", "note": "Note", "vaccine": "Vaccine",
 }
 INPUT_FIELDS = tuple(f.name for f in fields(ImmunizationInput))
 
@@ -79,10 +82,11 @@ class ImmunizationRow:
         return "given here" if self.given_here else f"historical{': ' + self.historical_source if self.historical_source else ''}"
 
     def as_input(self) -> ImmunizationInput:
-        return ImmunizationInput(**{n: getattr(self, n) for n in INPUT_FIELDS})
+        return ImmunizationInput(**{n: getattr(self, n) for n in INPUT_FIELDS if n != "vaccine"},
+                                 vaccine="" if self.cvx_code else self.vaccine)
 
 
-def _row(i: Immunization) -> ImmunizationRow:
+def immunization_row(i: Immunization) -> ImmunizationRow:
     return ImmunizationRow(
         id=i.id, version=i.version, patient_id=i.patient_id, vaccine=i.vaccine, cvx_code=i.cvx_code or "",
         date_given=i.date_given, lot_number=i.lot_number or "", manufacturer=i.manufacturer or "", site=i.site or "",
@@ -100,12 +104,12 @@ def list_immunizations(uow: UnitOfWork, patient_id: int, include_errors: bool = 
         stmt = stmt.where(Immunization.entered_in_error.is_(False))
     stmt = stmt.order_by(Immunization.entered_in_error, Immunization.date_given.desc(), Immunization.vaccine,
                          Immunization.id)
-    return [_row(i) for i in uow.session.execute(stmt).scalars()]
+    return [immunization_row(i) for i in uow.session.execute(stmt).scalars()]
 
 
 def get_immunization(uow: UnitOfWork, immunization_id: int) -> ImmunizationRow:
     uow.require(Permission.VIEW_CHART)
-    return _row(load_row(uow, Immunization, immunization_id, "immunization"))
+    return immunization_row(load_row(uow, Immunization, immunization_id, "immunization"))
 
 
 def clean(inp: ImmunizationInput) -> ImmunizationInput:
@@ -119,7 +123,9 @@ def validate(inp: ImmunizationInput, today: date | None = None) -> tuple[dict[st
     today = today or date.today()
     errors: dict[str, str] = {}
     name = ""
-    if not inp.cvx_code:
+    if not inp.cvx_code and inp.vaccine and not inp.given_here:
+        name = inp.vaccine  # an outside record without a code: kept by name, uncoded (never a guessed code)
+    elif not inp.cvx_code:
         errors["cvx_code"] = "Pick the vaccine"
     else:
         try:
@@ -145,16 +151,16 @@ def validate(inp: ImmunizationInput, today: date | None = None) -> tuple[dict[st
         errors["site"] = "Choose a site from the list"
     if inp.route and inp.route not in ROUTES:
         errors["route"] = "Choose a route from the list"
-    for field_name, limit in (("lot_number", 60), ("manufacturer", 120), ("dose_number", 20),
-                              ("historical_source", 200), ("note", 4000)):
-        if len(getattr(inp, field_name)) > limit:
-            errors[field_name] = f"Too long ({limit} characters at most)"
+    check_lengths(errors, Immunization, {n: getattr(inp, n) for n in (
+        "vaccine", "lot_number", "manufacturer", "dose_number", "historical_source", "note")})
     return errors, name
 
 
-def _duplicate(uow: UnitOfWork, patient_id: int, cvx: str, day: date, exclude_id: int | None) -> Immunization | None:
+def _duplicate(uow: UnitOfWork, patient_id: int, cvx: str, name: str, day: date,
+               exclude_id: int | None) -> Immunization | None:
+    same = Immunization.cvx_code == cvx if cvx else Immunization.vaccine == name
     stmt = select(Immunization).where(
-        Immunization.patient_id == patient_id, Immunization.cvx_code == cvx, Immunization.date_given == day,
+        Immunization.patient_id == patient_id, same, Immunization.date_given == day,
         Immunization.entered_in_error.is_(False),
     )
     if exclude_id is not None:
@@ -168,7 +174,7 @@ def _duplicate_message(row: Immunization) -> str:
 
 def _apply(i: Immunization, inp: ImmunizationInput, name: str) -> None:
     i.vaccine = name
-    i.cvx_code = inp.cvx_code
+    i.cvx_code = inp.cvx_code or None
     i.date_given = inp.date_given
     i.lot_number = inp.lot_number
     i.manufacturer = inp.manufacturer
@@ -191,7 +197,9 @@ def _normalise_cvx(inp: ImmunizationInput) -> ImmunizationInput:
     return replace(inp, cvx_code=vaccine.cvx) if vaccine else inp
 
 
-def add_immunization(uow: UnitOfWork, patient_id: int, inp: ImmunizationInput) -> ImmunizationRow:
+def add_immunization(uow: UnitOfWork, patient_id: int, inp: ImmunizationInput, *,
+                     provenance: Provenance | None = None) -> ImmunizationRow:
+    """Record a dose; the same vaccine on the same date is refused. `provenance`: from a PHR file."""
     uow.require(Permission.EDIT_CHART)
     require_patient(uow, patient_id)
     inp = _normalise_cvx(clean(inp))
@@ -199,21 +207,24 @@ def add_immunization(uow: UnitOfWork, patient_id: int, inp: ImmunizationInput) -
     if errors:
         raise ValidationError(errors)
     assert inp.date_given is not None
-    dup = _duplicate(uow, patient_id, inp.cvx_code, inp.date_given, None)
+    dup = _duplicate(uow, patient_id, inp.cvx_code, name, inp.date_given, None)
     if dup is not None:
         raise ValidationError({"date_given": _duplicate_message(dup)})
     i = Immunization(patient_id=patient_id, created_by_id=uow.user.id, updated_by_id=uow.user.id)
     _apply(i, inp, name)
+    if provenance is not None:
+        provenance.stamp(i)
     uow.session.add(i)
     uow.session.flush()
     where = "given here" if inp.given_here else f"historical, source {inp.historical_source}"
     uow.audit("create", "immunization", i.id, patient_id,
-              f"{name} (CVX {inp.cvx_code}) {inp.date_given:%Y-%m-%d}; {where}; lot {inp.lot_number or '-'}")
-    return _row(i)
+              f"{name} (CVX {inp.cvx_code or 'none'}) {inp.date_given:%Y-%m-%d}; {where}; lot {inp.lot_number or '-'}"
+              + (f"; {provenance.describe()}" if provenance else ""))
+    return immunization_row(i)
 
 
 def update_immunization(uow: UnitOfWork, immunization_id: int, inp: ImmunizationInput,
-                        expected_version: int) -> ImmunizationRow:
+                        expected_version: int, *, provenance: Provenance | None = None) -> ImmunizationRow:
     uow.require(Permission.EDIT_CHART)
     inp = _normalise_cvx(clean(inp))
     i = load_row(uow, Immunization, immunization_id, "immunization")
@@ -224,17 +235,19 @@ def update_immunization(uow: UnitOfWork, immunization_id: int, inp: Immunization
     if errors:
         raise ValidationError(errors)
     assert inp.date_given is not None
-    dup = _duplicate(uow, i.patient_id, inp.cvx_code, inp.date_given, i.id)
+    dup = _duplicate(uow, i.patient_id, inp.cvx_code, name, inp.date_given, i.id)
     if dup is not None:
         raise ValidationError({"date_given": _duplicate_message(dup)})
-    before = {n: getattr(i, n) for n in INPUT_FIELDS}
+    before = {n: getattr(i, n) for n in INPUT_FIELDS if n != "vaccine"}
     _apply(i, inp, name)
     i.updated_by_id = uow.user.id
+    if provenance is not None:
+        provenance.stamp(i)
     flush(uow, "immunization", i.id, asdict(inp))
-    after = {n: getattr(i, n) for n in INPUT_FIELDS}
+    after = {n: getattr(i, n) for n in INPUT_FIELDS if n != "vaccine"}
     uow.audit("update", "immunization", i.id, i.patient_id,
               f"{i.vaccine} {i.date_given:%Y-%m-%d}; changed: {changed_fields(before, after, FIELD_LABELS)}")
-    return _row(i)
+    return immunization_row(i)
 
 
 def mark_immunization_in_error(uow: UnitOfWork, immunization_id: int, reason: str,
@@ -242,4 +255,4 @@ def mark_immunization_in_error(uow: UnitOfWork, immunization_id: int, reason: st
     uow.require(Permission.EDIT_CHART)
     i = load_row(uow, Immunization, immunization_id, "immunization")
     mark_in_error(uow, i, reason, expected_version, "immunization", f"{i.vaccine} {i.date_given:%Y-%m-%d}")
-    return _row(i)
+    return immunization_row(i)

@@ -1,8 +1,9 @@
 """Medication list (what the patient takes): coded from the formulary (RxNorm) or free text shown "uncoded".
 
 Adding a medication, or changing which drug an entry is, runs the alert checks first (desktop.services.alerts):
-the caller passes the overrides the user gave; an interrupting alert without one, or a knowledge base that
-could not be loaded without an explicit acknowledgement, refuses the save with AlertsNeedDecision.
+the caller passes the user's Decision; an interrupting alert without an override, or a knowledge base that
+could not be loaded without an explicit acknowledgement, returns NeedsDecision and writes nothing
+(desktop.services.alert_decisions: the one protocol of every path that raises alerts).
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ from sqlalchemy import case, func, select
 from desktop.kb.errors import KnowledgeBaseError
 from desktop.models import Medication
 
-from .errors import ServiceError, ValidationError
-from .permissions import Permission
-from .problems import (
+from .alert_decisions import Decision, NeedsDecision, gate, record
+from .chart_rows import (
+    Provenance,
     changed_fields,
     check_dates,
+    check_lengths,
     check_version,
     flush,
     load_row,
@@ -28,6 +30,8 @@ from .problems import (
     require_patient,
     strip_strings,
 )
+from .errors import ServiceError, ValidationError
+from .permissions import Permission
 from .uow import UnitOfWork
 
 STATUSES = ("active", "on-hold", "stopped", "completed")
@@ -48,12 +52,17 @@ class MedicationInput:
     status: str = "active"
     source: str = "clinic"
     note: str = ""
+    # codes the source gave for an entry not from the formulary (a PHR file): kept, never guessed from text
+    ingredients: str = ""  # lower-case generic names joined by "+"
+    ingredient_rxcui: str = ""
+    product_rxcui: str = ""
 
 
 FIELD_LABELS = {
     "formulary_id": "Drug", "drug_name": "Drug", "strength": "Strength", "dose_form": "Form", "route": "Route",
     "sig": "Directions (sig)", "start_date": "Start", "stop_date": "Stop", "status": "Status",
-    "source": "Source", "note": "Note",
+    "source": "Source", "note": "Note", "ingredients": "Ingredients", "ingredient_rxcui": "RxNorm ingredient",
+    "product_rxcui": "RxNorm product",
 }
 INPUT_FIELDS = tuple(f.name for f in fields(MedicationInput))
 
@@ -90,28 +99,8 @@ class MedicationRow:
         return MedicationInput(**{n: getattr(self, n) for n in INPUT_FIELDS})
 
 
-class AlertsNeedDecision(ServiceError):
-    """The alert check found interrupting alerts not yet overridden, or could not run and was not acknowledged."""
-
-    def __init__(self, check: Any, pending: list[Any]):
-        self.check = check
-        self.pending = pending
-        if not getattr(check, "kb_available", True):
-            text = "interaction checking is unavailable; saving needs an explicit acknowledgement"
-        else:
-            text = f"{len(pending)} alert(s) need a decision before this medication can be saved"
-        super().__init__(text)
-
-
-@dataclass(frozen=True, slots=True)
-class AlertDecision:
-    """What the user decided in the alert dialog: overrides as (alert, reason, comment)."""
-
-    overrides: tuple[tuple[Any, str, str], ...] = ()
-    acknowledged_no_checking: bool = False
-
-
-def _row(m: Medication) -> MedicationRow:
+def medication_row(m: Medication) -> MedicationRow:
+    """The row as the views see it (the chart summary reads medications with its own query)."""
     return MedicationRow(
         id=m.id, version=m.version, patient_id=m.patient_id, drug_name=m.drug_name,
         coded=bool(m.ingredient_rxcui), formulary_id=m.formulary_id or "", ingredient_rxcui=m.ingredient_rxcui or "",
@@ -142,12 +131,12 @@ def list_medications(uow: UnitOfWork, patient_id: int, include_errors: bool = Fa
         stmt = stmt.where(Medication.status.in_(("active", "on-hold")))
     stmt = stmt.order_by(Medication.entered_in_error, _STATUS_ORDER, Medication.stop_date.desc().nulls_first(),
                          func.lower(Medication.drug_name), Medication.id)
-    return [_row(m) for m in uow.session.execute(stmt).scalars()]
+    return [medication_row(m) for m in uow.session.execute(stmt).scalars()]
 
 
 def get_medication(uow: UnitOfWork, medication_id: int) -> MedicationRow:
     uow.require(Permission.VIEW_CHART)
-    return _row(load_row(uow, Medication, medication_id, "medication"))
+    return medication_row(load_row(uow, Medication, medication_id, "medication"))
 
 
 # ---------------------------------------------------------------- validation
@@ -190,10 +179,16 @@ def _coding(inp: MedicationInput, errors: dict[str, str]) -> _Coding | None:
     if not inp.drug_name:
         errors["drug_name"] = "Pick a drug from the formulary or type its name"
         return None
-    # free text stays uncoded: guessing an RxNorm code from typed text would put a wrong code in the chart
+    # free text stays uncoded unless its source coded it: guessing an RxNorm code from typed text would put a
+    # wrong code in the chart
+    for name in ("ingredient_rxcui", "product_rxcui"):
+        if getattr(inp, name) and not getattr(inp, name).isdigit():
+            errors[name] = "An RxNorm code (RXCUI) is digits only"
+    names = tuple(i for i in inp.ingredients.lower().split("+") if i.strip())
     return _Coding(
-        drug_name=inp.drug_name, formulary_id=None, ingredient_rxcui=None, product_rxcui=None, ingredients="",
-        strength=inp.strength, dose_form=inp.dose_form, route=inp.route, classes=(), ingredient_names=(),
+        drug_name=inp.drug_name, formulary_id=None, ingredient_rxcui=inp.ingredient_rxcui or None,
+        product_rxcui=inp.product_rxcui or None, ingredients="+".join(names), strength=inp.strength,
+        dose_form=inp.dose_form, route=inp.route, classes=(), ingredient_names=names,
     )
 
 
@@ -201,11 +196,9 @@ def validate(inp: MedicationInput, today: date | None = None) -> tuple[dict[str,
     today = today or date.today()
     errors: dict[str, str] = {}
     coding = _coding(inp, errors)
-    if len(inp.drug_name) > 300:
-        errors["drug_name"] = "Too long (300 characters at most)"
-    for name, limit in (("strength", 100), ("dose_form", 100), ("route", 60), ("sig", 2000), ("note", 4000)):
-        if len(getattr(inp, name)) > limit:
-            errors[name] = f"Too long ({limit} characters at most)"
+    check_lengths(errors, Medication, {n: getattr(inp, n) for n in (
+        "drug_name", "strength", "dose_form", "route", "sig", "note", "ingredients", "ingredient_rxcui",
+        "product_rxcui")})
     if inp.status not in STATUSES:
         errors["status"] = "Choose active, on hold, stopped or completed"
     if inp.source not in SOURCES:
@@ -279,43 +272,19 @@ def check_medication(uow: UnitOfWork, patient_id: int, inp: MedicationInput, med
     return alerts.check_for_patient(uow, patient_id, proposed=drug_ref(inp, med_id))
 
 
-def _enforce_alerts(uow: UnitOfWork, patient_id: int, inp: MedicationInput, decision: AlertDecision | None,
-                    med_id: int | None = None) -> Any:
-    """Never skip silently: interrupting alerts need an override each, an unavailable KB an acknowledgement."""
-    decision = decision or AlertDecision()
-    if decision.overrides:
-        uow.require(Permission.OVERRIDE_ALERT)  # before anything is written
+def _gate(uow: UnitOfWork, patient_id: int, inp: MedicationInput, decision: Decision | None,
+          med_id: int | None = None) -> tuple[Any, NeedsDecision | None]:
+    """The alert check of this drug and what it still needs (alert_decisions.gate)."""
     check = check_medication(uow, patient_id, inp, med_id)
-    if not check.kb_available:
-        if not decision.acknowledged_no_checking:
-            raise AlertsNeedDecision(check, [])
-        return check
-    decided = {a.key for a, _r, _c in decision.overrides}
-    pending = [a for a in check.interrupting if a.key not in decided]
-    if pending:
-        raise AlertsNeedDecision(check, pending)
-    return check
-
-
-def _record_decision(uow: UnitOfWork, patient_id: int, m: Medication, decision: AlertDecision | None,
-                     check: Any) -> None:
-    from . import alerts
-
-    if decision is None or check is None:
-        return
-    for alert, reason, comment in decision.overrides:
-        alerts.record_override(uow, patient_id, alert, reason, comment, medication_id=m.id)
-    if decision.acknowledged_no_checking and not getattr(check, "kb_available", True):
-        uow.audit("acknowledge", "medication", m.id, patient_id,
-                  f"saved {m.drug_name} without interaction checking: {getattr(check, 'error', '')}")
+    return check, gate(uow, check, decision, what=f"adding {inp.drug_name or inp.formulary_id}")
 
 
 # ---------------------------------------------------------------- writes
 
-def add_medication(uow: UnitOfWork, patient_id: int, inp: MedicationInput,
-                   decision: AlertDecision | None = None, *, check_alerts: bool = True) -> MedicationRow:
-    """Add to the list. Alerts are checked first (check_alerts=False only for bulk loaders that run the
-    checks on the merged list themselves, e.g. the PHR merge)."""
+def add_medication(uow: UnitOfWork, patient_id: int, inp: MedicationInput, decision: Decision | None = None, *,
+                   provenance: Provenance | None = None) -> MedicationRow | NeedsDecision:
+    """Add to the list. An active entry runs the alert checks first: NeedsDecision (nothing written) until the
+    alerts are decided (desktop.services.alert_decisions). `provenance` when it comes from outside (a PHR file)."""
     uow.require(Permission.EDIT_CHART)
     require_patient(uow, patient_id)
     inp = clean(inp)
@@ -326,20 +295,28 @@ def add_medication(uow: UnitOfWork, patient_id: int, inp: MedicationInput,
     if errors:
         raise ValidationError(errors)
     assert coding is not None
-    check = _enforce_alerts(uow, patient_id, inp, decision) if check_alerts and inp.status == "active" else None
+    check = None
+    if inp.status == "active":
+        check, need = _gate(uow, patient_id, inp, decision)
+        if need is not None:
+            return need
     m = Medication(patient_id=patient_id, created_by_id=uow.user.id, updated_by_id=uow.user.id)
     _apply(m, inp, coding)
+    if provenance is not None:
+        provenance.stamp(m)
     uow.session.add(m)
     uow.session.flush()
-    _record_decision(uow, patient_id, m, decision, check)
+    record(uow, patient_id, check, decision, what=f"adding {m.drug_name}", medication_id=m.id)
     uow.audit("create", "medication", m.id, patient_id,
               f"{m.drug_name} ({'RxNorm ' + (m.product_rxcui or m.ingredient_rxcui) if m.ingredient_rxcui else 'uncoded'})"
-              f"; {inp.status}; source {inp.source}")
-    return _row(m)
+              f"; {inp.status}; source {inp.source}" + (f"; {provenance.describe()}" if provenance else ""))
+    return medication_row(m)
 
 
 def update_medication(uow: UnitOfWork, medication_id: int, inp: MedicationInput, expected_version: int,
-                      decision: AlertDecision | None = None) -> MedicationRow:
+                      decision: Decision | None = None, *,
+                      provenance: Provenance | None = None) -> MedicationRow | NeedsDecision:
+    """Change an entry. A different drug, or a stopped one made active again, is checked like an addition."""
     uow.require(Permission.EDIT_CHART)
     inp = clean(inp)
     m = load_row(uow, Medication, medication_id, "medication")
@@ -356,17 +333,23 @@ def update_medication(uow: UnitOfWork, medication_id: int, inp: MedicationInput,
     # a different drug, or a stopped one restarted, is a new exposure: check it like an addition
     new_drug = (coding.formulary_id, coding.drug_name) != (m.formulary_id, m.drug_name)
     restarted = inp.status == "active" and m.status != "active"
-    check = _enforce_alerts(uow, m.patient_id, inp, decision, m.id) if (new_drug or restarted) and \
-        inp.status == "active" else None
+    check = None
+    if (new_drug or restarted) and inp.status == "active":
+        check, need = _gate(uow, m.patient_id, inp, decision, m.id)
+        if need is not None:
+            return need
     before = {n: getattr(m, n) for n in INPUT_FIELDS}
     _apply(m, inp, coding)
     m.updated_by_id = uow.user.id
+    if provenance is not None:
+        provenance.stamp(m)
     flush(uow, "medication", m.id, asdict(inp))
-    _record_decision(uow, m.patient_id, m, decision, check)
+    record(uow, m.patient_id, check, decision, what=f"changing {m.drug_name}", medication_id=m.id)
     after = {n: getattr(m, n) for n in INPUT_FIELDS}
     uow.audit("update", "medication", m.id, m.patient_id,
-              f"{m.drug_name}; changed: {changed_fields(before, after, FIELD_LABELS)}")
-    return _row(m)
+              f"{m.drug_name}; changed: {changed_fields(before, after, FIELD_LABELS)}"
+              + (f"; {provenance.describe()}" if provenance else ""))
+    return medication_row(m)
 
 
 def stop_medication(uow: UnitOfWork, medication_id: int, reason: str, expected_version: int,
@@ -400,7 +383,7 @@ def stop_medication(uow: UnitOfWork, medication_id: int, reason: str, expected_v
     m.updated_by_id = uow.user.id
     flush(uow, "medication", m.id)
     uow.audit("stop", "medication", m.id, m.patient_id, f"{m.drug_name}; {status} {stop_date}; reason: {reason}")
-    return _row(m)
+    return medication_row(m)
 
 
 def mark_medication_in_error(uow: UnitOfWork, medication_id: int, reason: str,
@@ -408,4 +391,4 @@ def mark_medication_in_error(uow: UnitOfWork, medication_id: int, reason: str,
     uow.require(Permission.EDIT_CHART)
     m = load_row(uow, Medication, medication_id, "medication")
     mark_in_error(uow, m, reason, expected_version, "medication", m.drug_name)
-    return _row(m)
+    return medication_row(m)

@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from desktop.models import OutsideEncounter
 
+from .chart_rows import load_row, mark_in_error, require_patient, strip_strings
 from .errors import ValidationError
 from .permissions import Permission
-from .problems import load_row, mark_in_error, require_patient, strip_strings
 from .uow import UnitOfWork
 
 ENTITY = "outside_encounter"

@@ -18,16 +18,14 @@ Physicians merge clinical items; nurses may merge vitals and readings only.
 from __future__ import annotations
 
 import hashlib
-import importlib
-import inspect
 import json
 import logging
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from desktop.kb.text import fold
 from desktop.models import (
@@ -66,15 +64,40 @@ from desktop.phr.dates import as_aware, to_utc
 from desktop.phr.history_records import HISTORY_CATEGORIES
 from desktop.phr.identity import CONFIRMATION
 
+from . import alerts as alert_service
 from . import phr_histories
+from .alert_decisions import Decision as AlertDecision
+from .alert_decisions import NeedsDecision, gate, record
+from .alert_decisions import merge as merge_needs
+from .alerts import ALERTS_UNAVAILABLE, AlertCheck
+from .allergies import (
+    CRITICALITIES,
+    KINDS,
+    SEVERITIES,
+    AllergyInput,
+    add_allergy,
+    allergy_row,
+    record_nkda,
+    update_allergy,
+)
+from .allergies import STATUSES as ALLERGY_STATUSES
+from .chart_rows import PROVENANCE_FIELDS, Provenance, clip
 from .errors import NotFound, PermissionDenied, ServiceError, ValidationError
+from .immunizations import ROUTES as IMM_ROUTES
+from .immunizations import SITES as IMM_SITES
+from .immunizations import ImmunizationInput, add_immunization, immunization_row, update_immunization
+from .medications import MedicationInput, add_medication, medication_row, update_medication
 from .permissions import Permission
+from .problems import ProblemInput, add_problem, problem_row, update_problem
 from .uow import UnitOfWork
+from .vitals import Reading, add_readings
 
 log = logging.getLogger(__name__)
 
 ORIGIN_FOR_VITALS = {"device": "device", "patient": "patient"}  # anything else becomes "phr-import"
-ALERTS_UNAVAILABLE = "interaction checking unavailable"
+# what update_medication may change, for undo
+INPUT_FIELDS_MED = ("drug_name", "formulary_id", "ingredient_rxcui", "product_rxcui", "ingredients", "strength",
+                    "dose_form", "route", "sig", "start_date", "stop_date", "status", "source", "note")
 
 
 class IdentityMismatch(ServiceError):
@@ -89,45 +112,11 @@ class IdentityUnconfirmed(IdentityMismatch):
 
 
 @dataclass(frozen=True, slots=True)
-class AlertNote:
-    kind: str
-    severity: str
-    message: str
-    drugs: tuple[str, ...] = ()
-    key: str = ""  # the engine's alert key: what an override names
-    med_ids: tuple[int, ...] = ()  # the merged medications the alert is about
-    alert: Any = field(default=None, compare=False, repr=False)  # the engine's alert, for the modal and override
-
-
-@dataclass(frozen=True, slots=True)
-class AlertReport:
-    available: bool  # False: the check could not run; the reviewer must be told
-    message: str  # "" when it ran
-    alerts: tuple[AlertNote, ...] = ()
-    interrupting_severities: tuple[str, ...] = ("contraindicated", "major")  # the practice's setting
-
-    @property
-    def interrupting(self) -> tuple[AlertNote, ...]:
-        return tuple(a for a in self.alerts if a.severity in self.interrupting_severities)
-
-
-class AlertsNeedOverride(ServiceError):
-    """The merged lists raise interrupting alerts that no override answers: nothing is written."""
-
-    def __init__(self, report: AlertReport, pending: tuple[AlertNote, ...]):
-        self.report = report
-        self.pending = pending
-        names = "; ".join(f"{a.severity}: {a.message}" for a in pending)
-        super().__init__(f"the merge raises {len(pending)} alert(s) that need a physician's override with a "
-                         f"reason, or leave those items out: {names}")
-
-
-@dataclass(frozen=True, slots=True)
 class ImportResult:
     applied: bool
     import_id: int | None
     written: dict[str, dict[str, int]]  # category -> {"added": n, "updated": n}
-    alerts: AlertReport
+    alerts: AlertCheck  # every alert involving a merged entry (available / message: whether checking ran)
     notes: tuple[str, ...] = ()
 
 
@@ -301,47 +290,49 @@ def _replan(uow: UnitOfWork, patient_id: int, plan: ImportPlan) -> ImportPlan:
 # ------------------------------------------------------------------ apply
 
 
-def _clip(value: Any, n: int) -> Any:
-    if isinstance(value, str) and len(value) > n:
-        return value[: n - 1] + "…"
-    return value
-
-
 def _set_id(item: Any) -> str:
     digest = hashlib.sha1(f"{item.source_system}|{item.group}".encode(), usedforsecurity=False).hexdigest()
     return f"phr-{digest[:36]}"
 
 
-def _provenance(import_id: int, item: Any, user_id: int | None) -> dict:
-    return dict(
-        phr_import_id=import_id, source_system=_clip(item.source_system or None, 300),
-        source_resource_id=_clip(item.source_resource_id or None, 300),
-        source_date=to_utc(item.source_date) if item.source_date else None,
-        created_by_id=user_id, updated_by_id=user_id,
-    )
+def _provenance(import_id: int, item: Any) -> Provenance:
+    return Provenance(import_id=import_id, source_system=item.source_system or "",
+                      resource_id=item.source_resource_id or "", source_date=item.source_date)
+
+
+def _allowed(value: str, choices: tuple[str, ...]) -> str:
+    """A coded field from outside kept only when the chart's list knows it (else the text goes to the note)."""
+    value = (value or "").strip().lower()
+    return value if value in choices else ""
 
 
 @dataclass
 class _Writer:
+    """Writes the reviewer's decisions through the entity services (their validation, duplicate rules, "no known
+    drug allergies" rule, alert checks and audit), each entry stamped with its provenance. An entry a service
+    refuses is left out and named in the notes; a medication whose alerts need a decision is collected."""
+
     uow: UnitOfWork
     patient_id: int
     import_id: int
-    user_id: int | None
+    decision: AlertDecision | None = None  # the reviewer's alert decision (None: nothing decided yet)
     written: dict[str, Counter] = field(default_factory=lambda: {c: Counter() for c in CATEGORIES})
     replaced: list[tuple[str, Any, dict]] = field(default_factory=list)  # (entity, row, values before) of TAKE_FILE
     notes: list[str] = field(default_factory=list)
-    audit: list[tuple[str, str, Any, str]] = field(default_factory=list)
-    new_meds: list[Medication] = field(default_factory=list)
-    new_allergies: list[Allergy] = field(default_factory=list)
-    readings: list[dict] = field(default_factory=list)
+    needs: list[NeedsDecision] = field(default_factory=list)  # alerts that stopped an entry
+    new_med_ids: list[int] = field(default_factory=list)
+    new_allergens: list[str] = field(default_factory=list)
+    readings: list[Reading] = field(default_factory=list)
+    audit: list[tuple[str, str, Any, str]] = field(default_factory=list)  # (action, entity, row, summary) of
+    # writers that audit through the merge (histories, results); the entity services audit themselves
     lab_panels: dict[str, list] = field(default_factory=dict)  # panel key -> file results to add
     lab_critical: list = field(default_factory=list)  # critical values among the merged results
+    user_id: int | None = None
 
     # ---------------------------------------------------------- helpers
     def _remember(self, row: Any, entity: str, names: tuple[str, ...]) -> None:
         before = {n: _jsonable(getattr(row, n)) for n in names}
-        before.update({n: _jsonable(getattr(row, n)) for n in
-                       ("phr_import_id", "source_system", "source_resource_id", "source_date", "updated_by_id")})
+        before.update({n: _jsonable(getattr(row, n)) for n in (*PROVENANCE_FIELDS, "updated_by_id")})
         self.replaced.append((entity, row, before))
 
     def replaced_json(self) -> list[dict]:
@@ -356,178 +347,214 @@ class _Writer:
             return None
         return row
 
+    def _refused(self, label: str, exc: ServiceError) -> None:
+        detail = "; ".join(exc.errors.values()) if isinstance(exc, ValidationError) else str(exc)
+        self.notes.append(f"{label}: not merged ({detail})")
+
     # ---------------------------------------------------------- problems
     def problem(self, it: PlanItem, decision: Decision) -> None:
         p = it.file_item
-        values = dict(description=_clip(p.text, 300), icd10_code=_clip(p.icd10, 10), snomed_code=_clip(p.snomed, 20),
-                      onset_date=p.onset, resolved_date=p.resolved, status=p.status)
-        if decision is Decision.TAKE_FILE:
-            row = self._live_row(Problem, it.chart_item, f"problem {p.text}")
-            if row is None:
+        label = f"problem {p.text}"
+        prov = _provenance(self.import_id, p)
+        inp = ProblemInput(description=clip(Problem, "description", p.text), icd10_code=p.icd10 or "",
+                           snomed_code=p.snomed or "", onset_date=p.onset, resolved_date=p.resolved,
+                           status=p.status, note=clip(Problem, "note", p.note))
+        try:
+            if decision is Decision.TAKE_FILE:
+                row = self._live_row(Problem, it.chart_item, label)
+                if row is None:
+                    return
+                old = problem_row(row).as_input()
+                merged = replace(old, **{k: v for k, v in asdict(inp).items()
+                                         if v not in (None, "") or k == "resolved_date"})
+                self._remember(row, "problem", ("description", "icd10_code", "snomed_code", "onset_date",
+                                                "resolved_date", "status", "note"))
+                try:
+                    update_problem(self.uow, row.id, merged, row.version, provenance=prov)
+                except ServiceError:
+                    self.replaced.pop()
+                    raise
+                self.written["problems"]["updated"] += 1
                 return
-            self._remember(row, "problem", tuple(values))
-            for k, v in values.items():
-                if v not in (None, "") or k in ("resolved_date",):
-                    setattr(row, k, v)
-            row.updated_by_id = self.user_id
-            self._stamp(row, p)
-            self.written["problems"]["updated"] += 1
-            self.audit.append(("update", "problem", row, f"{p.text}: took the PHR file's details ({'; '.join(it.differences)})"))
-            return
-        row = Problem(patient_id=self.patient_id, note=_clip(p.note, 4000), **values,
-                      **_provenance(self.import_id, p, self.user_id))
-        self.uow.session.add(row)
-        self.written["problems"]["added"] += 1
-        self.audit.append(("create", "problem", row, f"{p.text} ({p.status}) from PHR"))
+            add_problem(self.uow, self.patient_id, inp, provenance=prov)
+            self.written["problems"]["added"] += 1
+        except ServiceError as exc:
+            self._refused(label, exc)
 
     # ---------------------------------------------------------- medications
     def medication(self, it: PlanItem, decision: Decision) -> None:
         m = it.file_item
-        values = dict(drug_name=_clip(m.text, 300), ingredients=_clip("+".join(m.ingredients), 300),
-                      ingredient_rxcui=_clip(m.ingredient_rxcui, 20), product_rxcui=_clip(m.product_rxcui, 20),
-                      sig=_clip(m.sig, 4000), route=_clip(m.route, 60), start_date=m.start, stop_date=m.stop,
-                      status=m.status)
-        if decision is Decision.TAKE_FILE:
-            row = self._live_row(Medication, it.chart_item, f"medication {m.text}")
-            if row is None:
+        label = f"medication {m.text}"
+        prov = _provenance(self.import_id, m)
+        try:
+            if decision is Decision.TAKE_FILE:
+                row = self._live_row(Medication, it.chart_item, label)
+                if row is None:
+                    return
+                old = medication_row(row).as_input()
+                take = dict(sig=clip(Medication, "sig", m.sig), start_date=m.start, stop_date=m.stop,
+                            status=m.status)
+                if not old.formulary_id:  # a formulary entry keeps its product; free text takes the file's coding
+                    take.update(drug_name=clip(Medication, "drug_name", m.text), route=clip(Medication, "route", m.route),
+                                ingredients=clip(Medication, "ingredients", "+".join(m.ingredients)),
+                                ingredient_rxcui=m.ingredient_rxcui or "", product_rxcui=m.product_rxcui or "")
+                merged = replace(old, **{k: v for k, v in take.items() if v not in (None, "")})
+                self._remember(row, "medication", tuple(n for n in INPUT_FIELDS_MED if hasattr(row, n)))
+                outcome = update_medication(self.uow, row.id, merged, row.version, self.decision, provenance=prov)
+                if isinstance(outcome, NeedsDecision):
+                    self.replaced.pop()
+                    self._stopped(label, outcome)
+                    return
+                self.written["medications"]["updated"] += 1
                 return
-            self._remember(row, "medication", tuple(values))
-            for k, v in values.items():
-                if v not in (None, ""):
-                    setattr(row, k, v)
-            row.updated_by_id = self.user_id
-            self._stamp(row, m)
-            self.written["medications"]["updated"] += 1
-            self.audit.append(("update", "medication", row, f"{m.text}: took the PHR file's details ({'; '.join(it.differences)})"))
-            return
-        row = Medication(patient_id=self.patient_id, source="phr-import", note=_clip(m.note, 4000), **values,
-                         **_provenance(self.import_id, m, self.user_id))
-        self.uow.session.add(row)
-        self.new_meds.append(row)
-        self.written["medications"]["added"] += 1
-        self.audit.append(("create", "medication", row, f"{m.text} ({m.status}) from PHR"))
+            inp = MedicationInput(
+                drug_name=clip(Medication, "drug_name", m.text), route=clip(Medication, "route", m.route),
+                sig=clip(Medication, "sig", m.sig), start_date=m.start, stop_date=m.stop, status=m.status,
+                source="phr-import", note=clip(Medication, "note", m.note),
+                ingredients=clip(Medication, "ingredients", "+".join(m.ingredients)),
+                ingredient_rxcui=m.ingredient_rxcui or "", product_rxcui=m.product_rxcui or "")
+            outcome = add_medication(self.uow, self.patient_id, inp, self.decision, provenance=prov)
+            if isinstance(outcome, NeedsDecision):
+                self._stopped(label, outcome)
+                return
+            self.new_med_ids.append(outcome.id)
+            self.written["medications"]["added"] += 1
+        except ServiceError as exc:
+            if self.replaced and self.replaced[-1][0] == "medication" and decision is Decision.TAKE_FILE:
+                self.replaced.pop()
+            self._refused(label, exc)
+
+    def _stopped(self, label: str, need: NeedsDecision) -> None:
+        self.needs.append(need)
+        self.notes.append(f"{label}: waits for an alert decision ({need})")
 
     # ---------------------------------------------------------- allergies
     def allergy(self, it: PlanItem, decision: Decision) -> None:
         a: PhrAllergy = it.file_item  # type: ignore[assignment]
         chart = it.chart_item
-        if decision is Decision.TAKE_FILE and chart is not None and getattr(chart, "no_known_allergies", False) \
-                and not a.no_known_allergies:
-            nka = self._live_row(Allergy, chart, "no known allergies")
-            if nka is None:
-                return
-            self._remember(nka, "allergy", ("status",))
-            nka.status = "inactive"
-            nka.updated_by_id = self.user_id
-            self.audit.append(("update", "allergy", nka, f"no known allergies set inactive: the PHR lists {a.substance}"))
-            self._add_allergy(a)
-            return
-        if decision is Decision.TAKE_FILE and chart is not None:
-            row = self._live_row(Allergy, chart, f"allergy {a.substance}")
-            if row is None:
-                return
-            if a.verification == "refuted":
-                self._remember(row, "allergy", ("status", "note"))
-                row.status = "inactive"
-                row.note = _clip(f"{row.note}\nRefuted according to {a.source_system or 'the PHR file'}".strip(), 4000)
-            else:
-                values = dict(status=a.status, severity=_clip(a.severity, 20), criticality=_clip(a.criticality, 20),
-                              kind=_clip(a.kind, 20), reaction=_clip(a.reaction, 300))
-                self._remember(row, "allergy", tuple(values))
-                for k, v in values.items():
-                    if v not in (None, ""):
-                        setattr(row, k, v)
-            row.updated_by_id = self.user_id
-            self._stamp(row, a)
-            self.written["allergies"]["updated"] += 1
-            self.audit.append(("update", "allergy", row, f"{a.substance}: took the PHR file's details"))
-            return
-        self._add_allergy(a)
-
-    def _add_allergy(self, a: PhrAllergy) -> None:
-        s = self.uow.session
-        key, code_system, code = self._allergy_key(a)
-        clash = s.execute(select(Allergy).where(
-            Allergy.patient_id == self.patient_id, Allergy.substance_key == key, Allergy.status == "active",
-            Allergy.entered_in_error.is_(False)).limit(1)).scalar_one_or_none()
-        if clash is not None:  # one active row per substance: never a second one
-            self.notes.append(f"allergy {a.substance}: already listed as {clash.substance}; not added again")
-            return
-        row = Allergy(
-            patient_id=self.patient_id, substance=_clip(a.substance, 200), substance_key=_clip(key, 200),
-            code_system=_clip(code_system, 40), code=_clip(code, 40), category=_clip(a.category or "medication", 20),
-            kind=_clip(a.kind or "allergy", 20), reaction=_clip(a.reaction, 300), severity=_clip(a.severity, 20),
-            criticality=_clip(a.criticality, 20), status=a.status, onset_date=a.onset,
-            no_known_allergies=a.no_known_allergies, note=_clip(a.note, 4000),
-            **_provenance(self.import_id, a, self.user_id),
-        )
-        s.add(row)
-        self.new_allergies.append(row)
-        self.written["allergies"]["added"] += 1
-        self.audit.append(("create", "allergy", row, f"{a.substance} from PHR"))
-
-    def _allergy_key(self, a: PhrAllergy) -> tuple[str, str | None, str | None]:
-        if a.no_known_allergies:
-            from .allergies import NKDA_KEY
-
-            return NKDA_KEY, None, None
+        label = f"allergy {a.substance}"
+        prov = _provenance(self.import_id, a)
         try:
-            from .allergies import AllergyInput, resolve_substance
-
-            res = resolve_substance(AllergyInput(substance=a.substance, category=a.category))
-            if res.code_system == "class":
-                return res.key, "class", res.code
-            return res.key, a.code_system or res.code_system, a.code or res.code
+            if decision is Decision.TAKE_FILE and chart is not None and getattr(chart, "no_known_allergies", False) \
+                    and not a.no_known_allergies:
+                if self._live_row(Allergy, chart, "no known allergies") is None:
+                    return
+                self._add_allergy(a, prov)
+                return
+            if decision is Decision.TAKE_FILE and chart is not None:
+                row = self._live_row(Allergy, chart, label)
+                if row is None:
+                    return
+                old = allergy_row(row).as_input()
+                if a.verification == "refuted":
+                    names: tuple[str, ...] = ("status", "note")
+                    merged = replace(old, status="inactive", note=clip(Allergy, "note", (
+                        f"{old.note}\nRefuted according to {a.source_system or 'the PHR file'}").strip()))
+                else:
+                    names = ("status", "severity", "criticality", "kind", "reaction")
+                    take = dict(status=_allowed(a.status, ALLERGY_STATUSES), severity=_allowed(a.severity, SEVERITIES),
+                                criticality=_allowed(a.criticality, CRITICALITIES), kind=_allowed(a.kind, KINDS),
+                                reaction=clip(Allergy, "reaction", a.reaction))
+                    merged = replace(old, **{k: v for k, v in take.items() if v})
+                self._remember(row, "allergy", names)
+                try:
+                    update_allergy(self.uow, row.id, merged, row.version, provenance=prov)
+                except ServiceError:
+                    self.replaced.pop()
+                    raise
+                self.written["allergies"]["updated"] += 1
+                return
+            self._add_allergy(a, prov)
         except ServiceError as exc:
-            log.info("allergy service could not key %r (%s); using the folded name", a.substance, exc)
-            return fold(a.substance)[:200], a.code_system, a.code
+            self._refused(label, exc)
+
+    def _add_allergy(self, a: PhrAllergy, prov: Provenance) -> None:
+        if a.no_known_allergies:
+            saved = record_nkda(self.uow, self.patient_id, provenance=prov)
+        else:
+            # the allergy service makes an active "no known drug allergies" entry inactive: undo restores it
+            nkda = self.uow.session.execute(select(Allergy).where(
+                Allergy.patient_id == self.patient_id, Allergy.no_known_allergies.is_(True),
+                Allergy.status == "active", Allergy.entered_in_error.is_(False))).scalars().all()
+            for row in nkda:
+                self._remember(row, "allergy", ("status",))
+            saved = add_allergy(self.uow, self.patient_id, AllergyInput(
+                substance=clip(Allergy, "substance", a.substance), category=a.category or "medication",
+                kind=_allowed(a.kind, KINDS) or "allergy", reaction=clip(Allergy, "reaction", a.reaction),
+                severity=_allowed(a.severity, SEVERITIES), criticality=_allowed(a.criticality, CRITICALITIES),
+                status=_allowed(a.status, ALLERGY_STATUSES) or "active", onset_date=a.onset,
+                note=clip(Allergy, "note", a.note), code_system=clip(Allergy, "code_system", a.code_system or ""),
+                code=clip(Allergy, "code", a.code or "")), provenance=prov)
+            self.new_allergens.append(fold(saved.row.substance))
+            if not saved.nkda_inactivated:
+                self.replaced = [r for r in self.replaced if r[1] not in nkda]
+        if saved.merged:
+            self.notes.append(f"allergy {a.substance}: already listed as {saved.row.substance}; that entry was updated")
+            self.written["allergies"]["updated"] += 1
+        else:
+            self.written["allergies"]["added"] += 1
 
     # ---------------------------------------------------------- immunizations
     def immunization(self, it: PlanItem, decision: Decision) -> None:
         i = it.file_item
-        values = dict(vaccine=_clip(i.vaccine, 200), cvx_code=_clip(i.cvx, 10), date_given=i.date_given,
-                      lot_number=_clip(i.lot_number, 60), manufacturer=_clip(i.manufacturer, 120),
-                      site=_clip(i.site, 60), route=_clip(i.route, 60), dose_number=_clip(i.dose_number, 20))
-        if decision is Decision.TAKE_FILE:
-            row = self._live_row(Immunization, it.chart_item, f"immunization {i.vaccine}")
-            if row is None:
+        label = f"immunization {i.vaccine} {i.date_given}"
+        prov = _provenance(self.import_id, i)
+        site, route = _allowed(i.site, IMM_SITES), _allowed(i.route, IMM_ROUTES)
+        recorded = "; ".join(f"{k} as recorded: {v}" for k, v, kept in (("site", i.site, site), ("route", i.route, route))
+                             if v and not kept)
+        note = clip(Immunization, "note", "\n".join(x for x in (i.note, recorded) if x))
+        values = dict(date_given=i.date_given, lot_number=clip(Immunization, "lot_number", i.lot_number),
+                      manufacturer=clip(Immunization, "manufacturer", i.manufacturer), site=site, route=route,
+                      dose_number=clip(Immunization, "dose_number", i.dose_number))
+        try:
+            if decision is Decision.TAKE_FILE:
+                row = self._live_row(Immunization, it.chart_item, label)
+                if row is None:
+                    return
+                old = immunization_row(row).as_input()
+                merged = replace(old, **{k: v for k, v in values.items() if v not in (None, "")})
+                self._remember(row, "immunization", ("vaccine", "cvx_code", "date_given", "lot_number", "manufacturer",
+                                                     "site", "route", "dose_number"))
+                try:
+                    update_immunization(self.uow, row.id, merged, row.version, provenance=prov)
+                except ServiceError:
+                    self.replaced.pop()
+                    raise
+                self.written["immunizations"]["updated"] += 1
                 return
-            self._remember(row, "immunization", tuple(values))
-            for k, v in values.items():
-                if v not in (None, ""):
-                    setattr(row, k, v)
-            row.updated_by_id = self.user_id
-            self._stamp(row, i)
-            self.written["immunizations"]["updated"] += 1
-            self.audit.append(("update", "immunization", row, f"{i.vaccine} {i.date_given}: took the PHR file's details"))
-            return
-        row = Immunization(patient_id=self.patient_id, given_here=False, note=_clip(i.note, 4000),
-                           historical_source=_clip(i.author or i.source_system or "PHR file", 200), **values,
-                           **_provenance(self.import_id, i, self.user_id))
-        self.uow.session.add(row)
-        self.written["immunizations"]["added"] += 1
-        self.audit.append(("create", "immunization", row, f"{i.vaccine} given {i.date_given} (from PHR)"))
+            inp = ImmunizationInput(cvx_code=i.cvx or "", vaccine=clip(Immunization, "vaccine", i.vaccine),
+                                    given_here=False, note=note, historical_source=clip(
+                                        Immunization, "historical_source", i.author or i.source_system or "PHR file"),
+                                    **values)
+            try:
+                add_immunization(self.uow, self.patient_id, inp, provenance=prov)
+            except ValidationError as exc:
+                if not inp.cvx_code or set(exc.errors) != {"cvx_code"}:
+                    raise
+                # a code the vaccine list does not know: kept by its name, uncoded, and said so
+                add_immunization(self.uow, self.patient_id, replace(inp, cvx_code=""), provenance=prov)
+                self.notes.append(f"{label}: CVX {inp.cvx_code} is not in the vaccine list; recorded by name")
+            self.written["immunizations"]["added"] += 1
+        except ServiceError as exc:
+            self._refused(label, exc)
 
     # ---------------------------------------------------------- observations
     def observation(self, it: PlanItem, decision: Decision) -> None:
         o = it.file_item
-        self.readings.append(dict(
-            patient_id=self.patient_id, set_id=_set_id(o), taken_at=to_utc(o.taken_at), loinc=_clip(o.loinc, 10),
-            value=float(o.value), unit=_clip(o.unit, 20), origin=ORIGIN_FOR_VITALS.get(o.origin, "phr-import"),
-            entered_unit=_clip(o.original_unit or None, 20), version=1, entered_in_error=False,
-            **_provenance(self.import_id, o, self.user_id),
-        ))
+        self.readings.append(Reading(
+            set_id=_set_id(o), taken_at=o.taken_at, loinc=o.loinc, value=float(o.value), unit=o.unit,
+            origin=ORIGIN_FOR_VITALS.get(o.origin, "phr-import"), entered_unit=o.original_unit or None,
+            provenance=_provenance(self.import_id, o)))
         self.written["observations"]["added"] += 1
 
     def flush_readings(self) -> None:
-        """Readings arrive by the thousand from devices: one bulk INSERT, not one ORM object each."""
+        """Readings arrive by the thousand from devices: one bulk write through the vitals service."""
         if self.readings:
-            now = datetime.now(UTC)
-            for r in self.readings:
-                r.setdefault("created_at", now)
-                r.setdefault("updated_at", now)
-            for start in range(0, len(self.readings), 5000):
-                self.uow.session.execute(insert(VitalSign), self.readings[start:start + 5000])
+            try:
+                add_readings(self.uow, self.patient_id, self.readings, what=f"from PHR import #{self.import_id}")
+            except ServiceError as exc:
+                self._refused(f"{len(self.readings)} readings", exc)
+                self.written["observations"]["added"] -= len(self.readings)
             self.readings = []
 
     # ---------------------------------------------------------- laboratory results
@@ -573,10 +600,7 @@ class _Writer:
         self.lab_panels = {}
 
     def _stamp(self, row: Any, item: Any) -> None:
-        row.phr_import_id = self.import_id
-        row.source_system = _clip(item.source_system or None, 300)
-        row.source_resource_id = _clip(item.source_resource_id or None, 300)
-        row.source_date = to_utc(item.source_date) if item.source_date else None
+        _provenance(self.import_id, item).stamp(row)
 
 
 SYSTEM_USERNAME = "system"
@@ -673,77 +697,56 @@ def _check_identity(uow: UnitOfWork, plan: ImportPlan, reason: str | None, confi
     return reason
 
 
-def _alerts(uow: UnitOfWork, patient_id: int, writer: _Writer) -> AlertReport:
-    """Run the clinical alert checks on the merged lists (flushed, not committed). Never silent."""
-    if not writer.new_meds and not writer.new_allergies:
-        return AlertReport(available=True, message="")
-    try:
-        alert_service = importlib.import_module("desktop.services.alerts")
-    except ImportError as exc:
-        log.warning("PHR merge without alert checks: %s", exc)
-        return AlertReport(available=False, message=f"{ALERTS_UNAVAILABLE}: the alert module is not installed")
-    try:
-        if "kinds" in inspect.signature(alert_service.check_for_patient).parameters:
-            # readings imported from a device are history: no vital-sign pop-ups for them
-            check = alert_service.check_for_patient(uow, patient_id, kinds=("interaction", "duplicate", "allergy"))
-        else:
-            check = alert_service.check_for_patient(uow, patient_id)
-    except Exception as exc:  # a broken knowledge base must be reported, not hidden
-        log.warning("alert check failed during PHR merge: %s", exc)
-        return AlertReport(available=False, message=f"{ALERTS_UNAVAILABLE}: {exc}")
-    if not getattr(check, "kb_available", True):
-        return AlertReport(available=False,
-                           message=f"{ALERTS_UNAVAILABLE}: {getattr(check, 'error', '') or 'knowledge base not loaded'}")
-    new_ids = {m.id for m in writer.new_meds}
-    new_names = {fold(n) for m in writer.new_meds for n in ([m.drug_name] + (m.ingredients or "").split("+")) if n}
-    new_allergens = {fold(a.substance) for a in writer.new_allergies}
-    notes = []
-    for a in getattr(check, "alerts", ()) or ():
-        drugs = tuple(getattr(a, "drugs", ()) or ())
-        involved = (set(getattr(a, "med_ids", ()) or ()) & new_ids or {fold(d) for d in drugs} & new_names
-                    or fold(getattr(a, "allergen", None) or "") in new_allergens)
-        if involved:
-            notes.append(AlertNote(kind=getattr(a, "kind", ""), severity=getattr(a, "severity", ""),
-                                   message=getattr(a, "message", str(a)), drugs=drugs,
-                                   key=str(getattr(a, "key", "") or ""),
-                                   med_ids=tuple(i for i in (getattr(a, "med_ids", ()) or ()) if i in new_ids),
-                                   alert=a))
-    severities = tuple(getattr(check, "interrupting_severities", ()) or ("contraindicated", "major"))
-    return AlertReport(available=True, message="", alerts=tuple(notes), interrupting_severities=severities)
+def _report(uow: UnitOfWork, patient_id: int, writer: _Writer) -> AlertCheck:
+    """Every alert the merged lists raise that involves a merged medication or allergy (the result lists
+    them; the command line prints them), with those of entries that wait for a decision."""
+    waiting = merge_needs(writer.needs)
+    if not writer.new_med_ids and not writer.new_allergens and waiting is None:
+        return AlertCheck(alerts=(), kb_available=True)
+    # readings imported from a device are history: no vital-sign alerts for them
+    check = alert_service.check_for_patient(uow, patient_id, kinds=("interaction", "duplicate", "allergy"))
+    if not check.kb_available:
+        return check
+    new_ids = set(writer.new_med_ids)
+    new_allergens = set(writer.new_allergens)
+
+    def involved(alerts: tuple) -> dict:
+        return {a.key or a.message: a for a in alerts
+                if set(a.med_ids) & new_ids or fold(a.allergen or "") in new_allergens}
+
+    found = involved(check.alerts)
+    for a in (waiting.alerts if waiting is not None else ()):
+        found.setdefault(a.key or a.message, a)
+    overridden = {k: a for k, a in involved(check.suppressed).items() if k not in found}
+    return replace(check, alerts=tuple(sorted(found.values(), key=lambda a: a.sort_key())),
+                   suppressed=tuple(sorted(overridden.values(), key=lambda a: a.sort_key())))
 
 
-def _with_lab_alerts(report: AlertReport, writer: _Writer) -> AlertReport:
+def _with_lab_alerts(report: AlertCheck, writer: _Writer) -> AlertCheck:
     """Critical lab values among the merged results: shown to the user after the merge (they are the patient's
     history, not an order to stop); the CLI prints them."""
     if not writer.lab_critical:
         return report
-    notes = tuple(AlertNote(kind=a.kind, severity=a.severity, message=a.message, key=a.key, alert=a)
-                  for a in writer.lab_critical)
-    return replace(report, alerts=report.alerts + notes)
+    return replace(report, alerts=report.alerts + tuple(writer.lab_critical))
 
 
-def _enforce_overrides(uow: UnitOfWork, patient_id: int, report: AlertReport,
-                       overrides: tuple[tuple[Any, str, str], ...]) -> None:
-    """A signed-in user's merge stops at interrupting alerts unless each has a physician's reasoned override,
-    which is recorded like any other (the same alert then stays quiet for this chart). The command line acts
-    as the system: it prints every alert and the audit row counts them."""
-    if not report.available or uow.user.id is None:
-        return
-    decided = {str(getattr(alert, "key", "") or ""): (alert, reason, comment) for alert, reason, comment in overrides}
-    pending = tuple(a for a in report.interrupting if a.key not in decided)
-    if pending:
-        raise AlertsNeedOverride(report, pending)
-    from . import alerts as alert_service
-
-    for note in report.interrupting:
-        _alert, reason, comment = decided[note.key]
-        alert_service.record_override(uow, patient_id, note.alert, reason, comment,
-                                      medication_id=note.med_ids[0] if note.med_ids else None)
+def _allergy_gate(uow: UnitOfWork, patient_id: int, writer: _Writer, decision: AlertDecision | None,
+                  ) -> tuple[AlertCheck | None, NeedsDecision | None]:
+    """A merged drug allergy that matches a medication already on the list: the same decision as an order
+    (the medications merged here were checked against it when they were added)."""
+    if not writer.new_allergens:
+        return None, None
+    check = alert_service.check_for_patient(uow, patient_id, kinds=("allergy",))
+    if check.kb_available:
+        new_ids = set(writer.new_med_ids)
+        check = replace(check, alerts=tuple(a for a in check.alerts if fold(a.allergen or "") in
+                                            set(writer.new_allergens) and not set(a.med_ids) & new_ids))
+    return check, gate(uow, check, decision, what="merging a drug allergy")
 
 
 def _write(uow: UnitOfWork, patient_id: int, plan: ImportPlan, decisions: dict[str, Decision], import_id: int,
-           ) -> _Writer:
-    writer = _Writer(uow, patient_id, import_id, uow.user.id)
+           decision: AlertDecision | None = None) -> _Writer:
+    writer = _Writer(uow, patient_id, import_id, decision, user_id=uow.user.id)
     handlers = {"problems": writer.problem, "medications": writer.medication, "allergies": writer.allergy,
                 "immunizations": writer.immunization, "observations": writer.observation,
                 "results": writer.result, **phr_histories.handlers(writer)}
@@ -752,8 +755,8 @@ def _write(uow: UnitOfWork, patient_id: int, plan: ImportPlan, decisions: dict[s
     # allergies first: the alert check of new medications sees them
     order = {"allergies": 0, "problems": 1, "immunizations": 2, "observations": 3, "results": 3, "medications": 4,
              **phr_histories.ORDER}
-    for key, decision in sorted(decisions.items(), key=lambda kv: (order[reviewed[kv[0]].category], kv[0])):
-        if not decision.writes:
+    for key, item_decision in sorted(decisions.items(), key=lambda kv: (order[reviewed[kv[0]].category], kv[0])):
+        if not item_decision.writes:
             continue
         now_item = fresh.get(key)
         was = reviewed[key]
@@ -765,45 +768,51 @@ def _write(uow: UnitOfWork, patient_id: int, plan: ImportPlan, decisions: dict[s
             now = now_item.status.value if now_item is not None else "gone"
             writer.notes.append(f"{label}: the chart changed since the review (now {now}); not applied")
             continue
-        handlers[was.category](now_item, decision)
+        handlers[was.category](now_item, item_decision)
     writer.flush_readings()
     writer.flush_results()
     uow.session.flush()
     return writer
 
 
-def preview_alerts(uow: UnitOfWork, patient_id: int, plan: ImportPlan, decisions: dict[str, Decision]) -> AlertReport:
-    """The alerts the merge would raise, computed on the merged lists inside a savepoint that is rolled back."""
+def preview_alerts(uow: UnitOfWork, patient_id: int, plan: ImportPlan, decisions: dict[str, Decision]) -> AlertCheck:
+    """Every alert the merge would raise (interrupting and passive), computed by writing the merge inside a
+    savepoint that is rolled back: the reviewer decides on them before apply_import."""
     _require_any_import(uow)
-    decisions = _check_decisions(plan, decisions)
+    return _rehearse(uow, patient_id, plan, _check_decisions(plan, decisions))
+
+
+def _rehearse(uow: UnitOfWork, patient_id: int, plan: ImportPlan, decisions: dict[str, Decision]) -> AlertCheck:
     s = uow.session
-    nested = s.begin_nested()
+    point = uow.savepoint()
     try:
         imp = PhrImport(patient_id=patient_id, file_name="(preview)", sha256="0" * 64,
                         user_id=uow.user.id if uow.user.id is not None else _system_user_id(uow), status="preview")
         s.add(imp)
         s.flush()
-        writer = _write(uow, patient_id, plan, decisions, imp.id)
-        return _alerts(uow, patient_id, writer)
+        writer = _write(uow, patient_id, plan, decisions, imp.id, AlertDecision.rehearse())
+        return _report(uow, patient_id, writer)
     finally:
-        nested.rollback()
+        point.rollback()
 
 
 def apply_import(uow: UnitOfWork, patient_id: int, plan: ImportPlan, decisions: dict[str, Decision],
                  file_info: FileInfo, identity_override_reason: str | None = None,
-                 overrides: tuple[tuple[Any, str, str], ...] = (), identity_confirmed: bool = False) -> ImportResult:
+                 decision: AlertDecision | None = None, identity_confirmed: bool = False,
+                 ) -> ImportResult | NeedsDecision:
     """Write the reviewer's decisions in this unit of work's transaction (committed by the caller's with-block).
 
-    Items whose chart state changed since the review are left out and named in the result's notes.
-    Nothing is written (not even the import record) when no decision adds or changes anything.
-    Interrupting alerts on the merged lists need `overrides`, (alert, reason, comment) as the alert modal gives
-    them; without one each, AlertsNeedOverride is raised and the caller's transaction rolls back.
+    Each entry goes through its entity service (validation, duplicates, NKDA, alert checks, audit) with its
+    provenance; entries a service refuses, or whose chart state changed since the review, are left out and
+    named in the result's notes. Nothing is written (not even the import record) when no decision adds or
+    changes anything. Alerts follow desktop.services.alert_decisions: when a merged medication (or drug
+    allergy) needs a decision that `decision` does not give, nothing is written and NeedsDecision comes back
+    with every such alert; the same call with the dialog's Decision then merges.
     A file that names no patient needs `identity_confirmed` (the user confirmed with the patient that it is
     theirs); the confirmation and the user's name are kept on the import record and in the audit row.
     """
     _require_any_import(uow)
-    overrides = tuple(overrides)
-    if overrides:
+    if decision is not None and decision.overrides:
         uow.require(Permission.OVERRIDE_ALERT)  # before anything is written
     if plan.chart_patient_id is not None and plan.chart_patient_id != patient_id:
         raise ValidationError({"patient": "this plan was made for another chart"})
@@ -814,26 +823,35 @@ def apply_import(uow: UnitOfWork, patient_id: int, plan: ImportPlan, decisions: 
         raise NotFound(f"no patient with id {patient_id}")
     if not any(d.writes for d in decisions.values()):
         return ImportResult(applied=False, import_id=None, written={c: {} for c in CATEGORIES},
-                            alerts=AlertReport(available=True, message=""),
+                            alerts=AlertCheck(alerts=(), kb_available=True),
                             notes=("nothing selected: the chart is unchanged",))
     s = uow.session
+    point = uow.savepoint()
     imp = PhrImport(
-        patient_id=patient_id, file_name=_clip(file_info.name, 500), sha256=file_info.sha256,
-        file_format=_clip(file_info.file_format, 40), source_system=_clip(file_info.source_system or "", 300),
+        patient_id=patient_id, file_name=clip(PhrImport, "file_name", file_info.name), sha256=file_info.sha256,
+        file_format=clip(PhrImport, "file_format", file_info.file_format),
+        source_system=clip(PhrImport, "source_system", file_info.source_system or ""),
         user_id=uow.user.id, identity_override_reason=reason, status="applied",
     )
     if imp.user_id is None:
         imp.user_id = _system_user_id(uow)
     s.add(imp)
     s.flush()
-    writer = _write(uow, patient_id, plan, decisions, imp.id)
+    writer = _write(uow, patient_id, plan, decisions, imp.id, decision)
+    allergy_check, allergy_need = _allergy_gate(uow, patient_id, writer, decision)
+    need = merge_needs([*writer.needs, *([allergy_need] if allergy_need else [])], what=f"merging {file_info.name}")
+    if need is not None:
+        point.rollback()
+        # an entry held back hides the alerts of later ones with it: ask about the whole merge at once
+        whole = gate(uow, _rehearse(uow, patient_id, plan, decisions), decision, what=f"merging {file_info.name}")
+        return whole or need
     if not any(sum(c.values()) for c in writer.written.values()):
-        s.delete(imp)
-        s.flush()
+        point.rollback()
         return ImportResult(applied=False, import_id=None, written={c: {} for c in CATEGORIES},
-                            alerts=AlertReport(available=True, message=""), notes=tuple(writer.notes))
-    report = _alerts(uow, patient_id, writer)
-    _enforce_overrides(uow, patient_id, report, overrides)
+                            alerts=AlertCheck(alerts=(), kb_available=True), notes=tuple(writer.notes))
+    point.commit()
+    record(uow, patient_id, allergy_check, decision, what=f"merging {file_info.name}")
+    report = _report(uow, patient_id, writer)
     report = _with_lab_alerts(report, writer)
     written = {c: dict(v) for c, v in writer.written.items()}
     statuses = plan.counts()
@@ -844,8 +862,7 @@ def apply_import(uow: UnitOfWork, patient_id: int, plan: ImportPlan, decisions: 
     for action, entity, row, summary in writer.audit:
         uow.audit(action, entity, row.id, patient_id, f"PHR import #{imp.id}: {summary}")
     readings = written["observations"].get("added", 0)
-    alert_text = (f"; alerts: {len(report.alerts)}" if report.available
-                  else f"; {report.message}")
+    alert_text = f"; alerts: {len(report.alerts)}" if report.available else f"; {report.message}"
     uow.audit("phr_import", "phr_import", imp.id, patient_id,
               f"{file_info.name} (sha256 {file_info.sha256[:12]}, {file_info.file_format}) from "
               f"{file_info.source_system or 'unknown source'}: "
@@ -905,7 +922,7 @@ def undo_import(uow: UnitOfWork, import_id: int, reason: str) -> int:
             if (entity, row.id) in restored:
                 continue
             row.entered_in_error = True
-            row.error_reason = _clip(f"undo of PHR import #{import_id}: {reason}", 1000)
+            row.error_reason = f"undo of PHR import #{import_id}: {reason}"
             row.error_at = now
             row.error_by_id = uow.user.id
             touched += 1
@@ -942,8 +959,7 @@ def import_history(uow: UnitOfWork, patient_id: int) -> list[ImportRecord]:
 
 
 __all__ = [
-    "ALERTS_UNAVAILABLE", "AlertNote", "AlertReport", "AlertsNeedOverride", "IdentityMismatch", "IdentityUnconfirmed",
-    "ImportRecord",
+    "ALERTS_UNAVAILABLE", "IdentityMismatch", "IdentityUnconfirmed", "ImportRecord",
     "ImportResult", "ItemStatus", "apply_import", "chart_patient", "import_history", "plan_import", "preview_alerts",
     "snapshot", "undo_import",
 ]

@@ -4,8 +4,9 @@ Rules (21 CFR 1306 for controlled substances):
 - only a physician with a prescriber profile (NPI) writes and signs; controlled substances need a DEA number;
 - schedule II: no refills; schedules III–V: at most 5 refills; others at most 11 (one year);
 - quantity > 0 with a unit; the directions (sig) print in plain language;
-- signing runs the clinical alerts first: each interrupting alert needs a physician's override reason, and a
-  check that could not run needs an explicit acknowledgement — never skipped silently;
+- signing runs the clinical alerts first (desktop.services.alert_decisions): until each interrupting alert has a
+  physician's override reason, or a check that could not run is acknowledged, `sign` returns NeedsDecision and
+  signs nothing — never skipped silently;
 - signing makes the prescription active and adds it to (or updates it on) the medication list;
 - modify/renew write a new prescription; when it is signed the old one becomes "replaced";
 - every print is recorded (who, when); the first is the original, later ones are marked "COPY — REPRINT".
@@ -15,9 +16,10 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -26,6 +28,7 @@ from desktop.printing.data import CONTROLLED_SCHEDULES
 from desktop.printing.sig import SigParts, build_sig, days_supply, expand_sig, parse_sig, split_dose
 
 from . import alerts as alert_service
+from .alert_decisions import Decision, NeedsDecision, gate, record
 from .check_digits import luhn_digit
 from .documents import AlreadyPrinted as AlreadyPrinted  # printing lives in documents.py; named here too
 from .documents import PrintJob as PrintJob
@@ -42,14 +45,6 @@ MAX_REFILLS = 11  # non-controlled: a year of refills at most
 MAX_REFILLS_III_V = 5  # 21 CFR 1306.22
 SCHEDULES = ("",) + CONTROLLED_SCHEDULES
 RX_PREFIX = "RX"
-
-
-class AlertsNotResolved(ServiceError):
-    """Signing refused: interrupting alerts without an override reason, or an unacknowledged failed check."""
-
-    def __init__(self, message: str, check: SigningCheck | None = None):
-        super().__init__(message)
-        self.check = check
 
 
 # ---------------------------------------------------------------- data in and out
@@ -147,34 +142,6 @@ class RxView:
             days_supply=self.days_supply, refills=self.refills, substitution_allowed=self.substitution_allowed,
             pharmacist_note=self.pharmacist_note, dea_schedule=self.dea_schedule, encounter_id=self.encounter_id,
         )
-
-
-@dataclass(frozen=True, slots=True)
-class OverrideReason:
-    reason: str
-    comment: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class SigningCheck:
-    """What the alert engine says about signing this prescription."""
-
-    rx: RxView
-    alerts: tuple = ()  # desktop.alerts Alert objects, ordered by the engine
-    interrupting: tuple = ()  # the ones that need an override reason before signing
-    kb_available: bool = True
-    error: str = ""  # why checking could not run (then signing needs an acknowledgement)
-    check: object | None = None  # the engine's own AlertCheck, for AlertDialog
-    unchecked: tuple[str, ...] = ()  # drugs (this one, or listed ones) the engine could not recognise
-
-    @property
-    def drug_not_checked(self) -> bool:
-        """The prescribed drug itself could not be checked for interactions (free text nobody recognises)."""
-        return self.rx.drug_name in self.unchecked
-
-    @property
-    def clear(self) -> bool:
-        return self.kb_available and not self.interrupting
 
 
 # ---------------------------------------------------------------- helpers
@@ -518,36 +485,25 @@ def _drug_ref(rx: Prescription, med_id: int | None = None):  # noqa: ANN202
                    rxcui=rx.ingredient_rxcui or rx.product_rxcui, med_id=med_id)
 
 
-def alert_key(alert) -> str:  # noqa: ANN001
-    return str(getattr(alert, "key", None) or f"{getattr(alert, 'kind', '')}:{getattr(alert, 'message', '')}")
-
-
-def check_before_signing(uow: UnitOfWork, rx_id: int) -> SigningCheck:
-    """Run the alert engine for this prescription against the patient's chart (before the signature)."""
+def check_before_signing(uow: UnitOfWork, rx_id: int) -> Any:
+    """The alerts signing this prescription raises against the patient's chart (an alerts.AlertCheck)."""
     uow.require(Permission.PRESCRIBE)
     rx = _load(uow, rx_id)
-    view = _views(uow, [rx])[0]
     replaced = uow.session.get(Prescription, rx.replaces_id) if rx.replaces_id else None
     row = _medication_row(uow, rx, replaced if replaced is not None and replaced.status == "active" else None)
-    result = alert_service.check_for_patient(uow, rx.patient_id, _drug_ref(rx, row.id if row else None))
-    return SigningCheck(view, tuple(result.alerts), tuple(result.interrupting), kb_available=result.kb_available,
-                        error=result.error or "", check=result, unchecked=tuple(result.unchecked or ()))
+    return alert_service.check_for_patient(uow, rx.patient_id, _drug_ref(rx, row.id if row else None))
 
 
-def _record_overrides(uow: UnitOfWork, rx: Prescription, check: SigningCheck,
-                      overrides: Mapping[str, OverrideReason]) -> None:
-    for alert in check.interrupting:
-        why = overrides[alert_key(alert)]
-        alert_service.record_override(uow, rx.patient_id, alert, why.reason, why.comment,
-                                      prescription_id=rx.id)
+def drug_not_checked(rx: Any, check: Any) -> bool:
+    """The prescribed drug itself could not be checked for interactions (free text nobody recognises)."""
+    return rx.drug_name in tuple(getattr(check, "unchecked", ()) or ())
 
 
-def sign(uow: UnitOfWork, rx_id: int, *, expected_version: int | None = None,
-         overrides: Mapping[str, OverrideReason] | None = None, acknowledged_unchecked: bool = False,
-         today: date | None = None) -> RxView:
-    """Sign a draft: re-run the alerts, require a reason for each interrupting one, then make it active."""
+def sign(uow: UnitOfWork, rx_id: int, decision: Decision | None = None, *, expected_version: int | None = None,
+         today: date | None = None) -> RxView | NeedsDecision:
+    """Sign a draft: re-run the alerts; NeedsDecision (nothing signed) until each interrupting alert has a
+    physician's override with a reason, or a check that could not run is acknowledged; then make it active."""
     prescriber = _current_prescriber(uow)
-    overrides = dict(overrides or {})
     rx = _load(uow, rx_id)
     _check_version(rx, expected_version)
     if rx.status != "draft":
@@ -560,21 +516,11 @@ def sign(uow: UnitOfWork, rx_id: int, *, expected_version: int | None = None,
         raise ValidationError(errors)
 
     check = check_before_signing(uow, rx_id)
-    if not check.kb_available and not acknowledged_unchecked:
-        raise AlertsNotResolved(
-            f"interaction checking is unavailable ({check.error or 'unknown reason'}): "
-            "acknowledge that this prescription was not checked before signing", check)
-    missing = [a for a in check.interrupting if not (overrides.get(alert_key(a)) and overrides[alert_key(a)].reason)]
-    if missing:
-        raise AlertsNotResolved(
-            f"{len(missing)} alert(s) need an override reason before signing: "
-            + "; ".join(str(getattr(a, "message", a)) for a in missing), check)
-    if check.interrupting:
-        uow.require(Permission.OVERRIDE_ALERT)
-        _record_overrides(uow, rx, check, overrides)
-    if not check.kb_available:
-        uow.audit("sign_unchecked", "prescription", rx.id, rx.patient_id,
-                  summary=f"signed without interaction checking: {check.error}")
+    what = f"signing {rx.rx_number} ({rx.drug_name})"
+    need = gate(uow, check, decision, what=what)
+    if need is not None:
+        return need
+    overridden = record(uow, rx.patient_id, check, decision, what=what, prescription_id=rx.id)
 
     today = today or date.today()
     rx.status = "active"
@@ -594,8 +540,9 @@ def sign(uow: UnitOfWork, rx_id: int, *, expected_version: int | None = None,
     _update_medication_list(uow, rx, replaced, today)
     uow.session.flush()
     uow.audit("sign", "prescription", rx.id, rx.patient_id,
-              summary=_summary(rx) + (f" ({len(check.interrupting)} alert(s) overridden)" if check.interrupting else "")
-              + (" (free text: not checked for interactions)" if check.drug_not_checked else ""))
+              summary=_summary(rx) + (f" ({overridden} alert(s) overridden)" if overridden else "")
+              + ("" if getattr(check, "kb_available", True) else " (signed without interaction checking)")
+              + (" (free text: not checked for interactions)" if drug_not_checked(rx, check) else ""))
     return _view(rx, _name(prescriber))
 
 

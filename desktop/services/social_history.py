@@ -15,9 +15,7 @@ from sqlalchemy import select
 from desktop.kb import histories as kb
 from desktop.models import SocialHistory
 
-from .errors import ServiceError, ValidationError
-from .permissions import Permission
-from .problems import (
+from .chart_rows import (
     changed_fields,
     check_dates,
     check_version,
@@ -27,6 +25,8 @@ from .problems import (
     require_patient,
     strip_strings,
 )
+from .errors import ServiceError, ValidationError
+from .permissions import Permission
 from .uow import UnitOfWork
 
 ENTITY = "social_history"

@@ -17,15 +17,12 @@ from sqlalchemy.orm import aliased
 from desktop.models import Allergy, Encounter, Immunization, Medication, Patient, Problem, User, VitalSign
 
 from . import vitals
-from .allergies import AllergyRow
-from .allergies import _row as allergy_row
+from .allergies import AllergyRow, allergy_row
 from .errors import NotFound
-from .medications import MedicationRow
-from .medications import _row as medication_row
+from .medications import MedicationRow, medication_row
 from .patients import age_years
 from .permissions import Permission
-from .problems import ProblemRow
-from .problems import _row as problem_row
+from .problems import ProblemRow, problem_row
 from .uow import UnitOfWork
 
 log = logging.getLogger(__name__)

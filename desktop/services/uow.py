@@ -141,6 +141,19 @@ class UnitOfWork:
             self._session.rollback()
         self._pending_audit = []
 
+    def savepoint(self) -> Savepoint:
+        """A nested transaction: rolling it back drops its writes and the audit rows queued inside it."""
+        return Savepoint(self, self.session.begin_nested(), len(self._pending_audit))
+
+    def as_user(self, user: CurrentUser) -> UnitOfWork:
+        """The same transaction acting as another user (the demo builder writes its charts as the demo
+        physician, so permission checks, audit rows and overrides name her). Only the system may."""
+        if self.user.id is not None:
+            raise PermissionDenied("only the system may act as another user")
+        other = UnitOfWork(self._sessions, user)
+        other._session, other._open, other._pending_audit = self.session, True, self._pending_audit
+        return other
+
     # permissions
     def can(self, permission: Permission) -> bool:
         return self.user.can(permission) and self._account_active()
@@ -186,3 +199,17 @@ class UnitOfWork:
             "entity_id": None if entity_id is None else str(entity_id),
             "summary": summary[:4000],
         })
+
+
+class Savepoint:
+    """See UnitOfWork.savepoint."""
+
+    def __init__(self, uow: UnitOfWork, nested, mark: int):  # noqa: ANN001
+        self._uow, self._nested, self._mark = uow, nested, mark
+
+    def rollback(self) -> None:
+        self._nested.rollback()
+        del self._uow._pending_audit[self._mark:]
+
+    def commit(self) -> None:
+        self._nested.commit()

@@ -11,11 +11,12 @@ from __future__ import annotations
 import math
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 
 from desktop.kb import age as kb_age
 from desktop.kb import units as kb_units
@@ -35,6 +36,7 @@ from desktop.kb.vitals import (
 )
 from desktop.models import Patient, VitalSign
 
+from .chart_rows import Provenance, clip
 from .errors import NotFound, ValidationError
 from .permissions import Permission
 from .uow import UnitOfWork
@@ -378,6 +380,56 @@ def _row(patient_id: int, set_id: str, taken: datetime, loinc: str, value: float
     return {"patient_id": patient_id, "set_id": set_id, "taken_at": taken, "loinc": loinc, "value": value,
             "unit": unit, "entered_unit": entered_unit, "origin": origin, "encounter_id": encounter_id,
             "created_by_id": user_id, "updated_by_id": user_id, "version": 1}
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """One measured value from outside the clinic (a PHR file, a device, a home cuff), canonical UCUM unit."""
+
+    set_id: str  # readings taken together share it (a blood-pressure pair)
+    taken_at: datetime  # timezone-aware
+    loinc: str
+    value: float
+    unit: str
+    origin: str = "phr-import"  # patient | device | phr-import
+    entered_unit: str | None = None  # the unit the source used, when it was converted
+    encounter_id: int | None = None
+    provenance: Provenance | None = None
+
+
+READINGS_CHUNK = 5000
+
+
+def add_readings(uow: UnitOfWork, patient_id: int, readings: Sequence[Reading], *, what: str = "") -> int:
+    """Store readings that were measured elsewhere: validated (a number, a code, a unit, an origin, not in the
+    future), then bulk inserted (devices send them by the thousand), audited once. Returns rows written.
+    Raises ValidationError and stores nothing when any reading is wrong."""
+    uow.require(Permission.EDIT_CHART)
+    if uow.session.get(Patient, patient_id) is None:
+        raise NotFound(f"no patient with id {patient_id}")
+    latest = datetime.now(UTC) + timedelta(days=1)  # a device clock a few hours ahead is not an error
+    rows: list[dict] = []
+    now = datetime.now(UTC)
+    for n, r in enumerate(readings):
+        problem = ("not a number" if not (isinstance(r.value, int | float) and math.isfinite(r.value)) else
+                   "no LOINC code" if not r.loinc else "no unit" if not r.unit else
+                   f"unknown origin {r.origin!r}" if r.origin not in ORIGINS else
+                   "taken in the future" if _utc(r.taken_at) > latest else "")
+        if problem:
+            raise ValidationError({"readings": f"reading {n + 1} ({r.loinc} {r.value} {r.unit}): {problem}"})
+        row = _row(patient_id, clip(VitalSign, "set_id", r.set_id), _utc(r.taken_at),
+                   clip(VitalSign, "loinc", r.loinc), float(r.value), clip(VitalSign, "unit", r.unit),
+                   clip(VitalSign, "entered_unit", r.entered_unit or None), r.encounter_id, uow.user.id, r.origin)
+        row.update(created_at=now, updated_at=now, entered_in_error=False)
+        row.update((r.provenance or Provenance()).values(VitalSign))
+        rows.append(row)
+    for start in range(0, len(rows), READINGS_CHUNK):
+        uow.session.execute(insert(VitalSign), rows[start:start + READINGS_CHUNK])
+    if rows:
+        uow.audit("create", "vital_sign", None, patient_id,
+                  f"{len(rows)} readings{' ' + what if what else ''} "
+                  f"({min(r['taken_at'] for r in rows):%Y-%m-%d} to {max(r['taken_at'] for r in rows):%Y-%m-%d})")
+    return len(rows)
 
 
 def mark_set_entered_in_error(uow: UnitOfWork, patient_id: int, set_id: str, reason: str) -> int:

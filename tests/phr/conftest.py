@@ -97,8 +97,15 @@ def apply_reviewed(uow, patient_id, plan, decisions=None, **kw):  # noqa: ANN001
     """Apply as a physician who read the alert modal: every interrupting alert overridden with a reason
     (the patient already takes these medicines elsewhere)."""
     from desktop.services import phr_import as svc
+    from desktop.services.alert_decisions import Decision, NeedsDecision
 
     decisions = plan.default_decisions("new") if decisions is None else decisions
-    report = svc.preview_alerts(uow, patient_id, plan, decisions)
-    overrides = tuple((a.alert, "Patient has tolerated this combination", "") for a in report.interrupting)
-    return svc.apply_import(uow, patient_id, plan, decisions, plan.info, overrides=overrides, **kw)
+    decision = Decision()
+    for _round in range(5):  # each answer may let another medication through, with alerts of its own
+        outcome = svc.apply_import(uow, patient_id, plan, decisions, plan.info, decision=decision, **kw)
+        if not isinstance(outcome, NeedsDecision):
+            return outcome
+        decision = decision.then(Decision(
+            overrides=tuple((a, "Patient has tolerated this combination", "") for a in outcome.pending),
+            acknowledged_no_checking=not outcome.kb_available))
+    raise AssertionError("the merge kept asking for alert decisions")

@@ -258,11 +258,16 @@ def test_alerts_run_on_the_merged_list(db, samples, chart_for):
     assert preview.available
     assert any("warfarin" in a.message.lower() for a in preview.alerts)
     result = _apply(db, "physician", patient.id, plan, decisions)
-    assert {a.message for a in result.alerts.alerts} == {a.message for a in preview.alerts}
+    # the same alerts; those the physician overrode while merging are listed as overridden, not dropped
+    assert {a.message for a in result.alerts.alerts + result.alerts.suppressed} == {a.message for a in preview.alerts}
+    assert {a.key for a in result.alerts.suppressed} == {a.key for a in preview.interrupting}
 
 
 def test_interrupting_alerts_need_an_override_each_and_are_recorded(db, samples, chart_for):
+    """The merge answers with the one alert protocol: NeedsDecision (nothing written) until every interrupting
+    alert has a physician's reasoned override; the overrides are stored like any order's."""
     from desktop.models import AlertOverride
+    from desktop.services.alert_decisions import Decision, NeedsDecision
     from desktop.services.alerts import check_for_patient
 
     patient = chart_for(MIGUEL)
@@ -270,44 +275,61 @@ def test_interrupting_alerts_need_an_override_each_and_are_recorded(db, samples,
     decisions = plan.default_decisions("new")
     with db.uow(_user("physician")) as uow:
         serious = svc.preview_alerts(uow, patient.id, plan, decisions).interrupting
-    assert len(serious) >= 2 and all(a.key and a.alert is not None for a in serious)
+    assert len(serious) >= 2 and all(a.key for a in serious)
     before = dump(db)
-    # no override, or one short: refused, nothing written
-    for given in ((), ((serious[0].alert, "Will monitor", ""),)):
-        with pytest.raises(svc.AlertsNeedOverride) as refused, db.uow(_user("physician")) as uow:
-            svc.apply_import(uow, patient.id, plan, decisions, plan.info, overrides=given)
-        assert {a.key for a in refused.value.pending} == {a.key for a in serious[len(given):]}
+    # no override, or one short: nothing written, the rest still pending
+    for given in ((), ((serious[0], "Will monitor", ""),)):
+        with db.uow(_user("physician")) as uow:
+            need = svc.apply_import(uow, patient.id, plan, decisions, plan.info, decision=Decision(overrides=given))
+        assert isinstance(need, NeedsDecision)
+        assert {a.key for a in need.pending} == {a.key for a in serious} - {a.key for a, _r, _c in given}
         assert dump(db) == before
     # a nurse cannot override
     with pytest.raises(svc.PermissionDenied), db.uow(_user("nurse")) as uow:
-        svc.apply_import(uow, patient.id, plan, decisions, plan.info, overrides=((serious[0].alert, "Will monitor", ""),))
+        svc.apply_import(uow, patient.id, plan, decisions, plan.info,
+                         decision=Decision(overrides=((serious[0], "Will monitor", ""),)))
     assert dump(db) == before
-    overrides = tuple((a.alert, "Patient has tolerated this combination", "cardiology manages") for a in serious)
+    decision = Decision(overrides=tuple((a, "Patient has tolerated this combination", "cardiology manages")
+                                        for a in serious))
     with db.uow(_user("physician")) as uow:
-        result = svc.apply_import(uow, patient.id, plan, decisions, plan.info, overrides=overrides)
+        result = svc.apply_import(uow, patient.id, plan, decisions, plan.info, decision=decision)
     assert result.applied
     with db.uow(_user("physician")) as uow:
         rows = uow.session.execute(select(AlertOverride).where(AlertOverride.patient_id == patient.id)).scalars().all()
         assert {r.alert_key for r in rows} == {a.key for a in serious}
         assert {r.reason for r in rows} == {"Patient has tolerated this combination"}
         assert all(r.medication_id is not None for r in rows if r.kind == "interaction")
-        # overridden once, the same alerts stay quiet on this chart
+        # overridden once, the same alerts do not interrupt again on this chart
         assert not [a for a in check_for_patient(uow, patient.id).interrupting if a.key in {s.key for s in serious}]
         audit = uow.session.execute(select(AuditEntry.summary).where(AuditEntry.action == "override")).scalars().all()
         assert len(audit) == len(serious)
 
 
-def test_alert_checking_unavailable_is_reported_not_skipped(db, samples, chart_for, monkeypatch):
+def test_alert_checking_unavailable_needs_an_acknowledgement_and_is_reported(db, samples, chart_for, monkeypatch):
+    """A knowledge base that cannot load is never a silent "no alerts": the merge waits for the same
+    acknowledgement as an order, then says in its result, notes and audit row that nothing was checked."""
+    from desktop.alerts import KnowledgeBaseUnavailable
+    from desktop.services import alerts
+    from desktop.services.alert_decisions import NeedsDecision
+
+    def broken():  # noqa: ANN202
+        raise KnowledgeBaseUnavailable("interactions.json is corrupt")
+
     patient = chart_for(MIGUEL)
     plan = _plan(db, "physician", patient.id, read_file(samples / MIGUEL))
-    monkeypatch.setitem(sys.modules, "desktop.services.alerts", None)  # the module cannot be imported
-    result = _apply(db, "physician", patient.id, plan)
+    monkeypatch.setattr(alerts, "load_kb", broken)
+    with db.uow(_user("physician")) as uow:
+        need = svc.apply_import(uow, patient.id, plan, plan.default_decisions("new"), plan.info)
+    assert isinstance(need, NeedsDecision) and need.needs_acknowledgement and "corrupt" in need.error
+    result = _apply(db, "physician", patient.id, plan)  # acknowledges, like the dialog
     assert result.applied and not result.alerts.available
-    assert result.alerts.message.startswith(svc.ALERTS_UNAVAILABLE)
+    assert result.alerts.message.startswith(svc.ALERTS_UNAVAILABLE) and "corrupt" in result.alerts.message
     assert any(svc.ALERTS_UNAVAILABLE in n for n in result.notes)
     with db.uow() as uow:
         summary = uow.session.execute(select(AuditEntry.summary).where(AuditEntry.action == "phr_import")).scalar_one()
         assert svc.ALERTS_UNAVAILABLE in summary
+        acks = uow.session.execute(select(AuditEntry.summary).where(AuditEntry.action == "acknowledge")).scalars().all()
+        assert acks and all("without interaction checking" in a for a in acks)
 
 
 def test_a_failure_while_writing_leaves_the_database_unchanged(db, samples, chart_for, monkeypatch):
@@ -337,19 +359,6 @@ def test_apple_health_readings_as_device_data(db, samples, add_patient):
         weights = uow.session.execute(select(VitalSign).where(VitalSign.loinc == "29463-7")).scalars().all()
         assert {w.entered_unit for w in weights} == {"lb"}
     assert _count(db, Immunization) == 0
-
-
-def test_a_broken_knowledge_base_is_reported(db, samples, chart_for, monkeypatch):
-    from desktop.services import alerts
-
-    def broken(*_a, **_k):  # noqa: ANN002, ANN003, ANN202
-        raise RuntimeError("interactions.json is corrupt")
-
-    patient = chart_for(MIGUEL)
-    plan = _plan(db, "physician", patient.id, read_file(samples / MIGUEL))
-    monkeypatch.setattr(alerts, "check_for_patient", broken)
-    result = _apply(db, "physician", patient.id, plan)
-    assert not result.alerts.available and "corrupt" in result.alerts.message
 
 
 def test_stopped_medications_in_the_file_arrive_unticked_and_merge_as_history(db, chart_for, samples):
