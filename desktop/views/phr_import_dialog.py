@@ -53,7 +53,10 @@ from desktop.phr import (
     read_file,
 )
 from desktop.services import phr_import as service
+from desktop.services.alert_decisions import Decision as AlertDecision
+from desktop.services.alert_decisions import NeedsDecision
 from desktop.services.permissions import Permission
+from desktop.widgets.alert_dialog import decide
 from desktop.widgets.dialog_base import BaseDialog
 from desktop.widgets.phr_review_models import (
     COL_CHART,
@@ -458,50 +461,40 @@ class PhrImportDialog(BaseDialog):
             return
         self._busy = True
         self.apply_button.setEnabled(False)
-        decisions = self.book.decisions()
-        self.ctx.ops.run(service.preview_alerts, self.patient_id, self.plan, decisions,
-                         done=lambda report: self._alerts_checked(report, decisions), failed=self._apply_failed)
+        self._merge(self.book.decisions(), AlertDecision.listing())  # first: list every alert the merge raises
 
-    def _alerts_checked(self, report: Any, decisions: dict) -> None:
-        if self._closed:
-            return
-        overrides: tuple = ()
-        if not report.available:
-            ok = self.ctx.messages.confirm(
-                self, self.tr("Interaction checking is unavailable (%s).\n\nMerge the medications and allergies "
-                              "without alert checks?") % report.message,
-                title=self.tr("Interaction checking unavailable"), yes=self.tr("Merge without checks"))
-        elif report.interrupting:
-            # the same modal as adding a medication: cancel, or a physician overrides each with a reason
-            from desktop.services.alerts import OVERRIDE_REASONS
-            from desktop.widgets.alert_dialog import AlertDialog
-
-            dialog = AlertDialog([a.alert for a in report.interrupting], self.ctx.can(Permission.OVERRIDE_ALERT),
-                                 OVERRIDE_REASONS, self)
-            self.alert_dialog = dialog  # tests drive it
-            overrides = tuple(dialog.overrides()) if dialog.exec() else ()
-            ok = bool(overrides)
-            if not ok and not self.ctx.can(Permission.OVERRIDE_ALERT):
-                self.ctx.messages.info(self, self.tr(
-                    "Only a physician can override these alerts. Leave the medications that raise them out of "
-                    "the merge, or ask a physician to review this file."), title=self.tr("Clinical alerts"))
-        elif report.alerts:
-            lines = "\n".join(f"• {a.severity.upper()}: {a.message}" for a in
-                              sorted(report.alerts, key=lambda a: a.severity not in ("contraindicated", "major")))
-            ok = self.ctx.messages.confirm(
-                self, self.tr("The merged lists raise these alerts:\n\n%s\n\nMerge anyway?") % lines,
-                title=self.tr("Clinical alerts"), yes=self.tr("Merge anyway"))
-        else:
-            ok = True
-        if not ok:
-            self._busy = False
-            self._update()
-            return
+    def _merge(self, decisions: dict, decision: AlertDecision) -> None:
+        """The merge answers NeedsDecision (nothing written) until its alerts are decided in the alert dialog,
+        the same one as adding a medication by hand; then it is sent again with the decision."""
         reason = self.identity_reason.text().strip() or None
         confirmed = self.plan.identity.verdict.needs_confirmation and self.confirm_identity.isChecked()
         self.ctx.ops.run(service.apply_import, self.patient_id, self.plan, decisions, self.plan.info,
-                         identity_override_reason=reason, overrides=overrides, identity_confirmed=confirmed,
-                         done=self._applied, failed=self._apply_failed)
+                         identity_override_reason=reason, decision=decision, identity_confirmed=confirmed,
+                         done=lambda outcome: self._merged(outcome, decisions, decision),
+                         failed=self._apply_failed)
+
+    def _merged(self, outcome: Any, decisions: dict, decision: AlertDecision) -> None:
+        if self._closed:
+            return
+        if not isinstance(outcome, NeedsDecision):
+            self._applied(outcome)
+            return
+        can_override = self.ctx.can(Permission.OVERRIDE_ALERT)
+
+        def decided(answer: AlertDecision | None) -> None:
+            if self._closed:
+                return
+            if answer is None:
+                if outcome.pending and not can_override:
+                    self.ctx.messages.info(self, self.tr(
+                        "Only a physician can override these alerts. Leave the medications that raise them out "
+                        "of the merge, or ask a physician to review this file."), title=self.tr("Clinical alerts"))
+                self._busy = False
+                self._update()
+                return
+            self._merge(decisions, decision.then(answer))
+
+        self.alert_dialog = decide(self, outcome, can_override, decided)  # tests drive it
 
     def _apply_failed(self, exc: BaseException) -> None:
         self._busy = False

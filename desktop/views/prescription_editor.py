@@ -8,7 +8,7 @@ The dialog calls the service functions it is given (RxEditorServices) and never 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,15 +33,9 @@ from PySide6.QtWidgets import (
 
 from desktop.printing.numwords import quantity_to_words
 from desktop.printing.sig import SigParts, days_supply, split_dose
+from desktop.services.alert_decisions import Decision, NeedsDecision
 from desktop.services.errors import ServiceError, ValidationError
-from desktop.services.prescriptions import (
-    AlertsNotResolved,
-    OverrideReason,
-    RxInput,
-    RxView,
-    SigningCheck,
-    max_refills,
-)
+from desktop.services.prescriptions import RxInput, RxView, max_refills
 from desktop.widgets.dialog_base import BaseDialog
 from desktop.widgets.drug_typeahead import DrugTypeahead
 from desktop.widgets.messages import MessageService, get_messages
@@ -58,8 +52,7 @@ class RxEditorServices:
     """What the editor may do; each callable runs one service call (the main window binds them)."""
 
     save_draft: Callable[[RxInput, int | None, int | None], RxView]  # (input, rx_id, expected_version)
-    check: Callable[[int], SigningCheck]  # alerts for the saved draft
-    sign: Callable[[int, Mapping[str, OverrideReason], bool], RxView]  # (rx_id, overrides, acknowledged)
+    sign: Callable[[int, Decision], RxView | NeedsDecision]  # (rx_id, the alert decision so far)
     search_drugs: Callable[[str, int], Sequence[Any]] | None = None  # formulary search; None: free text only
     product_by_id: Callable[[str], Any] | None = None
     prescriber_line: str = ""  # "Ana Lima, MD · NPI 1234567893 · DEA BR1234563"
@@ -67,7 +60,7 @@ class RxEditorServices:
     can_override: bool = True
 
 
-AlertResolver = Callable[[QWidget, SigningCheck, bool], "tuple[dict[str, OverrideReason], bool] | None"]
+AlertResolver = Callable[[QWidget, NeedsDecision, bool], "Decision | None"]
 
 
 class PrescriptionEditor(BaseDialog):
@@ -351,32 +344,27 @@ class PrescriptionEditor(BaseDialog):
         return self.rx
 
     def check_and_sign(self) -> RxView | None:
-        """Save, run the checks, resolve interrupting alerts (override reasons) or a failed check
-        (acknowledgement), then sign. Returns the signed prescription, or None when stopped."""
+        """Save, then sign: while the service answers NeedsDecision (nothing signed), the alert dialog lists
+        every alert (interrupting ones need an override reason, a failed check an acknowledgement) and the
+        signature is asked again with the decision. Returns the signed prescription, or None when stopped."""
         if self.save_draft() is None:
             return None
         assert self.rx is not None
-        try:
-            check = self.services.check(self.rx.id)
-        except ServiceError as exc:
-            self._show_errors(exc)
-            return None
-        overrides: dict[str, OverrideReason] = {}
-        acknowledged = False
-        if not check.clear:  # moderate/minor alerts do not interrupt (they show in the chart)
-            decided = self.resolve_alerts(self, check, self.services.can_override)
-            if decided is None:
+        decision = Decision.listing()  # list every alert while ordering, moderate and duplicate ones too
+        while True:
+            try:
+                outcome = self.services.sign(self.rx.id, decision)
+            except ServiceError as exc:
+                self._show_errors(exc)
+                return None
+            if not isinstance(outcome, NeedsDecision):
+                break
+            answer = self.resolve_alerts(self, outcome, self.services.can_override)
+            if answer is None:
                 self.errors.setText(self.tr("Not signed: the prescription is saved as a draft."))
                 return None
-            overrides, acknowledged = decided
-        try:
-            self.signed = self.services.sign(self.rx.id, overrides, acknowledged)
-        except AlertsNotResolved as exc:
-            self._show_errors(exc)
-            return None
-        except ServiceError as exc:
-            self._show_errors(exc)
-            return None
+            decision = decision.then(answer)
+        self.signed = outcome
         self.sig_signed.emit(self.signed)
         self.accept()
         return self.signed
@@ -384,28 +372,14 @@ class PrescriptionEditor(BaseDialog):
 
 # ---------------------------------------------------------------- alerts before signing
 
-def default_alert_resolver(parent: QWidget, check: SigningCheck, can_override: bool):  # noqa: ANN201
-    """Before signing: a check that could not run needs the explicit acknowledgement; interrupting alerts need
-    the physician's override with a reason (the alerts' own dialogs). Returns (override reasons by alert key,
-    acknowledged) or None when the user stopped."""
+def default_alert_resolver(parent: QWidget, need: NeedsDecision, can_override: bool) -> Decision | None:
+    """The one alert dialog (desktop.widgets.alert_dialog), modal over the editor; None when stopped."""
     from desktop.services.alerts import OVERRIDE_REASONS
-    from desktop.services.prescriptions import alert_key
-    from desktop.widgets.alert_dialog import AcknowledgeNoCheckingDialog, AlertDialog
+    from desktop.widgets.alert_dialog import AlertDialog
 
-    acknowledged = False
-    if not check.kb_available:
-        ack = AcknowledgeNoCheckingDialog(check.error, parent)
-        ack.exec()
-        if not ack.acknowledged:
-            return None
-        acknowledged = True
-    overrides: dict[str, OverrideReason] = {}
-    if check.interrupting:
-        dialog = AlertDialog(check.interrupting, can_override, OVERRIDE_REASONS, parent)
-        if dialog.exec() != AlertDialog.DialogCode.Accepted or not dialog.overrides():
-            return None
-        overrides = {alert_key(a): OverrideReason(reason, comment) for a, reason, comment in dialog.overrides()}
-    return overrides, acknowledged
+    dialog = AlertDialog.deciding(need, can_override, OVERRIDE_REASONS, parent)
+    dialog.exec()
+    return dialog.decision()
 
 
 # ---------------------------------------------------------------- wiring for the main window
@@ -429,10 +403,11 @@ def services_for(ops, patient_id: int) -> RxEditorServices:  # noqa: ANN001
             return ops.wait(prescriptions.create_draft, patient_id, inp)
         return ops.wait(prescriptions.update_draft, rx_id, inp, expected_version=version)
 
-    def sign(rx_id: int, overrides: Mapping[str, OverrideReason], acknowledged: bool) -> RxView:
-        result = ops.wait(prescriptions.sign, rx_id, overrides=overrides, acknowledged_unchecked=acknowledged)
-        ops.changed("prescriptions", patient_id)
-        ops.changed("medications", patient_id)
+    def sign(rx_id: int, decision: Decision) -> RxView | NeedsDecision:
+        result = ops.wait(prescriptions.sign, rx_id, decision)
+        if not isinstance(result, NeedsDecision):
+            ops.changed("prescriptions", patient_id)
+            ops.changed("medications", patient_id)
         return result
 
     profile = ops.wait(prescribers.prescriber_for_user)
@@ -442,7 +417,6 @@ def services_for(ops, patient_id: int) -> RxEditorServices:  # noqa: ANN001
             (f" · DEA {profile.dea_number}" if profile.dea_number else " · no DEA number")
     return RxEditorServices(
         save_draft=save,
-        check=lambda rx_id: ops.wait(prescriptions.check_before_signing, rx_id),
         sign=sign,
         search_drugs=formulary.search if formulary else None,
         product_by_id=formulary.by_id if formulary else None,

@@ -1,15 +1,15 @@
-"""Interruptive alert dialogs: the modal for contraindicated/major alerts, the red "checking unavailable" banner,
-and the acknowledgement an order needs when nothing could be checked.
+"""The alert dialog every path decides with (interrupting alerts to override, the others listed, the
+acknowledgement an order needs when nothing could be checked) and the red "checking unavailable" banner.
 
-No services here: the override reasons come in as a constructor argument; the caller records the overrides.
+The dialog only answers (desktop.services.alert_decisions.Decision); the service that asked records it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -102,44 +102,78 @@ def _html(text: str) -> str:
 
 
 class AlertDialog(BaseDialog):
-    """Modal for interrupting alerts. Cancel stops the order; Override (physicians only) needs a reason.
+    """The one alert dialog: every path that raises alerts (add a medication, sign a prescription, merge a PHR
+    file, save vital signs) decides here on a services.alert_decisions.NeedsDecision.
 
-    `reasons` is the service's OVERRIDE_REASONS list. After exec(), `overrides()` gives (alert, reason, comment)
-    for every alert shown when the user overrode, or [] when cancelled. Vital-sign alerts alone are information
-    about a measurement, not an order: the dialog then only has Close.
+    Interrupting alerts still without an override come first and need Override (physicians only) with a reason;
+    every other alert found (moderate, minor, duplicate therapy, or already overridden for this chart) is listed
+    below them without blocking: Continue goes on. A check that could not run shows the red banner and needs
+    the acknowledgement tick. Cancel stops the order. After the dialog is accepted, `decision()` is the answer
+    to send back with the same service call. Vital-sign alerts alone are information about a measurement, not
+    an order: the dialog then only has Close.
+
+    AlertDialog(alerts, ...) with a plain list treats every alert as needing a decision (the vitals tab, tests);
+    AlertDialog.deciding(need, ...) is the form every order path uses.
     """
 
     def __init__(self, alerts: Sequence[Any], can_override: bool = False, reasons: Sequence[str] = (),
-                 parent: QWidget | None = None):
+                 parent: QWidget | None = None, *, pending: Sequence[Any] | None = None,
+                 unavailable: str | None = None):
         super().__init__(parent)
         self.alerts = list(alerts)
+        self.pending = list(self.alerts if pending is None else pending)
+        pending_ids = {id(a) for a in self.pending}
+        self.listed = [a for a in self.alerts if id(a) not in pending_ids]  # shown, no decision needed
+        self.unavailable = unavailable  # why nothing could be checked (None: checking ran)
         self.informational = bool(self.alerts) and all(getattr(a, "kind", "") in INFORMATIONAL_KINDS
                                                         for a in self.alerts)
-        self.can_override = bool(can_override) and not self.informational
+        self.can_override = bool(can_override) and not self.informational and bool(self.pending)
         self._result: list[tuple[Any, str, str]] = []
         self.setWindowTitle(self.tr("Clinical alert"))
         self.setMinimumWidth(560)
 
-        labs_only = self.informational and all(getattr(a, "kind", "") == "critical-lab" for a in self.alerts)
-        head = QLabel(self.tr("%n critical laboratory value(s): review the patient now.", "", len(self.alerts))
-                      if labs_only else
-                      self.tr("%n vital-sign alert(s): review the patient now.", "", len(self.alerts))
-                      if self.informational else
-                      self.tr("%n alert(s) need a decision before this order can continue.", "", len(self.alerts)))
+        if unavailable is not None:
+            text = self.tr("Nothing could be checked for this order.")
+        elif self.informational and all(getattr(a, "kind", "") == "critical-lab" for a in self.alerts):
+            text = self.tr("%n critical laboratory value(s): review the patient now.", "", len(self.alerts))
+        elif self.informational:
+            text = self.tr("%n vital-sign alert(s): review the patient now.", "", len(self.alerts))
+        elif self.pending:
+            text = self.tr("%n alert(s) need a decision before this order can continue.", "", len(self.pending))
+        else:
+            text = self.tr("%n alert(s) for this order: read them, then continue.", "", len(self.alerts))
+        head = QLabel(text)
         head.setObjectName("alertHeader")
         head.setWordWrap(True)
         head.setStyleSheet("font-size: 12pt; font-weight: 600;")
 
         cards = QWidget()
         cards_layout = QVBoxLayout(cards)
-        self.cards = [AlertCard(a, cards) for a in self.alerts]
+        self.cards = [AlertCard(a, cards) for a in self.pending]
         for card in self.cards:
+            cards_layout.addWidget(card)
+        self.listed_label = QLabel(self.tr("Also found (no decision needed):") if self.pending else
+                                   self.tr("Found (no decision needed):"))
+        self.listed_label.setObjectName("listedHeader")
+        self.listed_label.setStyleSheet("font-weight: 600; margin-top: 6px;")
+        self.listed_label.setVisible(bool(self.listed) and not self.informational)
+        cards_layout.addWidget(self.listed_label)
+        self.listed_cards = [AlertCard(a, cards) for a in self.listed]
+        for card in self.listed_cards:
             cards_layout.addWidget(card)
         cards_layout.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(cards)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
+
+        self.banner = KbUnavailableBanner(self)
+        self.acknowledge_box = QCheckBox(self.tr("I understand these orders were not checked"))
+        self.acknowledge_box.setObjectName("acknowledgeBox")
+        self.acknowledge_box.setVisible(unavailable is not None)
+        if unavailable is not None:
+            self.banner.set_reason(unavailable)
+            scroll.setVisible(False)
 
         self.override_box = QGroupBox(self.tr("Override"))
         form = QVBoxLayout(self.override_box)
@@ -163,32 +197,48 @@ class AlertDialog(BaseDialog):
         self.physician_only.setObjectName("physicianOnly")
         self.physician_only.setWordWrap(True)
         self.physician_only.setStyleSheet("color: #7f0000;")
-        self.physician_only.setVisible(not self.can_override and not self.informational)
+        self.physician_only.setVisible(bool(self.pending) and not self.can_override and not self.informational)
 
         buttons = QDialogButtonBox()
         self.cancel_button = QPushButton(self.tr("Close") if self.informational else self.tr("Cancel order"))
         self.cancel_button.setObjectName("cancelButton")
         self.override_button = QPushButton(self.tr("Override"))
         self.override_button.setObjectName("overrideButton")
+        self.continue_button = QPushButton(self.tr("Continue"))
+        self.continue_button.setObjectName("continueButton")
         buttons.addButton(self.cancel_button, QDialogButtonBox.ButtonRole.RejectRole)
         buttons.addButton(self.override_button, QDialogButtonBox.ButtonRole.AcceptRole)
-        self.cancel_button.setDefault(True)  # Enter never overrides by accident
-        self.override_button.setAutoDefault(False)
+        buttons.addButton(self.continue_button, QDialogButtonBox.ButtonRole.ActionRole)
+        self.cancel_button.setDefault(True)  # Enter never overrides (or continues) by accident
+        for b in (self.override_button, self.continue_button):
+            b.setAutoDefault(False)
         self.override_button.setVisible(self.can_override)
         self.override_button.setEnabled(False)
+        self.continue_button.setVisible(not self.pending and not self.informational)
         buttons.rejected.connect(self.reject)
         buttons.accepted.connect(self._override)
+        self.continue_button.clicked.connect(self._continue)
 
         lay = QVBoxLayout(self)
+        lay.addWidget(self.banner)
         lay.addWidget(head)
         lay.addWidget(scroll, 1)
+        lay.addWidget(self.acknowledge_box)
         lay.addWidget(self.override_box)
         lay.addWidget(self.physician_only)
         lay.addWidget(buttons)
 
         self.reason_box.currentIndexChanged.connect(self._update)
         self.comment_edit.textChanged.connect(self._update)
+        self.acknowledge_box.toggled.connect(self._update)
         self._update()
+
+    @classmethod
+    def deciding(cls, need: Any, can_override: bool, reasons: Sequence[str],
+                 parent: QWidget | None = None) -> AlertDialog:
+        """The dialog for a NeedsDecision (every alert listed, the pending ones to decide)."""
+        return cls(need.alerts, can_override, reasons, parent, pending=need.pending,
+                   unavailable=None if need.kb_available else (need.error or "unknown error"))
 
     def reason(self) -> str:
         return self.reason_box.currentText() if self.reason_box.currentIndex() >= 0 else ""
@@ -196,20 +246,51 @@ class AlertDialog(BaseDialog):
     def comment(self) -> str:
         return self.comment_edit.toPlainText().strip()
 
+    def _acknowledged(self) -> bool:
+        return self.unavailable is None or self.acknowledge_box.isChecked()
+
     def _update(self) -> None:
         reason = self.reason()
         ok = self.can_override and bool(reason) and (reason != OTHER_REASON or bool(self.comment()))
-        self.override_button.setEnabled(ok)
+        self.override_button.setEnabled(ok and self._acknowledged())
+        self.continue_button.setEnabled(self._acknowledged())
 
     def _override(self) -> None:
         if not self.override_button.isEnabled():  # Ctrl+Enter or a stale click cannot bypass the reason
             return
         reason, comment = self.reason(), self.comment()
-        self._result = [(a, reason, comment) for a in self.alerts]
+        self._result = [(a, reason, comment) for a in self.pending]
+        self.accept()
+
+    def _continue(self) -> None:
+        if self.pending or not self.continue_button.isEnabled():
+            return
+        self._result = []
         self.accept()
 
     def overrides(self) -> list[tuple[Any, str, str]]:
         return list(self._result)
+
+    def decision(self) -> Any:
+        """The answer for the service (alert_decisions.Decision): the overrides, the acknowledgement, and
+        every alert shown. None when the dialog was cancelled."""
+        from desktop.services.alert_decisions import Decision
+
+        if self.result() != BaseDialog.DialogCode.Accepted:
+            return None
+        return Decision(overrides=tuple(self._result), acknowledged_no_checking=self.unavailable is not None,
+                        shown=frozenset(str(getattr(a, "key", "") or "") for a in self.alerts))
+
+
+def decide(parent: QWidget, need: Any, can_override: bool, done: Callable[[Any], None]) -> AlertDialog:
+    """Open the alert dialog for a NeedsDecision (with open(), not a nested event loop); done(Decision) when the
+    user decided, done(None) when they cancelled. Returns the dialog (tests drive it)."""
+    from desktop.services.alerts import OVERRIDE_REASONS
+
+    dialog = AlertDialog.deciding(need, can_override, OVERRIDE_REASONS, parent)
+    dialog.finished.connect(lambda _code: done(dialog.decision()))
+    dialog.open()
+    return dialog
 
 
 class KbUnavailableBanner(QFrame):
@@ -241,42 +322,3 @@ class KbUnavailableBanner(QFrame):
 
     def text(self) -> str:
         return self.label.text()
-
-
-class AcknowledgeNoCheckingDialog(BaseDialog):
-    """Every order placed while checking is unavailable needs this explicit acknowledgement."""
-
-    sig_acknowledged = Signal()
-
-    def __init__(self, reason: str, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.setWindowTitle(self.tr("Interaction checking unavailable"))
-        self.banner = KbUnavailableBanner(self)
-        self.banner.set_reason(reason)
-        info = QLabel(self.tr("This order has NOT been checked for drug interactions, drug allergies or "
-                              "duplicate therapy. Check them yourself before continuing."))
-        info.setWordWrap(True)
-        self.checkbox = QCheckBox(self.tr("I understand these orders were not checked"))
-        self.checkbox.setObjectName("acknowledgeBox")
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        self.ok_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
-        self.ok_button.setEnabled(False)
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setDefault(True)
-        buttons.accepted.connect(self._ok)
-        buttons.rejected.connect(self.reject)
-        self.checkbox.toggled.connect(self.ok_button.setEnabled)
-        lay = QVBoxLayout(self)
-        lay.addWidget(self.banner)
-        lay.addWidget(info)
-        lay.addWidget(self.checkbox)
-        lay.addWidget(buttons)
-
-    @property
-    def acknowledged(self) -> bool:
-        return self.result() == BaseDialog.DialogCode.Accepted and self.checkbox.isChecked()
-
-    def _ok(self) -> None:
-        if not self.checkbox.isChecked():
-            return
-        self.sig_acknowledged.emit()
-        self.accept()

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget  # noqa: E402
 from desktop.alerts import AllergyRef  # noqa: E402
 from desktop.services.alerts import OVERRIDE_REASONS  # noqa: E402
 from desktop.widgets.alert_bar import AlertBar  # noqa: E402
-from desktop.widgets.alert_dialog import AcknowledgeNoCheckingDialog, AlertDialog, KbUnavailableBanner  # noqa: E402
+from desktop.widgets.alert_dialog import AlertDialog, KbUnavailableBanner  # noqa: E402
 
 from .conftest import check  # noqa: E402
 
@@ -130,19 +130,23 @@ def test_kb_unavailable_banner_appears_with_the_reason(qtbot):
 
 
 def test_acknowledgement_requires_the_tick(qtbot):
-    dialog = AcknowledgeNoCheckingDialog("interactions.json is corrupt")
+    """Nothing could be checked: the same alert dialog shows the red banner and goes on only once ticked."""
+    from desktop.services.alert_decisions import NeedsDecision
+    from desktop.services.alerts import AlertCheck
+
+    need = NeedsDecision(AlertCheck(alerts=(), kb_available=False, error="interactions.json is corrupt"))
+    dialog = AlertDialog.deciding(need, can_override=False, reasons=OVERRIDE_REASONS)
     qtbot.addWidget(dialog)
     dialog.show()
-    assert "Interaction checking unavailable" in dialog.banner.text()
-    assert not dialog.ok_button.isEnabled()
-    dialog.ok_button.click()
-    assert dialog.isVisible() and not dialog.acknowledged
-    qtbot.mouseClick(dialog.checkbox, Qt.MouseButton.LeftButton)
-    assert dialog.checkbox.isChecked() and dialog.ok_button.isEnabled()
-    assert dialog.checkbox.text() == "I understand these orders were not checked"
-    with qtbot.waitSignal(dialog.sig_acknowledged):
-        dialog.ok_button.click()
-    assert dialog.acknowledged
+    assert "Interaction checking unavailable" in dialog.banner.text() and dialog.banner.isVisible()
+    assert not dialog.continue_button.isEnabled()
+    dialog.continue_button.click()
+    assert dialog.isVisible() and dialog.decision() is None
+    dialog.acknowledge_box.click()
+    assert dialog.acknowledge_box.isChecked() and dialog.continue_button.isEnabled()
+    assert dialog.acknowledge_box.text() == "I understand these orders were not checked"
+    dialog.continue_button.click()
+    assert dialog.decision().acknowledged_no_checking
 
 
 def test_alert_bar_collapsed_count_and_click_to_expand(qtbot):

@@ -168,6 +168,7 @@ def test_record_immunization(qtbot, db, chart_view, patient, nurse):
 
 
 def test_summary_tab_shows_the_chart(qtbot, db, chart_view, patient, physician):
+    from desktop.services.alert_decisions import Decision
     from desktop.services.allergies import AllergyInput, add_allergy
     from desktop.services.problems import ProblemInput, add_problem
     from desktop.services.vitals import VitalsInput, record_vitals
@@ -175,8 +176,10 @@ def test_summary_tab_shows_the_chart(qtbot, db, chart_view, patient, physician):
     with db.uow(physician) as uow:
         add_problem(uow, patient.id, ProblemInput(icd10_code="I10"))
         add_medication(uow, patient.id, MedicationInput(formulary_id="warfarin-5-tab"))
-        add_medication(uow, patient.id, MedicationInput(drug_name="Advil", source="patient-reported"),
-                       check_alerts=False)
+        advil = MedicationInput(drug_name="Advil", source="patient-reported")
+        need = add_medication(uow, patient.id, advil)  # warfarin + ibuprofen: a physician's decision
+        add_medication(uow, patient.id, advil, Decision(overrides=tuple(
+            (a, "Patient has tolerated this combination", "") for a in need.pending)))
         add_allergy(uow, patient.id, AllergyInput(substance="Latex", category="environment"))
         record_vitals(uow, patient.id, VitalsInput(systolic=182, diastolic=96, heart_rate=70))
     view = chart_view()

@@ -170,7 +170,7 @@ def test_a_physician_overrides_the_alerts_with_a_reason_and_the_merge_goes_in(qt
     shown = []
 
     def override(modal) -> None:  # noqa: ANN001
-        shown.extend(modal.alerts)
+        shown.extend(modal.pending)  # the interrupting ones; the moderate ones are listed below them
         assert not modal.override_button.isEnabled()  # no reason chosen yet
         modal.reason_box.setCurrentIndex(modal.reason_box.findText("Patient has tolerated this combination"))
         modal.override_button.click()

@@ -18,7 +18,8 @@ from .conftest import MIGUEL, REYNA, apply_reviewed, everything
 
 
 def _fill(db, patient_id: int) -> None:  # noqa: ANN001
-    """A chart with one of everything, written the way the chart screens write it."""
+    """A chart with one of everything, written the way the chart screens write it (vaccines named as the CVX
+    list names them: the immunization service stores that name, also for an imported dose)."""
     t = datetime(2024, 5, 6, 14, 30, tzinfo=UTC)
     with db.uow(user_for("physician")) as uow:
         s = uow.session
@@ -39,10 +40,12 @@ def _fill(db, patient_id: int) -> None:  # noqa: ANN001
                     criticality="high", status="active"),
             Allergy(patient_id=patient_id, substance="Peanut", substance_key="peanut", category="food",
                     severity="severe", status="active"),
-            Immunization(patient_id=patient_id, vaccine="Influenza, seasonal, injectable", cvx_code="140",
+            Immunization(patient_id=patient_id, vaccine="Influenza vaccine, seasonal, injectable, preservative free",
+                         cvx_code="140",
                          date_given=date(2023, 10, 1), lot_number="AB12", manufacturer="Seqirus", site="left deltoid",
                          route="intramuscular", dose_number="1"),
-            Immunization(patient_id=patient_id, vaccine="Tdap", cvx_code="115", date_given=date(2019, 6, 1),
+            Immunization(patient_id=patient_id, cvx_code="115",
+                         vaccine="Tetanus toxoid, reduced diphtheria toxoid and acellular pertussis vaccine, adsorbed", date_given=date(2019, 6, 1),
                          given_here=False, historical_source="state registry"),
             VitalSign(patient_id=patient_id, set_id="set-1", taken_at=t, loinc="8480-6", value=128, unit="mm[Hg]"),
             VitalSign(patient_id=patient_id, set_id="set-1", taken_at=t, loinc="8462-4", value=82, unit="mm[Hg]"),

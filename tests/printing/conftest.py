@@ -71,8 +71,10 @@ def no_alert_engine(monkeypatch):  # noqa: ANN001, ANN201
     from desktop.services import prescriptions as rxs
 
     def clear(uow, rx_id):  # noqa: ANN001, ANN202
-        rx = rxs._load(uow, rx_id)
-        return rxs.SigningCheck(rxs._views(uow, [rx])[0])
+        from desktop.services.alerts import AlertCheck
+
+        rxs._load(uow, rx_id)
+        return AlertCheck(alerts=(), kb_available=True)
 
     monkeypatch.setattr(rxs, "check_before_signing", clear)
     return clear

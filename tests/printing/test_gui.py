@@ -159,15 +159,15 @@ def test_cancelled_alert_leaves_a_draft(qtbot, app_ctx, prescriber, patient, mes
 
 def test_unavailable_checking_needs_acknowledgement(qtbot, app_ctx, db, prescriber, patient, messages, kb_broken):
     from desktop.models import AuditEntry
-    from desktop.widgets.alert_dialog import AcknowledgeNoCheckingDialog
+    from desktop.widgets.alert_dialog import AlertDialog
 
     def acknowledge(dialog) -> None:  # noqa: ANN001
         assert "interactions.json is corrupt" in dialog.banner.text()
-        assert not dialog.ok_button.isEnabled()
-        dialog.checkbox.setChecked(True)
-        dialog.ok_button.click()
+        assert not dialog.continue_button.isEnabled()
+        dialog.acknowledge_box.setChecked(True)
+        dialog.continue_button.click()
 
-    when_modal(AcknowledgeNoCheckingDialog, acknowledge)
+    when_modal(AlertDialog, acknowledge)
     _ctx, editor = _editor(app_ctx, patient, messages)
     qtbot.addWidget(editor)
     _choose(qtbot, editor, "lisinopril 10", "lisinopril-10-tab")
@@ -176,14 +176,14 @@ def test_unavailable_checking_needs_acknowledgement(qtbot, app_ctx, db, prescrib
     with db.uow(user_for("admin")) as uow:
         actions = uow.session.execute(select(AuditEntry.action).where(AuditEntry.entity == "prescription",
                                                                       AuditEntry.entity_id == str(signed.id))).scalars()
-        assert "sign_unchecked" in list(actions)
+        assert "acknowledge" in list(actions)
 
 
 def test_unacknowledged_unchecked_prescription_is_not_signed(qtbot, app_ctx, prescriber, patient, messages,
                                                             kb_broken):
-    from desktop.widgets.alert_dialog import AcknowledgeNoCheckingDialog
+    from desktop.widgets.alert_dialog import AlertDialog
 
-    when_modal(AcknowledgeNoCheckingDialog, lambda d: d.reject())
+    when_modal(AlertDialog, lambda d: d.reject())
     _ctx, editor = _editor(app_ctx, patient, messages)
     qtbot.addWidget(editor)
     _choose(qtbot, editor, "lisinopril 10", "lisinopril-10-tab")

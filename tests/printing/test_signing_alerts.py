@@ -1,4 +1,5 @@
-"""Signing runs the real alert engine: interrupting alerts need a reason; a failed check an acknowledgement."""
+"""Signing runs the real alert engine: interrupting alerts need a reason, a failed check an acknowledgement
+(sign answers NeedsDecision, signing nothing, until the Decision gives them)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from sqlalchemy import select
 
 from desktop.models import AlertOverride, Medication
 from desktop.services import prescriptions as rxs
-from desktop.services.prescriptions import AlertsNotResolved, OverrideReason
+from desktop.services.alert_decisions import Decision, NeedsDecision
 from tests.conftest import user_for
 
 
@@ -48,10 +49,12 @@ def test_interrupting_alert_needs_a_reason(db, prescriber, patient, clarithromyc
     assert check.kb_available and len(check.interrupting) == 1
     alert = check.interrupting[0]
     assert alert.severity == "contraindicated" and "clarithromycin" in alert.message
-    with db.uow(user_for("physician")) as uow, pytest.raises(AlertsNotResolved, match="override reason"):
-        rxs.sign(uow, draft.id)
     with db.uow(user_for("physician")) as uow:
-        signed = rxs.sign(uow, draft.id, overrides={rxs.alert_key(alert): OverrideReason("Will monitor", "CK")})
+        need = rxs.sign(uow, draft.id)
+        assert isinstance(need, NeedsDecision) and [a.key for a in need.pending] == [alert.key]
+        assert "override" in str(need) and rxs.get_prescription(uow, draft.id).status == "draft"
+    with db.uow(user_for("physician")) as uow:
+        signed = rxs.sign(uow, draft.id, Decision(overrides=((alert, "Will monitor", "CK"),)))
         [ov] = uow.session.execute(select(AlertOverride)).scalars().all()
     assert signed.status == "active"
     assert (ov.prescription_id, ov.reason, ov.alert_key) == (signed.id, "Will monitor", alert.key)
@@ -63,7 +66,7 @@ def test_renewal_is_not_a_duplicate_of_itself(db, prescriber, patient):
         first = rxs.sign(uow, draft.id)
         renewal = rxs.renew(uow, first.id)
         check = rxs.check_before_signing(uow, renewal.id)
-    assert check.clear and not check.alerts, [a.message for a in check.alerts]
+    assert not check.alerts, [a.message for a in check.alerts]
 
 
 def test_failed_check_needs_acknowledgement(db, prescriber, patient, monkeypatch):
@@ -75,7 +78,8 @@ def test_failed_check_needs_acknowledgement(db, prescriber, patient, monkeypatch
 
     monkeypatch.setattr(alerts, "load_kb", broken)
     draft = _simvastatin(db, patient.id)
-    with db.uow(user_for("physician")) as uow, pytest.raises(AlertsNotResolved, match="acknowledge"):
-        rxs.sign(uow, draft.id)
     with db.uow(user_for("physician")) as uow:
-        assert rxs.sign(uow, draft.id, acknowledged_unchecked=True).status == "active"
+        need = rxs.sign(uow, draft.id)
+        assert isinstance(need, NeedsDecision) and need.needs_acknowledgement and "acknowledgement" in str(need)
+    with db.uow(user_for("physician")) as uow:
+        assert rxs.sign(uow, draft.id, Decision(acknowledged_no_checking=True)).status == "active"

@@ -41,7 +41,7 @@ def _fill(db: Database) -> dict[str, int]:
         allergies.mark_allergy_in_error(uow, a.id, "wrong patient", a.version)
     with db.uow(doc) as uow:
         m = medications.add_medication(uow, p.id, medications.MedicationInput(
-            drug_name="Vitamin D3 1000 unit tablet", sig="1 tablet daily"), check_alerts=False)
+            drug_name="Vitamin D3 1000 unit tablet", sig="1 tablet daily"))
     with db.uow(doc) as uow:
         vitals.record_vitals(uow, p.id, vitals.VitalsInput(systolic=128, diastolic=82, heart_rate=71))
     with db.uow(doc) as uow:

@@ -1,8 +1,9 @@
 """Medication list tab: what the patient takes, coded from the formulary (RxNorm) or free text marked uncoded.
 
-Saving a new drug runs the alert checks first (the service refuses until they are decided): interrupting
-alerts open the alert modal (a physician may override with a reason, others cancel); when the knowledge base
-is unavailable the user must acknowledge that nothing was checked.
+Saving a new drug runs the alert checks first (the service answers NeedsDecision until they are decided): the
+alert dialog lists every alert found; interrupting ones need a physician's override with a reason (others
+cancel), moderate and minor ones are listed without blocking; when the knowledge base is unavailable the user
+must acknowledge that nothing was checked.
 """
 
 from __future__ import annotations
@@ -27,14 +28,10 @@ from PySide6.QtWidgets import (
 
 from desktop.ops import bind
 from desktop.services import knowledge, medications
-from desktop.services.medications import (
-    FIELD_LABELS,
-    AlertDecision,
-    AlertsNeedDecision,
-    MedicationInput,
-    MedicationRow,
-)
+from desktop.services.alert_decisions import Decision, NeedsDecision
+from desktop.services.medications import FIELD_LABELS, MedicationInput, MedicationRow
 from desktop.services.permissions import Permission
+from desktop.widgets.alert_dialog import decide
 from desktop.widgets.dialog_base import BaseDialog
 from desktop.widgets.drug_typeahead import DrugTypeahead
 from desktop.widgets.table_model import Column
@@ -163,41 +160,28 @@ class MedicationDialog(EntryDialog):
             status=self.status.currentData(), source=self.source.currentData(), note=self.note.toPlainText(),
         )
 
-    # ---- saving, with the alert checks: a save that needs an alert decision asks, then is sent again
-    decision: AlertDecision | None = None
+    # ---- saving, with the alert checks: the service answers NeedsDecision (a result, nothing saved) until the
+    # alerts are decided in the alert dialog; the same call then goes again with the decision
+    decision: Decision = Decision.listing()  # first attempt: list every alert found, moderate ones too
 
     def submit(self, inp: MedicationInput, version: int | None) -> Callable[[Any], Any]:
         if self.row is None:
             return bind(medications.add_medication, self.chart.patient_id, inp, self.decision)
         return bind(medications.update_medication, self.row.id, inp, version, self.decision)
 
-    def handle_error(self, exc: BaseException, inp: MedicationInput) -> bool:
-        if not isinstance(exc, AlertsNeedDecision):
-            return False
-        decision = self.decide(exc, self.decision)
-        if decision is not None:  # None: cancelled, the dialog stays open with what was typed
-            self.decision = decision
-            self.resubmit(inp)
-        return True
+    def handle_result(self, inp: MedicationInput, result: Any) -> bool:
+        if not isinstance(result, NeedsDecision):
+            return True
+        self.alert_dialog = decide(self, result, self.ctx.can(Permission.OVERRIDE_ALERT),
+                                   lambda answer: self._decided(inp, answer))  # tests drive it
+        return False
 
-    def decide(self, need: AlertsNeedDecision, before: AlertDecision | None) -> AlertDecision | None:
-        """Show the alert modal (or the no-checking acknowledgement); None when the user cancels."""
-        from desktop.services.alerts import OVERRIDE_REASONS
-        from desktop.widgets.alert_dialog import AcknowledgeNoCheckingDialog, AlertDialog
-
-        before = before or AlertDecision()
-        if not need.check.kb_available:
-            dialog = AcknowledgeNoCheckingDialog(need.check.error, self)
-            self.alert_dialog = dialog  # tests drive it
-            if not dialog.exec() or not dialog.acknowledged:
-                return None
-            return AlertDecision(overrides=before.overrides, acknowledged_no_checking=True)
-        dialog = AlertDialog(need.pending, self.ctx.can(Permission.OVERRIDE_ALERT), OVERRIDE_REASONS, self)
-        self.alert_dialog = dialog
-        if not dialog.exec() or not dialog.overrides():
-            return None
-        return AlertDecision(overrides=before.overrides + tuple(dialog.overrides()),
-                             acknowledged_no_checking=before.acknowledged_no_checking)
+    def _decided(self, inp: MedicationInput, answer: Decision | None) -> None:
+        if answer is None:
+            self.decision = Decision.listing()  # cancelled: the dialog stays open with what was typed
+            return
+        self.decision = self.decision.then(answer)
+        self.resubmit(inp)
 
     def reload(self) -> Callable[[Any], Any]:
         return bind(medications.get_medication, self.row.id)
