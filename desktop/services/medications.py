@@ -251,7 +251,7 @@ def drug_ref(inp: MedicationInput, med_id: int | None = None) -> Any:
     coding = _coding(clean(inp), errors)
     if coding is None:
         raise ValidationError(errors)
-    if coding.formulary_id:
+    if coding.formulary_id or coding.ingredient_names:  # the formulary's, or the source's own coding (a PHR)
         return DrugRef(name=coding.drug_name, ingredients=coding.ingredient_names, classes=coding.classes,
                        rxcui=coding.product_rxcui or coding.ingredient_rxcui, med_id=med_id)
     try:

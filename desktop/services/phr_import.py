@@ -752,9 +752,9 @@ def _write(uow: UnitOfWork, patient_id: int, plan: ImportPlan, decisions: dict[s
                 "results": writer.result, **phr_histories.handlers(writer)}
     fresh = _replan(uow, patient_id, plan).by_key()
     reviewed = plan.by_key()
-    # allergies first: the alert check of new medications sees them
-    order = {"allergies": 0, "problems": 1, "immunizations": 2, "observations": 3, "results": 3, "medications": 4,
-             **phr_histories.ORDER}
+    # medications last: their alert check sees the merged allergies, results and smoking status
+    order = {"allergies": 0, "problems": 1, "immunizations": 2, "observations": 3, "results": 3,
+             **phr_histories.ORDER, "medications": 99}
     for key, item_decision in sorted(decisions.items(), key=lambda kv: (order[reviewed[kv[0]].category], kv[0])):
         if not item_decision.writes:
             continue

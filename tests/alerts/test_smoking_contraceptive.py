@@ -40,27 +40,22 @@ def test_adding_a_combined_pill_for_a_smoker_over_35_needs_a_decision(as_role, a
     """Through the one alert check: the medication service refuses the save until a physician overrides."""
     from datetime import date
 
-    import pytest
-
     from desktop.services import alerts
     from desktop.services import social_history as sh
-    from desktop.services.medications import (
-        AlertDecision,
-        AlertsNeedDecision,
-        MedicationInput,
-        add_medication,
-    )
+    from desktop.services.alert_decisions import Decision, NeedsDecision
+    from desktop.services.medications import MedicationInput, add_medication
 
     patient = add_patient(given="Ann", family="Smoker", birth_date=date(1980, 2, 1), sex="female")
     pill = MedicationInput(formulary_id="norgestimate-ee-0_25-0_035-tab", sig="1 tablet daily")
     with as_role("nurse") as uow:
         sh.add_entry(uow, patient.id, sh.SocialInput(kind="smoking", value_code="428041000124106"))
-    with pytest.raises(AlertsNeedDecision) as refused, as_role("physician") as uow:
-        add_medication(uow, patient.id, pill)
-    (alert,) = [a for a in refused.value.pending if a.rule_id == "smoking-chc-boxed-warning"]
+    with as_role("physician") as uow:
+        refused = add_medication(uow, patient.id, pill)
+    assert isinstance(refused, NeedsDecision)
+    (alert,) = [a for a in refused.pending if a.rule_id == "smoking-chc-boxed-warning"]
     assert alert.severity == "contraindicated"
     with as_role("physician") as uow:
-        add_medication(uow, patient.id, pill, AlertDecision(overrides=((alert, "Benefit outweighs risk",
+        add_medication(uow, patient.id, pill, Decision(overrides=((alert, "Benefit outweighs risk",
                                                                          "counselled on cessation"),)))
     with as_role("physician") as uow:  # overridden: quiet on the chart's list, kept in the override record
         check = alerts.check_for_patient(uow, patient.id)

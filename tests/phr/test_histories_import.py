@@ -264,7 +264,10 @@ def test_merging_a_combined_pill_and_current_smoking_raises_the_boxed_warning(db
     ]}
     patient = add_patient(given="Ann", family="Smoker", birth_date=date(1980, 2, 1), sex="female")
     plan = _plan(db, "physician", patient.id, read_bytes(json.dumps(bundle).encode(), "ann.json"))
-    with pytest.raises(svc.AlertsNeedOverride) as stopped, db.uow(_user("physician")) as uow:
-        svc.apply_import(uow, patient.id, plan, plan.default_decisions("new"), plan.info)
-    assert [a.severity for a in stopped.value.pending if "boxed warning" in a.message] == ["contraindicated"]
+    from desktop.services.alert_decisions import NeedsDecision
+
+    with db.uow(_user("physician")) as uow:
+        stopped = svc.apply_import(uow, patient.id, plan, plan.default_decisions("new"), plan.info)
+    assert isinstance(stopped, NeedsDecision)
+    assert [a.severity for a in stopped.pending if "boxed warning" in a.message] == ["contraindicated"]
     assert _rows(db, SocialHistory, patient.id) == []  # nothing written without the override
