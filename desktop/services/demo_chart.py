@@ -374,6 +374,7 @@ def _fill(uow: UnitOfWork, patient_ids: list[int], rng: random.Random, today: da
     if allergy_rows:
         s.execute(insert(Allergy), allergy_rows)
     stats.allergies = len(allergy_rows)
+    stats.medications -= _coherent(uow, ordered, large_id, physician)
 
     # immunizations
     imm_rows = []
@@ -414,6 +415,43 @@ def _fill(uow: UnitOfWork, patient_ids: list[int], rng: random.Random, today: da
     uow.audit("create", "chart", None, summary=(
         f"demo charts: {stats.patients} patients, {stats.problems} problems, {stats.medications} medications, "
         f"{stats.encounters} encounters, {stats.vitals} vital-sign values, {stats.results} lab results"))
+
+
+# the demo's one reasoned override, shown in Harold Bennett's chart (alert bar, override record)
+LARGE_OVERRIDE = ("Benefit outweighs risk", "Knee pain not controlled otherwise; shortest course, PPI cover, "
+                                            "bleeding signs explained (demo)")
+
+
+def _coherent(uow: UnitOfWork, patient_ids: list[int], large_id: int | None, physician: int) -> int:
+    """No demo chart holds a combination an order check would interrupt without a physician's reasoned override:
+    the large chart records one (as the demo physician, through the alert service); elsewhere the later drug
+    of such a pair is left out. Returns the medications left out."""
+    from . import alerts as alert_service
+    from .uow import CurrentUser
+
+    s = uow.session
+    user = s.get(User, physician)
+    acting = uow.as_user(CurrentUser(id=user.id, username=user.username, display_name=user.display_name,
+                                     role=user.role))
+    dropped = 0
+    for pid in patient_ids:
+        for _round in range(5):
+            check = alert_service.check_for_patient(acting, pid, kinds=("interaction", "duplicate", "allergy"))
+            if not check.kb_available or not check.interrupting:
+                break
+            if pid == large_id:
+                for alert in check.interrupting:
+                    alert_service.record_override(acting, pid, alert, *LARGE_OVERRIDE,
+                                                  medication_id=max(alert.med_ids) if alert.med_ids else None)
+                continue
+            later = max(i for a in check.interrupting for i in a.med_ids) if any(
+                a.med_ids for a in check.interrupting) else None
+            if later is None:
+                break
+            s.delete(s.get(Medication, later))  # written in this transaction, never committed
+            s.flush()
+            dropped += 1
+    return dropped
 
 
 def c_min(code: str) -> int:

@@ -669,6 +669,8 @@ def add_demo_prescriptions(uow: UnitOfWork, patient_ids: Sequence[int], prescrib
     medication list is skipped. Written as the demo generator's user without alert runs; audited once.
     Returns the number of prescriptions written.
     """
+    from desktop.alerts import DrugRef
+
     from .demo import require_system
 
     require_system(uow)
@@ -704,6 +706,10 @@ def add_demo_prescriptions(uow: UnitOfWork, patient_ids: Sequence[int], prescrib
             for generic, strength, form, route, dose, unit, freq, qty, refills, sched, rxcui in picks:
                 ingredient = generic.split(" ")[0]
                 if ingredient in have.get(pid, ()):
+                    continue
+                # the check signing runs: a drug it would interrupt (an allergy, an interaction) is not written
+                check = alert_service.check_for_patient(uow, pid, DrugRef(name=generic, ingredients=(ingredient,)))
+                if check.kb_available and check.interrupting:
                     continue
                 controlled_done = controlled_done or bool(sched)
                 prn = freq == "q6h"

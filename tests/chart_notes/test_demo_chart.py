@@ -100,3 +100,26 @@ def test_demo_charts_read_back_through_the_services(demo_db):
     assert page.total_sets == 500 and len(page.columns) == 50
     assert notes.total == 500 and note.signed and note.content.objective.startswith("Vitals ")
     assert latest is not None and len(latest.values) == 10
+
+
+def test_demo_charts_are_clinically_coherent(demo_db):
+    """No demo chart holds an order the alert check would interrupt without a physician's reasoned override:
+    Harold Bennett (penicillin allergy) gets no amoxicillin; his one overridden combination names the physician."""
+    from desktop.models import AlertOverride, User
+    from desktop.services import alerts
+    from tests.conftest import user_for
+
+    db, _ids, stats = demo_db
+    with db.uow(user_for("physician")) as uow:
+        s = uow.session
+        harold = stats.large_patient_id
+        names = [m.lower() for m in s.execute(select(Medication.drug_name).where(
+            Medication.patient_id == harold, Medication.status == "active")).scalars()]
+        assert not [n for n in names if "amoxicillin" in n]
+        patients = s.execute(select(Medication.patient_id).distinct()).scalars().all()
+        for pid in patients:
+            check = alerts.check_for_patient(uow, pid, kinds=("interaction", "duplicate", "allergy"))
+            assert check.kb_available and not check.interrupting, (pid, [a.message for a in check.interrupting])
+        overrides = s.execute(select(AlertOverride, User.display_name).join(
+            User, User.id == AlertOverride.user_id).where(AlertOverride.patient_id == harold)).all()
+    assert overrides and all(name == "Dr. Ana Lima" and o.reason for o, name in overrides)
