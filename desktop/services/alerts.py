@@ -8,7 +8,7 @@ the GUI shows the red "Interaction checking unavailable" banner and demands an a
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -68,6 +68,12 @@ class AlertCheck:
     interrupting_severities: tuple[str, ...] = DEFAULT_INTERRUPTING
     unchecked: tuple[str, ...] = ()  # medications that could not be mapped to ingredients (say so in the GUI)
     kb_version: str = ""
+    overridden: dict = field(default_factory=dict, compare=False)  # key -> "overridden by NAME, DATE: reason"
+
+    @property
+    def listed(self) -> tuple[Alert, ...]:
+        """What the chart lists: every active combination, overridden ones too (marked with `overridden`)."""
+        return tuple(sorted(self.alerts + self.suppressed, key=lambda a: a.sort_key()))
 
     @property
     def interrupting(self) -> tuple[Alert, ...]:
@@ -157,7 +163,24 @@ def check_for_patient(uow: UnitOfWork, patient_id: int, proposed: DrugRef | None
         # the same alert stays quiet unless its severity rose above the one that was overridden
         (hidden if floor is not None and alert.rank >= floor else shown).append(alert)
     return AlertCheck(alerts=tuple(shown), kb_available=True, suppressed=tuple(hidden),
-                      interrupting_severities=severities, unchecked=tuple(unchecked), kb_version=kb.version)
+                      interrupting_severities=severities, unchecked=tuple(unchecked), kb_version=kb.version,
+                      overridden=_override_notes(uow, patient_id, {a.key for a in hidden}))
+
+
+def _override_notes(uow: UnitOfWork, patient_id: int, keys: set[str]) -> dict[str, str]:
+    """key -> "overridden by NAME, DATE: reason" (the latest override of each), for the chart's alert bar."""
+    if not keys:
+        return {}
+    from desktop.models import User
+
+    rows = uow.session.execute(
+        select(AlertOverride.alert_key, AlertOverride.reason, AlertOverride.comment, AlertOverride.created_at,
+               User.display_name)
+        .join(User, User.id == AlertOverride.user_id)
+        .where(AlertOverride.patient_id == patient_id, AlertOverride.alert_key.in_(keys))
+        .order_by(AlertOverride.created_at, AlertOverride.id)).all()
+    return {key: f"overridden by {name}, {when:%Y-%m-%d}: {reason}" + (f" ({comment})" if comment else "")
+            for key, reason, comment, when, name in rows}
 
 
 def patient_context(uow: UnitOfWork, patient_id: int, proposed: DrugRef | None = None,

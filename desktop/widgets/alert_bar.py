@@ -24,6 +24,7 @@ class AlertBar(QFrame):
         self.setObjectName("alertBar")
         self.setStyleSheet("#alertBar { background: #fff8e1; border: 1px solid #ffcc80; }")
         self.alerts: list[Any] = []
+        self.overridden: dict[str, str] = {}
         self.toggle = QToolButton()
         self.toggle.setObjectName("alertBarToggle")
         self.toggle.setCheckable(True)
@@ -42,12 +43,15 @@ class AlertBar(QFrame):
         lay.addWidget(self.list)
         self.toggle.setText(self.tr("Checking alerts…"))
 
-    def set_alerts(self, alerts: Sequence[Any]) -> None:
-        """Show these alerts (the caller passes the non-interrupting ones); hidden when there are none."""
+    def set_alerts(self, alerts: Sequence[Any], overridden: dict[str, str] | None = None) -> None:
+        """Show these alerts; hidden when there are none. `overridden`: alert key -> "overridden by NAME, DATE:
+        reason" — an overridden combination that is still active stays listed, marked so (never hidden)."""
         self.alerts = list(alerts)
+        self.overridden = dict(overridden or {})
         self.list.clear()
         for alert in self.alerts:
-            item = QListWidgetItem(f"{alert.severity.upper()}: {alert.message}")
+            note = self.overridden.get(getattr(alert, "key", "") or "")
+            item = QListWidgetItem(f"{alert.severity.upper()}: {alert.message}" + (f" — {note}" if note else ""))
             bg, _fg = SEVERITY_COLOURS.get(alert.severity, ("#455a64", "#fff"))
             item.setForeground(Qt.GlobalColor.black)
             item.setData(Qt.ItemDataRole.UserRole, alert)

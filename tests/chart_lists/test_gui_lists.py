@@ -231,3 +231,28 @@ def test_drug_typeahead_down_then_enter_takes_the_first_match(qtbot, chart_view)
     qtbot.keyClick(dialog.drug.table, Qt.Key.Key_Down)  # Down again: from the first to the second
     qtbot.keyClick(dialog.drug.table, Qt.Key.Key_Return)
     assert dialog.drug.chosen.id == second.id
+
+
+def test_overridden_combination_stays_in_the_alert_bar_marked_overridden(qtbot, db, chart_view, patient, physician):
+    """Warfarin added with its major alerts overridden: warfarin+apixaban and warfarin+naproxen are still active
+    combinations, so the chart's alert bar keeps listing them, marked "overridden by NAME, DATE: reason"."""
+    from desktop.services.alert_decisions import Decision, NeedsDecision
+
+    with db.uow(physician) as uow:
+        add_medication(uow, patient.id, MedicationInput(formulary_id="apixaban-5-tab"))
+        need = add_medication(uow, patient.id, MedicationInput(formulary_id="naproxen-250-tab"))
+        if isinstance(need, NeedsDecision):
+            add_medication(uow, patient.id, MedicationInput(formulary_id="naproxen-250-tab"), Decision(
+                overrides=tuple((a, "Will monitor", "") for a in need.pending)))
+    with db.uow(physician) as uow:
+        need = add_medication(uow, patient.id, MedicationInput(formulary_id="warfarin-5-tab"))
+        assert isinstance(need, NeedsDecision) and len(need.pending) >= 2
+        add_medication(uow, patient.id, MedicationInput(formulary_id="warfarin-5-tab"), Decision(
+            overrides=tuple((a, "Benefit outweighs risk", "cardiology") for a in need.pending)))
+    view = chart_view()
+    page = view.page("summary")
+    qtbot.waitUntil(lambda: page.alert_bar.count() > 0, timeout=10000)
+    texts = [page.alert_bar.list.item(i).text() for i in range(page.alert_bar.list.count())]
+    for other in ("apixaban", "naproxen"):
+        line = next(t for t in texts if "warfarin" in t.lower() and other in t.lower())
+        assert "overridden by" in line and "Benefit outweighs risk" in line, texts

@@ -176,7 +176,7 @@ class SummaryTab(ChartTab):
             self.alert_bar.set_alerts([])
         else:
             self.kb_banner.clear()
-            self.alert_bar.set_alerts(list(check.alerts))
+            self.alert_bar.set_alerts(list(check.listed), check.overridden)  # overridden ones stay, marked
         names = list(getattr(check, "unchecked", ()) or ())
         self.unchecked.setText(self.tr("Not checked for interactions (not recognised): {names}").format(
             names=", ".join(names)))
