@@ -256,3 +256,33 @@ def test_overridden_combination_stays_in_the_alert_bar_marked_overridden(qtbot, 
     for other in ("apixaban", "naproxen"):
         line = next(t for t in texts if "warfarin" in t.lower() and other in t.lower())
         assert "overridden by" in line and "Benefit outweighs risk" in line, texts
+
+
+@pytest.mark.parametrize("on_list, ordered, words", [
+    ("warfarin-5-tab", "sertraline 50", ("warfarin", "sertraline")),  # a moderate interaction
+    ("oxycodone-5-tab", "oxycodone 10", ("oxycodone", "two active medications")),  # a second opioid: duplicate
+])
+def test_moderate_and_duplicate_alerts_are_listed_while_ordering(qtbot, db, chart_view, patient, physician,
+                                                                 on_list, ordered, words):
+    """Every alert is listed at order time: a moderate or duplicate-therapy alert opens the same alert dialog,
+    listed without blocking (no override reason; Continue saves)."""
+    with db.uow(physician) as uow:
+        add_medication(uow, patient.id, MedicationInput(formulary_id=on_list))
+    view = chart_view(tab="medications")
+    page = view.page("medications")
+    _rows(qtbot, page, 1)
+    page.add()
+    dialog = page.editor
+    qtbot.keyClicks(dialog.drug.edit, ordered)
+    qtbot.waitUntil(lambda: bool(dialog.drug.results()), timeout=3000)
+    qtbot.keyClick(dialog.drug.edit, Qt.Key.Key_Return)
+    dialog.save_button.click()
+    qtbot.waitUntil(lambda: getattr(dialog, "alert_dialog", None) is not None
+                    and dialog.alert_dialog.isVisible(), timeout=10000)
+    modal = dialog.alert_dialog
+    assert not modal.pending and modal.listed and modal.continue_button.isVisible()
+    assert not modal.override_button.isVisible()
+    text = " ".join(c.title.text().lower() for c in modal.listed_cards)
+    assert all(w in text for w in words), text
+    modal.continue_button.click()
+    _rows(qtbot, page, 2)
