@@ -20,9 +20,10 @@ from reportlab.lib.colors import black, white
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
+from desktop.domain.numwords import format_quantity, int_to_words, quantity_to_words
+
 from .data import PatientInfo, PracticeInfo, PrescriberInfo, RxItem
 from .fonts import BOLD, REGULAR, RENDER_LOCK, ensure_fonts
-from .numwords import format_quantity, int_to_words, quantity_to_words
 from .page import (
     FAINT,
     GREY,

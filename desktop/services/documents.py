@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import func, select
 
+from desktop.domain.sig import expand_sig
 from desktop.kb.vitals import (
     BMI,
     DIASTOLIC,
@@ -41,7 +42,6 @@ from desktop.models import (
     VitalSign,
 )
 from desktop.printing import data as pd
-from desktop.printing.sig import expand_sig
 
 from .errors import NotFound, ServiceError
 from .permissions import Permission

@@ -23,9 +23,9 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from desktop.domain.sig import SigParts, build_sig, days_supply, expand_sig, parse_sig, split_dose
 from desktop.models import Medication, Patient, Prescriber, Prescription
 from desktop.printing.data import CONTROLLED_SCHEDULES
-from desktop.printing.sig import SigParts, build_sig, days_supply, expand_sig, parse_sig, split_dose
 
 from . import alerts as alert_service
 from .alert_decisions import Decision, NeedsDecision, gate, record

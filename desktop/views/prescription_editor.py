@@ -31,8 +31,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.printing.numwords import quantity_to_words
-from desktop.printing.sig import SigParts, days_supply, split_dose
+from desktop.domain.numwords import quantity_to_words
+from desktop.domain.sig import SigParts, days_supply, split_dose
 from desktop.services.alert_decisions import Decision, NeedsDecision
 from desktop.services.errors import ServiceError, ValidationError
 from desktop.services.prescriptions import RxInput, RxView, max_refills

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.printing.sig import (
+from desktop.domain.sig import (
     FREQUENCIES,
     FREQUENCY_CHOICES,
     ROUTE_CHOICES,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from desktop.printing.numwords import format_quantity, int_to_words, quantity_to_words
+from desktop.domain.numwords import format_quantity, int_to_words, quantity_to_words
 from desktop.services.prescribers import dea_problem, npi_check_digit, npi_problem
 
 from .conftest import VALID_DEA, VALID_NPI

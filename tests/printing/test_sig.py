@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from desktop.printing.sig import SigParts, build_sig, days_supply, expand_sig, quantity_for, split_dose
+from desktop.domain.sig import SigParts, build_sig, days_supply, expand_sig, quantity_for, split_dose
 
 
 @pytest.mark.parametrize("typed, printed", [
@@ -63,7 +63,7 @@ def test_split_dose():
     ("1 tablet by mouth twice daily with meals", "Take 1 tablet by mouth twice a day with meals", "bid"),
 ])
 def test_formulary_default_sigs(default_sig, printed, freq):
-    from desktop.printing.sig import frequency_code, frequency_of, parse_sig
+    from desktop.domain.sig import frequency_code, frequency_of, parse_sig
 
     assert expand_sig(default_sig) == printed
     parts = parse_sig(default_sig)
