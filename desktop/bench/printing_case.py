@@ -45,7 +45,7 @@ def _fill(db) -> None:  # noqa: ANN001
         VitalSign,
     )
     from desktop.services import demo
-    from desktop.services.prescriptions import add_demo_prescriptions
+    from desktop.services.demo_chart import add_demo_prescriptions
 
     rng = random.Random(7)
     now = datetime.now(UTC)

@@ -349,7 +349,8 @@ def _patient_has_address(patient: Patient) -> bool:
     return bool(patient.address_line1.strip() and patient.city.strip())
 
 
-def _fill(rx: Prescription, inp: RxInput) -> None:
+def fill_row(rx: Prescription, inp: RxInput) -> None:
+    """The prescription row from an input: the sig, days supply and structured fields agree (drafts, demo)."""
     sig = sig_for(inp)
     supply = inp.days_supply if inp.days_supply is not None else computed_days_supply(inp)
     inp = structured(inp)
@@ -398,7 +399,7 @@ def create_draft(uow: UnitOfWork, patient_id: int, inp: RxInput, *, replaces_id:
     rx = Prescription(patient_id=patient_id, prescriber_id=prescriber.id, status="draft",
                       rx_number=f"tmp-{uuid.uuid4().hex[:24]}", replaces_id=replaces_id,
                       created_by_id=uow.user.id, updated_by_id=uow.user.id)
-    _fill(rx, inp)
+    fill_row(rx, inp)
     s.add(rx)
     s.flush()  # the id makes the unique number
     rx.rx_number = rx_number_for(rx.id)
@@ -417,7 +418,7 @@ def update_draft(uow: UnitOfWork, rx_id: int, inp: RxInput, *, expected_version:
     patient = uow.session.get(Patient, rx.patient_id)
     assert patient is not None
     inp = _prepare(uow, patient, inp, prescriber)
-    _fill(rx, inp)
+    fill_row(rx, inp)
     rx.prescriber_id = prescriber.id
     rx.updated_by_id = uow.user.id
     uow.session.flush()
@@ -637,116 +638,3 @@ def discontinue(uow: UnitOfWork, rx_id: int, reason: str, *, expected_version: i
     uow.session.flush()
     uow.audit("discontinue", "prescription", rx.id, rx.patient_id, summary=f"{_summary(rx)}: {reason}")
     return _views(uow, [rx])[0]
-
-
-
-# ---------------------------------------------------------------- demo data
-
-_DEMO_DRUGS = (
-    # generic, strength, form, route, dose, unit, frequency, quantity, refills, schedule, ingredient RXCUI
-    # (RXCUIs only where listed in CLINICAL-REFERENCES.md; the others stay uncoded rather than invented)
-    ("lisinopril", "10 mg", "oral tablet", "oral", "1", "tablet", "qd", 90, 3, "", None),
-    ("metformin hydrochloride", "500 mg", "oral tablet", "oral", "1", "tablet", "bid", 180, 3, "", None),
-    ("atorvastatin", "20 mg", "oral tablet", "oral", "1", "tablet", "qhs", 90, 3, "", None),
-    ("amlodipine", "5 mg", "oral tablet", "oral", "1", "tablet", "qd", 90, 3, "", None),
-    ("sertraline", "50 mg", "oral tablet", "oral", "1", "tablet", "qd", 30, 5, "", "36437"),
-    ("levothyroxine sodium", "50 mcg", "oral tablet", "oral", "1", "tablet", "qam", 90, 3, "", None),
-    ("omeprazole", "20 mg", "delayed release oral capsule", "oral", "1", "capsule", "qd", 30, 2, "", "7646"),
-    ("amoxicillin", "500 mg", "oral capsule", "oral", "1", "capsule", "tid", 30, 0, "", None),
-)
-_DEMO_CONTROLLED = (
-    ("tramadol hydrochloride", "50 mg", "oral tablet", "oral", "1", "tablet", "q6h", 20, 0, "IV", "10689"),
-    ("oxycodone hydrochloride", "5 mg", "oral tablet", "oral", "1", "tablet", "q6h", 12, 0, "II", None),
-)
-
-
-def add_demo_prescriptions(uow: UnitOfWork, patient_ids: Sequence[int], prescriber_id: int, rng,  # noqa: ANN001
-                           *, share: float = 0.8, chunk: int = 2000) -> int:
-    """Active, signed prescriptions for about `share` of the patients (the first always; at least one
-    controlled substance when the prescriber has a DEA number), each on the medication list.
-
-    Bulk inserts (fit for 100,000 patients); a drug whose ingredient is already on the patient's active
-    medication list is skipped. Written as the demo generator's user without alert runs; audited once.
-    Returns the number of prescriptions written.
-    """
-    from desktop.alerts import DrugRef
-
-    from .demo import require_system
-
-    require_system(uow)
-    from datetime import timedelta
-
-    from sqlalchemy import bindparam, insert, update
-
-    s = uow.session
-    prescriber = s.get(Prescriber, prescriber_id)
-    if prescriber is None:
-        raise NotFound(f"no prescriber with id {prescriber_id}")
-    today = date.today()
-    now = datetime.now(UTC)
-    written = 0
-    controlled_done = False
-    ids = list(patient_ids)
-    for start in range(0, len(ids), chunk):
-        part = ids[start:start + chunk]
-        have: dict[int, set[str]] = {}
-        for pid, ingredients in s.execute(select(Medication.patient_id, Medication.ingredients).where(
-                Medication.patient_id.in_(part), Medication.status == "active",
-                Medication.entered_in_error.is_(False))):
-            have.setdefault(pid, set()).update(i for i in (ingredients or "").split("+") if i)
-        addressed = {pid for pid, a, c in s.execute(select(Patient.id, Patient.address_line1, Patient.city)
-                                                   .where(Patient.id.in_(part))) if (a or "").strip() and (c or "").strip()}
-        rows: list[dict] = []
-        for pid in part:
-            if rows and rng.random() > share:
-                continue
-            picks = rng.sample(_DEMO_DRUGS, rng.randint(1, 3))
-            if prescriber.dea_number and pid in addressed and (not controlled_done or rng.random() < 0.08):
-                picks.append(rng.choice(_DEMO_CONTROLLED))
-            for generic, strength, form, route, dose, unit, freq, qty, refills, sched, rxcui in picks:
-                ingredient = generic.split(" ")[0]
-                if ingredient in have.get(pid, ()):
-                    continue
-                # the check signing runs: a drug it would interrupt (an allergy, an interaction) is not written
-                check = alert_service.check_for_patient(uow, pid, DrugRef(name=generic, ingredients=(ingredient,)))
-                if check.kb_available and check.interrupting:
-                    continue
-                controlled_done = controlled_done or bool(sched)
-                prn = freq == "q6h"
-                inp = RxInput(drug_name=generic, ingredients=ingredient, ingredient_rxcui=rxcui, strength=strength,
-                              dose_form=form, route=route, dose=dose, dose_unit=unit, frequency=freq, prn=prn,
-                              prn_indication="pain" if prn else "", quantity=qty, quantity_unit=unit,
-                              refills=refills, dea_schedule=sched)
-                rx = Prescription()
-                _fill(rx, inp)
-                row = {c: getattr(rx, c) for c in (
-                    "formulary_id", "drug_name", "ingredient_rxcui", "product_rxcui", "ingredients", "strength",
-                    "dose_form", "route", "dose", "frequency", "duration_days", "prn", "prn_indication", "sig_text",
-                    "quantity", "quantity_unit", "days_supply", "refills", "substitution_allowed",
-                    "pharmacist_note", "dea_schedule", "encounter_id")}
-                written_on = today - timedelta(days=rng.randint(0, 120))
-                row.update(patient_id=pid, prescriber_id=prescriber.id, status="active", written_date=written_on,
-                           signed_at=now, rx_number=f"tmp-{uuid.uuid4().hex[:24]}", created_by_id=uow.user.id,
-                           version=1, entered_in_error=False)
-                rows.append(row)
-        if not rows:
-            continue
-        new_ids = s.execute(insert(Prescription).returning(Prescription.id, sort_by_parameter_order=True),
-                            rows).scalars().all()
-        table = Prescription.__table__
-        s.execute(update(table).where(table.c.id == bindparam("b_id")).values(rx_number=bindparam("b_number")),
-                  [{"b_id": i, "b_number": rx_number_for(i)} for i in new_ids])
-        meds = []
-        for rx_id, row in zip(new_ids, rows):
-            name = f"{row['drug_name']} {row['strength']} {row['dose_form']}".strip()
-            meds.append({
-                "patient_id": row["patient_id"], "drug_name": name, "ingredient_rxcui": row["ingredient_rxcui"],
-                "ingredients": row["ingredients"], "strength": row["strength"], "dose_form": row["dose_form"],
-                "route": row["route"], "sig": row["sig_text"], "start_date": row["written_date"], "status": "active",
-                "source": "clinic", "prescription_id": rx_id, "created_by_id": uow.user.id, "version": 1,
-                "entered_in_error": False,
-            })
-        s.execute(insert(Medication), meds)
-        written += len(rows)
-    uow.audit("create", "prescription", None, summary=f"{written} demo prescriptions on the medication lists")
-    return written

@@ -282,10 +282,12 @@ def test_nurse_cannot_sign(db, prescriber, patient, rx_input, no_alert_engine):
 def test_demo_prescriptions(db, prescriber, add_patient):
     import random
 
+    from desktop.services import demo_chart
+
     ids = [add_patient(given=f"P{i}", family="Demo", address_line1=f"{i} Main St", city="Springfield").id
            for i in range(10)]
     with db.uow() as uow:
-        n = rxs.add_demo_prescriptions(uow, ids, prescriber.id, random.Random(3))
+        n = demo_chart.add_demo_prescriptions(uow, ids, prescriber.id, random.Random(3))
     with db.uow(user_for("physician")) as uow:
         rows = uow.session.execute(select(Prescription)).scalars().all()
         meds = uow.session.execute(select(Medication)).scalars().all()

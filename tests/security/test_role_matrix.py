@@ -193,7 +193,7 @@ MATRIX_TABLE: dict[str, object] = {
     "prescriptions.renew": needs(P.PRESCRIBE),
     "prescriptions.modify": needs(P.PRESCRIBE),
     "prescriptions.discontinue": needs(P.PRESCRIBE),
-    "prescriptions.add_demo_prescriptions": NobodyLoggedIn("demo generator"),
+    "demo_chart.add_demo_prescriptions": NobodyLoggedIn("demo generator"),
     # laboratory results (issue 15): nurses and physicians enter paper results, front desk sees none
     "results.record_results": needs(P.EDIT_CHART),
     "results.bulk_add_results": needs(P.EDIT_CHART),
@@ -347,7 +347,7 @@ def world(tmp_path_factory):  # noqa: ANN001, ANN201
         Prescription,
         Problem,
     )
-    from desktop.services import demo, prescribers, prescriptions
+    from desktop.services import demo, demo_chart, prescribers
     from desktop.services.database import Database
     from desktop.services.demo_chart import fill_demo_charts
     from tests.conftest import _seed
@@ -369,7 +369,7 @@ def world(tmp_path_factory):  # noqa: ANN001, ANN201
         uow.session.flush()
         s = uow.session
         pid = s.execute(select(Patient.id).where(Patient.family_name == "Müller")).scalar()
-        prescriptions.add_demo_prescriptions(uow, [pid], prescriber.id, random.Random(1))
+        demo_chart.add_demo_prescriptions(uow, [pid], prescriber.id, random.Random(1))
         draft = Encounter(patient_id=pid, encounter_date=datetime.now(UTC), status="draft", provider_id=1,
                           reason="cough")
         s.add(draft)
@@ -420,7 +420,7 @@ def arguments(key: str, fn, ids: dict) -> list:  # noqa: ANN001
         "documents.printed_before": ["summary", [ids["mrn"]], ids["patient_id"]],
         "vitals.vitals_text_for_day": [ids["patient_id"], date.today()],
         "demo.add_patients": [2],
-        "prescriptions.add_demo_prescriptions": [[ids["patient_id"]], ids["prescriber_id"], random.Random(2)],
+        "demo_chart.add_demo_prescriptions": [[ids["patient_id"]], ids["prescriber_id"], random.Random(2)],
         "demo_chart.fill_demo_charts": [[ids["patient_id"]]],
     }
     if key in special:
