@@ -34,6 +34,7 @@ from desktop.kb.vitals import WEIGHT
 from desktop.models import AlertOverride, Allergy, Medication, Patient, VitalSign
 
 from . import settings
+from .chart_rows import clip
 from .errors import NotFound, PermissionDenied, ValidationError
 from .permissions import Permission
 from .uow import UnitOfWork
@@ -375,7 +376,8 @@ def record_override(uow: UnitOfWork, patient_id: int, alert: Any, reason: str, c
     if not key or severity not in SEVERITIES:
         raise ValidationError({"alert": "not an alert from the alert engine (no key or severity)"})
     row = AlertOverride(
-        patient_id=patient_id, alert_key=key[:200], kind=str(getattr(alert, "kind", "") or "")[:20],
+        patient_id=patient_id, alert_key=clip(AlertOverride, "alert_key", key),
+        kind=clip(AlertOverride, "kind", str(getattr(alert, "kind", "") or "")),
         severity=severity, message=str(getattr(alert, "message", "") or ""), reason=reason, comment=comment,
         user_id=uow.user.id, medication_id=medication_id, prescription_id=prescription_id,
     )
