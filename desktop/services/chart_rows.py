@@ -162,6 +162,19 @@ def check_dates(errors: dict[str, str], today: date, start_name: str, start: dat
             errors[end_name] = f"{end_label} is before {start_label.lower()}"
 
 
+def apply_changes(uow: UnitOfWork, row: Any, values: dict[str, Any], names: Iterable[str], labels: dict[str, str],
+                  entity: str, mine: dict) -> str:
+    """Write a form's values onto a row (version already checked), flush as a conflict-safe update, and say which
+    of `names` changed, in the form's words, for the audit line."""
+    names = tuple(names)
+    before = {n: getattr(row, n) for n in names}
+    for name, value in values.items():
+        setattr(row, name, value)
+    row.updated_by_id = uow.user.id
+    flush(uow, entity, row.id, mine)
+    return changed_fields(before, {n: getattr(row, n) for n in names}, labels)
+
+
 def changed_fields(before: dict, after: dict, labels: dict[str, str]) -> str:
     names = [labels.get(k, k) for k in after if before.get(k) != after[k]]
     return ", ".join(names) or "nothing"

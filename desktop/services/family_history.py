@@ -14,9 +14,8 @@ from desktop.phr.history_records import RELATIVES
 
 from . import icd10
 from .chart_rows import (
-    changed_fields,
+    apply_changes,
     check_version,
-    flush,
     load_row,
     mark_in_error,
     require_patient,
@@ -180,14 +179,8 @@ def update_entry(uow: UnitOfWork, entry_id: int, inp: FamilyInput, expected_vers
     if r.entered_in_error:
         raise ServiceError("this entry was marked entered in error and can no longer be edited")
     check_version(uow, r, expected_version, ENTITY, asdict(inp), INPUT_FIELDS)
-    before = {n: getattr(r, n) for n in INPUT_FIELDS}
-    for name, value in _values(inp).items():
-        setattr(r, name, value)
-    r.updated_by_id = uow.user.id
-    flush(uow, ENTITY, r.id, asdict(inp))
-    after = {n: getattr(r, n) for n in INPUT_FIELDS}
-    uow.audit("update", ENTITY, r.id, r.patient_id,
-              f"{r.relative}: {r.condition}; changed: {changed_fields(before, after, FIELD_LABELS)}")
+    changed = apply_changes(uow, r, _values(inp), INPUT_FIELDS, FIELD_LABELS, ENTITY, asdict(inp))
+    uow.audit("update", ENTITY, r.id, r.patient_id, f"{r.relative}: {r.condition}; changed: {changed}")
     return _row(r)
 
 

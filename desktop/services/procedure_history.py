@@ -16,10 +16,9 @@ from desktop.kb import histories as kb
 from desktop.models import ProcedureHistory
 
 from .chart_rows import (
-    changed_fields,
+    apply_changes,
     check_dates,
     check_version,
-    flush,
     load_row,
     mark_in_error,
     require_patient,
@@ -186,14 +185,8 @@ def update_procedure(uow: UnitOfWork, procedure_id: int, inp: ProcedureInput, ex
     if p.entered_in_error:
         raise ServiceError("this procedure was marked entered in error and can no longer be edited")
     check_version(uow, p, expected_version, ENTITY, asdict(inp), INPUT_FIELDS)
-    before = {n: getattr(p, n) for n in INPUT_FIELDS}
-    for name, value in _values(inp).items():
-        setattr(p, name, value)
-    p.updated_by_id = uow.user.id
-    flush(uow, ENTITY, p.id, asdict(inp))
-    after = {n: getattr(p, n) for n in INPUT_FIELDS}
-    uow.audit("update", ENTITY, p.id, p.patient_id,
-              f"{p.code or 'uncoded'} {p.description}; changed: {changed_fields(before, after, FIELD_LABELS)}")
+    changed = apply_changes(uow, p, _values(inp), INPUT_FIELDS, FIELD_LABELS, ENTITY, asdict(inp))
+    uow.audit("update", ENTITY, p.id, p.patient_id, f"{p.code or 'uncoded'} {p.description}; changed: {changed}")
     return _row(p)
 
 

@@ -242,6 +242,7 @@ MATRIX_TABLE: dict[str, object] = {
     "chart_rows.user_name": Helper("shared by the chart list services"),
     "chart_rows.check_version": Helper("shared by the chart list services"),
     "chart_rows.flush": Helper("shared by the chart list services"),
+    "chart_rows.apply_changes": Helper("shared by the chart list services"),
     "chart_rows.mark_in_error": needs(P.EDIT_CHART),
     # the one alert-decision protocol: called by the services that raise alerts, with their own permission
     "alert_decisions.gate": Helper("the alert gate of every service that raises alerts"),
