@@ -95,7 +95,7 @@ class Ops(QObject):
     busy_changed = Signal(bool)
     error = Signal(object)  # exceptions nobody handled; the main window shows them
 
-    def __init__(self, db, user, parent: QObject | None = None):  # noqa: ANN001
+    def __init__(self, db, user, parent: QObject | None = None):
         super().__init__(parent)
         self.db = db
         self.user = user

@@ -52,7 +52,7 @@ def main() -> int:
     controller.open_database()
     steps: list = []
 
-    def later(ms: int, fn) -> None:  # noqa: ANN001
+    def later(ms: int, fn) -> None:
         steps.append((ms, fn))
 
     def shot(name: str) -> None:
@@ -67,13 +67,13 @@ def main() -> int:
         if rows:
             window.open_chart(rows[0].id)
 
-    def tab(key: str):  # noqa: ANN202
+    def tab(key: str):
         return lambda: window.workspace.current_chart().show_tab(key)
 
-    def chart():  # noqa: ANN202
+    def chart():
         return window.workspace.current_chart()
 
-    def dialog_shot(name: str, dialog) -> None:  # noqa: ANN001
+    def dialog_shot(name: str, dialog) -> None:
         dialog.grab().save(str(out / f"{name}.png"))
         print("saved", out / f"{name}.png")
         dialog.reject()
@@ -131,7 +131,7 @@ def main() -> int:
     return app.exec()
 
 
-def guide_steps(role, later, shot, search, open_first, tab, window, dialog_shot, app) -> None:  # noqa: ANN001
+def guide_steps(role, later, shot, search, open_first, tab, window, dialog_shot, app) -> None:
     """The pictures each role's guide shows (resources/guides/*.md)."""
     from PySide6.QtCore import QTimer
 
@@ -157,8 +157,8 @@ def guide_steps(role, later, shot, search, open_first, tab, window, dialog_shot,
     later(9000, app.quit)
 
 
-def full_tour(later, shot, search, open_first, tab, problem_dialog, vitals_form, new_note,  # noqa: ANN001
-              note_marked_fields, prescriptions, app) -> None:  # noqa: ANN001
+def full_tour(later, shot, search, open_first, tab, problem_dialog, vitals_form, new_note,
+              note_marked_fields, prescriptions, app) -> None:
     later(2500, search)
     later(3500, lambda: shot("main-window"))
     later(3700, open_first)

@@ -90,7 +90,7 @@ TEST_USERS = {  # role -> (id, username, display name)
 _HASHES = {role: _FAST.hash(pw) for role, pw in TEST_PASSWORDS.items()}
 
 
-def _seed(db) -> None:  # noqa: ANN001
+def _seed(db) -> None:
     from desktop.models import Practice, User
 
     with db.uow() as uow:
@@ -108,7 +108,7 @@ def _seed(db) -> None:  # noqa: ANN001
 
 
 @pytest.fixture(scope="session")
-def _sqlite_template(tmp_path_factory) -> Path:  # noqa: ANN001
+def _sqlite_template(tmp_path_factory) -> Path:
     from desktop.services.database import Database
 
     path = tmp_path_factory.mktemp("template") / "template.db"
@@ -152,7 +152,7 @@ def _pg_reset() -> None:
 
 
 @pytest.fixture
-def db_url(request, tmp_path) -> str:  # noqa: ANN001
+def db_url(request, tmp_path) -> str:
     if PG_URL:
         from desktop.services.database import Database
 
@@ -169,7 +169,7 @@ def db_url(request, tmp_path) -> str:  # noqa: ANN001
 
 
 @pytest.fixture
-def db(db_url):  # noqa: ANN001, ANN201
+def db(db_url):
     """A fresh database with the test practice and one user per role (see TEST_USERS)."""
     from desktop.services.database import Database
 
@@ -178,7 +178,7 @@ def db(db_url):  # noqa: ANN001, ANN201
     database.dispose()
 
 
-def user_for(role: str):  # noqa: ANN201
+def user_for(role: str):
     from desktop.services.uow import CurrentUser
 
     uid, username, name = TEST_USERS[role]
@@ -186,40 +186,40 @@ def user_for(role: str):  # noqa: ANN201
 
 
 @pytest.fixture
-def as_role(db):  # noqa: ANN001, ANN201
+def as_role(db):
     """as_role("nurse") -> a unit of work acting as the test nurse: `with as_role("nurse") as uow: ...`"""
     return lambda role: db.uow(user_for(role))
 
 
 @pytest.fixture
-def physician():  # noqa: ANN201
+def physician():
     return user_for("physician")
 
 
 @pytest.fixture
-def nurse():  # noqa: ANN201
+def nurse():
     return user_for("nurse")
 
 
 @pytest.fixture
-def front_desk():  # noqa: ANN201
+def front_desk():
     return user_for("front_desk")
 
 
 @pytest.fixture
-def admin():  # noqa: ANN201
+def admin():
     return user_for("admin")
 
 
 @pytest.fixture
-def add_patient(db):  # noqa: ANN001, ANN201
+def add_patient(db):
     """add_patient(given=..., family=..., birth_date=..., **more) -> PatientDetails (registered as physician)."""
     from datetime import date
 
     from desktop.services.patients import PatientInput, register_patient
 
     def make(given: str = "Test", family: str = "Patient", birth_date: date = date(1970, 5, 6), sex: str = "female",
-             allow_duplicate: bool = True, **more):  # noqa: ANN003
+             allow_duplicate: bool = True, **more):
         with db.uow(user_for("physician")) as uow:
             return register_patient(uow, PatientInput(given_name=given, family_name=family, birth_date=birth_date,
                                                       sex=sex, **more), allow_duplicate=allow_duplicate)
@@ -228,7 +228,7 @@ def add_patient(db):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def messages():  # noqa: ANN201
+def messages():
     """Records what the app would show in message boxes; confirm() answers yes unless told otherwise."""
     from desktop.widgets.messages import RecordingMessages, get_messages, set_message_service
 
@@ -240,14 +240,14 @@ def messages():  # noqa: ANN201
 
 
 @pytest.fixture
-def app_ctx(qtbot, db, messages):  # noqa: ANN001, ANN201
+def app_ctx(qtbot, db, messages):
     """ctx_for(role) -> AppContext acting as that role; workers are drained at teardown."""
     from desktop.ops import Ops
     from desktop.views.context import AppContext
 
     made: list = []
 
-    def ctx_for(role: str = "physician"):  # noqa: ANN202
+    def ctx_for(role: str = "physician"):
         ctx = AppContext(ops=Ops(db, user_for(role)), messages=messages)
         made.append(ctx)
         return ctx
@@ -257,7 +257,7 @@ def app_ctx(qtbot, db, messages):  # noqa: ANN001, ANN201
         ctx.ops.wait_idle(5000)
 
 
-def type_text(widget, text: str) -> None:  # noqa: ANN001
+def type_text(widget, text: str) -> None:
     """Type any text (accents included) into a widget; qtbot.keyClicks aborts on non-ASCII (see DESIGN.md)."""
     from PySide6.QtCore import QEvent, Qt
     from PySide6.QtGui import QKeyEvent
@@ -269,7 +269,7 @@ def type_text(widget, text: str) -> None:  # noqa: ANN001
             QApplication.sendEvent(widget, QKeyEvent(kind, Qt.Key.Key_unknown, Qt.KeyboardModifier.NoModifier, ch))
 
 
-def when_modal(kind, act) -> None:  # noqa: ANN001
+def when_modal(kind, act) -> None:
     """When a modal dialog of `kind` is up (shown with exec() by the code under test), call act(dialog),
     which must close it."""
     from PySide6.QtCore import QTimer

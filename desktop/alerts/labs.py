@@ -62,7 +62,7 @@ class LabAlert:
     def sort_key(self) -> tuple:
         return (self.rank, self.message.casefold(), self.key)
 
-    def interrupts(self, severities=()) -> bool:  # noqa: ANN001
+    def interrupts(self, severities=()) -> bool:
         """Only the practice's order severities stop an order; a critical value is shown by its own modal
         (information: Close only) where it arrives."""
         return self.severity in set(severities)

@@ -26,7 +26,7 @@ ACTIVE = [
 PROPOSED = ("ibuprofen", ("ibuprofen",))
 
 
-def _context(with_proposed: bool):  # noqa: ANN202
+def _context(with_proposed: bool):
     from desktop.alerts import AlertContext, AllergyRef, DrugRef
 
     meds = tuple(DrugRef(n, i, med_id=k) for k, (n, i) in enumerate(ACTIVE, 1))
@@ -39,7 +39,7 @@ def _context(with_proposed: bool):  # noqa: ANN202
     )
 
 
-def _pair_table(kb) -> dict[frozenset, str]:  # noqa: ANN001
+def _pair_table(kb) -> dict[frozenset, str]:
     table: dict[frozenset, str] = {}
     for rule in kb.interactions:
         for a in rule.a_ings:

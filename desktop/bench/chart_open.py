@@ -42,11 +42,11 @@ VITALS = ((SYSTOLIC, "mm[Hg]", 118, 165), (DIASTOLIC, "mm[Hg]", 68, 100), (HEART
           (PAIN, "{score}", 0, 6))
 
 
-def _database(cache: Path):  # noqa: ANN202
+def _database(cache: Path):
     return cached_database(cache, "chart-open", _build)
 
 
-def _build(db, large: int = 1) -> None:  # noqa: ANN001
+def _build(db, large: int = 1) -> None:
     """Bulk inserts, not the services: building must take seconds, not minutes, and not depend on the demo.
     `large` patients named Large, Large2, ... each get the whole chart; one patient, Empty, gets nothing."""
     from sqlalchemy import select
@@ -72,7 +72,7 @@ def _build(db, large: int = 1) -> None:  # noqa: ANN001
             _fill_chart(s, big, doc, rng)
 
 
-def _fill_chart(s, big: int, doc: int, rng: random.Random) -> None:  # noqa: ANN001
+def _fill_chart(s, big: int, doc: int, rng: random.Random) -> None:
     from sqlalchemy import insert
 
     from desktop.kb.errors import KnowledgeBaseError
@@ -142,7 +142,7 @@ def _fill_chart(s, big: int, doc: int, rng: random.Random) -> None:  # noqa: ANN
         for i in range(12)])
 
 
-def _time_open(ctx, patient_id: int, app, failures: list[str]) -> float:  # noqa: ANN001
+def _time_open(ctx, patient_id: int, app, failures: list[str]) -> float:
     """ms from creating the ChartView to its Summary tab having painted with the summary and alerts."""
     from PySide6.QtCore import QEventLoop, QTimer
 

@@ -27,7 +27,7 @@ def schema_fingerprint() -> str:
     return hashlib.sha1(shape.encode()).hexdigest()[:10]
 
 
-def cached_database(cache_dir: Path, stem: str, fill):  # noqa: ANN001, ANN201
+def cached_database(cache_dir: Path, stem: str, fill):
     """An encrypted database built once by `fill(db)` and kept in the bench cache (e.g. 100,000 patients)."""
     from desktop.config import DbTarget
     from desktop.models.engine import DbKey, check_openable

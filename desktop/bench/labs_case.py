@@ -18,7 +18,7 @@ from . import CaseResult, median_p95
 from .context import BenchContext, cached_database
 
 
-def _build(db) -> None:  # noqa: ANN001
+def _build(db) -> None:
     """Through the results service's bulk path, with the demo builder's panels for the large patient."""
     from sqlalchemy import select
 
@@ -40,7 +40,7 @@ def _build(db) -> None:  # noqa: ANN001
         bulk_add_results(uow, big, large_chart_panels(date(1948, 3, 30), date(2026, 12, 1), random.Random(7)))
 
 
-def _time_open(ctx, patient_id: int, app) -> float:  # noqa: ANN001
+def _time_open(ctx, patient_id: int, app) -> float:
     from PySide6.QtCore import QEventLoop, QTimer
 
     from desktop.views.chart.base import ChartContext

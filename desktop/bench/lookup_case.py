@@ -19,7 +19,7 @@ def _keystrokes(queries: tuple[str, ...]) -> list[str]:
     return [q[:i] for q in queries for i in range(1, len(q) + 1) if q[:i].strip()]
 
 
-def _race(search, strokes: list[str], repeat: int) -> CaseResult:  # noqa: ANN001
+def _race(search, strokes: list[str], repeat: int) -> CaseResult:
     app = []
     for _ in range(max(1, repeat // 3)):
         for typed in strokes:

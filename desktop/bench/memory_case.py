@@ -39,13 +39,13 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _database(cache: Path):  # noqa: ANN202
+def _database(cache: Path):
     from .chart_open import _build
 
     return cached_database(cache, f"memory-{N_CHARTS}", lambda db: _build(db, large=N_CHARTS))
 
 
-def _open(app_ctx, app, patient_id: int):  # noqa: ANN001, ANN202
+def _open(app_ctx, app, patient_id: int):
     """A chart with its tabs shown, each waited for until its data arrived."""
     from desktop.views.chart_view import ChartView
 
@@ -84,7 +84,7 @@ def child(cache_dir: str) -> None:
     app_ctx = AppContext(ops=Ops(db, user), messages=RecordingMessages())
     large = [ids["Large"]] + [ids[f"Large{n}"] for n in range(2, N_CHARTS + 1)]
 
-    def close(views) -> None:  # noqa: ANN001
+    def close(views) -> None:
         for v in views:
             v.close()
             v.deleteLater()

@@ -25,7 +25,7 @@ def samples_dir() -> Path:
     return Path(__file__).resolve().parent / "data"  # package data: travels with the app (see its README)
 
 
-def _half_chart(parsed):  # noqa: ANN001, ANN202
+def _half_chart(parsed):
     """A chart snapshot holding every second item of the file (as an earlier import would have left it)."""
     from desktop.phr import (
         ChartImmunization,

@@ -26,11 +26,11 @@ LARGE_MRN = "BENCH-LARGE"
 REFERENCE = "one-page reportlab PDF, one line of text in the same embedded DejaVu font, same run"
 
 
-def _database(cache: Path):  # noqa: ANN202
+def _database(cache: Path):
     return cached_database(cache, "printing", _fill)
 
 
-def _fill(db) -> None:  # noqa: ANN001
+def _fill(db) -> None:
     from sqlalchemy import insert, select
 
     from desktop.models import (
@@ -101,13 +101,13 @@ def _reference_ms() -> float:
     return (time.perf_counter() - t0) * 1000
 
 
-def _user():  # noqa: ANN202
+def _user():
     from desktop.services.uow import CurrentUser
 
     return CurrentUser(id=3, username="bench", display_name="Bench", role="front_desk")
 
 
-def _measure(ctx: BenchContext, work) -> tuple[list[float], list[float], float]:  # noqa: ANN001
+def _measure(ctx: BenchContext, work) -> tuple[list[float], list[float], float]:
     t0 = time.perf_counter()
     work()  # the first call registers the fonts and imports reportlab: once per process, reported apart
     first = (time.perf_counter() - t0) * 1000

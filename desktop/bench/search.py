@@ -17,7 +17,7 @@ QUERIES = ["mull zo", "garcia jose", "smith-jones", "o'brien", "nguyen 1980", "0
            "jo s", "smith j", "s j", "1980-03-14"]
 
 
-def _fill_search(db) -> None:  # noqa: ANN001
+def _fill_search(db) -> None:
     from desktop.services import demo
 
     with db.uow() as uow:
@@ -26,7 +26,7 @@ def _fill_search(db) -> None:  # noqa: ANN001
         demo.add_patients(uow, N_PATIENTS)
 
 
-def _database(cache: Path):  # noqa: ANN202
+def _database(cache: Path):
     return cached_database(cache, "search-100000", _fill_search)
 
 
@@ -74,7 +74,7 @@ def run_pg(ctx: BenchContext) -> CaseResult:
         db.dispose()
 
 
-def _measure(db, repeat: int, database: str) -> CaseResult:  # noqa: ANN001
+def _measure(db, repeat: int, database: str) -> CaseResult:
     from desktop.kb.text import fold
     from desktop.services import patients
     from desktop.services.uow import CurrentUser

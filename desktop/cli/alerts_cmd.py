@@ -104,7 +104,7 @@ def _parse_vitals(items: list[str]) -> dict[str, float]:
     return out
 
 
-def _formulary():  # noqa: ANN202
+def _formulary():
     """The formulary for brand names and RXCUIs; without it ingredient names still work (said on stderr)."""
     from desktop.kb.errors import KnowledgeBaseError
     from desktop.kb.formulary import load_formulary

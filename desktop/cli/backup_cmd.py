@@ -7,12 +7,12 @@ from pathlib import Path
 from .common import CliError, add_db_argument, open_db
 
 
-def add_arguments(parser) -> None:  # noqa: ANN001
+def add_arguments(parser) -> None:
     add_db_argument(parser)
     parser.add_argument("--out", required=True, metavar="FILE", help="backup file to write (must not exist)")
 
 
-def run(args) -> int:  # noqa: ANN001
+def run(args) -> int:
     from desktop.config import resolve_db
 
     if resolve_db(args.db).is_postgres:

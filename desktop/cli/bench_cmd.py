@@ -10,14 +10,14 @@ from pathlib import Path
 from .common import CliError
 
 
-def add_arguments(parser) -> None:  # noqa: ANN001
+def add_arguments(parser) -> None:
     parser.add_argument("--case", action="append", metavar="NAME", help="run only these cases (repeatable)")
     parser.add_argument("--json", action="store_true", help="print one JSON object {case: {ms, p95_ms, ...}}")
     parser.add_argument("--repeat", type=int, default=15, help="samples per case (default 15)")
     parser.add_argument("--cache-dir", default=None, help="where built benchmark databases are kept")
 
 
-def run(args) -> int:  # noqa: ANN001
+def run(args) -> int:
     from desktop.bench import CASES, OPTIONAL, CaseCannotRun
     from desktop.bench.context import BenchContext
     from desktop.config import data_dir

@@ -7,11 +7,11 @@ from sqlalchemy import text
 from .common import CliError, add_db_argument, open_db
 
 
-def add_arguments(parser) -> None:  # noqa: ANN001
+def add_arguments(parser) -> None:
     add_db_argument(parser)
 
 
-def run(args) -> int:  # noqa: ANN001
+def run(args) -> int:
     """Read-only throughout: a file that is not ours, or a damaged one, is described, never changed."""
     from sqlalchemy.exc import DBAPIError
 
@@ -29,7 +29,7 @@ def run(args) -> int:  # noqa: ANN001
         db.dispose()
 
 
-def _check(db) -> int:  # noqa: ANN001
+def _check(db) -> int:
     from desktop.models.schema import state
     from desktop.services.audit import verify_chain
 
@@ -62,7 +62,7 @@ def _check(db) -> int:  # noqa: ANN001
     return 0
 
 
-def _keying(chain) -> str:  # noqa: ANN001
+def _keying(chain) -> str:
     """What the chain's check covered: keyed rows, unkeyed history, chart rows compared, anchor."""
     if chain.keyed_since == 1:
         text = ", keyed"

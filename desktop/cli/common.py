@@ -19,7 +19,7 @@ class CliError(Exception):
         self.code = code
 
 
-def add_db_argument(parser) -> None:  # noqa: ANN001
+def add_db_argument(parser) -> None:
     parser.add_argument(
         "--db", metavar="URL", default=None,
         help="database URL: sqlite:///PATH (unencrypted), sqlcipher:///PATH, postgresql+psycopg://... "
@@ -27,7 +27,7 @@ def add_db_argument(parser) -> None:  # noqa: ANN001
     )
 
 
-def open_db(args, *, create: bool = False, upgrade: bool = True, read_only: bool = False):  # noqa: ANN001, ANN201
+def open_db(args, *, create: bool = False, upgrade: bool = True, read_only: bool = False):
     """Open args.db; ask for the passphrase on a terminal when there is no keyring."""
     from desktop.models.keys import KeyUnavailable
     from desktop.services.database import Database
@@ -50,7 +50,7 @@ def open_db(args, *, create: bool = False, upgrade: bool = True, read_only: bool
         return Database.open(url, create=create, upgrade=upgrade, passphrase=passphrase, read_only=read_only)
 
 
-def refuse_existing(out, force: bool) -> None:  # noqa: ANN001
+def refuse_existing(out, force: bool) -> None:
     """An output file never silently replaces another (an unrelated database was once overwritten by JSON)."""
     if out.exists() and not force:
         raise CliError(f"{out} already exists; choose another file name, or add --force to replace it")
@@ -58,7 +58,7 @@ def refuse_existing(out, force: bool) -> None:  # noqa: ANN001
         raise CliError(f"{out} is not a regular file; nothing written")
 
 
-def write_new_file(out, data: bytes, *, force: bool) -> None:  # noqa: ANN001
+def write_new_file(out, data: bytes, *, force: bool) -> None:
     """Write to a private temporary file beside `out`, then rename it into place: a reader never sees half a
     file, and an existing file is replaced only with --force (and only whole)."""
     import tempfile
@@ -95,7 +95,7 @@ def write_new_file(out, data: bytes, *, force: bool) -> None:  # noqa: ANN001
             Path(tmp_name).unlink(missing_ok=True)
 
 
-def cli_user():  # noqa: ANN201
+def cli_user():
     """Commands run by support staff act as the system, named in the audit log by the OS account."""
     import getpass
 
@@ -147,7 +147,7 @@ def _redacted(exc: BaseException) -> str:
     return redact(str(exc))
 
 
-def run_command(module, args) -> int:  # noqa: ANN001
+def run_command(module, args) -> int:
     try:
         return int(module.run(args) or 0)
     except CliError as exc:

@@ -7,14 +7,14 @@ import time
 from .common import CliError, add_db_argument, open_db
 
 
-def add_arguments(parser) -> None:  # noqa: ANN001
+def add_arguments(parser) -> None:
     add_db_argument(parser)
     parser.add_argument("--patients", type=int, default=200, metavar="N", help="number of patients (default 200)")
     parser.add_argument("--seed", type=int, default=20261123, help="random seed (same seed, same patients)")
     parser.add_argument("--no-charts", action="store_true", help="patients only, no clinical demo data")
 
 
-def run(args) -> int:  # noqa: ANN001
+def run(args) -> int:
     if args.patients < 0 or args.patients > 2_000_000:
         raise CliError("--patients must be between 0 and 2,000,000", 2)
     from sqlalchemy import func, select

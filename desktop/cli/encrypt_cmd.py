@@ -15,13 +15,13 @@ from pathlib import Path
 from .common import CliError, add_db_argument
 
 
-def add_arguments(parser) -> None:  # noqa: ANN001
+def add_arguments(parser) -> None:
     add_db_argument(parser)
     parser.add_argument("--backup-dir", metavar="DIR", default=None,
                         help="where to write the plain backup copy (default: beside the database)")
 
 
-def _key(path: Path):  # noqa: ANN202
+def _key(path: Path):
     from desktop.models.keys import KeyUnavailable, key_for
 
     try:
@@ -37,7 +37,7 @@ def _key(path: Path):  # noqa: ANN202
         return key_for(path, create=True, passphrase=passphrase)
 
 
-def run(args) -> int:  # noqa: ANN001
+def run(args) -> int:
     from desktop.config import default_db_path, resolve_db
     from desktop.models.engine import file_looks_plain_sqlite
     from desktop.services.database import Database

@@ -8,14 +8,14 @@ from pathlib import Path
 from .common import CliError, add_db_argument, cli_user, open_db, refuse_existing, write_new_file
 
 
-def add_arguments(parser) -> None:  # noqa: ANN001
+def add_arguments(parser) -> None:
     parser.add_argument("--patient", required=True, metavar="MRN", help="the patient's MRN")
     parser.add_argument("--out", required=True, metavar="FILE", help="the JSON file to write (must not exist)")
     parser.add_argument("--force", action="store_true", help="replace FILE if it exists")
     add_db_argument(parser)
 
 
-def run(args) -> int:  # noqa: ANN001
+def run(args) -> int:
     import orjson
 
     from desktop.services.errors import NotFound

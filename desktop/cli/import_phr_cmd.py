@@ -24,7 +24,7 @@ from .common import CliError, add_db_argument, cli_user, open_db
 EXIT_OK, EXIT_INPUT, EXIT_IDENTITY = 0, 2, 3
 
 
-def add_arguments(parser) -> None:  # noqa: ANN001
+def add_arguments(parser) -> None:
     parser.add_argument("file", metavar="FILE", help="the PHR file (or folder)")
     who = parser.add_mutually_exclusive_group(required=True)
     who.add_argument("--patient", metavar="MRN", help="merge into this patient's chart")
@@ -45,7 +45,7 @@ def _clean_name(text: str) -> str:
     return " ".join(re.sub(r"\d+", "", w) for w in text.split() if re.sub(r"\d+", "", w))
 
 
-def _patient_json(chart, plan, created: bool) -> dict:  # noqa: ANN001
+def _patient_json(chart, plan, created: bool) -> dict:
     fp = plan.file_patient if plan is not None else None
     out = {
         "id": chart.id if chart else None, "mrn": chart.mrn if chart else None,
@@ -65,7 +65,7 @@ def _patient_json(chart, plan, created: bool) -> dict:  # noqa: ANN001
     return out
 
 
-def _report(args, chart, plan, created: bool, applied: bool, import_id, skipped, notes=(), alerts=None) -> None:  # noqa: ANN001
+def _report(args, chart, plan, created: bool, applied: bool, import_id, skipped, notes=(), alerts=None) -> None:
     categories = plan.counts() if plan is not None else {}
     if args.json:
         print(json.dumps({
@@ -95,7 +95,7 @@ def _report(args, chart, plan, created: bool, applied: bool, import_id, skipped,
             print(f"alert ({a.severity} {a.kind}): {a.message}", file=sys.stderr)
 
 
-def run(args) -> int:  # noqa: ANN001
+def run(args) -> int:
     from desktop.phr import PhrError, choose_patient, read_file
 
     from .progress import terminal_progress
@@ -121,7 +121,7 @@ def run(args) -> int:  # noqa: ANN001
         db.dispose()
 
 
-def _merge(args, db, user, parsed, choose_patient) -> int:  # noqa: ANN001
+def _merge(args, db, user, parsed, choose_patient) -> int:
     from desktop.phr import ChartSnapshot, Verdict, build_plan
     from desktop.services import phr_import
     from desktop.services.errors import NotFound

@@ -13,7 +13,7 @@ from .common import CliError, add_db_argument, cli_user, open_db, refuse_existin
 KINDS = ("rx", "summary", "note")
 
 
-def add_arguments(parser) -> None:  # noqa: ANN001
+def add_arguments(parser) -> None:
     parser.add_argument("kind", choices=KINDS, help="rx: a prescription; summary: a patient summary; "
                                                     "note: a signed encounter note")
     parser.add_argument("ref", metavar="ID", help="RX_ID (id or RX number), MRN, or ENCOUNTER_ID")
@@ -34,7 +34,7 @@ def _target(path: str, force: bool) -> Path:
     return out
 
 
-def run(args) -> int:  # noqa: ANN001
+def run(args) -> int:
     from desktop.services import prescriptions
 
     out = _target(args.out, args.force)
@@ -58,7 +58,7 @@ def run(args) -> int:  # noqa: ANN001
     return 0
 
 
-def _prepare(uow, args):  # noqa: ANN001, ANN202
+def _prepare(uow, args):
     from desktop.services import documents, prescriptions
 
     if args.kind == "rx":

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 Progress = Callable[[int, int, str], None]
 
 
-def wanted(stream=None) -> bool:  # noqa: ANN001
+def wanted(stream=None) -> bool:
     stream = stream or sys.stderr
     try:
         return stream.isatty()

@@ -14,12 +14,12 @@ from pathlib import Path
 from .common import CliError, add_db_argument, open_db
 
 
-def add_arguments(parser) -> None:  # noqa: ANN001
+def add_arguments(parser) -> None:
     add_db_argument(parser)
     parser.add_argument("file", metavar="FILE", help="a backup made with `backup`")
 
 
-def run(args) -> int:  # noqa: ANN001
+def run(args) -> int:
     from sqlalchemy import text
 
     from desktop.config import DbTarget, resolve_db
@@ -70,7 +70,7 @@ def run(args) -> int:  # noqa: ANN001
     return 0
 
 
-def _note_in_audit(args, src: Path) -> None:  # noqa: ANN001
+def _note_in_audit(args, src: Path) -> None:
     """The audit log records the restore and the anchor beside the database follows the restored log
     (a copy put back by hand leaves the anchor ahead, which check-db reports)."""
     from desktop.services.audit import note_restore

@@ -31,7 +31,7 @@ class Versioned:
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
 
     @declared_attr.directive
-    def __mapper_args__(cls) -> dict:  # noqa: N805
+    def __mapper_args__(cls) -> dict:
         return {"version_id_col": cls.version}
 
 
@@ -42,11 +42,11 @@ class Tracked:
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     @declared_attr
-    def created_by_id(cls) -> Mapped[int | None]:  # noqa: N805
+    def created_by_id(cls) -> Mapped[int | None]:
         return mapped_column(ForeignKey("app_user.id"), nullable=True)
 
     @declared_attr
-    def updated_by_id(cls) -> Mapped[int | None]:  # noqa: N805
+    def updated_by_id(cls) -> Mapped[int | None]:
         return mapped_column(ForeignKey("app_user.id"), nullable=True)
 
 
@@ -58,7 +58,7 @@ class EnteredInError:
     error_at: Mapped[datetime | None] = mapped_column()
 
     @declared_attr
-    def error_by_id(cls) -> Mapped[int | None]:  # noqa: N805
+    def error_by_id(cls) -> Mapped[int | None]:
         return mapped_column(ForeignKey("app_user.id"), nullable=True)
 
 
@@ -70,7 +70,7 @@ class Provenance:
     source_date: Mapped[datetime | None] = mapped_column()
 
     @declared_attr
-    def phr_import_id(cls) -> Mapped[int | None]:  # noqa: N805
+    def phr_import_id(cls) -> Mapped[int | None]:
         return mapped_column(ForeignKey("phr_import.id"), nullable=True, index=True)
 
 
@@ -78,5 +78,5 @@ class ClinicalRow(Versioned, Tracked, EnteredInError, Provenance):
     """Everything an editable chart list row carries."""
 
     @declared_attr
-    def patient_id(cls) -> Mapped[int]:  # noqa: N805
+    def patient_id(cls) -> Mapped[int]:
         return mapped_column(ForeignKey("patient.id"), nullable=False, index=True)

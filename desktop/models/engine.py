@@ -78,7 +78,7 @@ def _is_busy(exc: BaseException) -> bool:
     return "database is locked" in text_ or "database is busy" in text_
 
 
-def _begin_immediate(conn) -> None:  # noqa: ANN001
+def _begin_immediate(conn) -> None:
     driver = conn.connection.driver_connection  # straight to the driver: a BEGIN is no statement to log or count
     for attempt in range(1, BUSY_ATTEMPTS + 1):
         try:
@@ -111,11 +111,11 @@ def own_sqlite_transactions(engine: Engine) -> None:
                     holders.pop(owner, None)
 
     @event.listens_for(engine, "connect")
-    def _no_driver_begin(dbapi_conn, _record):  # noqa: ANN001
+    def _no_driver_begin(dbapi_conn, _record):
         dbapi_conn.isolation_level = None
 
     @event.listens_for(engine, "begin")
-    def _begin(conn):  # noqa: ANN001
+    def _begin(conn):
         me = threading.get_ident()
         if conn.get_execution_options().get(WRITE_OPTION) and not holders.get(me):
             _begin_immediate(conn)
@@ -126,15 +126,15 @@ def own_sqlite_transactions(engine: Engine) -> None:
             conn.connection.driver_connection.execute("BEGIN")
 
     @event.listens_for(engine, "commit")
-    def _committed(conn):  # noqa: ANN001
+    def _committed(conn):
         _release(conn.info)
 
     @event.listens_for(engine, "rollback")
-    def _rolled_back(conn):  # noqa: ANN001
+    def _rolled_back(conn):
         _release(conn.info)
 
     @event.listens_for(engine, "checkin")
-    def _returned(_dbapi_conn, record):  # noqa: ANN001
+    def _returned(_dbapi_conn, record):
         if record is not None:
             _release(record.info)  # a connection given back without commit or rollback (the pool resets it)
 
@@ -207,7 +207,7 @@ def make_engine(target: DbTarget, key: DbKey | None = None, *, echo: bool = Fals
     engine = create_engine("sqlite+pysqlite://", creator=creator, echo=echo, poolclass=QueuePool)
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn, _record):  # noqa: ANN001
+    def _on_connect(dbapi_conn, _record):
         if read_only:
             dbapi_conn.execute("PRAGMA query_only = ON")
         else:

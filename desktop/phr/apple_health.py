@@ -99,14 +99,14 @@ def _parser() -> expat.XMLParserType:
     p = expat.ParserCreate()
     p.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
 
-    def entity(*_args):  # noqa: ANN002, ANN202
+    def entity(*_args):
         raise _Refuse("an entity declaration")
 
-    def doctype(_name, sysid, pubid, _internal):  # noqa: ANN001, ANN202
+    def doctype(_name, sysid, pubid, _internal):
         if sysid or pubid:
             raise _Refuse("an external DTD")
 
-    def external(*_args):  # noqa: ANN002, ANN202
+    def external(*_args):
         raise _Refuse("an external reference")
 
     p.EntityDeclHandler = entity

@@ -41,7 +41,7 @@ ONE_ROW_CHOICES = (D.KEEP_CHART, D.TAKE_FILE)  # allergies: one row per substanc
 class _Index:
     """Chart rows by every key they are known by, live rows before rows marked entered-in-error."""
 
-    def __init__(self, rows: Iterable, keys_of):  # noqa: ANN001
+    def __init__(self, rows: Iterable, keys_of):
         self.by_key: dict[str, list] = {}
         self.by_source: dict[tuple[str, str], object] = {}
         for row in sorted(rows, key=lambda r: (r.entered_in_error, getattr(r, "status", "active") != "active")):
@@ -50,7 +50,7 @@ class _Index:
             if row.source_system and row.source_resource_id:
                 self.by_source.setdefault((row.source_system, row.source_resource_id), row)
 
-    def find(self, item, keys: Sequence[str]) -> tuple[object | None, str]:  # noqa: ANN001
+    def find(self, item, keys: Sequence[str]) -> tuple[object | None, str]:
         row = self.by_source.get((item.source_system, item.source_resource_id)) if item.source_resource_id else None
         if row is not None:
             return row, "source id"
@@ -79,7 +79,7 @@ def _new(category: str, c: Collapsed, key: str) -> PlanItem:
                     **_base(category, c, key))
 
 
-def _matched(category: str, c: Collapsed, key: str, row, how: str, diffs: list[str],  # noqa: ANN001
+def _matched(category: str, c: Collapsed, key: str, row, how: str, diffs: list[str],
              choices: tuple[Decision, ...] = CHANGED_CHOICES) -> PlanItem:
     if row.entered_in_error:
         reason = f"marked entered-in-error in the chart{': ' + row.error_reason if row.error_reason else ''}"
@@ -92,7 +92,7 @@ def _matched(category: str, c: Collapsed, key: str, row, how: str, diffs: list[s
                     matched_by=how, **_base(category, c, key))
 
 
-def _differ(label: str, file_value, chart_value, out: list[str]) -> None:  # noqa: ANN001
+def _differ(label: str, file_value, chart_value, out: list[str]) -> None:
     if file_value not in (None, "") and chart_value not in (None, "") and file_value != chart_value:
         out.append(f"{label}: file {file_value} / chart {chart_value}")
 
@@ -103,7 +103,7 @@ class _Keys:
     def __init__(self) -> None:
         self.used: set[str] = set()
 
-    def make(self, category: str, item, extra: str = "") -> str:  # noqa: ANN001
+    def make(self, category: str, item, extra: str = "") -> str:
         base = f"{category}|{item.source_resource_id or ''}|{extra}"
         key, n = base, 1
         while key in self.used:

@@ -36,7 +36,7 @@ def _shown(value: float | None, text: str, unit: str) -> str:
     return (f"{value:g} {unit}" if value is not None else text or "no value").strip()
 
 
-def diff_results(items: Iterable[PhrLabResult], rows: Iterable[ChartLabResult], keys) -> list[PlanItem]:  # noqa: ANN001
+def diff_results(items: Iterable[PhrLabResult], rows: Iterable[ChartLabResult], keys) -> list[PlanItem]:
     by_time: dict[tuple[str, int], list[ChartLabResult]] = {}
     by_source: dict[tuple[str, str], ChartLabResult] = {}
     for r in rows:

@@ -105,7 +105,7 @@ def ingredients_from_text(text: str) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=1)
-def _formulary():  # noqa: ANN202 - the formulary object of desktop.kb.formulary, or None
+def _formulary():
     try:
         from desktop.kb.formulary import load_formulary  # another helper's module; optional here
     except ImportError:

@@ -35,7 +35,7 @@ class SeveralPatients(PhrError):
         )
 
 
-class SkipEntry(Exception):  # noqa: N818 - control flow inside the normalisers, never leaves desktop.phr
+class SkipEntry(Exception):
     """One entry cannot be used; the reason is listed and reading goes on."""
 
     def __init__(self, reason: str):

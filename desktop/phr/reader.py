@@ -272,7 +272,7 @@ class _GuardedMember(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:  # noqa: ANN001
+    def readinto(self, buffer) -> int:
         data = self._m.read(len(buffer))
         n = len(data)
         buffer[:n] = data

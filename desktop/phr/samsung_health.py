@@ -75,7 +75,7 @@ def read(text: str, builder: ParsedBuilder, name: str) -> None:
                         rid=f"{table}|{uuid}|{column}")
 
 
-def _steps(lines, index: dict[str, int], builder: ParsedBuilder, name: str) -> None:  # noqa: ANN001
+def _steps(lines, index: dict[str, int], builder: ParsedBuilder, name: str) -> None:
     best: dict[date, tuple[int, float]] = {}  # day -> (rank: combined count first, count)
     for line, row in enumerate(lines, 3):
         if not any(c.strip() for c in row):

@@ -29,7 +29,7 @@ class MeteredReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:  # noqa: ANN001 - memoryview/bytearray
+    def readinto(self, buffer) -> int:
         data = self._raw.read(len(buffer))
         n = len(data)
         buffer[:n] = data

@@ -11,7 +11,7 @@ log = logging.getLogger(__name__)
 
 
 @lru_cache(maxsize=1)
-def _by_cvx():  # noqa: ANN202 - desktop.kb.vaccines.by_cvx or None
+def _by_cvx():
     try:
         from desktop.kb.vaccines import by_cvx
     except ImportError:

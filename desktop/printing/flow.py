@@ -99,7 +99,7 @@ class _NumberedCanvas(Canvas):
         super().__init__(*args, **kwargs)
         self._saved_pages: list[dict] = []
 
-    def showPage(self) -> None:  # noqa: N802 (reportlab's name)
+    def showPage(self) -> None:
         self._saved_pages.append(dict(self.__dict__))
         self._startPage()
 
@@ -127,7 +127,7 @@ def build(story: list, *, page_size_name: str, title: str, author: str, practice
                           bottomMargin=MARGIN + 6)
     today = as_of or date.today()
 
-    def on_page(c: Canvas, _doc) -> None:  # noqa: ANN001
+    def on_page(c: Canvas, _doc) -> None:
         c.saveState()
         y = draw_practice_header(c, practice, width, height - MARGIN, right)
         c.setFont(BOLD, 11)

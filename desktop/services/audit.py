@@ -44,7 +44,7 @@ _FORCE = "audit_anchor_reset"  # a restore moves the anchor back, on purpose and
 _KEYS: WeakKeyDictionary[Engine, ChainKey] = WeakKeyDictionary()
 
 
-def attach(engine: Engine, target: DbTarget, db_key=None) -> None:  # noqa: ANN001
+def attach(engine: Engine, target: DbTarget, db_key=None) -> None:
     """Tell the chain which database an engine serves (where its key and anchor are). Database.open does it."""
     _KEYS[engine] = ChainKey(target, db_secret(db_key))
 
@@ -61,7 +61,7 @@ def _ts_text(ts: datetime) -> str:
 
 
 def row_hash(prev_hash: str, entry_id: int, ts: datetime, user_id, username, patient_id, action, entity,
-             entity_id, summary, state_digest: str | None = None, key: bytes | None = None) -> str:  # noqa: ANN001
+             entity_id, summary, state_digest: str | None = None, key: bytes | None = None) -> str:
     """SHA-256 link of an unkeyed row (history before keying), or the HMAC of a keyed one."""
     canonical = "\x1f".join(
         str(v) if v is not None else ""
@@ -145,14 +145,14 @@ def _anchor_after_commit(session: Session) -> None:
 
 
 @event.listens_for(Session, "after_transaction_end")
-def _no_anchor_after_rollback(session: Session, transaction) -> None:  # noqa: ANN001
+def _no_anchor_after_rollback(session: Session, transaction) -> None:
     if transaction.parent is not None:
         return
     session.info.pop(_TIP, None)
     session.info.pop(_FORCE, None)
 
 
-def note_restore(database, source_name: str) -> str:  # noqa: ANN001
+def note_restore(database, source_name: str) -> str:
     """After `restore` (the command line, as the system): the log says a backup was put back and how far the log
     before it went, and the anchor follows the restored log. A copy put back any other way leaves the anchor
     ahead, and check-db says so."""
@@ -192,7 +192,7 @@ class ChainReport:
         return self.rows if self.keyed_since is None else self.keyed_since - 1
 
 
-def _fail(count: int, row: int | None, reason: str, **kw) -> ChainReport:  # noqa: ANN003
+def _fail(count: int, row: int | None, reason: str, **kw) -> ChainReport:
     return ChainReport(False, count, row, reason, **kw)
 
 
@@ -276,7 +276,7 @@ def verify_chain(session: Session, batch: int = 5000) -> ChainReport:
     return ChainReport(True, count, keyed_since=keyed_since, rows_checked=compared, notes=tuple(notes))
 
 
-def _check_anchor(anchor: Anchor | None, path, key: bytes | None, count: int, hashes_at: dict[int, str],  # noqa: ANN001
+def _check_anchor(anchor: Anchor | None, path, key: bytes | None, count: int, hashes_at: dict[int, str],
                   keyed_since: int | None, ck: ChainKey | None) -> tuple[int, str] | None:
     if anchor is None:
         if keyed_since is not None and ck is not None and not ck.target.is_postgres:

@@ -121,7 +121,7 @@ class ChainKey:
             return None
 
 
-def db_secret(db_key) -> bytes | None:  # noqa: ANN001
+def db_secret(db_key) -> bytes | None:
     """The SQLCipher key (raw or passphrase) as bytes to derive the audit key from; None without one."""
     if db_key is None:
         return None

@@ -122,7 +122,7 @@ def _query(f: AuditFilter) -> Select:
     return _where(stmt, f)
 
 
-def _to_row(r) -> AuditRow:  # noqa: ANN001
+def _to_row(r) -> AuditRow:
     return AuditRow(
         id=r.id, ts=_aware(r.ts), username=r.username, user_id=r.user_id, patient_id=r.patient_id,
         patient_mrn=r.mrn or "", patient_name=f"{r.family_name}, {r.given_name}" if r.family_name else "",

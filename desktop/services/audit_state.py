@@ -79,7 +79,7 @@ def _touched(session: Session) -> set[tuple[str, int]]:
 
 
 @event.listens_for(Session, "after_flush")
-def _note_flushed(session: Session, _ctx) -> None:  # noqa: ANN001
+def _note_flushed(session: Session, _ctx) -> None:
     for obj in (*session.new, *session.dirty, *session.deleted):
         table = getattr(obj, "__table__", None)
         if table is not None and table.name in TABLES:
@@ -107,7 +107,7 @@ def _note_bulk(state: ORMExecuteState) -> None:
                                                              state.parameters))
 
 
-def _id_bind(where, table: Table) -> str | None:  # noqa: ANN001
+def _id_bind(where, table: Table) -> str | None:
     """`id = :x` (one row per parameter set): the parameter's name, so the ids are read off the parameters."""
     if isinstance(where, BinaryExpression) and isinstance(where.right, BindParameter) \
             and where.left.compare(table.c.id) and where.operator is operators.eq:
@@ -115,7 +115,7 @@ def _id_bind(where, table: Table) -> str | None:  # noqa: ANN001
     return None
 
 
-def _matched_ids(session: Session, t: Table, where, params) -> list[int]:  # noqa: ANN001
+def _matched_ids(session: Session, t: Table, where, params) -> list[int]:
     """The ids an UPDATE or DELETE is about to touch, read just before it runs (after it, a WHERE on the
     changed columns would no longer match them)."""
     sets = params if isinstance(params, list | tuple) else [params or {}]
@@ -131,7 +131,7 @@ def _matched_ids(session: Session, t: Table, where, params) -> list[int]:  # noq
 
 
 @event.listens_for(Session, "after_transaction_end")
-def _forget(session: Session, transaction) -> None:  # noqa: ANN001
+def _forget(session: Session, transaction) -> None:
     if transaction.parent is not None:  # a savepoint ended: the transaction (and what it touched) goes on
         return
     session.info.pop(_TOUCHED, None)

@@ -256,7 +256,7 @@ def _note(rng: random.Random, kind: str, conditions: list[tuple[str, str]], vita
 
 # ---------------------------------------------------------------- the filler
 
-def _find(s, given: str, family: str, birth: date) -> int | None:  # noqa: ANN001
+def _find(s, given: str, family: str, birth: date) -> int | None:
     return s.execute(select(Patient.id).where(Patient.given_name == given, Patient.family_name == family,
                                               Patient.birth_date == birth)).scalar()
 
@@ -531,7 +531,7 @@ def _plan_visits(rng: random.Random, p: _Patient, n: int, years: float, today: d
     return out
 
 
-def _insert_visits(s, rng: random.Random, visits: list[tuple[_Patient, dict, tuple]],  # noqa: ANN001
+def _insert_visits(s, rng: random.Random, visits: list[tuple[_Patient, dict, tuple]],
                    stamp: dict, chunk: int = 10_000) -> tuple[int, int]:
     encounters = vitals_count = 0
     for first in range(0, len(visits), chunk):
@@ -572,7 +572,7 @@ def _insert_visits(s, rng: random.Random, visits: list[tuple[_Patient, dict, tup
     return encounters, vitals_count
 
 
-def _home_readings(s, rng: random.Random, patient_id: int, today: date, stamp: dict) -> int:  # noqa: ANN001
+def _home_readings(s, rng: random.Random, patient_id: int, today: date, stamp: dict) -> int:
     """A home BP cuff's readings over three months, so trends show patient readings beside clinic ones."""
     rows = []
     for d in range(90, 0, -2):
@@ -608,7 +608,7 @@ _DEMO_CONTROLLED = (
 )
 
 
-def add_demo_prescriptions(uow: UnitOfWork, patient_ids: Sequence[int], prescriber_id: int, rng,  # noqa: ANN001
+def add_demo_prescriptions(uow: UnitOfWork, patient_ids: Sequence[int], prescriber_id: int, rng,
                            *, share: float = 0.8, chunk: int = 2000) -> int:
     """Active, signed prescriptions for about `share` of the patients (the first always; at least one
     controlled substance when the prescriber has a DEA number), each on the medication list.

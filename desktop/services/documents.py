@@ -300,7 +300,7 @@ def summary_data(uow: UnitOfWork, mrn: str, *, now: datetime | None = None,
         raise NotFound(f"no patient with MRN {mrn}")
     pid = patient.id
 
-    def live(model):  # noqa: ANN001, ANN202
+    def live(model):
         return (model.patient_id == pid, model.entered_in_error.is_(False))
 
     problems = s.execute(select(Problem).where(*live(Problem), Problem.status == "active")

@@ -42,7 +42,7 @@ class EncryptResult:
     rows: int
 
 
-def _connect(path: Path, key: DbKey | None = None, timeout: float = 5):  # noqa: ANN202
+def _connect(path: Path, key: DbKey | None = None, timeout: float = 5):
     import sqlcipher3.dbapi2 as sqlcipher
 
     conn = sqlcipher.connect(str(path), timeout=timeout, isolation_level=None)
@@ -51,7 +51,7 @@ def _connect(path: Path, key: DbKey | None = None, timeout: float = 5):  # noqa:
     return conn
 
 
-def _table_counts(conn, schema: str = "main") -> dict[str, int]:  # noqa: ANN001
+def _table_counts(conn, schema: str = "main") -> dict[str, int]:
     names = [r[0] for r in conn.execute(
         f"SELECT name FROM {schema}.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
     return {n: conn.execute(f'SELECT count(*) FROM {schema}."{n}"').fetchone()[0] for n in names}

@@ -169,7 +169,7 @@ class Icd10Index:
                 out.append(c)
         return out[:limit]
 
-    def _by_code_prefix(self, prefix: str, limit: int, ok=lambda _c: True) -> list[IcdCode]:  # noqa: ANN001
+    def _by_code_prefix(self, prefix: str, limit: int, ok=lambda _c: True) -> list[IcdCode]:
         lo = bisect.bisect_left(self._compact_keys, prefix)
         found: list[_Entry] = []
         for e in self._codes_sorted[lo:]:
@@ -186,7 +186,7 @@ class Icd10Index:
         hi = bisect.bisect_left(self.vocab, prefix + "\uffff", lo)
         return lo, hi
 
-    def _by_words(self, query: list[str], limit: int, ok=lambda _c: True) -> list[IcdCode]:  # noqa: ANN001
+    def _by_words(self, query: list[str], limit: int, ok=lambda _c: True) -> list[IcdCode]:
         ids: set[int] | None = None
         ordered = sorted(query, key=self._size)  # most selective word first, so the sets stay small
         if len(ordered) == 1 and self._size(ordered[0]) > _SCORED_MAX:

@@ -111,7 +111,7 @@ def medication_row(m: Medication) -> MedicationRow:
     )
 
 
-def _formulary():  # noqa: ANN202
+def _formulary():
     from desktop.kb.formulary import load_formulary
 
     return load_formulary()

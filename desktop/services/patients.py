@@ -237,18 +237,18 @@ _SHORT_WORD = 3
 _COUNT_CAP = 5000
 
 
-def _token_range(column, prefix: str):  # noqa: ANN001, ANN202
+def _token_range(column, prefix: str):
     return column >= prefix, column < _prefix_upper(prefix)
 
 
-def _has_word(prefix: str):  # noqa: ANN202
+def _has_word(prefix: str):
     other = PatientToken.__table__.alias()
     return select(other.c.patient_id).where(
         other.c.patient_id == Patient.id, *_token_range(other.c.token, prefix)).exists()
 
 
 @functools.cache
-def _driven_sql(dialect, extra_words: int):  # noqa: ANN001, ANN202
+def _driven_sql(dialect, extra_words: int):
     """Walk one typed word's token range in index order; every other word is one index seek per row.
 
     Compiled once per dialect and word count, so a keystroke costs one driver call.
@@ -268,7 +268,7 @@ def _driven_sql(dialect, extra_words: int):  # noqa: ANN001, ANN202
 
 
 @functools.cache
-def _count_sql(dialect):  # noqa: ANN001, ANN202
+def _count_sql(dialect):
     capped = (select(PatientToken.patient_id).where(PatientToken.token >= bindparam("lo"),
                                                     PatientToken.token < bindparam("hi"))
               .limit(bindparam("n", literal_execute=False)).subquery())
@@ -283,7 +283,7 @@ def _by_name(rows: list) -> list:
     return sorted(rows, key=lambda r: (r[_SORT], r[_BIRTH], r[_ID]))
 
 
-def _raw_execute(conn: Connection, compiled, values: dict):  # noqa: ANN001, ANN202
+def _raw_execute(conn: Connection, compiled, values: dict):
     """Run a precompiled statement on the driver's own cursor: no result-row machinery per keystroke."""
     params = compiled.construct_params(values)
     if compiled.positiontup:  # qmark / format drivers take a tuple in the compiled order
@@ -616,7 +616,7 @@ _PG_COUNT_CAP = 1200
 
 
 @functools.cache
-def _walk_batch_sql(dialect, extra_words: int):  # noqa: ANN001, ANN202
+def _walk_batch_sql(dialect, extra_words: int):
     """One batch of the walk: the next `n` tokens of the driving word in index order (an index-only scan), each
     with its patient's row when that patient is active and has every other word (else NULLs)."""
     t = PatientToken.__table__
@@ -642,7 +642,7 @@ def _walk_batch_sql(dialect, extra_words: int):  # noqa: ANN001, ANN202
             .compile(dialect=dialect))
 
 
-def _fetch(conn: Connection, compiled, values: dict) -> list:  # noqa: ANN001
+def _fetch(conn: Connection, compiled, values: dict) -> list:
     cursor = _raw_execute(conn, compiled, values)
     try:
         return cursor.fetchall()

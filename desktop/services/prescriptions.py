@@ -233,7 +233,7 @@ def find_prescription_id(uow: UnitOfWork, ref: str) -> int:
 
 # ---------------------------------------------------------------- formulary
 
-def _formulary():  # noqa: ANN202
+def _formulary():
     """The shipped formulary, or None when it is not installed (free-text drugs still work)."""
     try:
         from desktop.kb.formulary import load_formulary
@@ -470,7 +470,7 @@ def active_prescriptions(uow: UnitOfWork, patient_id: int) -> list[RxView]:
 
 # ---------------------------------------------------------------- alerts and signing
 
-def _drug_ref(rx: Prescription, med_id: int | None = None):  # noqa: ANN202
+def _drug_ref(rx: Prescription, med_id: int | None = None):
     """The drug for the alert engine; `med_id` is the medication-list row this prescription will update (a
     renewal, or the same drug already listed), which must not be compared with itself."""
     from desktop.alerts import DrugRef

@@ -17,7 +17,7 @@ class RestoreRefused(ServiceError):
     """Nothing was changed; the message says why."""
 
 
-def _connect(path: Path, key: DbKey | None, encrypted: bool, *, timeout: float = 0.5, read_only: bool = False):  # noqa: ANN202
+def _connect(path: Path, key: DbKey | None, encrypted: bool, *, timeout: float = 0.5, read_only: bool = False):
     if encrypted:
         import sqlcipher3.dbapi2 as driver
     else:
@@ -34,7 +34,7 @@ def _connect(path: Path, key: DbKey | None, encrypted: bool, *, timeout: float =
     return conn
 
 
-def _copy(source_conn, dest: Path, key: DbKey | None, encrypted: bool) -> None:  # noqa: ANN001
+def _copy(source_conn, dest: Path, key: DbKey | None, encrypted: bool) -> None:
     """SQLite's online backup API: every committed page, the write-ahead log's included, into a new 600 file."""
     create_owner_only(dest)
     out = _connect(dest, key, encrypted)

@@ -416,7 +416,7 @@ class _RowMaker:
             t = self.times[dt] = local(dt)
         return t
 
-    def __call__(self, r) -> ResultRow:  # noqa: ANN001
+    def __call__(self, r) -> ResultRow:
         key = (r.loinc, r.name)
         test = self.tests.get(key, _MISSING)
         if test is _MISSING:
@@ -438,11 +438,11 @@ class _RowMaker:
 _MISSING = object()
 
 
-def _to_row(r) -> ResultRow:  # noqa: ANN001
+def _to_row(r) -> ResultRow:
     return _RowMaker()(r)
 
 
-def _rows(uow: UnitOfWork, patient_id: int, *extra) -> list:  # noqa: ANN002
+def _rows(uow: UnitOfWork, patient_id: int, *extra) -> list:
     conn = uow.read_connection()
     return conn.execute(
         select(*_COLS).where(LabResult.patient_id == patient_id, LabResult.entered_in_error.is_(False), *extra)

@@ -105,7 +105,7 @@ def _vital_items(latest: vitals.LatestVitals | None) -> list[VitalItem]:
 def _counts(uow: UnitOfWork, patient_id: int) -> ChartCounts:
     """All counts in one statement of scalar subqueries (each an index range count)."""
 
-    def count(model, *extra):  # noqa: ANN001, ANN202
+    def count(model, *extra):
         return (select(func.count()).select_from(model)
                 .where(model.patient_id == patient_id, model.entered_in_error.is_(False), *extra)
                 .scalar_subquery())

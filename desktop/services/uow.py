@@ -96,7 +96,7 @@ class UnitOfWork:
             self._reader = bind.connect().execution_options(**{WRITE_OPTION: False})
         return self._reader
 
-    def __exit__(self, exc_type, exc, tb) -> None:  # noqa: ANN001
+    def __exit__(self, exc_type, exc, tb) -> None:
         try:
             if exc_type is None:
                 self.commit()  # also writes audit rows queued by a unit of work that only read
@@ -204,7 +204,7 @@ class UnitOfWork:
 class Savepoint:
     """See UnitOfWork.savepoint."""
 
-    def __init__(self, uow: UnitOfWork, nested, mark: int):  # noqa: ANN001
+    def __init__(self, uow: UnitOfWork, nested, mark: int):
         self._uow, self._nested, self._mark = uow, nested, mark
 
     def rollback(self) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from desktop.services.permissions import Permission
 
 
-def install(window) -> None:  # noqa: ANN001
+def install(window) -> None:
     ctx = window.ctx
     menu = getattr(window, "admin_menu", None)
     if ctx is None or menu is None:

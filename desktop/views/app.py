@@ -71,14 +71,14 @@ class AppController(QObject):
         self.window.login_page.status.setText(self.tr("Opening the database…"))
         url, create, passphrase = self.db_url, self._create, self._passphrase
 
-        def work():  # noqa: ANN202
+        def work():
             from desktop.services.database import Database
 
             return Database.open(url, create=create, passphrase=passphrase)
 
         in_background(work, self._database_opened)
 
-    def _database_opened(self, db, error: BaseException | None) -> None:  # noqa: ANN001
+    def _database_opened(self, db, error: BaseException | None) -> None:
         from desktop.services.database import KeyUnavailable
 
         page = self.window.login_page
@@ -119,14 +119,14 @@ class AppController(QObject):
     def _after_open(self) -> None:
         db = self.db
 
-        def work():  # noqa: ANN202
+        def work():
             from desktop.services import auth
             from desktop.services.practice import practice_name
 
             with db.uow() as uow:
                 return practice_name(uow), auth.any_users(uow)
 
-        def done(result, error: BaseException | None) -> None:  # noqa: ANN001
+        def done(result, error: BaseException | None) -> None:
             if error is not None:
                 log.warning("practice not read: %s", error)
                 self._fatal("Cannot open the database", _sentence(error))
@@ -175,13 +175,13 @@ class AppController(QObject):
         locked_for = self.user.username if (self.user and self.window.workspace is not None) else None
         db = self.db
 
-        def work():  # noqa: ANN202
+        def work():
             from desktop.services import auth
 
             with db.uow() as uow:
                 return auth.login(uow, username, password)
 
-        def done(result, error: BaseException | None) -> None:  # noqa: ANN001
+        def done(result, error: BaseException | None) -> None:
             if error is not None:
                 self.window.login_page.failed(_sentence(error))
                 return
@@ -199,7 +199,7 @@ class AppController(QObject):
 
         in_background(work, done)
 
-    def _enter(self, user) -> None:  # noqa: ANN001
+    def _enter(self, user) -> None:
         from .context import make_context
 
         self.user = user

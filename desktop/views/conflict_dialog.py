@@ -21,7 +21,7 @@ from desktop.widgets.table_model import display
 class ConflictDialog(BaseDialog):
     """Result: `merged()` gives the values to save (mine where chosen, theirs elsewhere)."""
 
-    def __init__(self, conflict, labels: dict[str, str], parent: QWidget | None = None):  # noqa: ANN001
+    def __init__(self, conflict, labels: dict[str, str], parent: QWidget | None = None):
         super().__init__(parent)
         self.setWindowTitle(self.tr("Changed by someone else"))
         self._conflict = conflict

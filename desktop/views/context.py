@@ -20,12 +20,12 @@ class AppContext:
         return self.ops.user
 
     @property
-    def db(self):  # noqa: ANN201
+    def db(self):
         return self.ops.db
 
     def can(self, permission: Permission) -> bool:
         return self.user.can(permission)
 
 
-def make_context(db, user, parent=None) -> AppContext:  # noqa: ANN001
+def make_context(db, user, parent=None) -> AppContext:
     return AppContext(ops=Ops(db, user, parent), messages=get_messages())

@@ -47,7 +47,7 @@ class PracticePage(QWizardPage):
     def practice(self) -> PracticeInput:
         return PracticeInput(**{name: self.form.text(name) for name in PRACTICE_FIELDS})
 
-    def validatePage(self) -> bool:  # noqa: N802
+    def validatePage(self) -> bool:
         errors = validate_practice(clean_practice(self.practice()))
         return not self.form.show_errors(errors)
 
@@ -97,14 +97,14 @@ class AdminPage(QWizardPage):
         return users.NewUser(username=self.form.text("username"), display_name=self.form.text("display_name"),
                              role=Role.ADMIN.value, password=self.password.text(), password_again=self.again.text())
 
-    def validatePage(self) -> bool:  # noqa: N802
+    def validatePage(self) -> bool:
         wizard = self.wizard()
         assert isinstance(wizard, FirstRunWizard)
         return wizard.save()
 
 
 class FirstRunWizard(QWizard):
-    def __init__(self, db, parent: QWidget | None = None):  # noqa: ANN001
+    def __init__(self, db, parent: QWidget | None = None):
         super().__init__(parent)
         self.db = db
         self.created = None  # CurrentUser of the new administrator
@@ -124,7 +124,7 @@ class FirstRunWizard(QWizard):
         try:
             db, practice, admin = self.db, self.practice_page.practice(), self.admin_page.new_user()
 
-            def work():  # noqa: ANN202
+            def work():
                 with db.uow() as uow:
                     return users.setup_practice(uow, practice, admin)
 
@@ -147,7 +147,7 @@ class FirstRunWizard(QWizard):
         return True
 
 
-def run_first_run_wizard(db, window) -> bool:  # noqa: ANN001
+def run_first_run_wizard(db, window) -> bool:
     """Show the wizard over the main window; True once the practice and its administrator exist."""
     wizard = FirstRunWizard(db, window)
     if not wizard.exec() or wizard.created is None:

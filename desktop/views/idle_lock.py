@@ -126,7 +126,7 @@ class PrivacyShield(QFrame):
         self.unlock_button.setEnabled(True)
         self.password.setFocus()
 
-    def eventFilter(self, obj, event) -> bool:  # noqa: ANN001, N802
+    def eventFilter(self, obj, event) -> bool:
         if obj is self.dialog:
             kind = event.type()
             if kind == _T.Resize:
@@ -153,7 +153,7 @@ class IdleLock(QObject):
 
     sig_locked = Signal()
 
-    def __init__(self, controller, minutes: float | None = None):  # noqa: ANN001
+    def __init__(self, controller, minutes: float | None = None):
         super().__init__(controller)
         self.controller = controller
         self.window = controller.window
@@ -212,7 +212,7 @@ class IdleLock(QObject):
         self.timer.stop()
         self._app.removeEventFilter(self)
 
-    def eventFilter(self, obj, event) -> bool:  # noqa: ANN001, N802
+    def eventFilter(self, obj, event) -> bool:
         if not self.active:
             return False
         if not (isValid(self.window) and isValid(self.window.stack)):  # the window was destroyed
@@ -229,7 +229,7 @@ class IdleLock(QObject):
                 QTimer.singleShot(0, self._shield_dialogs)  # a dialog that pops up while locked
         return False
 
-    def _on_lock_screen(self, obj) -> bool:  # noqa: ANN001
+    def _on_lock_screen(self, obj) -> bool:
         if not isinstance(obj, QWidget):
             return False
         return self.window.login_page.isAncestorOf(obj) or any(s.isAncestorOf(obj) for s in self.shields)
@@ -285,7 +285,7 @@ class IdleLock(QObject):
         if ctx is None:
             return
 
-        def done(_result) -> None:  # noqa: ANN001
+        def done(_result) -> None:
             if self.active:
                 self.window.show_workspace()  # the stack changes page: shields go, the timer restarts
 
@@ -319,7 +319,7 @@ class IdleLock(QObject):
         self._unshield()
 
 
-def install_idle_lock(controller, minutes: float | None = None) -> IdleLock:  # noqa: ANN001
+def install_idle_lock(controller, minutes: float | None = None) -> IdleLock:
     """Start watching for idleness for the user who just logged in (replaces an earlier idle lock)."""
     previous = getattr(controller, "idle_lock", None)
     if previous is not None:

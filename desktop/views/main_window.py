@@ -157,7 +157,7 @@ class MainWindow(QMainWindow):
     def _show_busy(self, busy: bool) -> None:
         self.busy_label.setText(self.tr("Working…") if busy else "")
 
-    def showEvent(self, event) -> None:  # noqa: ANN001, N802
+    def showEvent(self, event) -> None:
         fit_to_screen(self)
         super().showEvent(event)
 
@@ -216,22 +216,22 @@ class MainWindow(QMainWindow):
 
     # convenience for callers and tests
     @property
-    def tabs(self):  # noqa: ANN201
+    def tabs(self):
         return self.workspace.tabs if self.workspace else None
 
     @property
-    def search_panel(self):  # noqa: ANN201
+    def search_panel(self):
         return self.workspace.search_panel if self.workspace else None
 
     @property
     def charts(self) -> dict:
         return self.workspace.charts if self.workspace else {}
 
-    def open_chart(self, patient_id: int):  # noqa: ANN201
+    def open_chart(self, patient_id: int):
         return self.workspace.open_chart(patient_id) if self.workspace else None
 
     # ---- menus (rebuilt per user: what a role cannot do is not offered)
-    def _action(self, menu, text: str, slot, shortcut=None, enabled: bool = True, name: str = "") -> QAction:  # noqa: ANN001
+    def _action(self, menu, text: str, slot, shortcut=None, enabled: bool = True, name: str = "") -> QAction:
         act = QAction(text, self)
         if shortcut:
             act.setShortcut(QKeySequence(shortcut))
@@ -290,7 +290,7 @@ class MainWindow(QMainWindow):
             "Ctrl+W  close chart\nCtrl+E  edit demographics\nAlt+1…8  chart tabs\n"
             "Ctrl+L  lock screen\nCtrl+Shift+L  switch user"), title=self.tr("Keyboard shortcuts"))
 
-    def closeEvent(self, event) -> None:  # noqa: ANN001, N802
+    def closeEvent(self, event) -> None:
         if self.workspace is not None:
             for view in list(self.workspace.charts.values()):
                 closer = getattr(view, "before_close", None)

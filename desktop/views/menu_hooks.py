@@ -8,6 +8,6 @@ from . import admin_menu, phr_menu, print_menu
 FEATURES = (admin_menu, phr_menu, print_menu)
 
 
-def install(window) -> None:  # noqa: ANN001
+def install(window) -> None:
     for feature in FEATURES:
         feature.install(window)

@@ -604,7 +604,7 @@ class NoteEditor(QWidget):
             return False
         return self._store(encounters.save_draft, self.content(), self.version)
 
-    def _store(self, fn, content: NoteContent, version: int) -> bool:  # noqa: ANN001
+    def _store(self, fn, content: NoteContent, version: int) -> bool:
         try:
             details = self.ctx.ops.wait(fn, self.details.id, content, version)  # type: ignore[union-attr]
         except ConflictError as conflict:
@@ -620,7 +620,7 @@ class NoteEditor(QWidget):
         self.sig_saved.emit(details)
         return True
 
-    def _resolve_conflict(self, fn, content: NoteContent, conflict: ConflictError) -> bool:  # noqa: ANN001
+    def _resolve_conflict(self, fn, content: NoteContent, conflict: ConflictError) -> bool:
         if not conflict.theirs:  # a race inside the save itself: reread and show the dialog
             try:
                 fresh = self.ctx.ops.wait(encounters.get_encounter, self.details.id)  # type: ignore[union-attr]
@@ -738,7 +738,7 @@ class NoteEditor(QWidget):
         self._set_enabled(False)
 
 
-def _sign(uow, encounter_id: int, content: NoteContent, version: int) -> EncounterDetails:  # noqa: ANN001
+def _sign(uow, encounter_id: int, content: NoteContent, version: int) -> EncounterDetails:
     """encounters.sign in save_draft's argument order, so both go through NoteEditor._store."""
     return encounters.sign(uow, encounter_id, version, content)
 
@@ -867,7 +867,7 @@ class AddendumDialog(BaseDialog):
 class NewProblemDialog(BaseDialog):
     """A diagnosis not yet on the problem list: the ICD-10-CM code search (in a worker) or free text."""
 
-    def __init__(self, text: str = "", parent: QWidget | None = None, run_plain=None):  # noqa: ANN001
+    def __init__(self, text: str = "", parent: QWidget | None = None, run_plain=None):
         super().__init__(parent)
         from desktop.widgets.icd_search import IcdSearch
 
@@ -895,7 +895,7 @@ class NewProblemDialog(BaseDialog):
         if text:
             self.icd.set_text(text)
 
-    def _picked(self, code) -> None:  # noqa: ANN001  (icd10.IcdCode)
+    def _picked(self, code) -> None:
         self.code_edit.setText(code.code)
         self.description_edit.setText(code.description)
         self.description_edit.setFocus()
@@ -911,7 +911,7 @@ class VisitFields:
     """Date and time, type and physician of a visit: the same three fields when an encounter is created and
     when a draft's visit is corrected."""
 
-    def __init__(self, owner: QWidget, providers, when: datetime | None = None, kind: str = "office",  # noqa: ANN001
+    def __init__(self, owner: QWidget, providers, when: datetime | None = None, kind: str = "office",
                  provider_id: int | None = None, provider_name: str = ""):
         self.when = QDateTimeEdit(QDateTime(when) if when is not None else QDateTime.currentDateTime())
         self.when.setObjectName("encounterDate")
@@ -940,7 +940,7 @@ class VisitFields:
 class VisitDialog(BaseDialog):
     """A draft's date and time, type and physician, saved with the note's version (never over someone else's)."""
 
-    def __init__(self, ctx: AppContext, details: EncounterDetails, version: int, providers,  # noqa: ANN001
+    def __init__(self, ctx: AppContext, details: EncounterDetails, version: int, providers,
                  parent: QWidget | None = None):
         super().__init__(parent)
         self.ctx = ctx

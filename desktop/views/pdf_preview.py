@@ -255,7 +255,7 @@ class PdfPreviewDialog(BaseDialog):
         return self._task is None
 
 
-def preview_job(job, record: Callable[[object], None], parent: QWidget | None = None,  # noqa: ANN001
+def preview_job(job, record: Callable[[object], None], parent: QWidget | None = None,
                 messages: MessageService | None = None) -> PdfPreviewDialog:
     """A preview for a services PrintJob; `record(job)` runs when it is printed or saved."""
     safe = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in job.refs[0])[:40] if job.refs else "document"
@@ -263,7 +263,7 @@ def preview_job(job, record: Callable[[object], None], parent: QWidget | None = 
                             suggested_name=f"{job.document}-{safe}.pdf", messages=messages, parent=parent)
 
 
-def show_document(ctx, prepare: Callable, *args, parent: QWidget | None = None,  # noqa: ANN001
+def show_document(ctx, prepare: Callable, *args, parent: QWidget | None = None,
                   on_shown: Callable[[PdfPreviewDialog], None] | None = None, **kwargs) -> None:
     """Prepare a document off the GUI thread (`prepare(uow, *args)` returning a PrintJob), then open the
     preview; printing or saving records it. For menus:
@@ -274,7 +274,7 @@ def show_document(ctx, prepare: Callable, *args, parent: QWidget | None = None, 
     """
     from desktop.services.prescriptions import record_print
 
-    def done(job) -> None:  # noqa: ANN001
+    def done(job) -> None:
         # printing or saving waits for the print record (in a worker): if it cannot be recorded, nothing goes out
         dialog = preview_job(job, lambda j: ctx.ops.wait(record_print, j), parent=parent, messages=ctx.messages)
         if on_shown is not None:

@@ -102,7 +102,7 @@ def _size(n: int) -> str:
 class CategoryTab(QWidget):
     """One category: select-all, a bulk decision for undecided items, the table, the selected row in full."""
 
-    def _show_detail(self, current, _previous=None) -> None:  # noqa: ANN001
+    def _show_detail(self, current, _previous=None) -> None:
         if current.isValid():
             self.detail.setText(comparison_html(self.model.item_at(current.row())))
 

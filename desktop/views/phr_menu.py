@@ -5,14 +5,14 @@ from __future__ import annotations
 from desktop.services.permissions import Permission
 
 
-def install(window) -> None:  # noqa: ANN001
+def install(window) -> None:
     ctx = window.ctx
     if not (ctx.can(Permission.IMPORT_PHR_VITALS) or ctx.can(Permission.IMPORT_PHR_CLINICAL)):
         return
     menu = window.chart_menu
     menu.addSeparator()
 
-    def current():  # noqa: ANN202
+    def current():
         chart = window.workspace.current_chart() if window.workspace else None
         if chart is None or chart.details is None:
             ctx.messages.info(window, window.tr("Open a patient's chart first."))

@@ -384,7 +384,7 @@ def default_alert_resolver(parent: QWidget, need: NeedsDecision, can_override: b
 
 # ---------------------------------------------------------------- wiring for the main window
 
-def services_for(ops, patient_id: int) -> RxEditorServices:  # noqa: ANN001
+def services_for(ops, patient_id: int) -> RxEditorServices:
     """Bind the editor to the real services through the app's Ops: each call runs in a worker while the editor
     waits for its answer (the signing flow needs each step's result before the next)."""
     from desktop.services import prescribers, prescriptions
@@ -426,7 +426,7 @@ def services_for(ops, patient_id: int) -> RxEditorServices:  # noqa: ANN001
     )
 
 
-def open_prescription_editor(ctx, patient_id: int, patient_label: str, *, draft: RxView | None = None,  # noqa: ANN001
+def open_prescription_editor(ctx, patient_id: int, patient_label: str, *, draft: RxView | None = None,
                              parent: QWidget | None = None, preview_after_sign: bool = True) -> PrescriptionEditor:
     """Open the editor for a new prescription (or a draft, e.g. from prescriptions.renew / modify); after
     signing, the print preview opens."""

@@ -89,7 +89,7 @@ class PrescriptionsDialog(BaseDialog):
         ctx.ops.data_changed.connect(self._changed)
         self.load()
 
-    def _button(self, text: str, slot, visible: bool, shortcut: str = "") -> QPushButton:  # noqa: ANN001
+    def _button(self, text: str, slot, visible: bool, shortcut: str = "") -> QPushButton:
         b = QPushButton(text)
         b.clicked.connect(slot)
         b.setVisible(visible)

@@ -50,7 +50,7 @@ FORM_LABELS = {"systolic": "systolic blood pressure", "diastolic": "diastolic bl
 class _UnitBox(QComboBox):
     """Typing a unit's letter picks it: F for °F, C for °C, L for lb, K for kg, I for in."""
 
-    def keyPressEvent(self, event) -> None:  # noqa: ANN001, N802
+    def keyPressEvent(self, event) -> None:
         letter = event.text().lower()
         if letter.isalpha():
             for i in range(self.count()):
@@ -64,7 +64,7 @@ class _TimeEdit(QDateTimeEdit):
     """Tab leaves the field (QDateTimeEdit would walk its year/month/day sections first): the time taken is
     rarely changed and must not cost the nurse five Tab presses on her way to Save."""
 
-    def focusNextPrevChild(self, next_: bool) -> bool:  # noqa: N802
+    def focusNextPrevChild(self, next_: bool) -> bool:
         return QWidget.focusNextPrevChild(self, next_)
 
 
@@ -337,7 +337,7 @@ class VitalsForm(BaseDialog):
             self.ctx.messages.error(self, exc)
 
     # ---- Enter saves; closing with typed values asks first
-    def keyPressEvent(self, event) -> None:  # noqa: ANN001, N802
+    def keyPressEvent(self, event) -> None:
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not event.modifiers():
             focus = self.focusWidget()
             if isinstance(focus, QPushButton) and focus is not self.save_button:

@@ -108,7 +108,7 @@ class PatientSearchPanel(QWidget):
         self.search.installEventFilter(self)
         ctx.ops.data_changed.connect(self._data_changed)
 
-    def eventFilter(self, obj, event) -> bool:  # noqa: ANN001, N802
+    def eventFilter(self, obj, event) -> bool:
         # Down arrow from the search box moves into the results, as in every type-ahead
         if obj is self.search and event.type() == event.Type.KeyPress and event.key() == Qt.Key.Key_Down:
             if self.model.rowCount():

@@ -98,7 +98,7 @@ class AlertBar(QFrame):
         self.sig_alert_activated.emit(item.data(Qt.ItemDataRole.UserRole))
 
 
-def _swatch(colour: str):  # noqa: ANN202
+def _swatch(colour: str):
     from PySide6.QtGui import QColor, QPixmap
 
     pix = QPixmap(10, 10)

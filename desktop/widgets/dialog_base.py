@@ -18,7 +18,7 @@ class BaseDialog(QDialog):
         self._geometry_key = f"geometry/{type(self).__name__}"
         self.setModal(True)
 
-    def showEvent(self, event) -> None:  # noqa: ANN001, N802
+    def showEvent(self, event) -> None:
         saved = app_settings().value(self._geometry_key)
         if isinstance(saved, QByteArray | bytes) and not getattr(self, "_geometry_restored", False):
             self.restoreGeometry(saved)

@@ -129,7 +129,7 @@ class DrugTypeahead(QWidget):
         if self.model.rowCount() and self._chosen is None:
             self._choose_row(max(self.table.currentIndex().row(), 0))
 
-    def _choose_index(self, index) -> None:  # noqa: ANN001
+    def _choose_index(self, index) -> None:
         if index.isValid():
             self._choose_row(index.row())
 
@@ -139,7 +139,7 @@ class DrugTypeahead(QWidget):
         self.status.setText(self.tr("Chosen: %1").replace("%1", product.display))
         self.sig_chosen.emit(product)
 
-    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.KeyPress:
             key = event.key()
             if obj is self.edit and key == Qt.Key.Key_Down and self.table.isVisible():

@@ -52,7 +52,7 @@ def _tr(text: str) -> str:
 class FlowsheetModel(QAbstractTableModel):
     SetIdRole = Qt.ItemDataRole.UserRole + 1
 
-    def __init__(self, parent=None):  # noqa: ANN001
+    def __init__(self, parent=None):
         super().__init__(parent)
         self._columns: list[FlowsheetColumn] = []
         self.has_more = False
@@ -85,10 +85,10 @@ class FlowsheetModel(QAbstractTableModel):
         return ROWS[row][3] if 0 <= row < len(ROWS) else None
 
     # ---- Qt
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
+    def rowCount(self, parent: Index = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(ROWS)
 
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
+    def columnCount(self, parent: Index = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self._columns)
 
     def cell_text(self, row: int, column: int) -> str:
@@ -145,7 +145,7 @@ class FlowsheetModel(QAbstractTableModel):
             return f"{text} {_tr('high') if fl == 'high' else _tr('low') if fl == 'low' else ''}".strip()
         return None
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation == Qt.Orientation.Vertical:
             if role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(ROWS):
                 title, unit, _, _ = ROWS[section]

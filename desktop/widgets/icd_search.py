@@ -157,7 +157,7 @@ class IcdSearch(QWidget):
             self._pick_row(max(self.table.currentIndex().row(), 0))
 
     # ---- picking
-    def _pick_index(self, index) -> None:  # noqa: ANN001
+    def _pick_index(self, index) -> None:
         if index.isValid():
             self._pick_row(index.row())
 
@@ -186,7 +186,7 @@ class IcdSearch(QWidget):
                 return True
         return False
 
-    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.KeyPress:
             key = event.key()
             if obj is self.edit and key in (Qt.Key.Key_Down, Qt.Key.Key_PageDown) and self.model.rowCount():

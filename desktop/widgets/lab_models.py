@@ -60,7 +60,7 @@ class LabFlowsheetModel(QAbstractTableModel):
 
     KeyRole = Qt.ItemDataRole.UserRole + 1
 
-    def __init__(self, parent=None):  # noqa: ANN001
+    def __init__(self, parent=None):
         super().__init__(parent)
         self.sheet: Flowsheet | None = None
         self._bold = QFont()
@@ -73,10 +73,10 @@ class LabFlowsheetModel(QAbstractTableModel):
         self.sheet = sheet
         self.endResetModel()
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
+    def rowCount(self, parent: Index = QModelIndex()) -> int:
         return 0 if parent.isValid() or self.sheet is None else len(self.sheet.rows)
 
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
+    def columnCount(self, parent: Index = QModelIndex()) -> int:
         return 0 if parent.isValid() or self.sheet is None else len(self.sheet.columns)
 
     def row_key(self, row: int) -> str:
@@ -113,7 +113,7 @@ class LabFlowsheetModel(QAbstractTableModel):
             return frow.key
         return None
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if self.sheet is None:
             return None
         if orientation == Qt.Orientation.Horizontal:
@@ -139,7 +139,7 @@ class PanelListModel(QAbstractTableModel):
 
     COLUMNS = ("Test", "Result", "Unit", "Flag", "Range", "Status")
 
-    def __init__(self, parent=None):  # noqa: ANN001
+    def __init__(self, parent=None):
         super().__init__(parent)
         self._rows: list[tuple[PanelView, ResultRow | None]] = []
         self._bold = QFont()
@@ -158,10 +158,10 @@ class PanelListModel(QAbstractTableModel):
     def entry(self, row: int) -> tuple[PanelView, ResultRow | None] | None:
         return self._rows[row] if 0 <= row < len(self._rows) else None
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
+    def rowCount(self, parent: Index = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self._rows)
 
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
+    def columnCount(self, parent: Index = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self.COLUMNS)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -200,7 +200,7 @@ class PanelListModel(QAbstractTableModel):
             return result_tooltip(r)
         return None
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return _tr(self.COLUMNS[section])
         return None

@@ -131,7 +131,7 @@ class LabTrendChart(QChartView):
     def original_at(self, x_ms: float, value: float) -> TrendPoint | None:
         return self._originals.get((round(x_ms / 60000), round(value * 1000)))
 
-    def _hover(self, series, points) -> None:  # noqa: ANN001
+    def _hover(self, series, points) -> None:
         for p in points:
             self._originals[(round(_ms(p.collected_at) / 60000), round(p.value * 1000))] = p
         series.hovered.connect(self._show_point)
@@ -150,7 +150,7 @@ class LabTrendChart(QChartView):
         text += "\n" + (self.tr("clinic") if p.origin == "clinic" else self.tr("imported"))
         QToolTip.showText(QCursor.pos(), text, self)
 
-    def _attach(self, series, x_axis, y_axis) -> None:  # noqa: ANN001
+    def _attach(self, series, x_axis, y_axis) -> None:
         self._chart.addSeries(series)
         series.attachAxis(x_axis)
         series.attachAxis(y_axis)

@@ -83,18 +83,18 @@ class RecordingMessages(MessageService):
     choices: list[int] = field(default_factory=list)  # answers to choose(); default: the default button
     offered: list[tuple[list[str], int]] = field(default_factory=list)  # (choices, default) per choose()
 
-    def error(self, parent, exc, title=None) -> None:  # noqa: ANN001
+    def error(self, parent, exc, title=None) -> None:
         t, text = explain(exc) if isinstance(exc, BaseException) else ("Error", exc)
         self.shown.append((title or t, text))
 
-    def info(self, parent, text, title="Information") -> None:  # noqa: ANN001
+    def info(self, parent, text, title="Information") -> None:
         self.shown.append((title, text))
 
-    def confirm(self, parent, text, title="Please confirm", yes="Yes", no="Cancel") -> bool:  # noqa: ANN001
+    def confirm(self, parent, text, title="Please confirm", yes="Yes", no="Cancel") -> bool:
         self.shown.append((title, text))
         return self.answers.pop(0) if self.answers else True
 
-    def choose(self, parent, text, title, choices, default=0, cancel=None) -> int | None:  # noqa: ANN001
+    def choose(self, parent, text, title, choices, default=0, cancel=None) -> int | None:
         self.shown.append((title, text))
         self.offered.append((list(choices), default))
         return self.choices.pop(0) if self.choices else default

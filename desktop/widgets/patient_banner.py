@@ -36,7 +36,7 @@ class PatientBanner(QFrame):
         row.addLayout(left, 3)
         row.addWidget(self.allergies, 2, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
-    def set_patient(self, details) -> None:  # noqa: ANN001  (services.patients.PatientDetails)
+    def set_patient(self, details) -> None:
         d = details.data
         self.name.setText(details.display_name)
         sex = {"female": "F", "male": "M", "other": "Other", "unknown": "Unknown"}.get(d.sex, d.sex)

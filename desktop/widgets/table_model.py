@@ -37,7 +37,7 @@ def display(value: Any) -> str:
 
 
 class DataclassTableModel(QAbstractTableModel):
-    def __init__(self, columns: Sequence[Column], parent=None):  # noqa: ANN001
+    def __init__(self, columns: Sequence[Column], parent=None):
         super().__init__(parent)
         self._columns = list(columns)
         self._rows: list[Any] = []
@@ -56,10 +56,10 @@ class DataclassTableModel(QAbstractTableModel):
         return self._rows[row]
 
     # Qt
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
+    def rowCount(self, parent: Index = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self._rows)
 
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
+    def columnCount(self, parent: Index = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self._columns)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -84,7 +84,7 @@ class DataclassTableModel(QAbstractTableModel):
                 return QBrush(QColor("#888888"))
         return None
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
             return self._columns[section].title
         return None

@@ -160,7 +160,7 @@ class TrendChart(QChartView):
                 self._attach(dots, x_axis, y_axis)
                 self.point_counts[dots.name()] = len(s.readings)
 
-    def _attach(self, series, x_axis, y_axis) -> None:  # noqa: ANN001
+    def _attach(self, series, x_axis, y_axis) -> None:
         self._chart.addSeries(series)
         series.attachAxis(x_axis)
         series.attachAxis(y_axis)

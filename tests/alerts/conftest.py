@@ -15,7 +15,7 @@ def drug(name: str, *ingredients: str, classes: tuple[str, ...] = (), med_id: in
     return DrugRef(name=name, ingredients=ingredients or (name,), classes=classes, med_id=med_id)
 
 
-def check(*names: str, allergies: tuple = (), proposed: tuple = (), **ctx) -> list:  # noqa: ANN003
+def check(*names: str, allergies: tuple = (), proposed: tuple = (), **ctx) -> list:
     """Alerts for an active list of single-ingredient drugs (plus optional proposed drugs and allergies)."""
     allergy_refs = tuple(a if isinstance(a, AllergyRef) else AllergyRef(a) for a in allergies)
     return evaluate(AlertContext(active_meds=tuple(drug(n) for n in names),
@@ -24,12 +24,12 @@ def check(*names: str, allergies: tuple = (), proposed: tuple = (), **ctx) -> li
 
 
 @pytest.fixture(scope="session")
-def kb():  # noqa: ANN201
+def kb():
     return load_kb()
 
 
 @pytest.fixture
-def kb_copy(tmp_path) -> Path:  # noqa: ANN001
+def kb_copy(tmp_path) -> Path:
     """A writable copy of resources/kb (only the alert files) to break in tests."""
     folder = tmp_path / "kb"
     folder.mkdir()

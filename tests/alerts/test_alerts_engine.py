@@ -12,7 +12,7 @@ from desktop.kb.formulary import load_formulary
 from .conftest import check, drug
 
 
-def kinds(alerts) -> list[tuple[str, str]]:  # noqa: ANN001
+def kinds(alerts) -> list[tuple[str, str]]:
     return [(a.kind, a.severity) for a in alerts]
 
 

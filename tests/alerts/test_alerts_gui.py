@@ -6,26 +6,26 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import pytest  # noqa: E402
-from PySide6.QtCore import Qt  # noqa: E402
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget  # noqa: E402
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from desktop.alerts import AllergyRef  # noqa: E402
-from desktop.services.alerts import OVERRIDE_REASONS  # noqa: E402
-from desktop.widgets.alert_bar import AlertBar  # noqa: E402
-from desktop.widgets.alert_dialog import AlertDialog, KbUnavailableBanner  # noqa: E402
+from desktop.alerts import AllergyRef
+from desktop.services.alerts import OVERRIDE_REASONS
+from desktop.widgets.alert_bar import AlertBar
+from desktop.widgets.alert_dialog import AlertDialog, KbUnavailableBanner
 
-from .conftest import check  # noqa: E402
+from .conftest import check
 
 pytestmark = pytest.mark.gui
 
 
-def texts(widget) -> str:  # noqa: ANN001
+def texts(widget) -> str:
     return "\n".join(label.text() for label in widget.findChildren(QLabel))
 
 
 @pytest.fixture
-def interaction():  # noqa: ANN201
+def interaction():
     (alert,) = check("warfarin", "ibuprofen")
     return alert
 
@@ -108,7 +108,7 @@ def test_cancel_is_the_default_button(qtbot, interaction):
     assert dialog.cancel_button.isDefault() and not dialog.override_button.isDefault()
 
 
-def in_window(qtbot, widget):  # noqa: ANN001, ANN201
+def in_window(qtbot, widget):
     """Put a chart widget in a shown window, as the chart view does."""
     window = QWidget()
     QVBoxLayout(window).addWidget(widget)

@@ -16,16 +16,16 @@ from tests.conftest import user_for
 
 
 @pytest.fixture
-def patient_id(add_patient) -> int:  # noqa: ANN001
+def patient_id(add_patient) -> int:
     return add_patient(given="Maria", family="Santos", birth_date=date(1950, 3, 4)).id
 
 
 @pytest.fixture
-def chart(db, patient_id):  # noqa: ANN001, ANN201
+def chart(db, patient_id):
     """chart.med(name, ingredients=..., **fields), chart.allergy(substance, **fields), chart.vitals({loinc: v})"""
 
     class Chart:
-        def med(self, name: str, ingredients: str | None = None, **fields) -> int:  # noqa: ANN003
+        def med(self, name: str, ingredients: str | None = None, **fields) -> int:
             with db.uow() as uow:
                 m = Medication(patient_id=patient_id, drug_name=name,
                                ingredients=name.lower() if ingredients is None else ingredients, **fields)
@@ -33,7 +33,7 @@ def chart(db, patient_id):  # noqa: ANN001, ANN201
                 uow.session.flush()
                 return m.id
 
-        def allergy(self, substance: str, **fields) -> int:  # noqa: ANN003
+        def allergy(self, substance: str, **fields) -> int:
             with db.uow() as uow:
                 a = Allergy(patient_id=patient_id, substance=substance, substance_key=substance.lower(), **fields)
                 uow.session.add(a)
@@ -49,7 +49,7 @@ def chart(db, patient_id):  # noqa: ANN001, ANN201
     return Chart()
 
 
-def check(db, patient_id, role="physician", **kw):  # noqa: ANN001, ANN003, ANN201
+def check(db, patient_id, role="physician", **kw):
     with db.uow(user_for(role)) as uow:
         return service.check_for_patient(uow, patient_id, **kw)
 

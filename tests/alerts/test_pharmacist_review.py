@@ -25,13 +25,13 @@ PAXLOVID = DrugRef("Paxlovid", ("nirmatrelvir", "ritonavir"))
 ENTRESTO = DrugRef("Entresto", ("sacubitril", "valsartan"))
 
 
-def pair(a, b) -> list:  # noqa: ANN001
+def pair(a, b) -> list:
     first = a if isinstance(a, DrugRef) else drug(a)
     second = b if isinstance(b, DrugRef) else drug(b)
     return [x for x in evaluate(AlertContext(active_meds=(first,), proposed=(second,))) if x.kind != "vital"]
 
 
-def worst(alerts: list, kind: str = "interaction"):  # noqa: ANN201
+def worst(alerts: list, kind: str = "interaction"):
     found = [a for a in alerts if a.kind == kind]
     assert found, f"no {kind} alert"
     return found[0]
@@ -80,7 +80,7 @@ NOT_CLINICAL = re.compile(r"\bissues?\b|specification|\bspec\b|software|checker|
 SHOWN = {"label", "summary", "mechanism", "management", "note", "source", "why"}
 
 
-def _walk(node, where: str):  # noqa: ANN001, ANN202
+def _walk(node, where: str):
     if isinstance(node, dict):
         for k, v in node.items():
             if isinstance(v, str) and k in SHOWN:

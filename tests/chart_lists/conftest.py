@@ -7,12 +7,12 @@ from sqlalchemy import event, select
 
 
 @pytest.fixture
-def patient(add_patient):  # noqa: ANN001, ANN201
+def patient(add_patient):
     return add_patient(given="Maria", family="Santos")
 
 
 @pytest.fixture
-def audit_rows(db):  # noqa: ANN001, ANN201
+def audit_rows(db):
     """audit_rows(entity) -> [(action, entity_id, patient_id, summary)] in order."""
     from desktop.models import AuditEntry
 
@@ -26,18 +26,18 @@ def audit_rows(db):  # noqa: ANN001, ANN201
 
 
 class StatementCounter:
-    def __init__(self, engine) -> None:  # noqa: ANN001
+    def __init__(self, engine) -> None:
         self.engine = engine
         self.statements: list[str] = []
 
-    def _on(self, conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
+    def _on(self, conn, cursor, statement, parameters, context, executemany) -> None:
         self.statements.append(statement)
 
     def __enter__(self) -> StatementCounter:
         event.listen(self.engine, "before_cursor_execute", self._on)
         return self
 
-    def __exit__(self, *exc) -> None:  # noqa: ANN002
+    def __exit__(self, *exc) -> None:
         event.remove(self.engine, "before_cursor_execute", self._on)
 
     @property
@@ -46,15 +46,15 @@ class StatementCounter:
 
 
 @pytest.fixture
-def count_sql(db):  # noqa: ANN001, ANN201
+def count_sql(db):
     return lambda: StatementCounter(db.engine)
 
 
 @pytest.fixture
-def chart_view(qtbot, app_ctx, patient):  # noqa: ANN001, ANN201
+def chart_view(qtbot, app_ctx, patient):
     from desktop.views.chart_view import ChartView
 
-    def make(role: str = "physician", tab: str | None = None):  # noqa: ANN202
+    def make(role: str = "physician", tab: str | None = None):
         view = ChartView(app_ctx(role), patient.id)
         qtbot.addWidget(view)
         view.resize(1200, 800)

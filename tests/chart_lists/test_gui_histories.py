@@ -15,13 +15,13 @@ from desktop.services import social_history as sh
 pytestmark = pytest.mark.gui
 
 
-def _ready(qtbot, page) -> None:  # noqa: ANN001
+def _ready(qtbot, page) -> None:
     qtbot.waitUntil(lambda: page._loading == 0, timeout=5000)
     page.chart.ops.wait_idle(5000)
     qtbot.wait(10)
 
 
-def _save(qtbot, dialog) -> None:  # noqa: ANN001
+def _save(qtbot, dialog) -> None:
     completer = getattr(dialog, "completer", None)
     if completer is not None and completer.popup().isVisible():  # Esc closes the suggestions, as a user would
         qtbot.keyClick(completer.popup(), Qt.Key.Key_Escape)

@@ -12,12 +12,12 @@ from desktop.services.medications import MedicationInput, add_medication, list_m
 pytestmark = pytest.mark.gui
 
 
-def _rows(qtbot, page, n: int) -> None:  # noqa: ANN001
+def _rows(qtbot, page, n: int) -> None:
     qtbot.waitUntil(lambda: page.model.rowCount() == n and page._loading == 0 and page.chart.ops.pending == 0,
                     timeout=8000)  # saves run in a worker too: wait until nothing is on its way
 
 
-def _banner(view) -> str:  # noqa: ANN001
+def _banner(view) -> str:
     return view.banner.allergies.text()
 
 
@@ -200,7 +200,7 @@ def test_summary_says_so_when_alert_checking_is_unavailable(qtbot, chart_view, m
     import desktop.services.alerts as alerts_service
     from desktop.alerts import KnowledgeBaseUnavailable
 
-    def broken():  # noqa: ANN202
+    def broken():
         raise KnowledgeBaseUnavailable("interactions.json is not valid JSON")
 
     monkeypatch.setattr(alerts_service, "load_kb", broken)

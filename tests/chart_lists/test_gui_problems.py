@@ -10,7 +10,7 @@ from desktop.services.problems import ProblemInput, add_problem, list_problems
 pytestmark = pytest.mark.gui
 
 
-def _wait_loaded(qtbot, page) -> None:  # noqa: ANN001
+def _wait_loaded(qtbot, page) -> None:
     qtbot.waitUntil(lambda: page._loading == 0 and page.sig_loaded is not None, timeout=5000)
     page.chart.ops.wait_idle(5000)
     qtbot.wait(10)

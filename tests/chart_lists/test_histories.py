@@ -136,7 +136,7 @@ def test_procedure_typeahead_and_codes_carry_sources():
     assert kb.social().answer("266919005").name == "Never smoker"
 
 
-def _fill_histories(as_role, patient_id):  # noqa: ANN001, ANN202
+def _fill_histories(as_role, patient_id):
     with as_role("physician") as uow:
         sh.add_entry(uow, patient_id, sh.SocialInput(kind="smoking", value_code="449868002", pack_years=20,
                                                      observed_date=date(2024, 3, 1)))

@@ -23,7 +23,7 @@ IBUPROFEN = MedicationInput(formulary_id="ibuprofen-400-tab")
 
 
 @pytest.fixture
-def on_warfarin(as_role, patient):  # noqa: ANN001, ANN201
+def on_warfarin(as_role, patient):
     with as_role("physician") as uow:
         add_medication(uow, patient.id, WARFARIN)
     return patient
@@ -70,7 +70,7 @@ def test_nurse_cannot_override(db, as_role, on_warfarin):
 def test_unavailable_knowledge_base_needs_acknowledgement(db, as_role, patient, monkeypatch, audit_rows):
     import desktop.services.alerts as alerts_service
 
-    def broken():  # noqa: ANN202
+    def broken():
         raise KnowledgeBaseUnavailable("interactions.json: not valid JSON")
 
     monkeypatch.setattr(alerts_service, "load_kb", broken)

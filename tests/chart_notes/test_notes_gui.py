@@ -66,7 +66,7 @@ def filled(content):
                                for k in ("subjective", "objective", "assessment", "plan")})
 
 
-def fill_marked_fields(qtbot, editor) -> None:  # noqa: ANN001
+def fill_marked_fields(qtbot, editor) -> None:
     """What the physician does with a template: F2 selects the next blank, typing replaces it."""
     editor.editors["subjective"].setFocus()
     editor.editors["subjective"].moveCursor(QTextCursor.MoveOperation.Start)
@@ -264,7 +264,7 @@ def test_correct_a_drafts_visit_type_and_date_keeping_unsaved_text(db, add_patie
     editor.editors["plan"].setPlainText("Recheck in two weeks")  # typed, not saved yet
     yesterday = (datetime.now() - timedelta(days=1)).replace(hour=15, minute=10, second=0, microsecond=0)
 
-    def correct(dialog) -> None:  # noqa: ANN001
+    def correct(dialog) -> None:
         dialog.kind.setCurrentIndex(dialog.kind.findData("telephone"))
         dialog.when.setDateTime(yesterday)
         dialog.save_button.click()
@@ -288,7 +288,7 @@ def test_a_future_visit_date_is_explained_in_the_dialog(db, add_patient, tab_for
     editor = new_via_dialog(tab, qtbot, "general_visit")
     seen = []
 
-    def try_future(dialog) -> None:  # noqa: ANN001
+    def try_future(dialog) -> None:
         dialog.when.setDateTime(datetime.now() + timedelta(days=5))
         dialog.save_button.click()
         seen.append(dialog.errors.text())

@@ -12,11 +12,11 @@ from desktop.bench import CaseCannotRun, CaseResult
 from desktop.cli import bench_cmd
 
 
-def ok_case(ctx):  # noqa: ANN001, ANN201
+def ok_case(ctx):
     return CaseResult(1.0, 2.0, 0.5)
 
 
-def missing_sample_case(ctx):  # noqa: ANN001, ANN201
+def missing_sample_case(ctx):
     raise CaseCannotRun("sample not found: x.json")
 
 

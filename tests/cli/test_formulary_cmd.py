@@ -11,7 +11,7 @@ from desktop.__main__ import main
 KEYS = {"name", "ingredients", "strength", "dose_form", "route", "rxcui", "schedule"}
 
 
-def run_json(capsys, *words: str) -> list[dict]:  # noqa: ANN001
+def run_json(capsys, *words: str) -> list[dict]:
     assert main(["formulary", *words, "--json"]) == 0
     return json.loads(capsys.readouterr().out)
 

@@ -21,7 +21,7 @@ def _one_clean_line(err: str) -> None:
 
 
 @pytest.fixture
-def foreign(tmp_path) -> Path:  # noqa: ANN001
+def foreign(tmp_path) -> Path:
     path = tmp_path / "photos.db"
     conn = sqlite3.connect(path)
     conn.execute("CREATE TABLE album (id INTEGER PRIMARY KEY, title TEXT)")

@@ -16,13 +16,13 @@ from tests.conftest import user_for
 
 
 @pytest.fixture
-def mrn(db) -> str:  # noqa: ANN001
+def mrn(db) -> str:
     with db.uow(user_for("front_desk")) as uow:
         return register_patient(uow, PatientInput(given_name="Out", family_name="Put", birth_date=date(1980, 1, 2),
                                                   sex="male")).mrn
 
 
-def _exports(db) -> int:  # noqa: ANN001
+def _exports(db) -> int:
     with db.uow() as uow:
         return len(uow.session.execute(select(AuditEntry.id).where(AuditEntry.action == "export")).all())
 

@@ -19,7 +19,7 @@ from tests.conftest import PG_URL, user_for
 pytestmark = pytest.mark.skipif(bool(PG_URL), reason="restore of a SQLite file (PostgreSQL: pg_restore)")
 
 
-def _register(db, family: str) -> None:  # noqa: ANN001
+def _register(db, family: str) -> None:
     with db.uow(user_for("front_desk")) as uow:
         register_patient(uow, PatientInput(given_name="Wal", family_name=family, birth_date=date(1970, 1, 1),
                                            sex="male"), allow_duplicate=True)

@@ -28,7 +28,7 @@ def test_a_crash_log_names_no_password(monkeypatch, capsys):
     log.unlink(missing_ok=True)
     monkeypatch.setattr(sys, "argv", ["desktop", "export-fhir", "--db", URL, "--patient", "M1"])
 
-    def run(_args):  # noqa: ANN001, ANN202
+    def run(_args):
         raise RuntimeError(f"lost the connection to {URL} (password=Sup3r-Secret)")
 
     assert run_command(SimpleNamespace(run=run), None) == 1

@@ -54,14 +54,14 @@ def kill_at_random(proc: subprocess.Popen, rng: random.Random, low: float, high:
 
 
 @pytest.fixture
-def rng(request) -> random.Random:  # noqa: ANN001
+def rng(request) -> random.Random:
     seed = int(os.environ.get("EMR_FAULT_SEED", "0")) or random.randrange(1, 10**6)
     print(f"fault seed {seed} (repeat with EMR_FAULT_SEED={seed})")
     return random.Random(seed)
 
 
 @pytest.fixture
-def record():  # noqa: ANN201
+def record():
     """record(case, held: bool) counts one attempt of a case."""
     def add(case: str, held: bool) -> None:
         FIGURES[case][0] += 1
@@ -69,7 +69,7 @@ def record():  # noqa: ANN201
     return add
 
 
-def pytest_terminal_summary(terminalreporter) -> None:  # noqa: ANN001
+def pytest_terminal_summary(terminalreporter) -> None:
     if not FIGURES:
         return
     from tests.conftest import PG_URL

@@ -74,7 +74,7 @@ print("saved", flush=True)
 """
 
 
-def _patient(db, family: str = "Shared") -> int:  # noqa: ANN001
+def _patient(db, family: str = "Shared") -> int:
     with db.uow(user_for("front_desk")) as uow:
         return register_patient(uow, PatientInput(given_name="Con", family_name=family, birth_date=date(1977, 7, 7),
                                                   sex="female"), allow_duplicate=True).id

@@ -15,7 +15,7 @@ SAMPLE = SAMPLES / "synthea" / "Clemente_Kreiger_1484a42d-0eaf-4654-9cbf-6b050a5
 FAMILY = "Kreiger"
 
 
-def _scalar(url: str, sql: str, **params):  # noqa: ANN003, ANN202
+def _scalar(url: str, sql: str, **params):
     db = Database.open(url, upgrade=False)
     try:
         with db.engine.connect() as conn:

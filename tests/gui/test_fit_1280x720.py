@@ -16,7 +16,7 @@ pytestmark = pytest.mark.gui
 FREE_WIDTH, FREE_HEIGHT = SMALLEST_SCREEN.width(), SMALLEST_SCREEN.height() - WINDOW_FRAME
 
 
-def fits(qtbot, window: QWidget) -> None:  # noqa: ANN001
+def fits(qtbot, window: QWidget) -> None:
     """The window can be as small as the laptop's free area, and is once it is shown there."""
     screen = free_area(window)  # as shown: inside the screen it opened on, frame included
     assert window.width() <= screen.width() and window.height() <= screen.height() - WINDOW_FRAME, \
@@ -32,7 +32,7 @@ def fits(qtbot, window: QWidget) -> None:  # noqa: ANN001
 
 
 @pytest.fixture
-def harold(add_patient, db):  # noqa: ANN001, ANN201
+def harold(add_patient, db):
     from desktop.services import encounters, vitals
 
     p = add_patient(given="Harold", family="Bennett", birth_date=date(1948, 2, 3), sex="male")

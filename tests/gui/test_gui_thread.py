@@ -16,13 +16,13 @@ pytestmark = pytest.mark.gui
 
 
 @pytest.fixture
-def gui_thread_uows(monkeypatch):  # noqa: ANN001, ANN201
+def gui_thread_uows(monkeypatch):
     """A list of stacks, one per unit of work opened on the GUI thread while watching."""
     seen: list[str] = []
     watching = [False]
     original = Database.uow
 
-    def guarded(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+    def guarded(self, *args, **kwargs):
         app = QCoreApplication.instance()
         if watching[0] and app is not None and QThread.currentThread() is app.thread():
             seen.append("".join(traceback.format_stack(limit=8)))

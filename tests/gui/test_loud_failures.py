@@ -11,12 +11,12 @@ pytestmark = pytest.mark.gui
 
 
 @pytest.fixture
-def open_chart(qtbot, app_ctx, add_patient):  # noqa: ANN001, ANN201
+def open_chart(qtbot, app_ctx, add_patient):
     from desktop.views.chart_view import ChartView
 
     patient = add_patient(given="Alma", family="Reyes")
 
-    def make(tab: str):  # noqa: ANN202
+    def make(tab: str):
         view = ChartView(app_ctx("physician"), patient.id)
         qtbot.addWidget(view)
         view.resize(1200, 800)
@@ -30,7 +30,7 @@ def open_chart(qtbot, app_ctx, add_patient):  # noqa: ANN001, ANN201
 def test_allergies_that_cannot_be_read_are_not_shown_as_none(qtbot, open_chart, monkeypatch):
     from desktop.services import allergies
 
-    def broken(*_a, **_k):  # noqa: ANN002, ANN003, ANN202
+    def broken(*_a, **_k):
         raise OSError("disk I/O error")
 
     monkeypatch.setattr(allergies, "list_allergies", broken)
@@ -48,7 +48,7 @@ def test_a_tab_that_cannot_be_built_says_so_and_marks_the_chart(qtbot, open_char
     from desktop.views import chart_view
 
     class Broken(chart_tabs.ChartTab):
-        def __init__(self, chart, parent=None):  # noqa: ANN001
+        def __init__(self, chart, parent=None):
             raise FileNotFoundError("resources/kb/vaccines.json")
 
     tabs = [dataclasses.replace(s, factory=Broken) if s.key == "immunizations" else s for s in chart_tabs.CHART_TABS]

@@ -16,7 +16,7 @@ BRITISH = re.compile(
 CITATION_FIELDS = {"source", "sources", "url", "reference"}
 
 
-def _texts(value, key: str = ""):  # noqa: ANN001, ANN202
+def _texts(value, key: str = ""):
     if isinstance(value, dict):
         for k, v in value.items():
             if k not in CITATION_FIELDS:

@@ -70,7 +70,7 @@ def _top() -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def formulary():  # noqa: ANN201
+def formulary():
     return load_formulary()
 
 

@@ -37,7 +37,7 @@ def test_every_knowledge_file_loads_and_is_cached():
 
 
 @pytest.fixture
-def kb_copy(tmp_path) -> Path:  # noqa: ANN001
+def kb_copy(tmp_path) -> Path:
     folder = tmp_path / "kb"
     folder.mkdir()
     for name in FILES.values():
@@ -45,7 +45,7 @@ def kb_copy(tmp_path) -> Path:  # noqa: ANN001
     return folder
 
 
-def _edit(folder: Path, name: str, change) -> None:  # noqa: ANN001
+def _edit(folder: Path, name: str, change) -> None:
     path = folder / name
     data = json.loads(path.read_text(encoding="utf-8"))
     change(data)

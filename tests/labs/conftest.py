@@ -6,12 +6,12 @@ import pytest
 
 
 @pytest.fixture
-def patient(add_patient):  # noqa: ANN001, ANN201
+def patient(add_patient):
     return add_patient(given="Lena", family="Okafor")
 
 
 @pytest.fixture
-def audit_rows(db):  # noqa: ANN001, ANN201
+def audit_rows(db):
     """audit_rows(entity) -> [(action, entity_id, patient_id, summary)] in order."""
     from sqlalchemy import select
 
@@ -27,10 +27,10 @@ def audit_rows(db):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def chart_view(qtbot, app_ctx, patient):  # noqa: ANN001, ANN201
+def chart_view(qtbot, app_ctx, patient):
     from desktop.views.chart_view import ChartView
 
-    def make(role: str = "physician", tab: str | None = None):  # noqa: ANN202
+    def make(role: str = "physician", tab: str | None = None):
         view = ChartView(app_ctx(role), patient.id)
         qtbot.addWidget(view)
         view.resize(1280, 860)

@@ -15,7 +15,7 @@ from tests.conftest import user_for
 
 
 @pytest.fixture(scope="module")
-def demo_db(tmp_path_factory):  # noqa: ANN001, ANN201
+def demo_db(tmp_path_factory):
     path = tmp_path_factory.mktemp("demo-labs") / "demo.db"
     db = Database.open(f"sqlite:///{path}", create=True)
     with db.uow() as uow:
@@ -28,7 +28,7 @@ def demo_db(tmp_path_factory):  # noqa: ANN001, ANN201
     db.dispose()
 
 
-def test_large_patient_has_3000_results_in_300_panels(demo_db):  # noqa: ANN001
+def test_large_patient_has_3000_results_in_300_panels(demo_db):
     db, stats = demo_db
     with db.uow() as uow:
         s = uow.session
@@ -55,7 +55,7 @@ def test_large_patient_has_3000_results_in_300_panels(demo_db):  # noqa: ANN001
     assert 25 <= len(a1c.clinic) <= 35 and all(6.0 <= p.value <= 9.0 for p in a1c.clinic)
 
 
-def test_other_adult_demo_patients_get_yearly_panels(demo_db):  # noqa: ANN001
+def test_other_adult_demo_patients_get_yearly_panels(demo_db):
     db, stats = demo_db
     with db.uow() as uow:
         per_patient = dict(uow.session.execute(

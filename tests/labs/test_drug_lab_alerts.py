@@ -16,20 +16,20 @@ from desktop.services.results import PanelInput, ResultInput
 from tests.conftest import user_for
 
 
-def _result(db, patient_id, loinc, name, value, unit, days_ago=3):  # noqa: ANN001, ANN202
+def _result(db, patient_id, loinc, name, value, unit, days_ago=3):
     with db.uow(user_for("nurse")) as uow:
         svc.record_results(uow, patient_id, PanelInput(
             collected_at=datetime.now(UTC) - timedelta(days=days_ago),
             results=(ResultInput(name=name, loinc=loinc, value=value, unit=unit),)))
 
 
-def _add(uow, patient_id, inp, overrides=()):  # noqa: ANN001, ANN202
+def _add(uow, patient_id, inp, overrides=()):
     """add_medication under the one alert protocol: the pending alerts when it stopped, else the row.
     (Works with a service that returns NeedsDecision and with one that raises it.)"""
     try:
         from desktop.services.alert_decisions import Decision
     except ImportError:
-        Decision = meds.AlertDecision  # noqa: N806
+        Decision = meds.AlertDecision
     decision = Decision(overrides=tuple(overrides)) if overrides else None
     try:
         out = meds.add_medication(uow, patient_id, inp, decision)
@@ -41,7 +41,7 @@ def _add(uow, patient_id, inp, overrides=()):  # noqa: ANN001, ANN202
     return (tuple(pending), None) if pending is not None else ((), out)
 
 
-def test_metformin_with_egfr_below_30_needs_an_override(db, patient):  # noqa: ANN001
+def test_metformin_with_egfr_below_30_needs_an_override(db, patient):
     _result(db, patient.id, "33914-3", "eGFR", 24, "mL/min/{1.73_m2}")
     metformin = meds.MedicationInput(formulary_id="metformin-500-tab", sig="1 bid")
     with db.uow(user_for("physician")) as uow:
@@ -55,7 +55,7 @@ def test_metformin_with_egfr_below_30_needs_an_override(db, patient):  # noqa: A
     assert not pending and row.drug_name.lower().startswith("metformin")
 
 
-def test_the_latest_result_decides(db, patient):  # noqa: ANN001
+def test_the_latest_result_decides(db, patient):
     _result(db, patient.id, "33914-3", "eGFR", 24, "mL/min/{1.73_m2}", days_ago=400)
     _result(db, patient.id, "33914-3", "eGFR", 52, "mL/min/{1.73_m2}", days_ago=2)
     with db.uow(user_for("physician")) as uow:
@@ -71,7 +71,7 @@ def test_the_latest_result_decides(db, patient):  # noqa: ANN001
     ("lisinopril", "6298-4", "Potassium", 5.2, "mmol/L", False),
     ("amlodipine", "6298-4", "Potassium", 6.1, "mmol/L", False),
 ])
-def test_drug_lab_rules_at_order_time(db, patient, drug, loinc, name, value, unit, fires):  # noqa: ANN001
+def test_drug_lab_rules_at_order_time(db, patient, drug, loinc, name, value, unit, fires):
     _result(db, patient.id, loinc, name, value, unit)
     with db.uow(user_for("physician")) as uow:
         check = alert_service.check_for_patient(uow, patient.id, DrugRef(drug, (drug,)))
@@ -81,7 +81,7 @@ def test_drug_lab_rules_at_order_time(db, patient, drug, loinc, name, value, uni
         assert found[0].severity == "major" and drug in found[0].message and found[0].source
 
 
-def test_no_result_no_alert_and_the_chart_list_shows_active_drugs(db, patient):  # noqa: ANN001
+def test_no_result_no_alert_and_the_chart_list_shows_active_drugs(db, patient):
     with db.uow(user_for("physician")) as uow:
         assert not [a for a in alert_service.check_for_patient(uow, patient.id, DrugRef("warfarin", ("warfarin",)))
                     .alerts if a.kind == "drug-lab"]
@@ -92,11 +92,11 @@ def test_no_result_no_alert_and_the_chart_list_shows_active_drugs(db, patient): 
     assert [a.rule_id for a in passive.alerts if a.kind == "drug-lab"] == ["druglab-warfarin-inr"]
 
 
-def test_lab_rules_that_cannot_load_are_reported(db, patient, monkeypatch):  # noqa: ANN001
+def test_lab_rules_that_cannot_load_are_reported(db, patient, monkeypatch):
     from desktop.alerts import labs as lab_rules
     from desktop.kb.errors import KnowledgeBaseError
 
-    def broken():  # noqa: ANN202
+    def broken():
         raise KnowledgeBaseError("the lab knowledge file lab_alerts.json cannot be read")
 
     monkeypatch.setattr(lab_rules, "rules", broken)

@@ -20,7 +20,7 @@ from desktop.kb.errors import KnowledgeBaseError
     ("718-7", 7.0, "g/dL", True), ("718-7", 65, "g/L", True), ("718-7", 7.1, "g/dL", False),
     ("2093-3", 900, "mg/dL", False),
 ])
-def test_critical_values(loinc, value, unit, critical):  # noqa: ANN001
+def test_critical_values(loinc, value, unit, critical):
     check = rules.check_critical([LabValue(loinc, "x", value, unit)])
     assert bool(check.alerts) is critical
     assert check.complete

@@ -26,12 +26,12 @@ CASES = [
 
 
 @pytest.mark.parametrize(("analyte", "value", "src", "dst", "expected"), CASES)
-def test_conversion_table(analyte, value, src, dst, expected):  # noqa: ANN001
+def test_conversion_table(analyte, value, src, dst, expected):
     assert lab_units.convert(analyte, value, src, dst) == pytest.approx(expected, rel=0.02)
 
 
 @pytest.mark.parametrize(("analyte", "value", "src", "dst", "expected"), CASES)
-def test_round_trip_returns_the_original(analyte, value, src, dst, expected):  # noqa: ANN001
+def test_round_trip_returns_the_original(analyte, value, src, dst, expected):
     there = lab_units.convert(analyte, value, src, dst)
     assert lab_units.convert(analyte, there, dst, src) == pytest.approx(value, rel=1e-9)
 

@@ -16,7 +16,7 @@ from tests.conftest import user_for
 SHOTS = os.environ.get("EMR_SCREENSHOTS", "")
 
 
-def _seed(db, patient_id: int) -> None:  # noqa: ANN001
+def _seed(db, patient_id: int) -> None:
     base = datetime(2024, 1, 10, 8, 0, tzinfo=UTC)
     with db.uow(user_for("nurse")) as uow:
         for n, (k, glucose, a1c) in enumerate(((4.4, 98, 6.1), (5.0, 131, 6.8), (5.4, 160, 7.4))):
@@ -37,13 +37,13 @@ def _seed(db, patient_id: int) -> None:  # noqa: ANN001
                             source_resource_id="Observation/g1"),)), origin="phr-import")
 
 
-def _ready(qtbot, view):  # noqa: ANN001, ANN202
+def _ready(qtbot, view):
     tab = view.page("results")
     qtbot.waitUntil(lambda: tab is not None and tab.view is not None, timeout=5000)
     return tab
 
 
-def test_flowsheet_panels_and_trend(qtbot, db, patient, chart_view, tmp_path):  # noqa: ANN001
+def test_flowsheet_panels_and_trend(qtbot, db, patient, chart_view, tmp_path):
     _seed(db, patient.id)
     view = chart_view("physician", "results")
     tab = _ready(qtbot, view)
@@ -80,7 +80,7 @@ def test_flowsheet_panels_and_trend(qtbot, db, patient, chart_view, tmp_path):  
         view.grab().save(os.path.join(SHOTS, "results_panels.png"))
 
 
-def test_group_filter(qtbot, db, patient, chart_view):  # noqa: ANN001
+def test_group_filter(qtbot, db, patient, chart_view):
     _seed(db, patient.id)
     tab = _ready(qtbot, chart_view("nurse", "results"))
     tab.group_combo.setCurrentIndex(tab.group_combo.findData("hba1c"))
@@ -90,7 +90,7 @@ def test_group_filter(qtbot, db, patient, chart_view):  # noqa: ANN001
                for p in tab.view.panels)
 
 
-def test_manual_entry_with_a_typing_slip_then_a_critical_value(qtbot, db, patient, chart_view, messages):  # noqa: ANN001
+def test_manual_entry_with_a_typing_slip_then_a_critical_value(qtbot, db, patient, chart_view, messages):
     from desktop.widgets.alert_dialog import AlertDialog
 
     view = chart_view("nurse", "results")
@@ -120,13 +120,13 @@ def test_manual_entry_with_a_typing_slip_then_a_critical_value(qtbot, db, patien
     qtbot.waitUntil(lambda: tab.view is not None and tab.view.total == 1, timeout=5000)
 
 
-def test_front_desk_has_no_results_tab(qtbot, chart_view):  # noqa: ANN001
+def test_front_desk_has_no_results_tab(qtbot, chart_view):
     view = chart_view("front_desk")
     assert "Results" not in [view.tabs.tabText(i) for i in range(view.tabs.count())]
 
 
 @pytest.mark.parametrize("role", ["physician"])
-def test_mark_a_result_entered_in_error(qtbot, db, patient, chart_view, monkeypatch, role):  # noqa: ANN001
+def test_mark_a_result_entered_in_error(qtbot, db, patient, chart_view, monkeypatch, role):
     from PySide6.QtWidgets import QInputDialog
 
     _seed(db, patient.id)
@@ -141,7 +141,7 @@ def test_mark_a_result_entered_in_error(qtbot, db, patient, chart_view, monkeypa
     qtbot.waitUntil(lambda: tab.view.total == total - 1, timeout=5000)
 
 
-def test_summary_shows_the_latest_key_results_with_flags(qtbot, db, patient, chart_view):  # noqa: ANN001
+def test_summary_shows_the_latest_key_results_with_flags(qtbot, db, patient, chart_view):
     _seed(db, patient.id)
     view = chart_view("physician", "summary")
     summary = view.page("summary")
@@ -156,7 +156,7 @@ def test_summary_shows_the_latest_key_results_with_flags(qtbot, db, patient, cha
         view.grab().save(os.path.join(SHOTS, "summary_tab.png"))
 
 
-def test_insert_recent_results_into_objective(qtbot, db, patient, app_ctx, messages):  # noqa: ANN001
+def test_insert_recent_results_into_objective(qtbot, db, patient, app_ctx, messages):
     from desktop.services import encounters
     from desktop.views.note_editor import NoteEditor
 
@@ -181,7 +181,7 @@ def test_insert_recent_results_into_objective(qtbot, db, patient, app_ctx, messa
     assert objective.toPlainText().count("Labs ") == 1
 
 
-def test_a_large_chart_shows_the_newest_panels_first_then_all(qtbot, db, patient, chart_view):  # noqa: ANN001
+def test_a_large_chart_shows_the_newest_panels_first_then_all(qtbot, db, patient, chart_view):
     base = datetime(2020, 1, 1, 8, 0, tzinfo=UTC)
     with db.uow(user_for("nurse")) as uow:
         svc.bulk_add_results(uow, patient.id, [PanelInput(
@@ -196,13 +196,13 @@ def test_a_large_chart_shows_the_newest_panels_first_then_all(qtbot, db, patient
     assert not tab.older_button.isVisible() and tab.sheet_model.columnCount() == 55
 
 
-def test_a_catalog_that_cannot_load_is_shown_in_red(qtbot, db, patient, chart_view, monkeypatch):  # noqa: ANN001
+def test_a_catalog_that_cannot_load_is_shown_in_red(qtbot, db, patient, chart_view, monkeypatch):
     from desktop.kb import labs as kb_labs
     from desktop.kb.errors import KnowledgeBaseError
 
     _seed(db, patient.id)
 
-    def broken():  # noqa: ANN202
+    def broken():
         raise KnowledgeBaseError("the lab knowledge file lab_tests.json is not valid JSON")
 
     monkeypatch.setattr(svc, "catalog", broken)

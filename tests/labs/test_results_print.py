@@ -15,7 +15,7 @@ from tests.printing.conftest import flat, pdf_text
 SHOTS = os.environ.get("EMR_SCREENSHOTS", "")
 
 
-def test_summary_pdf_lists_recent_results_with_flags(db, patient):  # noqa: ANN001
+def test_summary_pdf_lists_recent_results_with_flags(db, patient):
     base = datetime.now(UTC) - timedelta(days=400)
     with db.uow(user_for("nurse")) as uow:
         for n in range(8):  # eight panels: the summary prints the latest six
@@ -37,7 +37,7 @@ def test_summary_pdf_lists_recent_results_with_flags(db, patient):  # noqa: ANN0
         subprocess.run(["pdftoppm", "-png", "-r", "70", path, os.path.join(SHOTS, "summary")], check=True)
 
 
-def test_summary_without_results_says_so(db, patient):  # noqa: ANN001
+def test_summary_without_results_says_so(db, patient):
     with db.uow(user_for("physician")) as uow:
         job = documents.summary_document(uow, patient.mrn)
     assert "No laboratory results recorded." in flat(pdf_text(job.pdf))

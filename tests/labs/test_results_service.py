@@ -13,7 +13,7 @@ from desktop.services.results import PanelInput, ResultInput
 WHEN = datetime(2025, 3, 4, 8, 30, tzinfo=UTC)
 
 
-def bmp(**over) -> PanelInput:  # noqa: ANN003
+def bmp(**over) -> PanelInput:
     values = dict(collected_at=WHEN, panel_code="51990-0", panel_name="Basic Metabolic Panel",
                   performing_lab="City Lab", results=(
                       ResultInput(name="Potassium", loinc="6298-4", value=4.1, unit="mmol/L"),
@@ -24,7 +24,7 @@ def bmp(**over) -> PanelInput:  # noqa: ANN003
 
 
 @pytest.mark.parametrize("role", ["nurse", "physician"])
-def test_clinical_staff_enter_results(as_role, patient, audit_rows, role):  # noqa: ANN001
+def test_clinical_staff_enter_results(as_role, patient, audit_rows, role):
     with as_role(role) as uow:
         saved = svc.record_results(uow, patient.id, bmp())
     assert len(saved.ids) == 3 and saved.critical.alerts == ()
@@ -34,7 +34,7 @@ def test_clinical_staff_enter_results(as_role, patient, audit_rows, role):  # no
 
 
 @pytest.mark.parametrize("role", ["front_desk", "admin"])
-def test_front_desk_and_admin_may_not(as_role, patient, role):  # noqa: ANN001
+def test_front_desk_and_admin_may_not(as_role, patient, role):
     with pytest.raises(PermissionDenied), as_role(role) as uow:
         svc.record_results(uow, patient.id, bmp())
     if role == "front_desk":
@@ -42,7 +42,7 @@ def test_front_desk_and_admin_may_not(as_role, patient, role):  # noqa: ANN001
             svc.results_view(uow, patient.id)
 
 
-def test_default_range_flags_and_is_marked(as_role, patient):  # noqa: ANN001
+def test_default_range_flags_and_is_marked(as_role, patient):
     with as_role("nurse") as uow:
         svc.record_results(uow, patient.id, bmp())
     with as_role("physician") as uow:
@@ -54,7 +54,7 @@ def test_default_range_flags_and_is_marked(as_role, patient):  # noqa: ANN001
     assert panel.title == "Basic Metabolic Panel" and panel.origin == "clinic"
 
 
-def test_a_range_and_flag_that_arrive_win(as_role, patient):  # noqa: ANN001
+def test_a_range_and_flag_that_arrive_win(as_role, patient):
     panel = bmp(results=(ResultInput(name="Glucose", loinc="2339-0", value=131, unit="mg/dL", ref_low=60,
                                      ref_high=140),
                          ResultInput(name="Hb", loinc="718-7", value=11.0, unit="g/dL", flag="N")))
@@ -65,7 +65,7 @@ def test_a_range_and_flag_that_arrive_win(as_role, patient):  # noqa: ANN001
     assert (rows["718-7"].flag, rows["718-7"].flag_source) == ("N", "lab")
 
 
-def test_no_range_no_flag(as_role, patient):  # noqa: ANN001
+def test_no_range_no_flag(as_role, patient):
     with as_role("nurse") as uow:
         svc.record_results(uow, patient.id, bmp(results=(ResultInput(loinc="18262-6", name="LDL", value=190,
                                                                      unit="mg/dL"),)))
@@ -73,7 +73,7 @@ def test_no_range_no_flag(as_role, patient):  # noqa: ANN001
     assert row.flag == "" and row.range_display == "no range"
 
 
-def test_typing_slips_are_refused_and_nothing_is_stored(as_role, patient):  # noqa: ANN001
+def test_typing_slips_are_refused_and_nothing_is_stored(as_role, patient):
     slip = bmp(results=(ResultInput(name="Potassium", loinc="6298-4", value=41, unit="mmol/L"),
                         ResultInput(name="Sodium", loinc="2947-0", value=139, unit="mmol/L")))
     with pytest.raises(ValidationError) as err, as_role("nurse") as uow:
@@ -91,13 +91,13 @@ def test_glucose_typed_in_mmol_with_mg_unit_is_caught():
     assert "not plausible" in msg and "was it in mmol/L?" in msg
 
 
-def test_future_collection_time_is_refused(as_role, patient):  # noqa: ANN001
+def test_future_collection_time_is_refused(as_role, patient):
     with pytest.raises(ValidationError) as err, as_role("nurse") as uow:
         svc.record_results(uow, patient.id, bmp(collected_at=datetime.now(UTC) + timedelta(days=2)))
     assert "collected_at" in err.value.errors
 
 
-def test_critical_value_is_returned_on_arrival(as_role, patient):  # noqa: ANN001
+def test_critical_value_is_returned_on_arrival(as_role, patient):
     with as_role("nurse") as uow:
         saved = svc.record_results(uow, patient.id, bmp(results=(
             ResultInput(name="Potassium", loinc="6298-4", value=6.4, unit="mmol/L"),)))
@@ -105,7 +105,7 @@ def test_critical_value_is_returned_on_arrival(as_role, patient):  # noqa: ANN00
     assert "Critical potassium 6.4 mmol/L" in alert.message and alert.value.result_id == saved.ids[0]
 
 
-def test_entered_in_error_leaves_the_views(as_role, patient, audit_rows):  # noqa: ANN001
+def test_entered_in_error_leaves_the_views(as_role, patient, audit_rows):
     with as_role("nurse") as uow:
         saved = svc.record_results(uow, patient.id, bmp())
     with pytest.raises(ValidationError), as_role("nurse") as uow:
@@ -120,7 +120,7 @@ def test_entered_in_error_leaves_the_views(as_role, patient, audit_rows):  # noq
     assert [a[0] for a in audit_rows("lab_result")][-2:] == ["entered-in-error", "entered-in-error"]
 
 
-def test_flowsheet_groups_and_trend_converts_units(as_role, patient):  # noqa: ANN001
+def test_flowsheet_groups_and_trend_converts_units(as_role, patient):
     with as_role("nurse") as uow:
         svc.record_results(uow, patient.id, bmp())
         svc.record_results(uow, patient.id, PanelInput(collected_at=WHEN + timedelta(days=30), results=(
@@ -137,7 +137,7 @@ def test_flowsheet_groups_and_trend_converts_units(as_role, patient):  # noqa: A
     assert t.range == (70, 110) and t.range_note == "default adult range"
 
 
-def test_summary_and_note_text(as_role, patient):  # noqa: ANN001
+def test_summary_and_note_text(as_role, patient):
     with as_role("nurse") as uow:
         svc.record_results(uow, patient.id, bmp(collected_at=datetime.now(UTC) - timedelta(days=3)))
         latest = svc.latest_key_results(uow, patient.id)

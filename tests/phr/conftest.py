@@ -56,17 +56,17 @@ def all_sample_files() -> list[str]:
 
 
 @pytest.fixture
-def chart_for(add_patient):  # noqa: ANN001, ANN201
+def chart_for(add_patient):
     """chart_for(sample) -> the registered patient (PatientDetails) whose demographics match that sample."""
 
-    def make(sample: str, **more):  # noqa: ANN003, ANN202
+    def make(sample: str, **more):
         given, family, born, sex = PATIENTS[sample]
         return add_patient(given=given, family=family, birth_date=born, sex=sex, **more)
 
     return make
 
 
-def dump(db) -> dict[str, list[tuple]]:  # noqa: ANN001
+def dump(db) -> dict[str, list[tuple]]:
     """Every row of every table, in primary-key order: equal dumps mean an unchanged database."""
     from sqlalchemy import select
 
@@ -80,11 +80,11 @@ def dump(db) -> dict[str, list[tuple]]:  # noqa: ANN001
     return out
 
 
-def physician_uow(db):  # noqa: ANN001, ANN201
+def physician_uow(db):
     return db.uow(user_for("physician"))
 
 
-def everything(plan):  # noqa: ANN001, ANN201
+def everything(plan):
     """Decisions that take every NEW item of the file, history (stopped medications, unticked by default)
     included: what a round trip through an export needs."""
     from desktop.phr import Decision, ItemStatus
@@ -93,7 +93,7 @@ def everything(plan):  # noqa: ANN001, ANN201
             **{i.key: Decision.ADD for i in plan.items if i.status is ItemStatus.NEW and Decision.ADD in i.choices}}
 
 
-def apply_reviewed(uow, patient_id, plan, decisions=None, **kw):  # noqa: ANN001, ANN003, ANN201
+def apply_reviewed(uow, patient_id, plan, decisions=None, **kw):
     """Apply as a physician who read the alert modal: every interrupting alert overridden with a reason
     (the patient already takes these medicines elsewhere)."""
     from desktop.services import phr_import as svc

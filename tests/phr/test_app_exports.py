@@ -39,11 +39,11 @@ def zipped(folder: Path, out: Path) -> Path:
     return out
 
 
-def values(parsed, loinc: str) -> list[float]:  # noqa: ANN001
+def values(parsed, loinc: str) -> list[float]:
     return sorted(o.value for o in parsed.observations if o.loinc == loinc)
 
 
-def no_location(parsed) -> None:  # noqa: ANN001
+def no_location(parsed) -> None:
     text = repr((parsed.observations, parsed.skipped, parsed.patients))
     for coordinate in ("41.87", "-87.6", "latitude", "longitude"):
         assert coordinate not in text

@@ -24,11 +24,11 @@ PATIENT = {"resourceType": "Patient", "id": "p1", "name": [{"family": "Kreiger",
 
 
 @pytest.fixture
-def clemente(chart_for):  # noqa: ANN001, ANN201
+def clemente(chart_for):
     return chart_for(CLEMENTE)
 
 
-def run_cli(db_url: str, path, mrn: str, *more: str, capsys=None) -> int:  # noqa: ANN001
+def run_cli(db_url: str, path, mrn: str, *more: str, capsys=None) -> int:
     return main(["import-phr", str(path), "--patient", mrn, "--db", db_url, *more])
 
 
@@ -37,7 +37,7 @@ def bundle(*resources: dict) -> bytes:
                          "entry": [{"fullUrl": f"urn:uuid:{n}", "resource": r} for n, r in enumerate(resources)]})
 
 
-def condition(**over) -> dict:  # noqa: ANN003
+def condition(**over) -> dict:
     base = {"resourceType": "Condition", "id": "c1", "subject": {"reference": "Patient/p1"},
             "code": {"coding": [{"system": "http://snomed.info/sct", "code": "195967001", "display": "Asthma"}]},
             "clinicalStatus": {"coding": [{"code": "active"}]}}
@@ -45,7 +45,7 @@ def condition(**over) -> dict:  # noqa: ANN003
     return base
 
 
-def heart_rate(value, **over) -> dict:  # noqa: ANN001, ANN003
+def heart_rate(value, **over) -> dict:
     base = {"resourceType": "Observation", "id": f"o{value}", "status": "final", "subject": {"reference": "Patient/p1"},
             "code": {"coding": [{"system": "http://loinc.org", "code": "8867-4"}]},
             "effectiveDateTime": "2020-01-01T10:00:00Z",
@@ -55,7 +55,7 @@ def heart_rate(value, **over) -> dict:  # noqa: ANN001, ANN003
 
 
 @pytest.fixture
-def unchanged(db):  # noqa: ANN001, ANN201
+def unchanged(db):
     """Yields; afterwards asserts the database holds exactly what it held before."""
     state = {}
 
@@ -67,7 +67,7 @@ def unchanged(db):  # noqa: ANN001, ANN201
         assert dump(db) == state["before"]
 
 
-def _write(tmp_path, name: str, data: bytes):  # noqa: ANN001, ANN202
+def _write(tmp_path, name: str, data: bytes):
     p = tmp_path / name
     p.write_bytes(data)
     return p

@@ -21,7 +21,7 @@ def cli(*args: str) -> int:
     return main(list(args))
 
 
-def _json(capsys) -> dict:  # noqa: ANN001
+def _json(capsys) -> dict:
     return json.loads(capsys.readouterr().out)
 
 

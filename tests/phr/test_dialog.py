@@ -18,7 +18,7 @@ from .conftest import CCD1, REYNA, apply_reviewed, dump
 pytestmark = pytest.mark.gui
 
 
-def _open(qtbot, ctx, patient_id, path):  # noqa: ANN001, ANN202
+def _open(qtbot, ctx, patient_id, path):
     from desktop.views.phr_import_dialog import PhrImportDialog
 
     dialog = PhrImportDialog(ctx, patient_id, path)
@@ -28,7 +28,7 @@ def _open(qtbot, ctx, patient_id, path):  # noqa: ANN001, ANN202
     return dialog
 
 
-def _count(db, model) -> int:  # noqa: ANN001
+def _count(db, model) -> int:
     with db.uow() as uow:
         return uow.session.execute(select(func.count()).select_from(model)).scalar_one()
 
@@ -146,7 +146,7 @@ def test_alerts_are_shown_before_the_merge_and_cancel_keeps_the_chart(qtbot, app
     before = dump(db)
     seen = []
 
-    def cancel(modal) -> None:  # noqa: ANN001
+    def cancel(modal) -> None:
         seen.extend(a.message for a in modal.alerts)
         modal.reject()
 
@@ -169,7 +169,7 @@ def test_a_physician_overrides_the_alerts_with_a_reason_and_the_merge_goes_in(qt
     dialog = _open(qtbot, app_ctx("physician"), patient.id, samples / MIGUEL)
     shown = []
 
-    def override(modal) -> None:  # noqa: ANN001
+    def override(modal) -> None:
         shown.extend(modal.pending)  # the interrupting ones; the moderate ones are listed below them
         assert not modal.override_button.isEnabled()  # no reason chosen yet
         modal.reason_box.setCurrentIndex(modal.reason_box.findText("Patient has tolerated this combination"))

@@ -39,7 +39,7 @@ INFO = FileInfo(name="t.json", sha256="a" * 64, size_bytes=1, file_format="fhir-
 T0 = datetime(2024, 3, 10, 6, 30, tzinfo=UTC)
 
 
-def parsed(**lists) -> ParsedFile:  # noqa: ANN003
+def parsed(**lists) -> ParsedFile:
     patients = lists.pop("patients", (PhrPatient(ref="p1", given=("Zoe",), family="MULLER", birth_date=date(1980, 1, 2),
                                                   sex="female"),))
     refs = lists.pop("refs", tuple(p.ref for p in patients))
@@ -47,11 +47,11 @@ def parsed(**lists) -> ParsedFile:  # noqa: ANN003
                       **{k: tuple(v) for k, v in lists.items()})
 
 
-def plan_of(snapshot: ChartSnapshot | None = None, **lists):  # noqa: ANN003, ANN201
+def plan_of(snapshot: ChartSnapshot | None = None, **lists):
     return build_plan(parsed(**lists), snapshot or ChartSnapshot(patient=CHART))
 
 
-def only(plan, category):  # noqa: ANN001, ANN201
+def only(plan, category):
     (item,) = plan.in_category(category)
     return item
 

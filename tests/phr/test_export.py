@@ -17,7 +17,7 @@ from tests.conftest import user_for
 from .conftest import MIGUEL, REYNA, apply_reviewed, everything
 
 
-def _fill(db, patient_id: int) -> None:  # noqa: ANN001
+def _fill(db, patient_id: int) -> None:
     """A chart with one of everything, written the way the chart screens write it (vaccines named as the CVX
     list names them: the immunization service stores that name, also for an imported dose)."""
     t = datetime(2024, 5, 6, 14, 30, tzinfo=UTC)
@@ -60,16 +60,16 @@ def _fill(db, patient_id: int) -> None:  # noqa: ANN001
                       entered_in_error=True, error_reason="wrong patient"))
 
 
-def _export(db, patient_id: int) -> bytes:  # noqa: ANN001
+def _export(db, patient_id: int) -> bytes:
     with db.uow(user_for("physician")) as uow:
         return orjson.dumps(export_patient(uow, patient_id))
 
 
-def _rows(db, patient_id: int) -> dict[str, list[tuple]]:  # noqa: ANN001
+def _rows(db, patient_id: int) -> dict[str, list[tuple]]:
     with db.uow() as uow:
         s = uow.session
 
-        def q(model, *cols):  # noqa: ANN001, ANN002, ANN202
+        def q(model, *cols):
             rows = s.execute(select(model).where(model.patient_id == patient_id, model.entered_in_error.is_(False)))
             return sorted(tuple(getattr(r, c) for c in cols) for r in rows.scalars())
 

@@ -13,7 +13,7 @@ from desktop.phr import ReadCancelled, read_bytes, read_file
 from .conftest import APPLE_HYDAWO, REYNA
 
 
-def _resources(samples) -> list[dict]:  # noqa: ANN001
+def _resources(samples) -> list[dict]:
     return [e["resource"] for e in orjson.loads((samples / REYNA).read_bytes())["entry"]]
 
 

@@ -25,14 +25,14 @@ SYNTHEA = {CLEMENTE: (1, 3, 3), FLETCHER: (53, 10, 127), JORGE: (12, 18, 30), LA
            MIGUEL: (19, 10, 24), REYNA: (3, 5, 23)}
 
 
-def _rows(db, model, patient_id):  # noqa: ANN001, ANN202
+def _rows(db, model, patient_id):
     with db.uow() as uow:
         return list(uow.session.execute(
             select(model).where(model.patient_id == patient_id, model.entered_in_error.is_(False))
             .order_by(model.id)).scalars())
 
 
-def _merge(db, patient_id, parsed):  # noqa: ANN001, ANN202
+def _merge(db, patient_id, parsed):
     plan = _plan(db, "physician", patient_id, parsed)
     with db.uow(_user("physician")) as uow:
         return plan, apply_reviewed(uow, patient_id, plan)
@@ -196,8 +196,8 @@ def test_review_dialog_has_a_tab_per_history_and_merges_them(qtbot, app_ctx, db,
     dialog.ctx.ops.wait_idle()
 
 
-def _history_rows(db, patient_id):  # noqa: ANN001, ANN202
-    def cols(model, *names):  # noqa: ANN001, ANN002, ANN202
+def _history_rows(db, patient_id):
+    def cols(model, *names):
         return sorted((tuple(getattr(r, n) for n in names) for r in _rows(db, model, patient_id)), key=repr)
 
     return {

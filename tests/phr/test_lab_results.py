@@ -20,7 +20,7 @@ from .conftest import CCD1, CCD2, CLEMENTE, FLETCHER, IPS_EU, JORGE, LAWRENCE, M
 LAB_COUNTS = {IPS_EU: 44, CLEMENTE: 30, FLETCHER: 281, JORGE: 37, MIGUEL: 124, REYNA: 72, LAWRENCE: 0}
 
 
-def _raw_lab_observations(path) -> list[dict]:  # noqa: ANN001
+def _raw_lab_observations(path) -> list[dict]:
     bundle = orjson.loads(path.read_bytes())
     out = []
     for e in bundle.get("entry", []):
@@ -34,7 +34,7 @@ def _raw_lab_observations(path) -> list[dict]:  # noqa: ANN001
 
 
 @pytest.mark.parametrize("sample", sorted(LAB_COUNTS))
-def test_every_lab_observation_arrives_with_code_value_and_unit(samples, sample):  # noqa: ANN001
+def test_every_lab_observation_arrives_with_code_value_and_unit(samples, sample):
     parsed = read_file(samples / sample)
     raw = _raw_lab_observations(samples / sample)
     assert len(raw) == LAB_COUNTS[sample] == len(parsed.results)
@@ -49,7 +49,7 @@ def test_every_lab_observation_arrives_with_code_value_and_unit(samples, sample)
         assert got.status == "final"
 
 
-def test_synthea_panels_come_from_the_diagnostic_reports(samples):  # noqa: ANN001
+def test_synthea_panels_come_from_the_diagnostic_reports(samples):
     parsed = read_file(samples / MIGUEL)
     panels = {r.panel_name for r in parsed.results}
     assert {"Basic Metabolic Panel", "Lipid Panel",
@@ -59,7 +59,7 @@ def test_synthea_panels_come_from_the_diagnostic_reports(samples):  # noqa: ANN0
     assert len({r.panel_key for r in bmp}) == 10  # ten BMPs of eight results each
 
 
-def test_ccda_results_with_ranges_flags_and_null_flavors(samples):  # noqa: ANN001
+def test_ccda_results_with_ranges_flags_and_null_flavors(samples):
     parsed = read_file(samples / CCD1)
     by = {r.loinc: r for r in parsed.results}
     assert set(by) == {"718-7", "6690-2", "777-3", "4544-3", "789-8", "3094-0"}
@@ -79,18 +79,18 @@ def test_ccda_results_with_ranges_flags_and_null_flavors(samples):  # noqa: ANN0
                                                                   "pending (not applicable)")
 
 
-def _plan(db, patient_id, parsed, role="physician"):  # noqa: ANN001, ANN202
+def _plan(db, patient_id, parsed, role="physician"):
     with db.uow(user_for(role)) as uow:
         return phr_import.plan_import(uow, patient_id, parsed)
 
 
-def _apply(db, patient_id, plan, decisions=None, role="physician"):  # noqa: ANN001, ANN202
+def _apply(db, patient_id, plan, decisions=None, role="physician"):
     with db.uow(user_for(role)) as uow:
         return phr_import.apply_import(uow, patient_id, plan, plan.default_decisions("new") if decisions is None
                                        else decisions, plan.info)
 
 
-def test_apply_reimport_and_undo(db, samples, chart_for):  # noqa: ANN001
+def test_apply_reimport_and_undo(db, samples, chart_for):
     patient = chart_for(CCD1)
     parsed = read_file(samples / CCD1)
     plan = _plan(db, patient.id, parsed, "nurse")
@@ -114,7 +114,7 @@ def test_apply_reimport_and_undo(db, samples, chart_for):  # noqa: ANN001
     assert _plan(db, patient.id, parsed).counts()["results"]["new"] == 6
 
 
-def test_a_corrected_result_replaces_the_chart_value_and_undo_restores_it(db, samples, chart_for):  # noqa: ANN001
+def test_a_corrected_result_replaces_the_chart_value_and_undo_restores_it(db, samples, chart_for):
     patient = chart_for(CCD1)
     parsed = read_file(samples / CCD1)
     first = _plan(db, patient.id, parsed)
@@ -136,7 +136,7 @@ def test_a_corrected_result_replaces_the_chart_value_and_undo_restores_it(db, sa
     assert [(r.value, r.status) for r in rows] == [(13.2, "final")]
 
 
-def test_another_value_at_the_same_time_is_changed_for_the_reviewer(db, samples, chart_for):  # noqa: ANN001
+def test_another_value_at_the_same_time_is_changed_for_the_reviewer(db, samples, chart_for):
     patient = chart_for(CCD1)
     parsed = read_file(samples / CCD1)
     _apply(db, patient.id, _plan(db, patient.id, parsed))
@@ -148,7 +148,7 @@ def test_another_value_at_the_same_time_is_changed_for_the_reviewer(db, samples,
     assert counts == {ItemStatus.CHANGED, ItemStatus.NEW}
 
 
-def test_critical_value_in_an_import_is_reported(db, samples, chart_for):  # noqa: ANN001
+def test_critical_value_in_an_import_is_reported(db, samples, chart_for):
     patient = chart_for(CCD1)
     parsed = read_file(samples / CCD1)
     hb = next(r for r in parsed.results if r.loinc == "718-7")
@@ -158,7 +158,7 @@ def test_critical_value_in_an_import_is_reported(db, samples, chart_for):  # noq
     assert "Critical hemoglobin 6.5 g/dL" in alert.message
 
 
-def test_cli_reports_results_and_labs_leave_skipped(db, db_url, samples, chart_for, capsys):  # noqa: ANN001
+def test_cli_reports_results_and_labs_leave_skipped(db, db_url, samples, chart_for, capsys):
     patient = chart_for(REYNA)
     assert main(["import-phr", str(samples / REYNA), "--patient", patient.mrn, "--db", db_url, "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
@@ -170,7 +170,7 @@ def test_cli_reports_results_and_labs_leave_skipped(db, db_url, samples, chart_f
     assert again["applied"] is False
 
 
-def test_export_then_import_adds_nothing(db, samples, chart_for, tmp_path):  # noqa: ANN001
+def test_export_then_import_adds_nothing(db, samples, chart_for, tmp_path):
     from desktop.phr import read_bytes
     from desktop.services import fhir_export
     from desktop.services.results import PanelInput, ResultInput

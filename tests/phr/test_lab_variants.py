@@ -18,7 +18,7 @@ LAB = [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation
 INTERP = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
 
 
-def obs(oid: str, code: str, display: str, **value) -> dict:  # noqa: ANN003
+def obs(oid: str, code: str, display: str, **value) -> dict:
     """code "": a test the source names without a code (no code is made up here)."""
     concept = {"coding": [{"system": "http://loinc.org", "code": code, "display": display}]} if code else \
         {"text": display}
@@ -58,7 +58,7 @@ def _bundle() -> bytes:
                        "entry": [{"resource": r} for r in RESOURCES]}).encode()
 
 
-def _check(parsed) -> None:  # noqa: ANN001
+def _check(parsed) -> None:
     by = {r.source_resource_id.split("/")[-1]: r for r in parsed.results}
     assert set(by) == {"k", "egfr", "ua", "hcg", "na", "cx"}  # entered-in-error and the survey are not results
     k = by["k"]
@@ -81,7 +81,7 @@ def test_ndjson():
     _check(read_bytes("\n".join(json.dumps(r) for r in RESOURCES).encode(), "labs.ndjson"))
 
 
-def test_folder_of_resources_like_apple_health_clinical_records(tmp_path):  # noqa: ANN001
+def test_folder_of_resources_like_apple_health_clinical_records(tmp_path):
     folder = tmp_path / "clinical-records"
     folder.mkdir()
     for r in RESOURCES:
@@ -91,7 +91,7 @@ def test_folder_of_resources_like_apple_health_clinical_records(tmp_path):  # no
 
 @pytest.mark.gui
 def test_a_critical_value_merged_in_the_review_dialog_interrupts(qtbot, app_ctx, db, add_patient, tmp_path,
-                                                                 messages):  # noqa: ANN001
+                                                                 messages):
     from desktop.views.phr_import_dialog import PhrImportDialog
     from desktop.widgets.alert_dialog import AlertDialog
 
@@ -111,7 +111,7 @@ def test_a_critical_value_merged_in_the_review_dialog_interrupts(qtbot, app_ctx,
     critical.close()
 
 
-def test_import_phr_prints_critical_values(db, db_url, add_patient, tmp_path, capsys):  # noqa: ANN001
+def test_import_phr_prints_critical_values(db, db_url, add_patient, tmp_path, capsys):
     from desktop.__main__ import main
 
     patient = add_patient(given="Lena", family="Okafor", sex="female")

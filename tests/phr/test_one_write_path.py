@@ -39,7 +39,7 @@ def test_the_merge_writes_every_entity_through_its_service(db, samples, chart_fo
             "problems.add_problem", "immunizations.add_immunization", "vitals.add_readings"} <= set(writers)
     called: list[str] = []
     for qual, fn in writers.items():
-        def spy(*a, _fn=fn, _qual=qual, **k):  # noqa: ANN002, ANN003, ANN202
+        def spy(*a, _fn=fn, _qual=qual, **k):
             called.append(_qual)
             return _fn(*a, **k)
 

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.gui
 
 
 @pytest.fixture
-def utc_computer():  # noqa: ANN201
+def utc_computer():
     """A computer set to UTC reading a file written in New York (-05:00)."""
     before = os.environ.get("TZ")
     os.environ["TZ"] = "UTC"

@@ -17,18 +17,18 @@ from desktop.services.errors import PermissionDenied, ValidationError
 from .conftest import APPLE_HYDAWO, CCD1, MIGUEL, REYNA, apply_reviewed, dump, everything
 
 
-def _plan(db, role, patient_id, parsed):  # noqa: ANN001, ANN202
+def _plan(db, role, patient_id, parsed):
     with db.uow(_user(role)) as uow:
         return svc.plan_import(uow, patient_id, parsed)
 
 
-def _user(role):  # noqa: ANN001, ANN202
+def _user(role):
     from tests.conftest import user_for
 
     return user_for(role)
 
 
-def _apply(db, role, patient_id, plan, decisions=None, reason=None):  # noqa: ANN001, ANN202
+def _apply(db, role, patient_id, plan, decisions=None, reason=None):
     """Apply as the role would through the dialog: a physician overrides the alert modal with a reason."""
     with db.uow(_user(role)) as uow:
         if uow.can(svc.Permission.OVERRIDE_ALERT):
@@ -37,7 +37,7 @@ def _apply(db, role, patient_id, plan, decisions=None, reason=None):  # noqa: AN
                                 plan.info, identity_override_reason=reason)
 
 
-def _count(db, model, **where) -> int:  # noqa: ANN001
+def _count(db, model, **where) -> int:
     with db.uow() as uow:
         stmt = select(func.count()).select_from(model)
         for k, v in where.items():
@@ -89,7 +89,7 @@ def test_reimporting_the_same_file_changes_nothing(db, samples, chart_for):
     assert dump(db) == before
 
 
-def _reyna_newer(samples) -> bytes:  # noqa: ANN001
+def _reyna_newer(samples) -> bytes:
     """The same record a year later: one condition now resolved, one new condition, one new weight."""
     data = orjson.loads((samples / REYNA).read_bytes())
     entries = data["entry"]
@@ -311,7 +311,7 @@ def test_alert_checking_unavailable_needs_an_acknowledgement_and_is_reported(db,
     from desktop.services import alerts
     from desktop.services.alert_decisions import NeedsDecision
 
-    def broken():  # noqa: ANN202
+    def broken():
         raise KnowledgeBaseUnavailable("interactions.json is corrupt")
 
     patient = chart_for(MIGUEL)
@@ -336,7 +336,7 @@ def test_a_failure_while_writing_leaves_the_database_unchanged(db, samples, char
     plan = _plan(db, "physician", patient.id, read_file(samples / REYNA))
     before = dump(db)
 
-    def boom(self, it, decision):  # noqa: ANN001, ANN202
+    def boom(self, it, decision):
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(svc._Writer, "immunization", boom)

@@ -34,7 +34,7 @@ def flat(text: str) -> str:
 
 
 @pytest.fixture
-def prescriber(db):  # noqa: ANN001, ANN201
+def prescriber(db):
     """The test physician's prescriber profile (with a DEA number), made by the admin."""
     from desktop.services.prescribers import PrescriberInput, save_prescriber
 
@@ -45,17 +45,17 @@ def prescriber(db):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def patient(add_patient):  # noqa: ANN001, ANN201
+def patient(add_patient):
     return add_patient(given="José", family="Núñez", birth_date=date(1958, 3, 14), sex="male",
                        address_line1="48 Oak Street", address_line2="Apt 2B", city="Springfield", state="IL",
                        postal_code="62701", phone_mobile="(217) 555-0199")
 
 
 @pytest.fixture
-def rx_input():  # noqa: ANN201
+def rx_input():
     from desktop.services.prescriptions import RxInput
 
-    def make(**over):  # noqa: ANN003, ANN202
+    def make(**over):
         base = dict(drug_name="amoxicillin", ingredients="amoxicillin", strength="500 mg", dose_form="oral capsule",
                     route="po", dose="1", dose_unit="capsule", frequency="tid", duration_days=10, quantity=30,
                     quantity_unit="capsule", refills=0)
@@ -66,11 +66,11 @@ def rx_input():  # noqa: ANN201
 
 
 @pytest.fixture
-def no_alert_engine(monkeypatch):  # noqa: ANN001, ANN201
+def no_alert_engine(monkeypatch):
     """Make check_before_signing report 'clear' without the alerts engine (for tests not about alerts)."""
     from desktop.services import prescriptions as rxs
 
-    def clear(uow, rx_id):  # noqa: ANN001, ANN202
+    def clear(uow, rx_id):
         from desktop.services.alerts import AlertCheck
 
         rxs._load(uow, rx_id)
@@ -81,11 +81,11 @@ def no_alert_engine(monkeypatch):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def signed_rx(db, prescriber, patient, rx_input, no_alert_engine):  # noqa: ANN001, ANN201
+def signed_rx(db, prescriber, patient, rx_input, no_alert_engine):
     """sign_new(**fields) -> RxView of a signed, active prescription for the test patient."""
     from desktop.services import prescriptions as rxs
 
-    def make(**over):  # noqa: ANN003, ANN202
+    def make(**over):
         with db.uow(user_for("physician")) as uow:
             draft = rxs.create_draft(uow, patient.id, rx_input(**over))
             return rxs.sign(uow, draft.id)

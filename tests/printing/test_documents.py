@@ -28,7 +28,7 @@ from .conftest import flat, pdf_text
 NOW = datetime(2025, 1, 6, 15, 0, tzinfo=UTC)
 
 
-def fill_chart(db, patient_id: int, encounters: int = 300, vital_sets: int = 1500) -> None:  # noqa: ANN001
+def fill_chart(db, patient_id: int, encounters: int = 300, vital_sets: int = 1500) -> None:
     """A big chart written in bulk: encounters, vitals (BP, HR, weight per set), lists."""
     with db.uow() as uow:
         s = uow.session
@@ -62,10 +62,10 @@ def fill_chart(db, patient_id: int, encounters: int = 300, vital_sets: int = 150
 
 
 @pytest.fixture
-def count_queries(db):  # noqa: ANN001, ANN201
+def count_queries(db):
     counter = {"n": 0}
 
-    def before(*_a):  # noqa: ANN002, ANN202
+    def before(*_a):
         counter["n"] += 1
 
     event.listen(db.engine, "before_cursor_execute", before)
@@ -119,7 +119,7 @@ def test_unknown_mrn(db):
         documents.summary_data(uow, "NOPE")
 
 
-def _signed_note(db, patient_id: int) -> int:  # noqa: ANN001
+def _signed_note(db, patient_id: int) -> int:
     with db.uow() as uow:
         s = uow.session
         prob = Problem(patient_id=patient_id, description="Essential (primary) hypertension", icd10_code="I10")

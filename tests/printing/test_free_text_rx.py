@@ -17,7 +17,7 @@ CREAM = dict(drug_name="BLT compounded numbing cream", ingredients="", strength=
              sig_text="apply a thin layer to the area 30 minutes before the procedure", quantity=1, quantity_unit="tube")
 
 
-def _sign_free_text(db, patient, rx_input):  # noqa: ANN001, ANN202
+def _sign_free_text(db, patient, rx_input):
     with db.uow(user_for("physician")) as uow:
         draft = rxs.create_draft(uow, patient.id, rx_input(**CREAM))
         check = rxs.check_before_signing(uow, draft.id)

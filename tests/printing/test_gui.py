@@ -16,7 +16,7 @@ pytestmark = pytest.mark.gui
 
 
 @pytest.fixture
-def on_med_list(db):  # noqa: ANN001, ANN201
+def on_med_list(db):
     """on_med_list(patient_id, "clarithromycin") puts a drug on the patient's active medication list."""
     def add(patient_id: int, name: str) -> None:
         with db.uow() as uow:
@@ -27,19 +27,19 @@ def on_med_list(db):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def kb_broken(monkeypatch):  # noqa: ANN001, ANN201
+def kb_broken(monkeypatch):
     """The alert knowledge base cannot be loaded (as with a corrupt file)."""
     from desktop.alerts import KnowledgeBaseUnavailable
     from desktop.services import alerts
 
-    def broken():  # noqa: ANN202
+    def broken():
         raise KnowledgeBaseUnavailable("interactions.json is corrupt")
 
     monkeypatch.setattr(alerts, "load_kb", broken)
 
 
 
-def _editor(app_ctx, patient, messages, resolver=None):  # noqa: ANN001, ANN202
+def _editor(app_ctx, patient, messages, resolver=None):
     from desktop.views.prescription_editor import PrescriptionEditor, services_for
 
     ctx = app_ctx("physician")
@@ -48,7 +48,7 @@ def _editor(app_ctx, patient, messages, resolver=None):  # noqa: ANN001, ANN202
                                    resolve_alerts=resolver)
 
 
-def _choose(qtbot, editor, text: str, pick: str) -> None:  # noqa: ANN001
+def _choose(qtbot, editor, text: str, pick: str) -> None:
     from PySide6.QtCore import Qt
 
     qtbot.keyClicks(editor.drug.edit, text)
@@ -72,7 +72,7 @@ def test_editor_alert_override_sign_and_preview(qtbot, app_ctx, db, prescriber, 
     on_med_list(patient.id, "clarithromycin")
     seen: list = []
 
-    def override(dialog) -> None:  # noqa: ANN001
+    def override(dialog) -> None:
         seen.append(dialog)
         shown = " ".join(lbl.text() for lbl in dialog.findChildren(QLabel))
         assert "simvastatin + clarithromycin" in shown and "CONTRAINDICATED" in shown
@@ -161,7 +161,7 @@ def test_unavailable_checking_needs_acknowledgement(qtbot, app_ctx, db, prescrib
     from desktop.models import AuditEntry
     from desktop.widgets.alert_dialog import AlertDialog
 
-    def acknowledge(dialog) -> None:  # noqa: ANN001
+    def acknowledge(dialog) -> None:
         assert "interactions.json is corrupt" in dialog.banner.text()
         assert not dialog.continue_button.isEnabled()
         dialog.acknowledge_box.setChecked(True)

@@ -17,7 +17,7 @@ from tests.conftest import user_for
 from .conftest import VALID_DEA, VALID_NPI
 
 
-def _inp(**over) -> PrescriberInput:  # noqa: ANN003
+def _inp(**over) -> PrescriberInput:
     base = dict(user_id=user_for("physician").id, full_name="Ana  Lima", credentials="MD", npi=VALID_NPI,
                 dea_number=VALID_DEA.lower())
     base.update(over)

@@ -179,7 +179,7 @@ def test_discarded_draft_leaves_history(db, prescriber, patient, rx_input):
 
 # ---------------------------------------------------------------- printing and reprinting
 
-def _print(db, role, rx_ids):  # noqa: ANN001, ANN202
+def _print(db, role, rx_ids):
     with db.uow(user_for(role)) as uow:
         job = rxs.prepare_rx_print(uow, rx_ids)
         rxs.record_print(uow, job)

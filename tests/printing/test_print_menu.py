@@ -12,7 +12,7 @@ from tests.conftest import user_for
 from tests.printing.conftest import flat, pdf_text
 
 
-def _actions(window) -> dict:  # noqa: ANN001
+def _actions(window) -> dict:
     return {a.objectName(): a for a in window.chart_menu.actions() if a.objectName()}
 
 

@@ -13,13 +13,13 @@ from tests.conftest import user_for
 
 
 @pytest.fixture
-def clarithromycin_listed(db, patient):  # noqa: ANN001, ANN201
+def clarithromycin_listed(db, patient):
     with db.uow() as uow:
         uow.session.add(Medication(patient_id=patient.id, drug_name="clarithromycin 500 mg tablet",
                                    ingredients="clarithromycin", source="patient-reported"))
 
 
-def _simvastatin(db, patient_id):  # noqa: ANN001, ANN202
+def _simvastatin(db, patient_id):
     with db.uow(user_for("physician")) as uow:
         return rxs.create_draft(uow, patient_id, rxs.RxInput(
             formulary_id="simvastatin-20-tab", dose="1", dose_unit="tablet", route="po", frequency="qhs",
@@ -73,7 +73,7 @@ def test_failed_check_needs_acknowledgement(db, prescriber, patient, monkeypatch
     from desktop.alerts import KnowledgeBaseUnavailable
     from desktop.services import alerts
 
-    def broken():  # noqa: ANN202
+    def broken():
         raise KnowledgeBaseUnavailable("interactions.json is corrupt")
 
     monkeypatch.setattr(alerts, "load_kb", broken)

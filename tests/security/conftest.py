@@ -13,7 +13,7 @@ from tests.conftest import ROOT, user_for
 
 
 @pytest.fixture
-def empty_db(tmp_path):  # noqa: ANN001, ANN201
+def empty_db(tmp_path):
     """A new practice database with the schema and nothing else (no practice, no users)."""
     from desktop.services.database import Database
 
@@ -22,7 +22,7 @@ def empty_db(tmp_path):  # noqa: ANN001, ANN201
     database.dispose()
 
 
-def audit_rows(db, as_user=None, **filters):  # noqa: ANN001, ANN003, ANN201
+def audit_rows(db, as_user=None, **filters):
     """Every audit row matching the filter, newest first (read as the test admin, or as_user: permission checks
     need an account that exists in this database)."""
     from desktop.services.audit_report import AuditFilter, search_audit
@@ -41,7 +41,7 @@ def run_cli(*args: str, env: dict[str, str] | None = None, timeout: int = 120) -
 
 
 @pytest.fixture
-def data_dir(tmp_path, monkeypatch) -> Path:  # noqa: ANN001
+def data_dir(tmp_path, monkeypatch) -> Path:
     """A private data folder (EMR_DATA_DIR) for this test: the default encrypted database lives there."""
     path = tmp_path / "data"
     path.mkdir()
@@ -50,7 +50,7 @@ def data_dir(tmp_path, monkeypatch) -> Path:  # noqa: ANN001
 
 
 @pytest.fixture
-def logged_in(qtbot, db, db_url, messages):  # noqa: ANN001, ANN201
+def logged_in(qtbot, db, db_url, messages):
     """logged_in(role) -> (window, controller): the real main window, logged in through the login page."""
     from desktop.views.app import AppController
     from desktop.views.main_window import MainWindow
@@ -58,7 +58,7 @@ def logged_in(qtbot, db, db_url, messages):  # noqa: ANN001, ANN201
 
     made: list = []
 
-    def login(role: str = "physician"):  # noqa: ANN202
+    def login(role: str = "physician"):
         from PySide6.QtCore import Qt
 
         window = MainWindow()

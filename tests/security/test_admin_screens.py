@@ -15,12 +15,12 @@ from tests.security.conftest import audit_rows
 pytestmark = pytest.mark.gui
 
 
-def _click(qtbot, button) -> None:  # noqa: ANN001
+def _click(qtbot, button) -> None:
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
 
 
 @pytest.fixture
-def users_dialog(qtbot, app_ctx):  # noqa: ANN001, ANN201
+def users_dialog(qtbot, app_ctx):
     from desktop.views.admin.users_dialog import UsersDialog
 
     ctx = app_ctx("admin")
@@ -150,7 +150,7 @@ def test_settings_dialog_interrupting_severities(qtbot, app_ctx, as_role):
 
 
 @pytest.fixture
-def audit_dialog(qtbot, app_ctx, as_role, add_patient):  # noqa: ANN001, ANN201
+def audit_dialog(qtbot, app_ctx, as_role, add_patient):
     from desktop.views.admin.audit_dialog import AuditReportDialog
 
     a = add_patient(given="Alma", family="Reyes")

@@ -11,7 +11,7 @@ from tests.security.conftest import run_cli
 
 
 @pytest.fixture
-def chained(db, as_role, add_patient):  # noqa: ANN001, ANN201
+def chained(db, as_role, add_patient):
     """A database whose audit log has ten rows (registrations and chart opens)."""
     ids = [add_patient(given=f"P{i}", family="Chain").id for i in range(4)]
     with as_role("nurse") as uow:
@@ -25,13 +25,13 @@ def chained(db, as_role, add_patient):  # noqa: ANN001, ANN201
     return db
 
 
-def _raw(db, sql: str) -> None:  # noqa: ANN001
+def _raw(db, sql: str) -> None:
     """Change the database behind the app's back (as someone with the file or a SQL prompt would)."""
     with db.engine.begin() as conn:
         conn.execute(text(sql))
 
 
-def _check(db_url: str):  # noqa: ANN202
+def _check(db_url: str):
     return run_cli("check-db", "--db", db_url)
 
 

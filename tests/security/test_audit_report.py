@@ -15,7 +15,7 @@ from desktop.services.errors import PermissionDenied
 
 
 @pytest.fixture
-def history(db, as_role, add_patient):  # noqa: ANN001, ANN201
+def history(db, as_role, add_patient):
     """Two patients; the physician opens both charts, the nurse one; one row moved 40 days back."""
     from desktop.models import AuditEntry
 

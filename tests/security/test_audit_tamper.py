@@ -78,13 +78,13 @@ def clinic(_template, tmp_path, monkeypatch) -> tuple[Path, dict[str, int]]:
     return path, ids
 
 
-def check_db(path: Path, capsys) -> tuple[int, str, str]:  # noqa: ANN001
+def check_db(path: Path, capsys) -> tuple[int, str, str]:
     code = main(["check-db", "--db", f"sqlcipher:///{path}"])
     out = capsys.readouterr()
     return code, out.out, out.err
 
 
-def tamper(path: Path, *statements: str | tuple) -> None:  # noqa: ANN001
+def tamper(path: Path, *statements: str | tuple) -> None:
     conn = sqlcipher.connect(str(path))
     try:
         conn.execute("PRAGMA key = '" + PASSPHRASE.replace("'", "''") + "'")

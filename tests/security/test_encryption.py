@@ -178,7 +178,7 @@ def test_conversion_failure_leaves_the_original_untouched(tmp_path, monkeypatch)
     path = _plain_db(tmp_path / "clinic.db", patients=2)
     before = _digest(path)
 
-    def broken_replace(src, dst):  # noqa: ANN001, ANN202
+    def broken_replace(src, dst):
         raise OSError("disk full")
 
     monkeypatch.setattr("desktop.services.encryption.os.replace", broken_replace)

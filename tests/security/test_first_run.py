@@ -12,14 +12,14 @@ from tests.security.conftest import audit_rows
 pytestmark = pytest.mark.gui
 
 
-def _fill_practice(qtbot, wizard: FirstRunWizard) -> None:  # noqa: ANN001
+def _fill_practice(qtbot, wizard: FirstRunWizard) -> None:
     form = wizard.practice_page.form
     for name, value in (("name", "Riverside Family Medicine"), ("address_line1", "9 River Rd"), ("city", "Salem"),
                         ("state", "OR"), ("postal_code", "97301"), ("phone", "(503) 555-0100")):
         qtbot.keyClicks(form.inputs[name], value)
 
 
-def _click(qtbot, wizard: FirstRunWizard, which: QWizard.WizardButton) -> None:  # noqa: ANN001
+def _click(qtbot, wizard: FirstRunWizard, which: QWizard.WizardButton) -> None:
     qtbot.mouseClick(wizard.button(which), Qt.MouseButton.LeftButton)
 
 
@@ -88,7 +88,7 @@ def test_app_runs_the_wizard_for_a_new_database_then_the_admin_logs_in(qtbot, tm
     url = f"sqlite:///{tmp_path / 'fresh.db'}"
     Database.open(url, create=True).dispose()
 
-    def finish(self) -> int:  # noqa: ANN001
+    def finish(self) -> int:
         self.practice_page.form.inputs["name"].setText("Hilltop Clinic")
         self.next()
         form = self.admin_page.form

@@ -13,12 +13,12 @@ CLINICAL_TABS = {"summary", "problems", "medications", "allergies", "immunizatio
 
 
 @pytest.fixture
-def window_for(qtbot, app_ctx):  # noqa: ANN001, ANN201
+def window_for(qtbot, app_ctx):
     from desktop.views.main_window import MainWindow
 
     made = []
 
-    def make(role: str):  # noqa: ANN202
+    def make(role: str):
         ctx = app_ctx(role)
         window = MainWindow(ctx, practice_name="Test Family Practice")
         qtbot.addWidget(window)
@@ -31,7 +31,7 @@ def window_for(qtbot, app_ctx):  # noqa: ANN001, ANN201
         w.ctx.ops.wait_idle(5000)
 
 
-def _action(window, name: str):  # noqa: ANN001, ANN202
+def _action(window, name: str):
     from PySide6.QtGui import QAction
 
     return window.findChild(QAction, name)

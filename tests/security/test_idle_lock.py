@@ -15,7 +15,7 @@ pytestmark = pytest.mark.gui
 SHORT = 0.005  # minutes: 300 ms
 
 
-def _unlock_from_login_page(qtbot, window, password: str) -> None:  # noqa: ANN001
+def _unlock_from_login_page(qtbot, window, password: str) -> None:
     page = window.login_page
     assert page.username.isReadOnly()
     qtbot.keyClicks(page.password, password)
@@ -72,7 +72,7 @@ def test_idle_minutes_come_from_the_practice_setting(qtbot, db, as_role, logged_
     assert controller.idle_lock.timer.interval() == 3 * 60_000
 
 
-def _open_dialog(window, patient_id):  # noqa: ANN001, ANN202
+def _open_dialog(window, patient_id):
     """A half-filled edit form: a modal dialog, shown without blocking the test."""
     from desktop.services import patients
     from desktop.views.patient_dialog import PatientDialog

@@ -18,7 +18,7 @@ NO_KEYRING = {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
 
 
 @pytest.fixture
-def no_keyring():  # noqa: ANN201
+def no_keyring():
     previous = keyring.get_keyring()
     keyring.set_keyring(fail.Keyring())
     yield
@@ -85,7 +85,7 @@ def test_gui_asks_for_the_passphrase(qtbot, data_dir, no_keyring, monkeypatch):
     answers = iter([("wrong guess!", True), ("typed at start", True)])
     asked: list[str] = []
 
-    def fake_get_text(parent, title, label, echo, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+    def fake_get_text(parent, title, label, echo, *args, **kwargs):
         asked.append(label)
         assert echo == echo.Password  # the passphrase is never shown
         return next(answers)

@@ -13,7 +13,7 @@ from tests.security.conftest import audit_rows
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
-def _try(db, password: str, now: datetime):  # noqa: ANN001, ANN202
+def _try(db, password: str, now: datetime):
     with db.uow() as uow:
         return auth.login(uow, "nquinn", password, now=now)
 

@@ -47,7 +47,7 @@ def _run_script(url: str, path: Path) -> None:
 
 
 @pytest.fixture
-def pg_practice():  # noqa: ANN201
+def pg_practice():
     """A fresh database owned by emr_owner, schema by the owner, grants by the script; yields the two URLs."""
     suffix = secrets.token_hex(4)
     dbname = f"emr_roles_{suffix}"

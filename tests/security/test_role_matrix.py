@@ -335,7 +335,7 @@ class Anything:
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory):  # noqa: ANN001, ANN201
+def world(tmp_path_factory):
     """One SQLite practice (module-wide): test users, demo charts, a prescriber, a prescription, a draft note,
     an applied PHR import. Refused calls roll back, so the data stays as built."""
     from desktop.models import (
@@ -378,7 +378,7 @@ def world(tmp_path_factory):  # noqa: ANN001, ANN201
                         counts_json=json.dumps({"written": {"problems": {"new": 1}}})))
         s.flush()
 
-        def first(model, **where):  # noqa: ANN001, ANN003, ANN202
+        def first(model, **where):
             stmt = select(model.id)
             for k, v in where.items():
                 stmt = stmt.where(getattr(model, k) == v)
@@ -407,7 +407,7 @@ DRAFT_NOTE_FUNCTIONS = {"encounters.save_draft", "encounters.autosave", "encount
                         "encounters.discard_autosave", "encounters.sign", "encounters.vitals_for_encounter"}
 
 
-def arguments(key: str, fn, ids: dict) -> list:  # noqa: ANN001
+def arguments(key: str, fn, ids: dict) -> list:
     """Positional arguments after uow: real ids where the service looks a row up, placeholders elsewhere."""
     from desktop.services.settings import PracticeInput
     from desktop.services.users import NewUser

@@ -11,7 +11,7 @@ from desktop.services.users import NewUser
 from tests.conftest import TEST_PASSWORDS, TEST_USERS
 
 
-def _audit_rows(db, action=None):  # noqa: ANN001, ANN202
+def _audit_rows(db, action=None):
     from desktop.services.audit_report import AuditFilter, search_audit
     from tests.conftest import user_for
 

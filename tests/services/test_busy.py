@@ -28,7 +28,7 @@ def test_a_busy_database_is_retried_with_a_message(db, db_url, monkeypatch, capl
     other.execute("BEGIN IMMEDIATE")  # another workstation holds the write lock...
     db.engine.dispose()  # ...longer than our driver waits (new connections: 50 ms here, not 5 s)
 
-    def short_wait(dbapi_conn, _record):  # noqa: ANN001, ANN202
+    def short_wait(dbapi_conn, _record):
         dbapi_conn.execute("PRAGMA busy_timeout = 50")
 
     event.listen(db.engine, "connect", short_wait)

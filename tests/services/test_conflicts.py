@@ -15,7 +15,7 @@ from desktop.services.patients import PatientInput, register_patient
 from tests.conftest import user_for
 
 
-def _patient(db) -> int:  # noqa: ANN001
+def _patient(db) -> int:
     with db.uow(user_for("front_desk")) as uow:
         return register_patient(uow, PatientInput(given_name="Stale", family_name="Row", birth_date=date(1950, 2, 3),
                                                   sex="male")).id

@@ -29,7 +29,7 @@ class Boom(Exception):
     pass
 
 
-def _snapshot(db) -> dict[str, list]:  # noqa: ANN001
+def _snapshot(db) -> dict[str, list]:
     out = {}
     with db.engine.connect() as conn:
         for table in Base.metadata.sorted_tables:
@@ -38,12 +38,12 @@ def _snapshot(db) -> dict[str, list]:  # noqa: ANN001
     return out
 
 
-def _new_patient(uow, given="Una", family="Committed"):  # noqa: ANN001, ANN202
+def _new_patient(uow, given="Una", family="Committed"):
     return patients.register_patient(uow, patients.PatientInput(
         given_name=given, family_name=family, birth_date=date(1961, 3, 4), sex="female"), allow_duplicate=True)
 
 
-def _update(uow, pid):  # noqa: ANN001, ANN202
+def _update(uow, pid):
     d = patients.get_patient(uow, pid)
     return patients.update_patient(uow, pid, replace(d.data, phone_mobile="(217) 555-0199"), d.version)
 
@@ -72,7 +72,7 @@ WRITES = {  # name -> (role, write(uow, patient_id))
 
 
 @pytest.fixture(params=["default", "sqlcipher"])
-def any_db(request, tmp_path):  # noqa: ANN001, ANN201
+def any_db(request, tmp_path):
     """The suite's database (SQLite, or PostgreSQL with EMR_TEST_PG_URL) and an encrypted SQLCipher file."""
     from desktop.services.database import Database
 

@@ -165,7 +165,7 @@ class AuditReportDialog(BaseDialog):
 
     # ---- filters
     def _load_choices(self) -> None:
-        def read(uow):  # noqa: ANN001, ANN202
+        def read(uow):
             return audit_report.audit_usernames(uow), audit_report.audit_actions(uow)
 
         self.ctx.ops.run(read, done=self._show_choices, failed=lambda exc: self.ctx.messages.error(self, exc))
@@ -273,7 +273,7 @@ class AuditReportDialog(BaseDialog):
         self.ctx.ops.run(audit_report.export_csv, f, path, done=finished_ok, failed=failed)
 
 
-def _search(uow, f: AuditFilter, mrn: str, page: int):  # noqa: ANN001, ANN202
+def _search(uow, f: AuditFilter, mrn: str, page: int):
     """(filter used, the patient of the MRN or None, the page); NotFound for an unknown MRN."""
     details = patients.get_patient_by_mrn(uow, mrn) if mrn else None
     if details is not None:

@@ -116,7 +116,7 @@ class SettingsDialog(BaseDialog):
 
     # ---- loading
     def load(self) -> None:
-        def read(uow):  # noqa: ANN001, ANN202
+        def read(uow):
             form = settings.get_practice_form(uow)
             minutes = settings.get_idle_lock_minutes(uow)
             try:
@@ -154,7 +154,7 @@ class SettingsDialog(BaseDialog):
         severities = tuple(s for s, box in self.severity_boxes.items() if box.isChecked())
         version = self.version
 
-        def write(uow):  # noqa: ANN001, ANN202
+        def write(uow):
             saved = settings.save_practice(uow, practice, expected_version=version)
             settings.set_idle_lock_minutes(uow, minutes)
             try:
@@ -185,7 +185,7 @@ class SettingsDialog(BaseDialog):
         else:  # shown and logged; the transaction was rolled back, nothing saved
             self.ctx.messages.error(self, exc)
 
-    def _saved(self, saved) -> None:  # noqa: ANN001
+    def _saved(self, saved) -> None:
         self.save_button.setEnabled(True)
         self.version = saved.version
         self.ctx.ops.changed("settings")

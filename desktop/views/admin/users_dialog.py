@@ -231,7 +231,7 @@ class UsersDialog(BaseDialog):
         dialog.accepted.connect(lambda: self.load(select_id=dialog.saved.id))
         dialog.open()
 
-    def _call(self, fn, *args) -> None:  # noqa: ANN001
+    def _call(self, fn, *args) -> None:
         # the service's sentence (last admin, yourself...) is shown to the user
         self.ctx.ops.run(fn, *args, done=lambda row: self.load(select_id=row.id if row is not None else None),
                          failed=lambda exc: self.ctx.messages.error(self, exc))
@@ -281,7 +281,7 @@ class UsersDialog(BaseDialog):
             self._call(users.unlock_user, u.id)
 
 
-def _refused(dialog, exc: BaseException) -> None:  # noqa: ANN001
+def _refused(dialog, exc: BaseException) -> None:
     """A form's save came back refused: field messages beside the fields, anything else in a message box
     (logged by the message service); the dialog stays open, nothing changed."""
     if isinstance(exc, ValidationError):

@@ -22,7 +22,7 @@ class ChartContext:
     refresh_banner: object  # callable(): re-read the banner after allergies change
 
     @property
-    def ops(self):  # noqa: ANN201
+    def ops(self):
         return self.app.ops
 
 

@@ -129,7 +129,7 @@ class EncountersTab(ChartTab):
         list_part = int(total * (0.4 if note_open else 0.72))
         self.splitter.setSizes([list_part, total - list_part])
 
-    def resizeEvent(self, event) -> None:  # noqa: ANN001, N802
+    def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         if not self.editor.isVisible():
             self._share_width(note_open=False)
@@ -256,7 +256,7 @@ class EncountersTab(ChartTab):
 class NewEncounterDialog(BaseDialog):
     sig_created = Signal(object)
 
-    def __init__(self, ctx, patient_id: int, providers, parent: QWidget | None = None):  # noqa: ANN001
+    def __init__(self, ctx, patient_id: int, providers, parent: QWidget | None = None):
         super().__init__(parent)
         self.ctx = ctx
         self.patient_id = patient_id
@@ -307,7 +307,7 @@ class NewEncounterDialog(BaseDialog):
         self.ok_button.setEnabled(False)
         self.ctx.ops.run(encounters.create_encounter, self.patient_id, inp, done=self._done, failed=self._refused)
 
-    def _done(self, created) -> None:  # noqa: ANN001
+    def _done(self, created) -> None:
         self.ok_button.setEnabled(True)
         self.created = created
         self.sig_created.emit(created)
@@ -321,7 +321,7 @@ class NewEncounterDialog(BaseDialog):
             self.ctx.messages.error(self, exc)
 
 
-def _mark_in_error(uow, encounter_id: int, reason: str):  # noqa: ANN001, ANN202
+def _mark_in_error(uow, encounter_id: int, reason: str):
     """Entered in error at the version stored now (the list shows no version), in one unit of work."""
     details = encounters.get_encounter(uow, encounter_id)
     return encounters.mark_encounter_in_error(uow, encounter_id, reason, details.version)

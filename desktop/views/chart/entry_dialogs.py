@@ -55,7 +55,7 @@ class DateField(QLineEdit):
     def set_value(self, value: date | None) -> None:
         self.setText(value.isoformat() if value else "")
 
-    def focusOutEvent(self, event) -> None:  # noqa: ANN001, N802
+    def focusOutEvent(self, event) -> None:
         value = self.value()
         if value is not None:  # show what was understood
             self.setText(value.isoformat())
@@ -121,7 +121,7 @@ class EntryDialog(BaseDialog):
         self.layout_.addStretch(1)
         self.layout_.addWidget(self.buttons)
 
-    def keyPressEvent(self, event) -> None:  # noqa: ANN001, N802
+    def keyPressEvent(self, event) -> None:
         # Enter picks in a type-ahead (which then moves the focus on); it never saves half a form by
         # accident through the default button. Ctrl+Enter saves; Enter on a focused button presses it.
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not event.modifiers():

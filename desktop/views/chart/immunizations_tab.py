@@ -19,7 +19,7 @@ from .entry_dialogs import DateField, EntryDialog, combo, set_combo
 from .list_tab import ListTab
 
 
-def _catalog():  # noqa: ANN202
+def _catalog():
     return knowledge.vaccine_catalog()
 
 

@@ -98,7 +98,7 @@ class LabEntryDialog(BaseDialog):
 
     sig_saved = Signal(object)
 
-    def __init__(self, app, patient_id: int, context: EntryContext, parent: QWidget | None = None):  # noqa: ANN001
+    def __init__(self, app, patient_id: int, context: EntryContext, parent: QWidget | None = None):
         super().__init__(parent)
         self.app = app
         self.patient_id = patient_id

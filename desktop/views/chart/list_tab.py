@@ -44,7 +44,7 @@ from .base import FAILED_STYLE, ChartContext, ChartTab, failure_text
 class ChartListModel(DataclassTableModel):
     """Rows entered in error are struck through (and greyed by the base model)."""
 
-    def data(self, index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: ANN001
+    def data(self, index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if role == Qt.ItemDataRole.FontRole and index.isValid() and getattr(
                 self.row_at(index.row()), "entered_in_error", False):
             font = QFont()

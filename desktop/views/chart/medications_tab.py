@@ -46,7 +46,7 @@ CODED_STYLE = "color: #1e6b32; font-size: 9pt;"
 UNCODED_STYLE = "color: #8a5a00; background: #fff3cd; padding: 2px 4px; font-size: 9pt;"
 
 
-def _formulary():  # noqa: ANN202
+def _formulary():
     return knowledge.formulary()
 
 

@@ -196,7 +196,7 @@ class ResultsTab(ChartTab):
         self._announce = True
         self.update()
 
-    def paintEvent(self, event) -> None:  # noqa: ANN001, N802
+    def paintEvent(self, event) -> None:
         super().paintEvent(event)
         if self._announce:
             self._announce = False
@@ -209,14 +209,14 @@ class ResultsTab(ChartTab):
         self.count_label.setText("")
         self.failed(self.tr("Results"), exc)
 
-    def _sheet_cell(self, current, _previous) -> None:  # noqa: ANN001
+    def _sheet_cell(self, current, _previous) -> None:
         key = self.sheet_model.row_key(current.row()) if current.isValid() else ""
         self.error_button.setEnabled(self.can_edit and self.sheet_model.cell(current.row(), current.column())
                                      is not None if current.isValid() else False)
         if key and key != self.current_key:
             self.load_trend(key)
 
-    def _panel_row(self, current, _previous) -> None:  # noqa: ANN001
+    def _panel_row(self, current, _previous) -> None:
         entry = self.panel_model.entry(current.row()) if current.isValid() else None
         self.error_button.setEnabled(self.can_edit and entry is not None)
 

@@ -41,7 +41,7 @@ def _summary_and_alerts(uow: Any, patient_id: int) -> tuple[ChartSummary, Any, B
     summary = summary_service.chart_summary(uow, patient_id)
     try:
         return summary, alert_service.check_for_patient(uow, patient_id), None
-    except Exception as exc:  # noqa: BLE001 - shown in the red banner by the tab
+    except Exception as exc:
         return summary, None, exc
 
 
@@ -162,7 +162,7 @@ class SummaryTab(ChartTab):
         self.kb_banner.set_reason(str(exc) or type(exc).__name__)
         self._arrived()
 
-    def paintEvent(self, event) -> None:  # noqa: ANN001, N802
+    def paintEvent(self, event) -> None:
         super().paintEvent(event)
         if self._pending == 0 and not self._announced:
             self._announced = True

@@ -161,7 +161,7 @@ class VitalsTab(ChartTab):
         self._update_count()
         self.error_button.setEnabled(False)
 
-    def _scrolled(self, *_args) -> None:  # noqa: ANN002
+    def _scrolled(self, *_args) -> None:
         bar = self.table.horizontalScrollBar()
         near_end = bar.maximum() == 0 or bar.value() >= bar.maximum() - 2 * self.table.horizontalHeader().defaultSectionSize()
         if near_end and self.model.has_more and not self._loading_more and self.model.columnCount():
@@ -223,7 +223,7 @@ class VitalsTab(ChartTab):
         self.chart.app.messages.error(self, exc)
         self.failed(self.tr("Vitals"), exc)
 
-    def _cell_changed(self, current, _previous) -> None:  # noqa: ANN001
+    def _cell_changed(self, current, _previous) -> None:
         self.error_button.setEnabled(self.can_edit and current.isValid())
         key = FlowsheetModel.trend_key(current.row()) if current.isValid() else None
         if key:
