@@ -8,6 +8,7 @@
 - units.py: the one unit converter (UCUM factors); lab_units.py adds the per-analyte laboratory tables
 - age.py: the one age function, by the calendar
 - labs.py, histories.py: the laboratory catalog and the history vocabularies
+- icd10_synonyms.py, drug_abbreviations.py: what clinicians type (htn, afib; HCTZ, APAP, TMP-SMX) and what it means
 - schema.py, errors.py, text.py: shared model types, the KnowledgeBaseError family, text folding
 
 No Qt, no database (import-linter holds it to that). Views reach it only through desktop/services/knowledge.py.

@@ -17,6 +17,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, Field, ValidationError, model_validator
 
 from desktop.config import RESOURCES
+from desktop.kb.drug_abbreviations import DrugAbbreviations, drug_abbreviations
 from desktop.kb.errors import KnowledgeBaseError
 from desktop.kb.schema import Filled, Strict, entry_problem
 from desktop.kb.text import fold, words
@@ -189,8 +190,9 @@ def _rank_key(product: Product) -> tuple[float, str]:
 class Formulary:
     """An immutable, indexed set of products."""
 
-    def __init__(self, products: tuple[Product, ...]) -> None:
+    def __init__(self, products: tuple[Product, ...], abbreviations: DrugAbbreviations | None = None) -> None:
         self.products = products
+        self._abbreviations = abbreviations
         self._by_id = {p.id: p for p in products}
         self._order = {
             p.id: n for n, p in enumerate(sorted(products, key=lambda p: (fold(p.generic),) + _rank_key(p)))
@@ -202,7 +204,8 @@ class Formulary:
         self._by_generic: dict[str, list[Product]] = {}
         self._by_brand: dict[str, list[Product]] = {}
         self._word_index: dict[str, set[int]] = {}
-        self._exact: list[set[str]] = []
+        self._named: list[set[str]] = []  # generic and brand names
+        self._exact: list[set[str]] = []  # ingredient names
         self._head: list[str] = []
         self._strength: list[set[str]] = []
         for n, p in enumerate(products):
@@ -224,11 +227,13 @@ class Formulary:
                 + [w for b in p.brands for w in words(b)]
             ):
                 self._word_index.setdefault(w, set()).add(n)
-            self._exact.append(
-                {fold(p.generic), *(fold(b) for b in p.brands), *(fold(i.name) for i in p.ingredients)}
-            )
+            self._named.append({fold(p.generic), *(fold(b) for b in p.brands)})
+            self._exact.append({fold(i.name) for i in p.ingredients})
             self._head.append(fold(p.generic))
-            self._strength.append(set(_NUMBER.findall(p.strength.replace(",", ""))))
+            # numbers in a brand count as its strength: "tylenol 3" means Tylenol with Codeine #3
+            self._strength.append(
+                set(_NUMBER.findall(p.strength.replace(",", ""))) | {x for b in p.brands for x in _NUMBER.findall(b)}
+            )
         self._words_sorted = sorted(self._word_index)
         self._classes = self._ingredient_classes()
 
@@ -259,6 +264,8 @@ class Formulary:
             found += self._by_ingredient.get(key, [])
             found += self._by_generic.get(key, [])
             found += self._by_brand.get(key, [])
+            if not found and self._abbreviations is not None:
+                found += self._with_all_ingredients(self._abbreviations.ingredients_for(text))
         seen: set[str] = set()
         unique = [p for p in found if not (p.id in seen or seen.add(p.id))]
         # the product coded so first, then the ingredient on its own before its combinations (metformin before
@@ -270,7 +277,17 @@ class Formulary:
 
         Case- and accent-insensitive. Exact generic/brand/ingredient matches come first, then products whose
         generic name starts with the first typed word, then the rest; each group in generic/strength order.
+        A leading abbreviation ("hctz 25", "apap", "tmp-smx") is written out first; what the typed text
+        matches as it stands follows.
         """
+        expanded = self._abbreviations.expand(text) if self._abbreviations is not None else None
+        if not expanded:
+            return self._search(text, limit)
+        first = self._search(expanded, limit)
+        seen = {p.id for p in first}
+        return (first + [p for p in self._search(text, limit) if p.id not in seen])[:limit]
+
+    def _search(self, text: str, limit: int) -> list[Product]:
         tokens = words(text)
         if not tokens or limit <= 0:
             return []
@@ -288,12 +305,16 @@ class Formulary:
 
         def rank(n: int) -> tuple[int, int, int]:
             p = self.products[n]
-            if whole in self._exact[n]:
+            # "metformin": the product named so, then metformin ER, then combinations holding it; a prescriber
+            # pressing Enter on the first row must not get empagliflozin / metformin
+            if whole in self._named[n]:
                 group = 0
+            elif whole in self._exact[n]:
+                group = 1 if len(p.ingredients) == 1 else 2
             elif self._head[n].startswith(first):
-                group = 1
+                group = 3
             else:
-                group = 2
+                group = 4
             # a typed strength ("warf 5") puts the 5 mg product before 2.5 mg and 7.5 mg
             exact_strength = 0 if numbers and self._strength[n] & numbers else 1
             return group, exact_strength, self._order[p.id]
@@ -301,6 +322,12 @@ class Formulary:
         return [self.products[n] for n in sorted(candidates or (), key=rank)[:limit]]
 
     # -- internals ------------------------------------------------------------------------------------------------
+    def _with_all_ingredients(self, names: tuple[str, ...]) -> list[Product]:
+        if not names:
+            return []
+        wanted = set(names)
+        return [p for p in self._by_ingredient.get(names[0], []) if wanted <= {i.name for i in p.ingredients}]
+
     def _words_with_prefix(self, prefix: str) -> list[str]:
         from bisect import bisect_left
 
@@ -356,7 +383,7 @@ def parse_formulary(entries: list[Any], path: Path) -> Formulary:
                     f"{where}: rxcui {ing.rxcui} is used for both '{other}' and '{ing.name}'"
                 )
         products.append(product)
-    return Formulary(tuple(products))
+    return Formulary(tuple(products), drug_abbreviations())
 
 
 @lru_cache(maxsize=1)

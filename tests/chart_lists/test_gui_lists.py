@@ -286,3 +286,17 @@ def test_moderate_and_duplicate_alerts_are_listed_while_ordering(qtbot, db, char
     assert all(w in text for w in words), text
     modal.continue_button.click()
     _rows(qtbot, page, 2)
+
+
+def test_drug_typeahead_understands_an_abbreviation(qtbot, chart_view):
+    """A nurse or physician types HCTZ: Enter takes hydrochlorothiazide on its own, not a combination."""
+    view = chart_view(tab="medications")
+    page = view.page("medications")
+    qtbot.waitUntil(lambda: page._loading == 0, timeout=5000)
+    page.add()
+    dialog = page.editor
+    qtbot.keyClicks(dialog.drug.edit, "HCTZ")
+    qtbot.waitUntil(lambda: len(dialog.drug.results()) > 1, timeout=3000)
+    qtbot.keyClick(dialog.drug.edit, Qt.Key.Key_Down)
+    qtbot.keyClick(dialog.drug.table, Qt.Key.Key_Return)
+    assert [i.name for i in dialog.drug.chosen.ingredients] == ["hydrochlorothiazide"]
