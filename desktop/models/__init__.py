@@ -17,12 +17,12 @@ from .histories import FamilyHistory, OutsideEncounter, ProcedureHistory, Social
 from .labs import LabResult
 from .orders import AlertOverride, Prescription, PrintRecord
 from .patient import Patient, PatientToken, RecentPatient
-from .phr import PhrImport
+from .phr import PhrImport, PhrRejection
 from .practice import Practice, Prescriber, Setting, User
 
 __all__ = [
     "Addendum", "AlertOverride", "Allergy", "AuditEntry", "AuditHead", "AuditRowState", "Base", "Encounter",
     "EncounterDiagnosis", "FamilyHistory", "Immunization", "LabResult", "Medication", "NoteAutosave",
-    "OutsideEncounter", "Patient", "PatientToken", "PhrImport", "Practice", "Prescriber", "Prescription",
+    "OutsideEncounter", "Patient", "PatientToken", "PhrImport", "PhrRejection", "Practice", "Prescriber", "Prescription",
     "PrintRecord", "Problem", "ProcedureHistory", "RecentPatient", "Setting", "SocialHistory", "User", "VitalSign",
 ]

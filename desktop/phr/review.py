@@ -49,6 +49,7 @@ class PlanItem:
     matched_by: str = ""  # "source id", "code", "ingredient", "text", "time"
     copies_in_file: int = 1
     series: str = ""  # the reading series this item is summarised in ("" = listed on its own)
+    rejected: str = ""  # "rejected on 2026-12-04 by Dr. Ana Lima (import #3)": left out of an earlier merge
 
     @property
     def needs_decision(self) -> bool:

@@ -65,7 +65,7 @@ from desktop.phr.history_records import HISTORY_CATEGORIES
 from desktop.phr.identity import CONFIRMATION
 
 from . import alerts as alert_service
-from . import phr_histories
+from . import phr_histories, phr_rejections
 from .alert_decisions import Decision as AlertDecision
 from .alert_decisions import NeedsDecision, gate, record
 from .alert_decisions import merge as merge_needs
@@ -263,8 +263,9 @@ def plan_import(uow: UnitOfWork, patient_id: int, parsed: ParsedFile, patient_re
     """The merge plan: identity evidence and every file item beside its chart match. Writes nothing."""
     _require_any_import(uow)
     snap = snapshot(uow, patient_id)
-    return build_plan(parsed, snap, patient_ref, allergy_key=chart_allergy_key,
+    plan = build_plan(parsed, snap, patient_ref, allergy_key=chart_allergy_key,
                       previous_import=_previous_import(uow, patient_id, parsed.info.sha256))
+    return phr_rejections.mark_rejected(uow, patient_id, plan)  # what an earlier review left out
 
 
 def _replan(uow: UnitOfWork, patient_id: int, plan: ImportPlan) -> ImportPlan:
@@ -851,6 +852,7 @@ def apply_import(uow: UnitOfWork, patient_id: int, plan: ImportPlan, decisions: 
                             alerts=AlertCheck(alerts=(), kb_available=True), notes=tuple(writer.notes))
     point.commit()
     record(uow, patient_id, allergy_check, decision, what=f"merging {file_info.name}")
+    phr_rejections.record_rejections(uow, patient_id, imp.id, plan, decisions)
     report = _report(uow, patient_id, writer)
     report = _with_lab_alerts(report, writer)
     written = {c: dict(v) for c, v in writer.written.items()}

@@ -2,8 +2,8 @@
 
 Reading and validating run in the background with a progress bar and Cancel. The review shows, per tab
 (Problems, Medications, Allergies, Immunizations, Vitals & readings), each file item beside the chart's with
-source system, author and date; NEW items start checked, DUPLICATE ones unchecked and greyed, CHANGED and
-CONFLICT ones need a decision. Before the merge the alert checks run on the merged lists; a physician must
+source system, author and date; NEW items start checked (unless rejected in an earlier import: "rejected on DATE
+by NAME"), DUPLICATE ones unchecked and greyed, CHANGED and CONFLICT ones need a decision. Before the merge the alert checks run on the merged lists; a physician must
 confirm, with a reason, a file whose patient does not match the chart; a file that names no patient needs the
 user's confirmation that the patient owns it (recorded with their name). Nurses may merge vitals and readings.
 
@@ -139,6 +139,8 @@ class CategoryTab(QWidget):
         for col, width in ((COL_STATUS, 80), (COL_FILE_SOURCE, 160), (COL_CHART, 170), (COL_CHART_SOURCE, 110),
                            (COL_DIFF, 150), (COL_DECISION, 110)):
             self.table.setColumnWidth(col, width)
+        if any(i.rejected for i in items):  # "NEW · rejected on DATE by NAME (import #N)" read in full
+            self.table.resizeColumnToContents(COL_STATUS)
         # the selected row's full comparison: the columns above are cut at the dialog's width
         self.detail = QLabel(self)
         self.detail.setObjectName("comparisonDetail")
@@ -363,6 +365,9 @@ class PhrImportDialog(BaseDialog):
     def _tab_title(self, category: str, title: str) -> str:
         counts = self.plan.counts()[category] if self.plan else {}
         parts = [f"{n} {s}" for s, n in counts.items() if n]
+        rejected = sum(1 for i in self.plan.in_category(category) if i.rejected) if self.plan else 0
+        if rejected:
+            parts.append(self.tr("%d rejected before") % rejected)
         return f"{title} ({', '.join(parts)})" if parts else title
 
     def _file_header(self, plan: ImportPlan) -> QWidget:

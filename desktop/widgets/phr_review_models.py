@@ -22,6 +22,7 @@ Index = QModelIndex | QPersistentModelIndex
 UNDECIDED = "— choose —"
 STATUS_COLOURS = {ItemStatus.NEW: "#1b5e20", ItemStatus.DUPLICATE: "#888888", ItemStatus.CHANGED: "#e65100",
                   ItemStatus.CONFLICT: "#b71c1c"}
+REJECTED_COLOUR = "#6a1b9a"  # left out of an earlier merge
 
 
 class DecisionBook(QObject):
@@ -36,7 +37,14 @@ class DecisionBook(QObject):
         self.locked = set(locked)
         self._d: dict[str, Decision | None] = {}
         for item in plan.items:
-            self._d[item.key] = None if item.category in self.locked else item.default
+            self._d[item.key] = None if item.category in self.locked else self.initial(item)
+
+    @staticmethod
+    def initial(item: PlanItem) -> Decision | None:
+        """The plan's default, except that an item left out of an earlier merge starts unticked."""
+        if item.rejected and item.default is not None and item.default.writes:
+            return Decision.SKIP
+        return item.default
 
     def get(self, key: str) -> Decision | None:
         return self._d.get(key)
@@ -128,6 +136,12 @@ def file_text(item: PlanItem) -> str:
                                       f.status if f.status != "final" else "", _fmt(f.collected_at),
                                       f.panel_name) if x)
     return f"{f.name}: {f.value:g} {f.unit} · {_fmt(f.taken_at)}"
+
+
+def status_text(item: PlanItem) -> str:
+    """NEW, DUPLICATE ...; an item left out of an earlier merge says so: "NEW · rejected on DATE by NAME"."""
+    status = item.status.value.upper()
+    return f"{status} · {item.rejected}" if item.rejected else status
 
 
 def file_source(item: PlanItem) -> str:
@@ -229,7 +243,7 @@ class PlanItemsModel(QAbstractTableModel):
             return Qt.CheckState.Checked if decision is not None and decision.writes else Qt.CheckState.Unchecked
         if role == Qt.ItemDataRole.DisplayRole:
             if col == COL_STATUS:
-                return item.status.value.upper()
+                return status_text(item)
             if col == COL_FILE:
                 return file_text(item)
             if col == COL_FILE_SOURCE:
@@ -247,7 +261,7 @@ class PlanItemsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.EditRole and col == COL_DECISION:
             return decision.value if decision is not None else ""
         if role == Qt.ItemDataRole.ToolTipRole:
-            lines = [file_text(item), f"from {file_source(item)}"]
+            lines = [file_text(item), f"from {file_source(item)}"] + ([item.rejected] if item.rejected else [])
             if item.chart_item is not None:
                 lines.append(f"chart: {chart_text(item)} ({chart_source(item)})")
             lines += list(item.differences)
@@ -256,7 +270,7 @@ class PlanItemsModel(QAbstractTableModel):
             if not self.book.can_edit(item):
                 return QBrush(QColor("#888888"))
             if col == COL_STATUS:
-                return QBrush(QColor(STATUS_COLOURS[item.status]))
+                return QBrush(QColor(REJECTED_COLOUR if item.rejected else STATUS_COLOURS[item.status]))
             if col == COL_DECISION and item.needs_decision and decision is None:
                 return QBrush(QColor("#b71c1c"))
         return None
@@ -275,8 +289,10 @@ class PlanItemsModel(QAbstractTableModel):
 
     # bulk
     def set_all(self, checked: bool) -> None:
-        """The tab's select-all: NEW items on or off (duplicates and undecided items stay as they are)."""
-        keys = [i.key for i in self._items if not i.needs_decision and self.book.can_edit(i)]
+        """The tab's select-all: NEW items on or off (duplicates and undecided items stay as they are; items
+        rejected in an earlier import are ticked one by one, never by select-all)."""
+        keys = [i.key for i in self._items if not i.needs_decision and self.book.can_edit(i)
+                and not (checked and i.rejected)]
         self.book.set_many(keys, lambda i: Decision.ADD if checked else Decision.SKIP)
 
     def decide_undecided(self, decision: Decision) -> None:
@@ -413,6 +429,8 @@ def comparison_html(item: PlanItem) -> str:
     diff = "; ".join(item.differences) or (f"same {item.matched_by}" if item.matched_by else "")
     if diff:
         rows.append(("Differences", diff))
+    if item.rejected:
+        rows.append(("Earlier review", item.rejected[:1].upper() + item.rejected[1:] + "; tick it to merge it now"))
     cells = "".join(f"<tr><td style='color:#555;padding-right:12px;white-space:nowrap'>{escape(k)}</td>"
                     f"<td>{escape(v)}</td></tr>" for k, v in rows if v)
     return f"<b>{escape(item.status.value.upper())}</b><table>{cells}</table>"
