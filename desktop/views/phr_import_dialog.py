@@ -72,6 +72,7 @@ from desktop.widgets.phr_review_models import (
     PlanItemsModel,
     ReadingSeriesModel,
     comparison_html,
+    entries_raising,
 )
 from desktop.widgets.table_model import Column, DataclassTableModel
 
@@ -104,7 +105,7 @@ class CategoryTab(QWidget):
 
     def _show_detail(self, current, _previous=None) -> None:
         if current.isValid():
-            self.detail.setText(comparison_html(self.model.item_at(current.row())))
+            self.detail.setText(comparison_html(self.model.item_at(current.row()), self.book))
 
     def __init__(self, book: DecisionBook, items: list, category: str, parent: QWidget | None = None):
         super().__init__(parent)
@@ -457,6 +458,12 @@ class PhrImportDialog(BaseDialog):
             text += " " + self.tr("<span style='color:#b71c1c'>%d item(s) need a decision.</span>") % undecided
         if not self.identity_ok():
             text += " " + self.tr("<span style='color:#b71c1c'>Confirm the patient first.</span>")
+        if self.book.left_out:
+            text += " " + self.tr("<span style='color:#b71c1c'>%d entr(ies) raising alerts left out (marked); "
+                                  "tick one to merge it and decide on its alert.</span>") % len(self.book.left_out)
+        elif self.book.alerted:
+            text += " " + self.tr("<span style='color:#b71c1c'>Merge cancelled: %d entr(ies) raise alerts "
+                                  "(marked red).</span>") % len(self.book.alerted)
         self.summary.setText(text)
         self.apply_button.setEnabled(selected > 0 and undecided == 0 and self.identity_ok() and not self._busy)
 
@@ -489,17 +496,16 @@ class PhrImportDialog(BaseDialog):
         def decided(answer: AlertDecision | None) -> None:
             if self._closed:
                 return
-            if answer is None:
-                if outcome.pending and not can_override:
-                    self.ctx.messages.info(self, self.tr(
-                        "Only a physician can override these alerts. Leave the medications that raise them out "
-                        "of the merge, or ask a physician to review this file."), title=self.tr("Clinical alerts"))
+            if answer is None:  # cancelled, or "Leave these out": the rows behind the alerts are marked
+                left_out = bool(getattr(self.alert_dialog, "left_out", False))
+                self.book.mark_alerted(entries_raising(outcome.pending or outcome.alerts, self.book),
+                                       leave_out=left_out)
                 self._busy = False
                 self._update()
                 return
             self._merge(decisions, decision.then(answer))
 
-        self.alert_dialog = decide(self, outcome, can_override, decided)  # tests drive it
+        self.alert_dialog = decide(self, outcome, can_override, decided, wording="merge")  # tests drive it
 
     def _apply_failed(self, exc: BaseException) -> None:
         self._busy = False

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
@@ -36,6 +37,27 @@ SEVERITY_COLOURS = {
     "minor": ("#607d8b", "#ffffff"),
 }
 OTHER_REASON = "Other"
+
+# The dialog's words per path: an order (add a medication, sign a prescription) or a PHR merge, where the user
+# leaves entries out or cancels the merge rather than an order.
+WORDINGS = {
+    "order": dict(
+        unavailable="Nothing could be checked for this order.",
+        pending="%n alert(s) need a decision before this order can continue.",
+        listed="%n alert(s) for this order: read them, then continue.",
+        acknowledge="I understand these orders were not checked",
+        physician_only="Only a physician can override these alerts. Cancel the order, or ask a physician to review it.",
+        cancel="Cancel order", leave_out=""),
+    "merge": dict(
+        unavailable="Nothing could be checked for the entries being merged.",
+        pending="%n alert(s) need a decision before the merge can go on: override each with its reason, or leave "
+                "out the entries that raise them.",
+        listed="%n alert(s) raised by the merge: read them, then continue.",
+        acknowledge="I understand the merged entries were not checked",
+        physician_only="Only a physician can override these alerts. Leave out the entries that raise them, or ask "
+                       "a physician to review this file.",
+        cancel="Cancel the merge", leave_out="Leave these out"),
+}
 
 
 def severity_badge(severity: str, parent: QWidget | None = None) -> QLabel:
@@ -90,6 +112,35 @@ class AlertCard(QFrame):
             src.setWordWrap(True)
             src.setStyleSheet("color: #666; font-size: 8pt;")
             lay.addWidget(src)
+        self.reason_box: QComboBox | None = None
+        self.comment_edit: QLineEdit | None = None
+
+    def ask_reason(self, reasons: Sequence[str]) -> None:
+        """This alert's own override reason (and comment) on the card: a merge overrides alert by alert."""
+        self.reason_box = QComboBox(self)
+        self.reason_box.setObjectName("cardReason")
+        self.reason_box.addItems(list(reasons))
+        self.reason_box.setCurrentIndex(-1)
+        self.reason_box.setPlaceholderText(self.tr("Reason to override this alert..."))
+        self.comment_edit = QLineEdit(self)
+        self.comment_edit.setObjectName("cardComment")
+        self.comment_edit.setPlaceholderText(self.tr("Comment (optional; required for 'Other')"))
+        row = QHBoxLayout()
+        row.addWidget(QLabel(self.tr("Override reason:")))
+        row.addWidget(self.reason_box, 1)
+        row.addWidget(self.comment_edit, 1)
+        self.layout().addLayout(row)
+
+    def reason(self) -> str:
+        return self.reason_box.currentText() if self.reason_box is not None and self.reason_box.currentIndex() >= 0 \
+            else ""
+
+    def comment(self) -> str:
+        return self.comment_edit.text().strip() if self.comment_edit is not None else ""
+
+    def reason_ok(self) -> bool:
+        reason = self.reason()
+        return bool(reason) and (reason != OTHER_REASON or bool(self.comment()))
 
 
 _KIND_LABELS = {"interaction": "Drug interaction", "allergy": "Drug allergy", "duplicate": "Duplicate therapy",
@@ -113,13 +164,17 @@ class AlertDialog(BaseDialog):
     an order: the dialog then only has Close.
 
     AlertDialog(alerts, ...) with a plain list treats every alert as needing a decision (the vitals tab, tests);
-    AlertDialog.deciding(need, ...) is the form every order path uses.
+    AlertDialog.deciding(need, ...) is the form every order path uses. wording="merge" (a PHR merge) speaks of the
+    merge (Cancel the merge; Leave these out, which sets `left_out`) and asks one override reason per alert.
     """
 
     def __init__(self, alerts: Sequence[Any], can_override: bool = False, reasons: Sequence[str] = (),
                  parent: QWidget | None = None, *, pending: Sequence[Any] | None = None,
-                 unavailable: str | None = None):
+                 unavailable: str | None = None, wording: str = "order"):
         super().__init__(parent)
+        words = WORDINGS[wording]
+        self.wording = wording
+        self.left_out = False  # the user chose "Leave these out" (merge): the caller leaves those entries out
         self.alerts = list(alerts)
         self.pending = list(self.alerts if pending is None else pending)
         pending_ids = {id(a) for a in self.pending}
@@ -133,15 +188,15 @@ class AlertDialog(BaseDialog):
         self.setMinimumWidth(560)
 
         if unavailable is not None:
-            text = self.tr("Nothing could be checked for this order.")
+            text = self.tr(words["unavailable"])
         elif self.informational and all(getattr(a, "kind", "") == "critical-lab" for a in self.alerts):
             text = self.tr("%n critical laboratory value(s): review the patient now.", "", len(self.alerts))
         elif self.informational:
             text = self.tr("%n vital-sign alert(s): review the patient now.", "", len(self.alerts))
         elif self.pending:
-            text = self.tr("%n alert(s) need a decision before this order can continue.", "", len(self.pending))
+            text = self.tr(words["pending"], "", len(self.pending))
         else:
-            text = self.tr("%n alert(s) for this order: read them, then continue.", "", len(self.alerts))
+            text = self.tr(words["listed"], "", len(self.alerts))
         head = QLabel(text)
         head.setObjectName("alertHeader")
         head.setWordWrap(True)
@@ -168,7 +223,7 @@ class AlertDialog(BaseDialog):
         scroll.setFrameShape(QFrame.Shape.NoFrame)
 
         self.banner = KbUnavailableBanner(self)
-        self.acknowledge_box = QCheckBox(self.tr("I understand these orders were not checked"))
+        self.acknowledge_box = QCheckBox(self.tr(words["acknowledge"]))
         self.acknowledge_box.setObjectName("acknowledgeBox")
         self.acknowledge_box.setVisible(unavailable is not None)
         if unavailable is not None:
@@ -190,17 +245,22 @@ class AlertDialog(BaseDialog):
         form.addWidget(QLabel(self.tr("Reason:")))
         form.addWidget(self.reason_box)
         form.addWidget(self.comment_edit)
-        self.override_box.setVisible(self.can_override)
+        self.per_alert = wording == "merge"  # each alert its own reason, not one reason for six alerts
+        self.override_box.setVisible(self.can_override and not self.per_alert)
+        if self.can_override and self.per_alert:
+            for card in self.cards:
+                card.ask_reason(reasons)
+                card.reason_box.currentIndexChanged.connect(self._update)
+                card.comment_edit.textChanged.connect(self._update)
 
-        self.physician_only = QLabel(self.tr("Only a physician can override these alerts. Cancel the order, "
-                                             "or ask a physician to review it."))
+        self.physician_only = QLabel(self.tr(words["physician_only"]))
         self.physician_only.setObjectName("physicianOnly")
         self.physician_only.setWordWrap(True)
         self.physician_only.setStyleSheet("color: #7f0000;")
         self.physician_only.setVisible(bool(self.pending) and not self.can_override and not self.informational)
 
         buttons = QDialogButtonBox()
-        self.cancel_button = QPushButton(self.tr("Close") if self.informational else self.tr("Cancel order"))
+        self.cancel_button = QPushButton(self.tr("Close") if self.informational else self.tr(words["cancel"]))
         self.cancel_button.setObjectName("cancelButton")
         self.override_button = QPushButton(self.tr("Override"))
         self.override_button.setObjectName("overrideButton")
@@ -218,6 +278,13 @@ class AlertDialog(BaseDialog):
         buttons.rejected.connect(self.reject)
         buttons.accepted.connect(self._override)
         self.continue_button.clicked.connect(self._continue)
+        self.leave_out_button = QPushButton(self.tr(words["leave_out"] or "Leave these out"))
+        self.leave_out_button.setObjectName("leaveOutButton")
+        self.leave_out_button.setAutoDefault(False)
+        if words["leave_out"]:
+            buttons.addButton(self.leave_out_button, QDialogButtonBox.ButtonRole.DestructiveRole)
+            self.leave_out_button.clicked.connect(self._leave_out)
+        self.leave_out_button.setVisible(bool(words["leave_out"]) and bool(self.pending) and not self.informational)
 
         lay = QVBoxLayout(self)
         lay.addWidget(self.banner)
@@ -235,10 +302,10 @@ class AlertDialog(BaseDialog):
 
     @classmethod
     def deciding(cls, need: Any, can_override: bool, reasons: Sequence[str],
-                 parent: QWidget | None = None) -> AlertDialog:
+                 parent: QWidget | None = None, wording: str = "order") -> AlertDialog:
         """The dialog for a NeedsDecision (every alert listed, the pending ones to decide)."""
         return cls(need.alerts, can_override, reasons, parent, pending=need.pending,
-                   unavailable=None if need.kb_available else (need.error or "unknown error"))
+                   unavailable=None if need.kb_available else (need.error or "unknown error"), wording=wording)
 
     def reason(self) -> str:
         return self.reason_box.currentText() if self.reason_box.currentIndex() >= 0 else ""
@@ -251,16 +318,27 @@ class AlertDialog(BaseDialog):
 
     def _update(self) -> None:
         reason = self.reason()
-        ok = self.can_override and bool(reason) and (reason != OTHER_REASON or bool(self.comment()))
+        if self.per_alert:
+            ok = self.can_override and all(card.reason_ok() for card in self.cards)
+        else:
+            ok = self.can_override and bool(reason) and (reason != OTHER_REASON or bool(self.comment()))
         self.override_button.setEnabled(ok and self._acknowledged())
         self.continue_button.setEnabled(self._acknowledged())
 
     def _override(self) -> None:
         if not self.override_button.isEnabled():  # Ctrl+Enter or a stale click cannot bypass the reason
             return
-        reason, comment = self.reason(), self.comment()
-        self._result = [(a, reason, comment) for a in self.pending]
+        if self.per_alert:
+            self._result = [(card.alert, card.reason(), card.comment()) for card in self.cards]
+        else:
+            reason, comment = self.reason(), self.comment()
+            self._result = [(a, reason, comment) for a in self.pending]
         self.accept()
+
+    def _leave_out(self) -> None:
+        """Merge: leave out the entries that raise the pending alerts (the caller unticks them); nothing decided."""
+        self.left_out = True
+        self.reject()
 
     def _continue(self) -> None:
         if self.pending or not self.continue_button.isEnabled():
@@ -282,12 +360,14 @@ class AlertDialog(BaseDialog):
                         shown=frozenset(str(getattr(a, "key", "") or "") for a in self.alerts))
 
 
-def decide(parent: QWidget, need: Any, can_override: bool, done: Callable[[Any], None]) -> AlertDialog:
+def decide(parent: QWidget, need: Any, can_override: bool, done: Callable[[Any], None],
+           wording: str = "order") -> AlertDialog:
     """Open the alert dialog for a NeedsDecision (with open(), not a nested event loop); done(Decision) when the
-    user decided, done(None) when they cancelled. Returns the dialog (tests drive it)."""
+    user decided, done(None) when they cancelled (or, merging, left the entries out: dialog.left_out). Returns
+    the dialog (tests drive it)."""
     from desktop.services.alerts import OVERRIDE_REASONS
 
-    dialog = AlertDialog.deciding(need, can_override, OVERRIDE_REASONS, parent)
+    dialog = AlertDialog.deciding(need, can_override, OVERRIDE_REASONS, parent, wording)
     dialog.finished.connect(lambda _code: done(dialog.decision()))
     dialog.open()
     return dialog

@@ -23,6 +23,7 @@ UNDECIDED = "— choose —"
 STATUS_COLOURS = {ItemStatus.NEW: "#1b5e20", ItemStatus.DUPLICATE: "#888888", ItemStatus.CHANGED: "#e65100",
                   ItemStatus.CONFLICT: "#b71c1c"}
 REJECTED_COLOUR = "#6a1b9a"  # left out of an earlier merge
+ALERTED_BACKGROUND = "#fde2e1"  # the entry raised an alert the user cancelled the merge for (or left out)
 
 
 class DecisionBook(QObject):
@@ -36,6 +37,8 @@ class DecisionBook(QObject):
         self.items = plan.by_key()
         self.locked = set(locked)
         self._d: dict[str, Decision | None] = {}
+        self.alerted: dict[str, tuple[str, ...]] = {}  # item key -> the alerts it raised at the last merge attempt
+        self.left_out: set[str] = set()  # keys left out of the merge because of their alerts
         for item in plan.items:
             self._d[item.key] = None if item.category in self.locked else self.initial(item)
 
@@ -65,6 +68,20 @@ class DecisionBook(QObject):
         for k in keys:
             self.set(k, decision_for(self.items[k]), quiet=True)
         self.changed.emit()
+
+    def mark_alerted(self, marks: dict[str, tuple[str, ...]], *, leave_out: bool = False) -> int:
+        """Mark the rows whose entries raised the alerts the user cancelled (or left out); leave_out: untick them
+        (keep the chart for a changed item). Returns how many were left out."""
+        self.alerted = dict(marks)
+        self.left_out = set()
+        if leave_out:
+            for key in marks:
+                item = self.items[key]
+                out = Decision.SKIP if Decision.SKIP in item.choices else Decision.KEEP_CHART
+                if self.set(key, out, quiet=True):
+                    self.left_out.add(key)
+        self.changed.emit()
+        return len(self.left_out)
 
     def undecided(self, category: str | None = None) -> list[PlanItem]:
         return [i for i in self.plan.items if self._d.get(i.key) is None and i.needs_decision
@@ -138,10 +155,42 @@ def file_text(item: PlanItem) -> str:
     return f"{f.name}: {f.value:g} {f.unit} · {_fmt(f.taken_at)}"
 
 
-def status_text(item: PlanItem) -> str:
-    """NEW, DUPLICATE ...; an item left out of an earlier merge says so: "NEW · rejected on DATE by NAME"."""
-    status = item.status.value.upper()
-    return f"{status} · {item.rejected}" if item.rejected else status
+def status_text(item: PlanItem, book: DecisionBook | None = None) -> str:
+    """NEW, DUPLICATE ...; an item left out of an earlier merge says so: "NEW · rejected on DATE by NAME"; one
+    whose alerts stopped the merge: "NEW · alert (left out)"."""
+    parts = [item.status.value.upper()]
+    if book is not None and item.key in book.alerted:
+        parts.append("alert (left out)" if item.key in book.left_out else "alert")
+    if item.rejected:
+        parts.append(item.rejected)
+    return " · ".join(parts)
+
+
+def entries_raising(alerts: Sequence[Any], book: DecisionBook) -> dict[str, tuple[str, ...]]:
+    """The plan items being merged that each alert names (a medication by its name in the alert, a drug
+    allergy by its substance): item key -> the alerts' messages."""
+    out: dict[str, list[str]] = {}
+    for item in book.plan.items:
+        decision = book.get(item.key)
+        if decision is None or not decision.writes or item.category not in ("medications", "allergies"):
+            continue
+        f = item.file_item
+        for alert in alerts:
+            if item.category == "medications":
+                hit = any(_same_name(f.text, d) for d in getattr(alert, "drugs", ()) or ())
+            else:
+                hit = bool(getattr(alert, "allergen", None)) and _same_name(f.substance, alert.allergen)
+            if hit:
+                out.setdefault(item.key, []).append(alert.message)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def _same_name(file_name: str, alert_name: str) -> bool:
+    """A name as the chart row keeps it: the file's text, clipped with an ellipsis when too long."""
+    a, b = (" ".join((n or "").casefold().split()) for n in (file_name, alert_name))
+    if not a or not b:
+        return False
+    return a == b or (b.endswith("…") and a.startswith(b[:-1]))
 
 
 def file_source(item: PlanItem) -> str:
@@ -243,7 +292,7 @@ class PlanItemsModel(QAbstractTableModel):
             return Qt.CheckState.Checked if decision is not None and decision.writes else Qt.CheckState.Unchecked
         if role == Qt.ItemDataRole.DisplayRole:
             if col == COL_STATUS:
-                return status_text(item)
+                return status_text(item, self.book)
             if col == COL_FILE:
                 return file_text(item)
             if col == COL_FILE_SOURCE:
@@ -262,10 +311,13 @@ class PlanItemsModel(QAbstractTableModel):
             return decision.value if decision is not None else ""
         if role == Qt.ItemDataRole.ToolTipRole:
             lines = [file_text(item), f"from {file_source(item)}"] + ([item.rejected] if item.rejected else [])
+            lines += [f"alert: {m}" for m in self.book.alerted.get(item.key, ())]
             if item.chart_item is not None:
                 lines.append(f"chart: {chart_text(item)} ({chart_source(item)})")
             lines += list(item.differences)
             return "\n".join(lines)
+        if role == Qt.ItemDataRole.BackgroundRole and item.key in self.book.alerted:
+            return QBrush(QColor(ALERTED_BACKGROUND))
         if role == Qt.ItemDataRole.ForegroundRole:
             if not self.book.can_edit(item):
                 return QBrush(QColor("#888888"))
@@ -418,7 +470,7 @@ class ReadingSeriesModel(QAbstractTableModel):
         self.book.set_many(keys, lambda _i: Decision.ADD if checked else Decision.SKIP)
 
 
-def comparison_html(item: PlanItem) -> str:
+def comparison_html(item: PlanItem, book: DecisionBook | None = None) -> str:
     """The selected row's full comparison for the detail pane: the file's item and source, the chart's, the
     differences (the table's columns cut them short)."""
     from html import escape
@@ -429,8 +481,10 @@ def comparison_html(item: PlanItem) -> str:
     diff = "; ".join(item.differences) or (f"same {item.matched_by}" if item.matched_by else "")
     if diff:
         rows.append(("Differences", diff))
+    for message in (book.alerted.get(item.key, ()) if book is not None else ()):
+        rows.append(("Alert", message + (" (left out of the merge)" if item.key in book.left_out else "")))
     if item.rejected:
         rows.append(("Earlier review", item.rejected[:1].upper() + item.rejected[1:] + "; tick it to merge it now"))
     cells = "".join(f"<tr><td style='color:#555;padding-right:12px;white-space:nowrap'>{escape(k)}</td>"
                     f"<td>{escape(v)}</td></tr>" for k, v in rows if v)
-    return f"<b>{escape(item.status.value.upper())}</b><table>{cells}</table>"
+    return f"<b>{escape(status_text(item, book))}</b><table>{cells}</table>"

@@ -6,11 +6,12 @@ from datetime import date
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel
 from sqlalchemy import func, select
 
 from desktop.models import Medication, PhrImport, Problem, VitalSign
 from desktop.phr import Decision, ItemStatus
-from desktop.widgets.phr_review_models import COL_CHECK, COL_DECISION
+from desktop.widgets.phr_review_models import COL_CHECK, COL_DECISION, COL_STATUS
 from tests.conftest import when_modal
 
 from .conftest import CCD1, REYNA, apply_reviewed, dump
@@ -145,17 +146,66 @@ def test_alerts_are_shown_before_the_merge_and_cancel_keeps_the_chart(qtbot, app
     dialog = _open(qtbot, app_ctx("physician"), patient.id, samples / MIGUEL)
     before = dump(db)
     seen = []
+    words = {}
 
     def cancel(modal) -> None:
         seen.extend(a.message for a in modal.alerts)
-        modal.reject()
+        words.update(header=modal.findChild(QLabel, "alertHeader").text(), cancel=modal.cancel_button.text(),
+                     leave_out=modal.leave_out_button.text() if modal.leave_out_button.isVisible() else "")
+        modal.cancel_button.click()
 
     when_modal(AlertDialog, cancel)
     dialog.apply()
     qtbot.waitUntil(lambda: bool(seen), timeout=20000)
     assert any("warfarin" in m.lower() for m in seen)
+    # issue 14.16: the merge's words, not an order's
+    assert "merge" in words["header"] and "order" not in words["header"]
+    assert words["cancel"] == "Cancel the merge" and words["leave_out"] == "Leave these out"
     qtbot.waitUntil(dialog.apply_button.isEnabled, timeout=5000)
     assert dump(db) == before
+    # the rows behind the alerts are marked in the review, still ticked (cancel leaves the choice to the user)
+    meds = dialog.tabs_by_category["medications"].model
+    marked = {meds.item_at(r).file_item.text for r in range(meds.rowCount())
+              if "alert" in meds.data(meds.index(r, COL_STATUS))}
+    assert {"Warfarin Sodium 5 MG Oral Tablet", "Clopidogrel 75 MG Oral Tablet"} <= marked
+    assert "Amlodipine 5 MG Oral Tablet" not in marked  # its moderate alert decided nothing
+    row = next(r for r in range(meds.rowCount()) if meds.item_at(r).file_item.text.startswith("Warfarin"))
+    assert meds.data(meds.index(row, COL_STATUS), Qt.ItemDataRole.BackgroundRole) is not None
+    assert meds.data(meds.index(row, COL_CHECK), Qt.ItemDataRole.CheckStateRole) == Qt.CheckState.Checked
+    assert "raise alerts" in dialog.summary.text()
+
+
+def test_leave_these_out_unticks_the_entries_behind_the_alerts_and_the_rest_merges(
+        qtbot, app_ctx, db, samples, chart_for, messages):
+    from desktop.widgets.alert_dialog import AlertDialog
+
+    from .conftest import MIGUEL
+
+    patient = chart_for(MIGUEL)
+    dialog = _open(qtbot, app_ctx("physician"), patient.id, samples / MIGUEL)
+    left = []
+
+    def leave_out(modal) -> None:
+        left.extend(modal.pending)
+        modal.leave_out_button.click()
+
+    when_modal(AlertDialog, leave_out)
+    dialog.apply()
+    qtbot.waitUntil(lambda: bool(left) and dialog.apply_button.isEnabled(), timeout=20000)
+    meds = dialog.tabs_by_category["medications"].model
+    out = {meds.item_at(r).file_item.text for r in range(meds.rowCount())
+           if "alert (left out)" in meds.data(meds.index(r, COL_STATUS))}
+    assert {"Warfarin Sodium 5 MG Oral Tablet", "Verapamil Hydrochloride 40 MG"} <= out
+    for r in range(meds.rowCount()):
+        if meds.item_at(r).file_item.text in out:
+            assert meds.data(meds.index(r, COL_CHECK), Qt.ItemDataRole.CheckStateRole) == Qt.CheckState.Unchecked
+    assert "left out" in dialog.summary.text()
+    when_modal(AlertDialog, lambda modal: modal.continue_button.click())  # moderate ones, if any, listed only
+    with qtbot.waitSignal(dialog.sig_applied, timeout=20000):
+        dialog.apply()
+    with db.uow() as uow:
+        merged = set(uow.session.execute(select(Medication.drug_name)).scalars())
+    assert merged and not (merged & out)
 
 
 def test_a_physician_overrides_the_alerts_with_a_reason_and_the_merge_goes_in(qtbot, app_ctx, db, samples,
@@ -169,10 +219,17 @@ def test_a_physician_overrides_the_alerts_with_a_reason_and_the_merge_goes_in(qt
     dialog = _open(qtbot, app_ctx("physician"), patient.id, samples / MIGUEL)
     shown = []
 
+    reasons = ("Patient has tolerated this combination", "Will monitor", "Dose adjusted", "Benefit outweighs risk")
+    given = {}
+
     def override(modal) -> None:
         shown.extend(modal.pending)  # the interrupting ones; the moderate ones are listed below them
         assert not modal.override_button.isEnabled()  # no reason chosen yet
-        modal.reason_box.setCurrentIndex(modal.reason_box.findText("Patient has tolerated this combination"))
+        assert not modal.override_box.isVisible()  # issue 14.16: one reason per alert, on its card
+        for n, card in enumerate(modal.cards):
+            card.reason_box.setCurrentIndex(card.reason_box.findText(reasons[n % len(reasons)]))
+            given[card.alert.key] = reasons[n % len(reasons)]
+            assert modal.override_button.isEnabled() == (n == len(modal.cards) - 1)  # every alert needs its own
         modal.override_button.click()
 
     when_modal(AlertDialog, override)
@@ -182,6 +239,7 @@ def test_a_physician_overrides_the_alerts_with_a_reason_and_the_merge_goes_in(qt
     with db.uow() as uow:
         rows = uow.session.execute(select(AlertOverride)).scalars().all()
         assert {r.alert_key for r in rows} == {a.key for a in shown}
+        assert {r.alert_key: r.reason for r in rows} == given
         assert _count(db, Medication) > 0
 
 
