@@ -5,16 +5,17 @@ CollectionOp/QueryOp), with success and failure callbacks; the app-wide data-cha
     self._ops.run(prescriptions.sign, rx_id, done=..., failed=..., progress=self.tr("Signing…"), parent=self)
 
 Failures nobody handles go to `error`, which the main window shows through the one message service. Long work
-(`progress=` text) shows a progress dialog once it has taken more than PROGRESS_AFTER_MS. `wait()` is for the
-few answers a flow needs before it can go on (closing a chart flushes its note): the work still runs in a
-worker while the window keeps painting; only user input waits.
+(`progress=` text) shows a progress dialog once it has taken more than PROGRESS_AFTER_MS. `busy=` widgets (the
+Save and Sign buttons) are disabled while the work runs, so a second click cannot save twice. There is no way to
+wait for an answer: a flow that needs one step's result before the next (save, then sign; flush, then close)
+chains callbacks, so the GUI thread never blocks on the database.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from PySide6.QtCore import QEventLoop, QObject, QRunnable, Qt, QThreadPool, QTimer, Signal, Slot
@@ -32,6 +33,22 @@ def bind(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Callable[[Any], A
 
     call.__qualname__ = getattr(fn, "__qualname__", "call")
     return call
+
+
+def _disable(widgets: Sequence[Any]) -> list[Any]:
+    """Disable the enabled ones; returns them, to enable again when the work is done."""
+    off = [w for w in widgets if w.isEnabled()]
+    for w in off:
+        w.setEnabled(False)
+    return off
+
+
+def _enable(widgets: list[Any]) -> None:
+    for w in widgets:
+        try:
+            w.setEnabled(True)
+        except RuntimeError as gone:  # the dialog holding it was closed meanwhile
+            log.info("busy widget gone: %s", gone)
 
 
 class _Relay(QObject):
@@ -113,11 +130,13 @@ class Ops(QObject):
         failed: Callable[[BaseException], None] | None = None,
         progress: str | None = None,
         parent: Any = None,
+        busy: Sequence[Any] = (),
         **kwargs: Any,
     ) -> None:
         """Call fn(uow, *args, **kwargs) inside a unit of work in a worker thread; then done(result) or
         failed(exception) on the GUI thread (no `failed`: the `error` signal, shown by the main window)."""
-        self.run_plain(self._in_uow(fn, args, kwargs), done=done, failed=failed, progress=progress, parent=parent)
+        self.run_plain(self._in_uow(fn, args, kwargs), done=done, failed=failed, progress=progress, parent=parent,
+                       busy=busy)
 
     def _in_uow(self, fn: Callable[..., Any], args: tuple, kwargs: dict) -> Callable[[], Any]:
         db, user = self.db, self.user
@@ -129,25 +148,6 @@ class Ops(QObject):
         work.__qualname__ = getattr(fn, "__qualname__", "work")
         return work
 
-    def wait(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """fn(uow, ...) in a worker; returns its result (or raises its error) once done. Meanwhile the GUI
-        thread keeps painting and delivering other results, without user input. Only for an answer the caller
-        needs before it can go on (closing, confirming a print); everything else uses run()."""
-        box: dict[str, Any] = {}
-        loop = QEventLoop()
-
-        def finished(key: str, value: Any) -> None:
-            box[key] = value
-            loop.quit()
-
-        self.run_plain(self._in_uow(fn, args, kwargs), done=lambda r: finished("result", r),
-                       failed=lambda e: finished("error", e))
-        if not box:
-            loop.exec(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
-        if "error" in box:
-            raise box["error"]
-        return box.get("result")
-
     def run_plain(
         self,
         work: Callable[[], Any],
@@ -156,10 +156,12 @@ class Ops(QObject):
         failed: Callable[[BaseException], None] | None = None,
         progress: str | None = None,
         parent: Any = None,
+        busy: Sequence[Any] = (),
     ) -> None:
         """Run any callable (PDF rendering, file parsing) in a worker."""
         relay = _Relay()
         shown = self._progress_later(progress, parent) if progress else None
+        disabled = _disable(busy)
         self._relays.add(relay)
         self.pending += 1
         if self.pending == 1:
@@ -173,6 +175,7 @@ class Ops(QObject):
             self.pending -= 1
             if self.pending == 0:
                 self.busy_changed.emit(False)
+            _enable(disabled)  # before the callbacks, which may set the buttons' state themselves
             log.debug("%s took %.1f ms", getattr(work, "__qualname__", work), secs * 1000)
             try:
                 if exc is not None:
@@ -196,10 +199,24 @@ class Ops(QObject):
         return _Progress(text, parent, self)
 
     def wait_idle(self, timeout_ms: int = 10000) -> bool:
+        """Block until every worker is done: for tests and scripts only (the app closes when `pending` is 0,
+        see MainWindow.closeEvent)."""
         return self._pool.waitForDone(timeout_ms)
 
     def changed(self, what: str, patient_id: int = 0) -> None:
         self.data_changed.emit(what, patient_id)
+
+
+def run_closers(closers: Sequence[Callable[[Callable[[bool], None]], None] | None],
+                then: Callable[[bool], None]) -> None:
+    """Ask each closer(answer) in turn (None entries skipped), each answering when its work is done (a note
+    saved in a worker); then(True) once all agreed, then(False) at the first that refused."""
+    pending = [c for c in closers if c is not None]
+    if not pending:
+        then(True)
+        return
+    first, rest = pending[0], pending[1:]
+    first(lambda ok: run_closers(rest, then) if ok else then(False))
 
 
 class GuiThreadGarbageCollector(QObject):

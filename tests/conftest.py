@@ -257,6 +257,13 @@ def app_ctx(qtbot, db, messages):
         ctx.ops.wait_idle(5000)
 
 
+def call_service(ctx, fn, *args, **kwargs):
+    """fn(uow, *args) as ctx's user, directly in the test (setup and checks; the app itself never waits: it
+    runs service calls through ctx.ops.run)."""
+    with ctx.ops.db.uow(ctx.ops.user) as uow:
+        return fn(uow, *args, **kwargs)
+
+
 def type_text(widget, text: str) -> None:
     """Type any text (accents included) into a widget; qtbot.keyClicks aborts on non-ASCII (see DESIGN.md)."""
     from PySide6.QtCore import QEvent, Qt

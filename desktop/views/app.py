@@ -220,8 +220,16 @@ class AppController(QObject):
         self.window.show_login(locked_for=self.user.username)
 
     def switch_user(self) -> None:
+        """Every chart closes first (a note may be saved, in a worker); if one stays open, so does the
+        workspace."""
         ws = self.window.workspace
-        if ws is not None and not ws.close_all_charts():
+        if ws is None:
+            self._to_login(True)
+            return
+        ws.close_all_charts(self._to_login)
+
+    def _to_login(self, all_closed: bool) -> None:
+        if not all_closed:
             self.window.show_workspace()
             return
         self.window.show_login()

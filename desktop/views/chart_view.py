@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 
+from desktop.ops import run_closers
 from desktop.services import patients
 from desktop.services.patients import PatientDetails
 from desktop.widgets.patient_banner import PatientBanner
@@ -22,8 +24,11 @@ log = logging.getLogger(__name__)
 class ChartView(QWidget):
     sig_title_changed = Signal(str)
 
-    def __init__(self, ctx: AppContext, patient_id: int, parent: QWidget | None = None):
+    def __init__(self, ctx: AppContext, patient_id: int, parent: QWidget | None = None, *, start: bool = True):
+        """start=False: build the chart's widgets but read nothing until start() (the workspace first audits
+        the chart's opening, in a worker)."""
         super().__init__(parent)
+        self.started = False
         self.ctx = ctx
         self.patient_id = patient_id
         self.details: PatientDetails | None = None
@@ -48,19 +53,28 @@ class ChartView(QWidget):
         layout.addWidget(self.banner)
         layout.addWidget(self.tabs, 1)
         ctx.ops.data_changed.connect(self._data_changed)
-        self.refresh_banner()
         self._ensure_page(0)
+        if start:
+            self.start()
 
-    def before_close(self) -> bool:
-        """Closing the chart (or the app, or switching user): each tab may flush work or veto.
-        The note editor autosaves and asks about an unsaved draft; False keeps the chart open."""
+    def start(self) -> None:
+        """Read the banner and every tab built so far; from now on tabs read their data when first shown."""
+        if self.started:
+            return
+        self.started = True
+        self.refresh_banner()
         for page in self._pages.values():
-            closer = getattr(page, "before_close", None)
-            if closer is not None and not closer():
-                return False
-        return True
+            page.load()
+
+    def before_close(self, then: Callable[[bool], None]) -> None:
+        """Closing the chart (or the app, or switching user): each tab may flush work or veto, one after the
+        other, each answering by callback (the note editor autosaves, asks about an unsaved draft and saves
+        it in a worker). then(False) keeps the chart open."""
+        run_closers([getattr(page, "before_close", None) for page in self._pages.values()], then)
 
     def refresh_banner(self) -> None:
+        if not self.started:
+            return
         self.ctx.ops.run(patients.get_patient, self.patient_id, done=self._show_details)
 
     def _show_details(self, details: PatientDetails) -> None:
@@ -89,7 +103,8 @@ class ChartView(QWidget):
         page = self._build(spec)
         self._pages[spec.key] = page
         self.tabs.widget(index).layout().addWidget(page)
-        page.load()
+        if self.started:
+            page.load()
 
     def _build(self, spec: ChartTabSpec) -> ChartTab:
         try:
@@ -108,7 +123,7 @@ class ChartView(QWidget):
         self.banner.set_incomplete(self.failed_parts)
 
     def _data_changed(self, what: str, patient_id: int) -> None:
-        if patient_id not in (0, self.patient_id):
+        if patient_id not in (0, self.patient_id) or not self.started:
             return
         if what in ("patient", "allergies"):
             self.refresh_banner()

@@ -3,9 +3,11 @@ SQLAlchemy, services) is built only after login, so start-up costs little more t
 
 from __future__ import annotations
 
+import logging
+import time
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QAction, QColor, QKeySequence, QPalette
 from PySide6.QtWidgets import (
     QFormLayout,
@@ -25,6 +27,10 @@ from desktop.widgets.screen_fit import fit_to_screen
 if TYPE_CHECKING:
     from .context import AppContext
     from .workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+CLOSE_GRACE_S = 3.0  # closing waits (without blocking) this long at most for the workers' writes
 
 
 class LoginPage(QWidget):
@@ -291,12 +297,34 @@ class MainWindow(QMainWindow):
             "Ctrl+L  lock screen\nCtrl+Shift+L  switch user"), title=self.tr("Keyboard shortcuts"))
 
     def closeEvent(self, event) -> None:
-        if self.workspace is not None:
-            for view in list(self.workspace.charts.values()):
-                closer = getattr(view, "before_close", None)
-                if closer is not None and not closer():
-                    event.ignore()
-                    return
-        if self.ctx is not None:
-            self.ctx.ops.wait_idle(3000)
-        super().closeEvent(event)
+        """Closing asks every open chart first (a note may be saved, in a worker), then waits without blocking
+        until the workers' writes (autosave, audit) are done, at most CLOSE_GRACE_S, and closes again."""
+        if self._may_close or self.workspace is None or self.ctx is None:
+            super().closeEvent(event)
+            return
+        event.ignore()
+        if self._closing:
+            return
+        self._closing = True
+        from desktop.ops import run_closers  # not at import: the login window starts without the Qt namespace
+
+        run_closers([view.before_close for view in self.workspace.charts.values()], self._charts_agreed)
+
+    _may_close = False
+    _closing = False
+
+    def _charts_agreed(self, ok: bool) -> None:
+        if not ok:  # a note could not be saved, or the user chose to stay
+            self._closing = False
+            return
+        self._close_deadline = time.monotonic() + CLOSE_GRACE_S
+        self._close_when_idle()
+
+    def _close_when_idle(self) -> None:
+        if self.ctx is not None and self.ctx.ops.pending and time.monotonic() < self._close_deadline:
+            QTimer.singleShot(50, self, self._close_when_idle)
+            return
+        if self.ctx is not None and self.ctx.ops.pending:
+            log.warning("closing with %d operation(s) still running", self.ctx.ops.pending)
+        self._may_close = True
+        QTimer.singleShot(0, self, self.close)

@@ -8,6 +8,7 @@ versions side by side; "keep both" is the default so nothing disappears.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from html import escape
 
@@ -50,9 +51,21 @@ SECTIONS = (("subjective", "&Subjective"), ("objective", "&Objective"), ("assess
 BOTH_SEPARATOR = "\n— saved by {who} —\n"
 
 
+Then = Callable[[bool], None]
+
+
+def _ignore(_ok: bool) -> None:
+    """The default `then` of a flow nobody waits for."""
+
+
 class NoteEditor(QWidget):
+    """Every read and write runs in a worker through ctx.ops; flows that need one answer before the next step
+    (open, then offer recovery; flush, ask, save, then close) chain callbacks: `then(ok)` is called on the GUI
+    thread when the flow is over. Save and Sign are disabled while a save runs."""
+
     sig_saved = Signal(object)  # EncounterDetails after a save, sign or addendum
     sig_closed = Signal()
+    sig_opened = Signal(object)  # EncounterDetails once a note is shown (and any autosaved text was offered)
 
     def __init__(self, ctx: AppContext, patient_id: int, parent: QWidget | None = None):
         super().__init__(parent)
@@ -66,6 +79,7 @@ class NoteEditor(QWidget):
         self._dx: list[ProblemChoice] = []
         self.can_sign = ctx.can(Permission.SIGN_NOTE)
         self.can_draft = ctx.can(Permission.DRAFT_NOTE)
+        self.storing = False  # a save or signature is in a worker: no second one
 
         self.title = QLabel()
         self.title.setObjectName("noteTitle")
@@ -73,7 +87,7 @@ class NoteEditor(QWidget):
         self.visit_button = QPushButton(self.tr("Visit &details…"))
         self.visit_button.setObjectName("visitButton")
         self.visit_button.setToolTip(self.tr("Correct the date, type or physician of this draft"))
-        self.visit_button.clicked.connect(self.edit_visit)
+        self.visit_button.clicked.connect(lambda: self.edit_visit())  # not clicked(bool) as `then`
         self.visit_dialog: VisitDialog | None = None
         self.signature = QLabel()
         self.signature.setObjectName("signatureBanner")
@@ -177,12 +191,12 @@ class NoteEditor(QWidget):
         self.status.setStyleSheet("color: #555;")
         self.save_button = QPushButton(self.tr("Save dra&ft"))
         self.save_button.setToolTip("Ctrl+S")
-        self.save_button.clicked.connect(self.save)
+        self.save_button.clicked.connect(lambda: self.save())  # not clicked(bool) as `then`
         self.sign_button = QPushButton(self.tr("S&ign…"))
         self.sign_button.setObjectName("signButton")
         self.sign_button.setToolTip(self.tr("Sign the note (Ctrl+Shift+S); physicians only") if self.can_sign
                                     else self.tr("Only a physician may sign a note"))
-        self.sign_button.clicked.connect(self.sign)
+        self.sign_button.clicked.connect(lambda: self.sign())  # not clicked(bool) as `then`
         self.addendum_button = QPushButton(self.tr("Add adden&dum…"))
         self.addendum_button.clicked.connect(self.add_addendum)
         bottom = QHBoxLayout()
@@ -294,18 +308,27 @@ class NoteEditor(QWidget):
         self._show_problem_choices()
 
     # ---------------------------------------------------------------- opening
-    def open_encounter(self, encounter_id: int, *, offer_recovery: bool = True) -> bool:
-        """Load (in a worker; the editor waits for it, its callers need the answer) and offer autosaved text."""
-        try:
-            details = self.ctx.ops.wait(encounters.get_encounter, encounter_id)
-            self._problems = self.ctx.ops.wait(encounters.problem_choices, self.patient_id)
-        except Exception as exc:  # shown and logged by the message service
+    def open_encounter(self, encounter_id: int, *, offer_recovery: bool = True, then: Then = _ignore) -> None:
+        """Load the note and the problem list (in a worker), show them, then offer autosaved text; then(True)
+        once shown (sig_opened), then(False) when it could not be read (the message says why)."""
+
+        def loaded(answer: tuple[EncounterDetails, list[ProblemChoice]]) -> None:
+            details, self._problems = answer
+            self.show_details(details)
+            if offer_recovery and not details.signed and self.can_draft:
+                self._offer_recovery(lambda: self._opened(details, then))
+            else:
+                self._opened(details, then)
+
+        def failed(exc: BaseException) -> None:  # shown and logged by the message service
             self.ctx.messages.error(self, exc)
-            return False
-        self.show_details(details)
-        if offer_recovery and not details.signed and self.can_draft:
-            self._offer_recovery()
-        return True
+            then(False)
+
+        self.ctx.ops.run(_load_note, encounter_id, self.patient_id, done=loaded, failed=failed)
+
+    def _opened(self, details: EncounterDetails, then: Then) -> None:
+        self.sig_opened.emit(details)
+        then(True)
 
     def show_details(self, details: EncounterDetails) -> None:
         self.timer.stop()
@@ -335,12 +358,20 @@ class NoteEditor(QWidget):
         if not details.signed and self.can_draft:
             self.timer.start()
 
-    def _offer_recovery(self) -> None:
-        try:
-            found = self.ctx.ops.wait(encounters.recover_autosave, self.details.id)  # type: ignore[union-attr]
-        except Exception as exc:  # shown and logged; the saved note is shown meanwhile
+    def _offer_recovery(self, then: Callable[[], None]) -> None:
+        """Autosaved text newer than the note (read in a worker) is offered; then() either way."""
+        def failed(exc: BaseException) -> None:  # shown and logged; the saved note is shown meanwhile
             self.ctx.messages.error(self, exc)
-            return
+            then()
+
+        def found(autosaved) -> None:
+            self._recovery_found(autosaved)
+            then()
+
+        self.ctx.ops.run(encounters.recover_autosave, self.details.id, done=found,  # type: ignore[union-attr]
+                         failed=failed)
+
+    def _recovery_found(self, found) -> None:
         if found is None:
             return
         text = self.tr("This note has unsaved text from {when} (kept by autosave, e.g. after a crash).\n\n"
@@ -584,92 +615,159 @@ class NoteEditor(QWidget):
         self.status.setText(self.tr("Autosave FAILED — save the draft (Ctrl+S)"))
         self.status.setStyleSheet("color: #b00020; font-weight: 600;")
 
-    def flush_autosave(self) -> bool:
-        """Write the autosave now, synchronously (closing, switching notes). True when nothing is at risk."""
+    def flush_autosave(self, then: Then) -> None:
+        """Write the autosave now (closing, switching notes), in a worker; then(True) when nothing is at risk,
+        then(False) when it failed (the message says why; the user decides whether to close anyway)."""
         if self.details is None or self.signed or not self.can_draft:
-            return True
+            then(True)
+            return
         content = self.content()
         if content == self._saved or content == self._autosaved:
-            return True
-        try:
-            self.ctx.ops.wait(encounters.autosave, self.details.id, content, base_version=self.version)
-        except Exception as exc:  # shown: the user decides whether to close anyway
-            self.ctx.messages.error(self, exc)
-            return False
-        self._autosaved = content
-        return True
+            then(True)
+            return
 
-    def save(self) -> bool:
+        def flushed(_when) -> None:
+            self._autosaved = content
+            then(True)
+
+        def failed(exc: BaseException) -> None:
+            self.ctx.messages.error(self, exc)
+            then(False)
+
+        self.ctx.ops.run(encounters.autosave, self.details.id, content, base_version=self.version, done=flushed,
+                         failed=failed)
+
+    def save(self, then: Then = _ignore) -> bool:
+        """Save the draft in a worker; sig_saved and then(True) once stored. False: nothing to save here, or a
+        save is already running (then(False) is called too)."""
         if self.details is None or self.signed or not self.can_draft:
+            then(False)
             return False
-        return self._store(encounters.save_draft, self.content(), self.version)
+        return self._store(encounters.save_draft, self.content(), self.version, then)
 
-    def _store(self, fn, content: NoteContent, version: int) -> bool:
-        try:
-            details = self.ctx.ops.wait(fn, self.details.id, content, version)  # type: ignore[union-attr]
-        except ConflictError as conflict:
-            return self._resolve_conflict(fn, content, conflict)
-        except Exception as exc:  # validation, permission, signed meanwhile: shown; the text stays on screen
-            self.ctx.messages.error(self, exc)
+    def _set_storing(self, storing: bool) -> None:
+        self.storing = storing
+        if storing:
+            for w in (self.save_button, self.sign_button, self.visit_button, self.addendum_button):
+                w.setEnabled(False)
+        else:
+            self._set_enabled(self.details is not None)
+
+    def _store(self, fn, content: NoteContent, version: int, then: Then) -> bool:
+        if self.storing:
+            then(False)
             return False
-        self.show_details(details)
-        self.status.setText(self.tr("Signed") if details.signed else self.tr("Saved {when}").format(
-            when=datetime.now().strftime("%H:%M:%S")))
-        self.status.setStyleSheet("color: #555;")
-        self.ctx.ops.changed("encounters", self.patient_id)
-        self.sig_saved.emit(details)
+        self._set_storing(True)
+        encounter_id = self.details.id  # type: ignore[union-attr]
+
+        def stored(details: EncounterDetails) -> None:
+            self.storing = False
+            self.show_details(details)
+            self.status.setText(self.tr("Signed") if details.signed else self.tr("Saved {when}").format(
+                when=datetime.now().strftime("%H:%M:%S")))
+            self.status.setStyleSheet("color: #555;")
+            self.ctx.ops.changed("encounters", self.patient_id)
+            self.sig_saved.emit(details)
+            then(True)
+
+        def failed(exc: BaseException) -> None:
+            self._set_storing(False)
+            if isinstance(exc, ConflictError):
+                self._resolve_conflict(fn, content, exc, then)
+                return
+            # validation, permission, signed meanwhile: shown; the text stays on screen
+            self.ctx.messages.error(self, exc)
+            then(False)
+
+        self.ctx.ops.run(fn, encounter_id, content, version, done=stored, failed=failed)
         return True
 
-    def _resolve_conflict(self, fn, content: NoteContent, conflict: ConflictError) -> bool:
-        if not conflict.theirs:  # a race inside the save itself: reread and show the dialog
-            try:
-                fresh = self.ctx.ops.wait(encounters.get_encounter, self.details.id)  # type: ignore[union-attr]
-            except Exception as exc:  # shown and logged
-                self.ctx.messages.error(self, exc)
-                return False
+    def _resolve_conflict(self, fn, content: NoteContent, conflict: ConflictError, then: Then) -> None:
+        if conflict.theirs:
+            self._show_conflict(fn, conflict, then)
+            return
+
+        def reread(fresh: EncounterDetails) -> None:  # a race inside the save itself: reread, then the dialog
             theirs = {**fresh.content.texts(), "diagnosis_ids": list(fresh.content.diagnosis_ids),
                       "diagnoses": ", ".join(d.text for d in fresh.diagnoses)}
-            conflict = ConflictError("note", fresh.id, {**content.texts(),
-                                     "diagnosis_ids": list(content.diagnosis_ids)}, theirs, fresh.version,
-                                     fresh.updated_by)
+            self._show_conflict(fn, ConflictError("note", fresh.id, {
+                **content.texts(), "diagnosis_ids": list(content.diagnosis_ids)}, theirs, fresh.version,
+                fresh.updated_by), then)
+
+        def failed(exc: BaseException) -> None:  # shown and logged
+            self.ctx.messages.error(self, exc)
+            then(False)
+
+        self.ctx.ops.run(encounters.get_encounter, self.details.id, done=reread,  # type: ignore[union-attr]
+                         failed=failed)
+
+    def _show_conflict(self, fn, conflict: ConflictError, then: Then) -> None:
         dialog = NoteConflictDialog(conflict, self)
         self.conflict_dialog = dialog  # tests drive it
-        if not dialog.exec():
-            return False
+        dialog.finished.connect(lambda result: self._conflict_decided(dialog, result, fn, conflict, then))
+        dialog.open()
+
+    def _conflict_decided(self, dialog: NoteConflictDialog, result: int, fn, conflict: ConflictError,
+                          then: Then) -> None:
+        if result != NoteConflictDialog.DialogCode.Accepted:
+            then(False)
+            return
         if dialog.discarded:
-            self.open_encounter(self.details.id, offer_recovery=False)  # type: ignore[union-attr]
-            return True
+            self.open_encounter(self.details.id, offer_recovery=False, then=then)  # type: ignore[union-attr]
+            return
         merged = dialog.merged()
         self._fill(merged)
         self.version = conflict.their_version
-        return self._store(fn, merged, conflict.their_version)
+        self._store(fn, merged, conflict.their_version, then)
 
-    def edit_visit(self) -> bool:
-        """Correct the draft's date, type or physician. Unsaved text is saved first, so nothing is lost."""
-        if self.details is None or self.signed or not self.can_draft:
-            return False
-        if self.dirty() and not self.save():
-            return False
-        try:
-            providers = self.ctx.ops.wait(encounters.list_providers)
-        except Exception as exc:  # shown and logged
+    def edit_visit(self, then: Then = _ignore) -> None:
+        """Correct the draft's date, type or physician. Unsaved text is saved first, so nothing is lost; the
+        physicians are read, then VisitDialog opens (window-modal, no nested event loop). then(True) once the
+        visit was changed."""
+        if self.details is None or self.signed or not self.can_draft or self.storing:
+            then(False)
+            return
+
+        def ask(providers) -> None:
+            if self.details is None:
+                then(False)
+                return
+            dialog = VisitDialog(self.ctx, self.details, self.version, providers, self)
+            self.visit_dialog = dialog  # tests drive it
+            dialog.finished.connect(lambda result: self._visit_decided(dialog, result, then))
+            dialog.open()
+
+        def failed(exc: BaseException) -> None:  # shown and logged
             self.ctx.messages.error(self, exc)
-            return False
-        dialog = VisitDialog(self.ctx, self.details, self.version, providers, self)
-        self.visit_dialog = dialog  # tests drive it
-        accepted = dialog.exec()
+            then(False)
+
+        def read_providers(saved: bool = True) -> None:
+            if not saved:
+                then(False)
+                return
+            self.ctx.ops.run(encounters.list_providers, done=ask, failed=failed)
+
+        if self.dirty():
+            self.save(then=read_providers)
+        else:
+            read_providers()
+
+    def _visit_decided(self, dialog: VisitDialog, result: int, then: Then) -> None:
         self.visit_dialog = None
-        if not accepted or dialog.updated is None:
-            if dialog.conflicted:  # someone saved meanwhile: show what is stored now
+        if result != VisitDialog.DialogCode.Accepted or dialog.updated is None:
+            if dialog.conflicted and self.details is not None:  # someone saved meanwhile: show what is stored
                 self.open_encounter(self.details.id, offer_recovery=False)
-            return False
+            then(False)
+            return
         self.show_details(dialog.updated)
         self.ctx.ops.changed("encounters", self.patient_id)
         self.sig_saved.emit(dialog.updated)
-        return True
+        then(True)
 
-    def sign(self) -> bool:
-        if self.details is None or self.signed or not self.can_sign:
+    def sign(self, then: Then = _ignore) -> bool:
+        """Check the marked fields, confirm, then sign in a worker (sig_saved, then(True) once signed).
+        False: refused here (the message says why) or a save is running."""
+        if self.details is None or self.signed or not self.can_sign or self.storing:
             if not self.can_sign and self.details is not None:
                 self.ctx.messages.info(self, self.tr("Only a physician may sign a note. Save it as a draft; "
                                                      "the physician signs it."), title=self.tr("Sign note"))
@@ -684,13 +782,15 @@ class NoteEditor(QWidget):
             self.editors["subjective"].setFocus()
             self.editors["subjective"].moveCursor(QTextCursor.MoveOperation.Start)
             self.next_marked_field()
+            then(False)
             return False
         if not self.ctx.messages.confirm(
                 self, self.tr("Sign this note as {who}?\n\nA signed note cannot be changed; later corrections are "
                               "added as addenda.").format(who=self.ctx.user.display_name),
                 title=self.tr("Sign note"), yes=self.tr("Sign"), no=self.tr("Cancel")):
+            then(False)
             return False
-        return self._store(_sign, self.content(), self.version)
+        return self._store(_sign, self.content(), self.version, then)
 
     def add_addendum(self) -> None:
         if self.details is None or not self.signed:
@@ -708,22 +808,33 @@ class NoteEditor(QWidget):
         self.ctx.ops.changed("encounters", self.patient_id)
 
     # ---------------------------------------------------------------- closing
-    def before_close(self) -> bool:
-        """Called before the chart (or this note) closes. Autosaves first so nothing can be lost, then asks
-        whether to save the draft. False: the user chose to stay (a save conflict was cancelled)."""
+    def before_close(self, then: Then) -> None:
+        """Called before the chart (or this note) closes. Autosaves first (in a worker) so nothing can be lost,
+        then asks whether to save the draft and saves it; then(True) to close, then(False) to stay (the flush or
+        the save failed, with the message; or a save conflict was cancelled)."""
         if self.details is None or not self.dirty():
             self.timer.stop()
-            return True
-        if not self.flush_autosave():
-            return False
-        if self.ctx.messages.confirm(
-                self, self.tr("Save your changes to this draft note?\n\n(If you don't, the text is kept and "
-                              "offered again when you reopen the note.)"),
-                title=self.tr("Unsaved note"), yes=self.tr("Save draft"), no=self.tr("Not now")):
-            if not self.save():
-                return False
-        self.timer.stop()
-        return True
+            then(True)
+            return
+
+        def flushed(ok: bool) -> None:
+            if not ok:
+                then(False)
+                return
+            if self.ctx.messages.confirm(
+                    self, self.tr("Save your changes to this draft note?\n\n(If you don't, the text is kept and "
+                                  "offered again when you reopen the note.)"),
+                    title=self.tr("Unsaved note"), yes=self.tr("Save draft"), no=self.tr("Not now")):
+                self.save(then=closing)
+            else:
+                closing(True)
+
+        def closing(ok: bool) -> None:
+            if ok:
+                self.timer.stop()
+            then(ok)
+
+        self.flush_autosave(flushed)
 
     def clear(self) -> None:
         self.timer.stop()
@@ -736,6 +847,11 @@ class NoteEditor(QWidget):
         self.addenda.setVisible(False)
         self.status.setText("")
         self._set_enabled(False)
+
+
+def _load_note(uow, encounter_id: int, patient_id: int) -> tuple[EncounterDetails, list[ProblemChoice]]:
+    """The note and the problem choices, in one unit of work (the editor shows both at once)."""
+    return encounters.get_encounter(uow, encounter_id), encounters.problem_choices(uow, patient_id)
 
 
 def _sign(uow, encounter_id: int, content: NoteContent, version: int) -> EncounterDetails:
@@ -972,20 +1088,23 @@ class VisitDialog(BaseDialog):
         layout.addWidget(buttons)
 
     def save(self) -> None:
-        try:
-            self.updated = self.ctx.ops.wait(encounters.update_visit, self.details.id, self.fields.value(),
-                                             self.version)
-        except ValidationError as exc:  # beside the form; the dialog stays open
+        """Save in a worker (Save is off meanwhile); the dialog closes once stored."""
+        self.errors.setText("")
+        self.ctx.ops.run(encounters.update_visit, self.details.id, self.fields.value(), self.version,
+                         done=self._saved, failed=self._failed, busy=(self.save_button,))
+
+    def _saved(self, updated: EncounterDetails) -> None:
+        self.updated = updated
+        self.accept()
+
+    def _failed(self, exc: BaseException) -> None:
+        if isinstance(exc, ValidationError):  # beside the form; the dialog stays open
             self.errors.setText("\n".join(self.tr(m) for m in exc.errors.values()))
-            return
-        except ConflictError:
+        elif isinstance(exc, ConflictError):
             self.conflicted = True
             self.ctx.messages.info(self, self.tr("Someone saved this note since you opened it. Nothing was "
                                                  "changed; the note is reloaded, then correct the visit again."),
                                    title=self.tr("Visit details"))
             self.reject()
-            return
-        except Exception as exc:  # shown and logged; the dialog stays open
+        else:  # shown and logged; the dialog stays open
             self.ctx.messages.error(self, exc)
-            return
-        self.accept()

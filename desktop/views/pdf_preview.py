@@ -1,9 +1,10 @@
 """PDF preview (QtPdf's QPdfView) with Print (QPrintDialog; pages rendered at printer resolution off the GUI
 thread) and Save as PDF.
 
-    dlg = PdfPreviewDialog(job.pdf, job.title, on_output=lambda: record(job), suggested_name="rx.pdf")
-`on_output` runs when the document is really printed or saved (it records the print); if it raises, nothing is
-printed and a saved file is removed again.
+    dlg = PdfPreviewDialog(job.pdf, job.title, on_output=record, suggested_name="rx.pdf")
+`on_output(answer)` runs when the document is really printed or saved: it records the print in a worker and
+calls answer(None) once recorded, or answer(error) when refused; then nothing is printed and a saved file is
+removed again. The dialog never waits for it: Print and Save are off until the answer comes.
 """
 
 from __future__ import annotations
@@ -89,11 +90,15 @@ class _RenderPages(QRunnable):
             self.relay.finished.emit(str(exc) or type(exc).__name__)
 
 
+Answer = Callable[[BaseException | None], None]
+
+
 class PdfPreviewDialog(BaseDialog):
     sig_output = Signal(str)  # "print" | "save"
-    sig_print_done = Signal(bool)  # printing finished (True) or failed/cancelled (False)
+    sig_print_done = Signal(bool)  # printing finished (True) or refused/failed/cancelled (False)
+    sig_save_done = Signal(bool)  # the saved file was recorded (True) or refused and removed again (False)
 
-    def __init__(self, pdf: bytes, title: str, *, on_output: Callable[[], None] | None = None,
+    def __init__(self, pdf: bytes, title: str, *, on_output: Callable[[Answer], None] | None = None,
                  suggested_name: str = "document.pdf", messages: MessageService | None = None,
                  parent: QWidget | None = None):
         super().__init__(parent)
@@ -145,15 +150,29 @@ class PdfPreviewDialog(BaseDialog):
         self.view.setZoomFactor(max(0.25, min(4.0, self.view.zoomFactor() * factor)))
 
     # ---------------------------------------------------------------- recording
-    def _record(self) -> bool:
-        if self.on_output is None:
-            return True
-        try:
-            self.on_output()
-        except Exception as exc:  # the service's reason (permission, printed elsewhere) is shown to the user
-            self.messages.error(self, exc)
+    def _record(self, then: Callable[[bool], None]) -> bool:
+        """Record the output (in a worker), then then(recorded). False: a print or save is already under way."""
+        if self._recording or self._task is not None:
             return False
+        if self.on_output is None:
+            then(True)
+            return True
+        self._recording = True
+        self.print_button.setEnabled(False)
+        self.save_button.setEnabled(False)
+
+        def answer(error: BaseException | None) -> None:
+            self._recording = False
+            self.print_button.setEnabled(True)
+            self.save_button.setEnabled(True)
+            if error is not None:  # the service's reason (permission, printed elsewhere) is shown to the user
+                self.messages.error(self, error)
+            then(error is None)
+
+        self.on_output(answer)
         return True
+
+    _recording = False
 
     # ---------------------------------------------------------------- save
     def save_dialog(self) -> None:
@@ -163,6 +182,10 @@ class PdfPreviewDialog(BaseDialog):
             self.save_to(Path(name))
 
     def save_to(self, path: Path) -> bool:
+        """Write the file, then record it; sig_save_done tells the outcome (a refused save is removed again).
+        False: it could not be written, or an output is already being recorded."""
+        if self._recording or self._task is not None:
+            return False
         path = Path(path)
         if path.suffix.lower() != ".pdf":
             path = path.with_suffix(".pdf")
@@ -172,28 +195,39 @@ class PdfPreviewDialog(BaseDialog):
             self.messages.error(self, self.tr("Cannot write %1: %2").replace("%1", str(path)).replace(
                 "%2", exc.strerror or str(exc)))
             return False
-        if not self._record():
-            path.unlink(missing_ok=True)
-            return False
-        self.sig_output.emit("save")
-        return True
+
+        def recorded(ok: bool) -> None:
+            if ok:
+                self.sig_output.emit("save")
+            else:
+                path.unlink(missing_ok=True)
+            self.sig_save_done.emit(ok)
+
+        return self._record(recorded)
 
     # ---------------------------------------------------------------- print
     def print_dialog(self) -> None:
         printer = QPrinter(QPrinter.PrinterMode.HighResolution)
         dialog = QPrintDialog(printer, self)
         dialog.setWindowTitle(self.tr("Print %1").replace("%1", self.windowTitle()))
-        if dialog.exec() == QPrintDialog.DialogCode.Accepted:
-            self.print_to(printer)
+        self.print_setup = dialog  # tests drive it
+        dialog.accepted.connect(lambda: self.print_to(printer))
+        dialog.open()
 
     def print_to(self, printer: QPrinter) -> bool:
-        """Record the print, then render the pages at the printer's resolution in a worker and send them.
-        Returns False when refused; completion is signalled by sig_print_done."""
-        if self._task is not None:
-            return False
-        if not self._record():
-            self.sig_print_done.emit(False)
-            return False
+        """Record the print (in a worker), then render the pages at the printer's resolution in a worker and
+        send them; sig_print_done tells the outcome (False when the record was refused: nothing printed).
+        False here: a print or save is already under way."""
+
+        def recorded(ok: bool) -> None:
+            if ok:
+                self._send(printer)
+            else:
+                self.sig_print_done.emit(False)
+
+        return self._record(recorded)
+
+    def _send(self, printer: QPrinter) -> None:
         first = self.document.pagePointSize(0)
         printer.setFullPage(True)  # the PDF carries its own margins
         printer.setPageSize(QPageSize(first, QPageSize.Unit.Point))
@@ -205,7 +239,7 @@ class PdfPreviewDialog(BaseDialog):
             self._painter = None
             self.messages.error(self, self.tr("The printer could not be started."))
             self.sig_print_done.emit(False)
-            return False
+            return
         self._printer = printer
         self._progress = QProgressDialog(self.tr("Sending to the printer…"), self.tr("Cancel"), 0,
                                          self.document.pageCount(), self)
@@ -217,7 +251,6 @@ class PdfPreviewDialog(BaseDialog):
         self._task = _RenderPages(self.pdf, dpi, self._relay)
         self._task.setAutoDelete(False)
         QThreadPool.globalInstance().start(self._task)
-        return True
 
     def _paint_page(self, index: int, image: QImage) -> None:
         if self._painter is None:
@@ -249,17 +282,13 @@ class PdfPreviewDialog(BaseDialog):
             self.sig_output.emit("print")
         self.sig_print_done.emit(ok)
 
-    def wait_printed(self, timeout_ms: int = 20000) -> bool:
-        """For tests and scripts: wait until the worker has delivered every page."""
-        QThreadPool.globalInstance().waitForDone(timeout_ms)
-        return self._task is None
 
-
-def preview_job(job, record: Callable[[object], None], parent: QWidget | None = None,
+def preview_job(job, record: Callable[[object, Answer], None], parent: QWidget | None = None,
                 messages: MessageService | None = None) -> PdfPreviewDialog:
-    """A preview for a services PrintJob; `record(job)` runs when it is printed or saved."""
+    """A preview for a services PrintJob; `record(job, answer)` runs when it is printed or saved (see
+    recorder)."""
     safe = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in job.refs[0])[:40] if job.refs else "document"
-    return PdfPreviewDialog(job.pdf, job.title, on_output=lambda: record(job),
+    return PdfPreviewDialog(job.pdf, job.title, on_output=lambda answer: record(job, answer),
                             suggested_name=f"{job.document}-{safe}.pdf", messages=messages, parent=parent)
 
 
@@ -272,11 +301,9 @@ def show_document(ctx, prepare: Callable, *args, parent: QWidget | None = None,
         show_document(ctx, documents.summary_document, mrn, parent=window)
         show_document(ctx, documents.note_document, encounter_id, parent=window)
     """
-    from desktop.services.prescriptions import record_print
-
     def done(job) -> None:
-        # printing or saving waits for the print record (in a worker): if it cannot be recorded, nothing goes out
-        dialog = preview_job(job, lambda j: ctx.ops.wait(record_print, j), parent=parent, messages=ctx.messages)
+        # printing or saving goes out only once the print is recorded (in a worker): if refused, nothing does
+        dialog = preview_job(job, recorder(ctx.ops), parent=parent, messages=ctx.messages)
         if on_shown is not None:
             on_shown(dialog)
         dialog.open()  # window-modal, does not block the event loop
@@ -284,4 +311,14 @@ def show_document(ctx, prepare: Callable, *args, parent: QWidget | None = None,
     ctx.ops.run(prepare, *args, done=done, failed=lambda exc: ctx.messages.error(parent, exc), **kwargs)
 
 
-__all__ = ["PdfPreviewDialog", "load_document", "preview_job", "show_document"]
+def recorder(ops) -> Callable[[object, Answer], None]:
+    """record(job, answer): services.prescriptions.record_print in a worker, then answer(None) or answer(error)."""
+    from desktop.services.prescriptions import record_print
+
+    def record(job, answer: Answer) -> None:
+        ops.run(record_print, job, done=lambda _r: answer(None), failed=answer)
+
+    return record
+
+
+__all__ = ["PdfPreviewDialog", "load_document", "preview_job", "recorder", "show_document"]

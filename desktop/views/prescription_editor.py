@@ -47,25 +47,35 @@ QUANTITY_UNITS = ("tablet", "capsule", "mL", "inhaler", "bottle", "tube", "g", "
                   "suppository", "packet", "each")
 
 
+Done = Callable[[Any], None]
+Failed = Callable[[BaseException], None]
+
+
 @dataclass
 class RxEditorServices:
-    """What the editor may do; each callable runs one service call (the main window binds them)."""
+    """What the editor may do. Each call starts one service call and answers later, on the GUI thread, through
+    done(result) or failed(exception): the editor never waits (the main window binds them to the Ops runner)."""
 
-    save_draft: Callable[[RxInput, int | None, int | None], RxView]  # (input, rx_id, expected_version)
-    sign: Callable[[int, Decision], RxView | NeedsDecision]  # (rx_id, the alert decision so far)
+    save_draft: Callable[[RxInput, int | None, int | None, Done, Failed], None]  # (input, rx_id, version, ...)
+    sign: Callable[[int, Decision, Done, Failed], None]  # done(RxView | NeedsDecision)
     search_drugs: Callable[[str, int], Sequence[Any]] | None = None  # formulary search; None: free text only
     product_by_id: Callable[[str], Any] | None = None
     prescriber_line: str = ""  # "Ana Lima, MD · NPI 1234567893 · DEA BR1234563"
     prescriber_has_dea: bool = False
     can_override: bool = True
+    # reads the prescriber's profile: done((line, has_dea)); the editor shows it when it arrives
+    load_prescriber: Callable[[Done, Failed], None] | None = None
 
 
-AlertResolver = Callable[[QWidget, NeedsDecision, bool], "Decision | None"]
+# (editor, needs decision, may override, then(Decision | None)): decide with the one alert dialog, opened with
+# open(); then(None) when the user stopped
+AlertResolver = Callable[[QWidget, NeedsDecision, bool, Callable[[Decision | None], None]], Any]
 
 
 class PrescriptionEditor(BaseDialog):
     sig_saved = Signal(object)  # RxView of the saved draft
     sig_signed = Signal(object)  # RxView of the signed prescription
+    sig_stopped = Signal()  # a save or signature ended without one: refused, failed, or the alert cancelled
 
     def __init__(self, services: RxEditorServices, patient_label: str, *, draft: RxView | None = None,
                  messages: MessageService | None = None, resolve_alerts: AlertResolver | None = None,
@@ -80,10 +90,13 @@ class PrescriptionEditor(BaseDialog):
         self._product: Any = None
         self._quantity_for: str | None = None  # the product the quantity was written for (kept while retyping)
         self._days_manual = False
+        self._busy = False  # a save or signature is running: the buttons are off, a shortcut does nothing
         self._build(patient_label)
         if draft is not None:
             self._load(draft)
         self._refresh()
+        if services.load_prescriber is not None:
+            services.load_prescriber(self._prescriber_loaded, self._prescriber_failed)
 
     # ---------------------------------------------------------------- layout
     def _build(self, patient_label: str) -> None:
@@ -175,8 +188,8 @@ class PrescriptionEditor(BaseDialog):
         self.buttons.addButton(self.sign_button, QDialogButtonBox.ButtonRole.AcceptRole)
         self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
         self.buttons.rejected.connect(self.reject)
-        self.save_button.clicked.connect(self.save_draft)
-        self.sign_button.clicked.connect(self.check_and_sign)
+        self.save_button.clicked.connect(lambda: self.save_draft())  # not clicked(bool) as `then`
+        self.sign_button.clicked.connect(lambda: self.check_and_sign())  # not clicked(bool) as `then`
         for keys in ("Ctrl+Return", "Ctrl+Enter"):
             QShortcut(QKeySequence(keys), self, activated=self.check_and_sign)
 
@@ -331,62 +344,103 @@ class PrescriptionEditor(BaseDialog):
             self.errors.setText(str(exc))
         self.messages.error(self, exc)
 
-    def save_draft(self) -> RxView | None:
-        self.errors.setText("")
-        try:
-            self.rx = self.services.save_draft(self.rx_input(), self.rx.id if self.rx else None,
-                                               self.rx.version if self.rx else None)
-        except ServiceError as exc:
-            self._show_errors(exc)
-            return None
-        self._refresh_unchecked()
-        self.sig_saved.emit(self.rx)
-        return self.rx
+    def _prescriber_loaded(self, answer: tuple[str, bool]) -> None:
+        line, has_dea = answer
+        self.services.prescriber_line, self.services.prescriber_has_dea = line, has_dea
+        self.prescriber.setText(line or self.tr("(no prescriber profile)"))
+        self._refresh()
 
-    def check_and_sign(self) -> RxView | None:
+    def _prescriber_failed(self, exc: BaseException) -> None:
+        self.prescriber.setText(self.tr("(the prescriber profile could not be read)"))
+        self.messages.error(self, exc)
+
+    def _set_busy(self, busy: bool) -> None:
+        self._busy = busy
+        self.save_button.setEnabled(not busy)
+        self.sign_button.setEnabled(not busy)
+
+    def save_draft(self, then: Callable[[RxView], None] | None = None) -> bool:
+        """Save the draft in a worker; sig_saved (and then(rx)) once stored. False: a save is already running."""
+        if self._busy:
+            return False
+        self.errors.setText("")
+        self._set_busy(True)
+        try:
+            inp = self.rx_input()
+        except ServiceError as exc:
+            self._stopped(exc)
+            return False
+
+        def saved(rx: RxView) -> None:
+            self.rx = rx
+            self._refresh_unchecked()
+            self.sig_saved.emit(rx)
+            if then is None:
+                self._set_busy(False)
+            else:
+                then(rx)
+
+        self.services.save_draft(inp, self.rx.id if self.rx else None, self.rx.version if self.rx else None,
+                                 saved, self._stopped)
+        return True
+
+    def _stopped(self, exc: BaseException | None = None) -> None:
+        self._set_busy(False)
+        if exc is not None:
+            if isinstance(exc, ServiceError):
+                self._show_errors(exc)
+            else:  # database trouble: shown and logged by the message service
+                self.messages.error(self, exc)
+        self.sig_stopped.emit()
+
+    def check_and_sign(self) -> bool:
         """Save, then sign: while the service answers NeedsDecision (nothing signed), the alert dialog lists
         every alert (interrupting ones need an override reason, a failed check an acknowledgement) and the
-        signature is asked again with the decision. Returns the signed prescription, or None when stopped."""
-        if self.save_draft() is None:
-            return None
+        signature is asked again with the decision. Each step answers by callback; the outcome is sig_signed
+        (then the dialog closes) or sig_stopped. False: a save or signature is already running."""
+        # list every alert while ordering, moderate and duplicate ones too
+        return self.save_draft(then=lambda _rx: self._sign(Decision.listing()))
+
+    def _sign(self, decision: Decision) -> None:
         assert self.rx is not None
-        decision = Decision.listing()  # list every alert while ordering, moderate and duplicate ones too
-        while True:
-            try:
-                outcome = self.services.sign(self.rx.id, decision)
-            except ServiceError as exc:
-                self._show_errors(exc)
-                return None
-            if not isinstance(outcome, NeedsDecision):
-                break
-            answer = self.resolve_alerts(self, outcome, self.services.can_override)
-            if answer is None:
-                self.errors.setText(self.tr("Not signed: the prescription is saved as a draft."))
-                return None
-            decision = decision.then(answer)
+        self.services.sign(self.rx.id, decision, lambda outcome: self._signed_or_decide(outcome, decision),
+                           self._stopped)
+
+    def _signed_or_decide(self, outcome: RxView | NeedsDecision, decision: Decision) -> None:
+        if isinstance(outcome, NeedsDecision):
+            self.resolve_alerts(self, outcome, self.services.can_override,
+                                lambda answer: self._decided(answer, decision))
+            return
+        self._set_busy(False)
         self.signed = outcome
-        self.sig_signed.emit(self.signed)
+        self.sig_signed.emit(outcome)
         self.accept()
-        return self.signed
+
+    def _decided(self, answer: Decision | None, decision: Decision) -> None:
+        if answer is None:
+            self.errors.setText(self.tr("Not signed: the prescription is saved as a draft."))
+            self._stopped()
+            return
+        self._sign(decision.then(answer))
 
 
 # ---------------------------------------------------------------- alerts before signing
 
-def default_alert_resolver(parent: QWidget, need: NeedsDecision, can_override: bool) -> Decision | None:
-    """The one alert dialog (desktop.widgets.alert_dialog), modal over the editor; None when stopped."""
-    from desktop.services.alerts import OVERRIDE_REASONS
-    from desktop.widgets.alert_dialog import AlertDialog
+def default_alert_resolver(parent: QWidget, need: NeedsDecision, can_override: bool,
+                           then: Callable[[Decision | None], None]) -> Any:
+    """The one alert dialog (desktop.widgets.alert_dialog), window-modal over the editor and opened with
+    open(); then(None) when stopped. Returns the dialog (tests drive it)."""
+    from desktop.widgets.alert_dialog import decide
 
-    dialog = AlertDialog.deciding(need, can_override, OVERRIDE_REASONS, parent)
-    dialog.exec()
-    return dialog.decision()
+    parent.alert_dialog = decide(parent, need, can_override, then)  # type: ignore[attr-defined]
+    return parent.alert_dialog  # type: ignore[attr-defined]
 
 
 # ---------------------------------------------------------------- wiring for the main window
 
 def services_for(ops, patient_id: int) -> RxEditorServices:
-    """Bind the editor to the real services through the app's Ops: each call runs in a worker while the editor
-    waits for its answer (the signing flow needs each step's result before the next)."""
+    """Bind the editor to the real services through the app's Ops: each call runs in a worker and answers by
+    callback; the prescriber's profile is read the same way while the editor is already on screen."""
     from desktop.services import prescribers, prescriptions
     from desktop.services.knowledge import KnowledgeBaseError
     from desktop.services.knowledge import formulary as load_formulary
@@ -398,32 +452,42 @@ def services_for(ops, patient_id: int) -> RxEditorServices:
     except KnowledgeBaseError as exc:  # prescribing goes on with free text; the type-ahead says so in red
         log.error("formulary unavailable: %s", exc)
 
-    def save(inp: RxInput, rx_id: int | None, version: int | None) -> RxView:
+    def save(inp: RxInput, rx_id: int | None, version: int | None, done: Done, failed: Failed) -> None:
         if rx_id is None:
-            return ops.wait(prescriptions.create_draft, patient_id, inp)
-        return ops.wait(prescriptions.update_draft, rx_id, inp, expected_version=version)
+            ops.run(prescriptions.create_draft, patient_id, inp, done=done, failed=failed)
+        else:
+            ops.run(prescriptions.update_draft, rx_id, inp, expected_version=version, done=done, failed=failed)
 
-    def sign(rx_id: int, decision: Decision) -> RxView | NeedsDecision:
-        result = ops.wait(prescriptions.sign, rx_id, decision)
-        if not isinstance(result, NeedsDecision):
-            ops.changed("prescriptions", patient_id)
-            ops.changed("medications", patient_id)
-        return result
+    def sign(rx_id: int, decision: Decision, done: Done, failed: Failed) -> None:
+        def answered(result: RxView | NeedsDecision) -> None:
+            if not isinstance(result, NeedsDecision):
+                ops.changed("prescriptions", patient_id)
+                ops.changed("medications", patient_id)
+            done(result)
 
-    profile = ops.wait(prescribers.prescriber_for_user)
-    line = ""
-    if profile is not None:
-        line = f"{profile.name_with_credentials} · NPI {profile.npi}" + \
-            (f" · DEA {profile.dea_number}" if profile.dea_number else " · no DEA number")
+        ops.run(prescriptions.sign, rx_id, decision, done=answered, failed=failed)
+
+    def load_prescriber(done: Done, failed: Failed) -> None:
+        ops.run(prescribers.prescriber_for_user, done=lambda profile: done(prescriber_line(profile)),
+                failed=failed)
+
     return RxEditorServices(
         save_draft=save,
         sign=sign,
         search_drugs=formulary.search if formulary else None,
         product_by_id=formulary.by_id if formulary else None,
-        prescriber_line=line,
-        prescriber_has_dea=bool(profile and profile.dea_number),
         can_override=ops.user.can(Permission.OVERRIDE_ALERT),
+        load_prescriber=load_prescriber,
     )
+
+
+def prescriber_line(profile) -> tuple[str, bool]:
+    """("Ana Lima, MD · NPI … · DEA …", has a DEA number) for the editor's header; ("", False) without one."""
+    if profile is None:
+        return "", False
+    line = f"{profile.name_with_credentials} · NPI {profile.npi}" + \
+        (f" · DEA {profile.dea_number}" if profile.dea_number else " · no DEA number")
+    return line, bool(profile.dea_number)
 
 
 def open_prescription_editor(ctx, patient_id: int, patient_label: str, *, draft: RxView | None = None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -219,37 +220,67 @@ class Workspace(QWidget):
         dialog.open()
 
     def open_chart(self, patient_id: int) -> ChartView | None:
+        """The chart's tab at once; its opening is audited (in a worker) before it reads anything. If the audit
+        is refused, the tab goes again and the reason is shown."""
         if patient_id in self.charts:
             self.tabs.setCurrentWidget(self.charts[patient_id])
             return self.charts[patient_id]
-        try:  # the chart's opening is audited before anything of it shows (in a worker; callers get the view)
-            self.ctx.ops.wait(patients.record_chart_open, patient_id)
-        except Exception as exc:  # shown and logged; no chart is opened
-            self.ctx.messages.error(self, exc)
-            return None
-        view = ChartView(self.ctx, patient_id)
+        view = ChartView(self.ctx, patient_id, start=False)
         self.charts[patient_id] = view
         index = self.tabs.addTab(view, self.tr("Loading…"))
         view.sig_title_changed.connect(lambda title, v=view: self.tabs.setTabText(self.tabs.indexOf(v), title))
         self.tabs.setCurrentIndex(index)
-        self.ctx.ops.changed("recent", patient_id)
+        self.ctx.ops.run(patients.record_chart_open, patient_id, done=lambda _r: self._chart_audited(view),
+                         failed=lambda exc: self._chart_refused(view, exc))
         return view
 
-    def close_tab(self, index: int) -> bool:
-        widget = self.tabs.widget(index)
-        if isinstance(widget, ChartView):
-            closer = getattr(widget, "before_close", None)
-            if closer is not None and not closer():
-                return False
-            self.tabs.removeTab(index)
-            self.charts.pop(widget.patient_id, None)
-            widget.deleteLater()
-            # after the chart's widgets and data are gone (the deferred delete runs first), return the memory
-            QTimer.singleShot(1000, release_freed_memory)
-        return True
+    def _chart_audited(self, view: ChartView) -> None:
+        if self.charts.get(view.patient_id) is not view:  # closed meanwhile
+            return
+        view.start()
+        self.ctx.ops.changed("recent", view.patient_id)
 
-    def close_all_charts(self) -> bool:
-        for index in range(self.tabs.count() - 1, 0, -1):
-            if not self.close_tab(index):
-                return False
-        return not self.charts
+    def _chart_refused(self, view: ChartView, exc: BaseException) -> None:
+        if self.charts.get(view.patient_id) is view:
+            self._remove(view)
+        self.ctx.messages.error(self, exc)  # shown and logged; no chart is opened
+
+    def _remove(self, view: ChartView) -> None:
+        index = self.tabs.indexOf(view)
+        if index >= 0:
+            self.tabs.removeTab(index)
+        self.charts.pop(view.patient_id, None)
+        view.deleteLater()
+        # after the chart's widgets and data are gone (the deferred delete runs first), return the memory
+        QTimer.singleShot(1000, release_freed_memory)
+
+    def close_tab(self, index: int, then: Callable[[bool], None] | None = None) -> None:
+        """Close a chart once its tabs agree (the note editor may save first, in a worker); then(closed)."""
+        answer = then or (lambda _closed: None)
+        widget = self.tabs.widget(index)
+        if not isinstance(widget, ChartView):
+            answer(True)
+            return
+
+        def decided(ok: bool) -> None:
+            if ok and self.charts.get(widget.patient_id) is widget:
+                self._remove(widget)
+            answer(ok)
+
+        widget.before_close(decided)
+
+    def close_all_charts(self, then: Callable[[bool], None]) -> None:
+        """Close every chart, the last first; then(False) as soon as one stays open."""
+        views = list(self.charts.values())
+        if not views:
+            then(True)
+            return
+        view = views[-1]
+
+        def closed(ok: bool) -> None:
+            if not ok or view.patient_id in self.charts:
+                then(False)
+                return
+            self.close_all_charts(then)
+
+        self.close_tab(self.tabs.indexOf(view), closed)

@@ -15,7 +15,6 @@ from desktop.services import encounters, problems, vitals
 from desktop.services.errors import ValidationError
 from desktop.services.vitals import VitalsInput
 from desktop.views.chart.base import ChartContext
-from tests.conftest import when_modal
 
 pytestmark = pytest.mark.gui
 
@@ -54,6 +53,23 @@ def new_via_dialog(tab, qtbot, template_key):
     tab.activateWindow()  # the dialog has closed: shortcuts reach the chart again
     qtbot.waitUntil(tab.isActiveWindow)
     return tab.editor
+
+
+def open_note(qtbot, owner, encounter_id: int, **kwargs) -> None:
+    """owner.open_encounter (a tab or an editor) reads in a worker: wait until the note is shown."""
+    editor = getattr(owner, "editor", owner)
+    answers: list[bool] = []
+    owner.open_encounter(encounter_id, then=answers.append, **kwargs)
+    qtbot.waitUntil(lambda: bool(answers), timeout=5000)
+    assert answers == [True] and editor.encounter_id == encounter_id
+
+
+def finished(qtbot, start) -> bool:
+    """start(then) runs a flow of the editor (save, sign, close) that answers by callback: its answer."""
+    answers: list[bool] = []
+    start(answers.append)
+    qtbot.waitUntil(lambda: bool(answers), timeout=5000)
+    return answers[0]
 
 
 def filled(content):
@@ -104,8 +120,10 @@ def test_write_a_note_from_a_template_with_vitals_and_diagnoses_and_sign_it(db, 
         ["I10 Essential (primary) hypertension"]
     assert editor.sign_button.isEnabled()
     fill_marked_fields(qtbot, editor)  # the template's blanks: F2, type
-    qtbot.keyClick(editor.editors["assessment"], Qt.Key.Key_S,
-                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    with qtbot.waitSignal(editor.sig_saved, timeout=5000):  # signed in a worker
+        qtbot.keyClick(editor.editors["assessment"], Qt.Key.Key_S,
+                       Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+        assert not editor.sign_button.isEnabled()  # while it signs: no second signature
     assert messages.shown[-1][0] == "Sign note"  # confirmed (the recorder answers yes)
     with db.uow() as uow:
         e = uow.session.execute(select(Encounter).where(Encounter.patient_id == p.id)).scalar_one()
@@ -127,7 +145,7 @@ def test_addendum_after_signing(db, as_role, add_patient, tab_for, qtbot):
         e = encounters.create_encounter(uow, p.id, encounters.EncounterInput(template="general_visit"))
         encounters.sign(uow, e.id, e.version, filled(e.content))
     tab = tab_for(p.id)
-    assert tab.open_encounter(e.id)
+    open_note(qtbot, tab, e.id)
 
     tab.editor.add_addendum()  # opens the dialog window-modal, without a nested event loop
     dialog = tab.editor.addendum_dialog
@@ -145,7 +163,8 @@ def test_nurse_drafts_but_the_sign_button_is_disabled(db, add_patient, tab_for, 
     editor = new_via_dialog(tab, qtbot, "upper_respiratory_infection")
     assert not editor.sign_button.isEnabled()
     qtbot.keyClicks(editor.editors["plan"], " Fluids.")
-    qtbot.keyClick(editor.editors["plan"], Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    with qtbot.waitSignal(editor.sig_saved, timeout=5000):  # Ctrl+S saves in a worker
+        qtbot.keyClick(editor.editors["plan"], Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
     editor.sign()  # the shortcut path: explains instead of signing
     assert messages.shown[-1][0] == "Sign note" and "Only a physician" in messages.shown[-1][1]
     with db.uow() as uow:
@@ -162,7 +181,7 @@ def test_autosave_then_crash_then_reopen_offers_the_text(db, as_role, add_patien
     ctx = app_ctx("physician")
     editor = NoteEditor(ctx, p.id)
     qtbot.addWidget(editor)
-    assert editor.open_encounter(e.id)
+    open_note(qtbot, editor, e.id)
     assert editor.timer.isActive() and editor.timer.interval() == 3000
     qtbot.keyClicks(editor.editors["subjective"], "Dizzy when standing up")
     editor.autosave()  # what the 3-second timer does
@@ -171,11 +190,11 @@ def test_autosave_then_crash_then_reopen_offers_the_text(db, as_role, add_patien
     editor.timer.stop()  # ... and the workstation dies here: no save, no close
     again = NoteEditor(app_ctx("physician"), p.id)
     qtbot.addWidget(again)
-    assert again.open_encounter(e.id)
+    open_note(qtbot, again, e.id)  # shown once the autosaved text was offered
     assert messages.shown[-1][0] == "Recover unsaved note"
     assert again.editors["subjective"].toPlainText() == "Dizzy when standing up"
     assert again.dirty()
-    assert again.save()
+    assert finished(qtbot, lambda then: again.save(then=then))
     with db.uow() as uow:
         assert uow.session.get(Encounter, e.id).subjective == "Dizzy when standing up"
 
@@ -190,10 +209,10 @@ def test_closing_the_chart_flushes_and_asks(db, as_role, add_patient, app_ctx, q
     qtbot.addWidget(view)
     view.show_tab("encounters")
     tab = view.page("encounters")
-    assert tab.open_encounter(e.id)
+    open_note(qtbot, tab, e.id)
     qtbot.keyClicks(tab.editor.editors["plan"], "Recheck in 2 weeks")
     messages.answers[:] = [False]  # "Not now": the text must survive anyway
-    assert view.before_close()
+    assert finished(qtbot, view.before_close)  # flushed in a worker, then asked
     assert messages.shown[-1][0] == "Unsaved note"
     with as_role("physician") as uow:
         kept = encounters.recover_autosave(uow, e.id)
@@ -201,27 +220,29 @@ def test_closing_the_chart_flushes_and_asks(db, as_role, add_patient, app_ctx, q
     assert kept is not None and kept.content.plan == "Recheck in 2 weeks"
 
 
-def test_stale_save_shows_both_versions_and_keeps_both(db, as_role, add_patient, tab_for, qtbot, monkeypatch):
+def test_stale_save_shows_both_versions_and_keeps_both(db, as_role, add_patient, tab_for, qtbot):
     from desktop.views.note_editor import NoteConflictDialog
 
     p = add_patient()
     with as_role("physician") as uow:
         e = encounters.create_encounter(uow, p.id, encounters.EncounterInput())
     tab = tab_for(p.id)
-    assert tab.open_encounter(e.id)
+    open_note(qtbot, tab, e.id)
     with as_role("nurse") as uow:  # another workstation saves first
         encounters.save_draft(uow, e.id, encounters.NoteContent(subjective="Nurse: cough 3 days"), e.version)
     qtbot.keyClicks(tab.editor.editors["subjective"], "Doctor: no fever")
     seen = {}
 
-    def accept_defaults(dialog):
-        seen["differing"] = list(dialog.differing)
-        dialog.accept()
-        return 1
-
-    monkeypatch.setattr(NoteConflictDialog, "exec", accept_defaults)
-    assert tab.editor.save()
-    assert seen["differing"] == ["subjective"]
+    answers: list[bool] = []
+    tab.editor.save(then=answers.append)  # refused as stale (in a worker): the dialog opens, window-modal
+    qtbot.waitUntil(lambda: isinstance(getattr(tab.editor, "conflict_dialog", None), NoteConflictDialog),
+                    timeout=5000)
+    dialog = tab.editor.conflict_dialog
+    assert dialog.isVisible() and not answers
+    seen["differing"] = list(dialog.differing)
+    dialog.save_button.click()  # the defaults: keep both
+    qtbot.waitUntil(lambda: bool(answers), timeout=5000)
+    assert answers == [True] and seen["differing"] == ["subjective"]
     with db.uow() as uow:
         text = uow.session.get(Encounter, e.id).subjective
     assert text.startswith("Doctor: no fever") and text.endswith("Nurse: cough 3 days")
@@ -264,13 +285,15 @@ def test_correct_a_drafts_visit_type_and_date_keeping_unsaved_text(db, add_patie
     editor.editors["plan"].setPlainText("Recheck in two weeks")  # typed, not saved yet
     yesterday = (datetime.now() - timedelta(days=1)).replace(hour=15, minute=10, second=0, microsecond=0)
 
-    def correct(dialog) -> None:
-        dialog.kind.setCurrentIndex(dialog.kind.findData("telephone"))
-        dialog.when.setDateTime(yesterday)
-        dialog.save_button.click()
-
-    when_modal(VisitDialog, correct)
-    assert editor.edit_visit()
+    answers: list[bool] = []
+    editor.edit_visit(then=answers.append)  # saves the text, reads the physicians, then opens the dialog
+    qtbot.waitUntil(lambda: isinstance(editor.visit_dialog, VisitDialog), timeout=5000)
+    dialog = editor.visit_dialog
+    dialog.kind.setCurrentIndex(dialog.kind.findData("telephone"))
+    dialog.when.setDateTime(yesterday)
+    dialog.save_button.click()
+    qtbot.waitUntil(lambda: bool(answers), timeout=5000)
+    assert answers == [True]
     assert f"Telephone — {yesterday:%Y-%m-%d %H:%M}" in editor.title.text()
     assert editor.editors["plan"].toPlainText() == "Recheck in two weeks" and not editor.dirty()
     with db.uow() as uow:
@@ -286,17 +309,16 @@ def test_a_future_visit_date_is_explained_in_the_dialog(db, add_patient, tab_for
     p = add_patient()
     tab = tab_for(p.id)
     editor = new_via_dialog(tab, qtbot, "general_visit")
-    seen = []
-
-    def try_future(dialog) -> None:
-        dialog.when.setDateTime(datetime.now() + timedelta(days=5))
-        dialog.save_button.click()
-        seen.append(dialog.errors.text())
-        dialog.reject()
-
-    when_modal(VisitDialog, try_future)
-    assert not editor.edit_visit()
-    assert seen == ["The encounter date cannot be in the future"]
+    answers: list[bool] = []
+    editor.edit_visit(then=answers.append)
+    qtbot.waitUntil(lambda: isinstance(editor.visit_dialog, VisitDialog), timeout=5000)
+    dialog = editor.visit_dialog
+    dialog.when.setDateTime(datetime.now() + timedelta(days=5))
+    dialog.save_button.click()  # refused in a worker: the reason shows beside the form, the dialog stays
+    qtbot.waitUntil(lambda: bool(dialog.errors.text()), timeout=5000)
+    assert dialog.errors.text() == "The encounter date cannot be in the future" and dialog.isVisible()
+    dialog.reject()
+    assert answers == [False]
     with db.uow() as uow:
         assert uow.session.get(Encounter, editor.encounter_id).version == editor.version
 
@@ -328,7 +350,7 @@ def test_a_template_with_unfilled_fields_is_not_signed(db, as_role, add_patient,
             encounters.sign(uow, stored.id, stored.version)
     assert "Assessment: 1 marked field not filled ({controlled/not at goal})" in refused.value.errors["assessment"]
     fill_marked_fields(qtbot, editor)
-    assert editor.sign()
+    assert finished(qtbot, lambda then: editor.sign(then=then))
     with db.uow() as uow:
         assert uow.session.get(Encounter, editor.encounter_id).status == "signed"
 
@@ -361,6 +383,6 @@ def test_encounter_reasons_are_readable_while_no_note_is_open(db, as_role, add_p
     qtbot.waitUntil(lambda: tab.model.rowCount() == 1, timeout=5000)
     needed = tab.table.fontMetrics().horizontalAdvance("Hypertension follow-up and medication review")
     assert tab.table.columnWidth(2) >= needed
-    assert tab.open_encounter(e.id)  # a note open: the note gets the room
+    open_note(qtbot, tab, e.id)  # a note open: the note gets the room
     left, right = tab.splitter.sizes()
     assert right > left

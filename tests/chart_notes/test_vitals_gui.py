@@ -13,6 +13,7 @@ from sqlalchemy import func, insert, select
 from desktop.models import VitalSign
 from desktop.services import vitals
 from desktop.views.chart.base import ChartContext
+from tests.conftest import call_service
 
 pytestmark = pytest.mark.gui
 
@@ -29,7 +30,7 @@ def form_for(qtbot, app_ctx):
         from desktop.views.vitals_form import VitalsForm
 
         ctx = app_ctx(role)
-        form = VitalsForm(ctx, ctx.ops.wait(vitals.intake_context, patient_id), patient_name="Test")
+        form = VitalsForm(ctx, call_service(ctx, vitals.intake_context, patient_id), patient_name="Test")
         qtbot.addWidget(form)
         form.show()
         qtbot.waitExposed(form)

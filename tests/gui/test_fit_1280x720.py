@@ -52,7 +52,8 @@ def test_main_window_with_every_tab_and_a_note_open(qtbot, app_ctx, harold):
     view = window.open_chart(p.id)
     for spec in view.specs:
         view.show_tab(spec.key)
-    assert view.page("encounters").open_encounter(e.id)
+    view.page("encounters").open_encounter(e.id)  # read in a worker
+    qtbot.waitUntil(lambda: view.page("encounters").editor.encounter_id == e.id, timeout=5000)
     fits(qtbot, window)
 
 

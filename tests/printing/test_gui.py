@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from desktop.models import Medication, PrintRecord
-from tests.conftest import type_text, user_for, when_modal
+from tests.conftest import call_service, type_text, user_for, when_modal
 
 from .conftest import flat, pdf_text
 
@@ -46,6 +46,25 @@ def _editor(app_ctx, patient, messages, resolver=None):
     services = services_for(ctx.ops, patient.id)
     return ctx, PrescriptionEditor(services, "José Núñez · DOB 14 Mar 1958", messages=messages,
                                    resolve_alerts=resolver)
+
+
+def _sign(qtbot, editor):
+    """Check and sign (each step in a worker, the alert dialog in between): the signed RxView, or None when it
+    stopped."""
+    outcome: list = []
+    editor.sig_signed.connect(outcome.append)
+    editor.sig_stopped.connect(lambda: outcome.append(None))
+    assert editor.check_and_sign()
+    assert not editor.sign_button.isEnabled() and not editor.save_button.isEnabled()  # no second click
+    qtbot.waitUntil(lambda: bool(outcome), timeout=10000)
+    return outcome[0]
+
+
+def _recorded(qtbot, signal, start) -> bool:
+    """start() prints or saves; the print is recorded in a worker first: the outcome signal's answer."""
+    with qtbot.waitSignal(signal, timeout=30000) as done:
+        assert start()
+    return done.args[0]
 
 
 def _choose(qtbot, editor, text: str, pick: str) -> None:
@@ -93,7 +112,7 @@ def test_editor_alert_override_sign_and_preview(qtbot, app_ctx, db, prescriber, 
     editor.refills.setValue(3)
     qtbot.keyClicks(editor.note, "Please use blister packs")
 
-    signed = editor.check_and_sign()
+    signed = _sign(qtbot, editor)
     assert signed is not None and signed.status == "active", messages.shown
     assert seen
     with db.uow(user_for("physician")) as uow:
@@ -105,11 +124,11 @@ def test_editor_alert_override_sign_and_preview(qtbot, app_ctx, db, prescriber, 
 
     # preview and print as the front desk
     from desktop.services import prescriptions as rxs
-    from desktop.views.pdf_preview import preview_job
+    from desktop.views.pdf_preview import preview_job, recorder
 
     desk = app_ctx("front_desk")
-    job = desk.ops.wait(rxs.prepare_rx_print, [signed.id])
-    preview = preview_job(job, lambda j: desk.ops.wait(rxs.record_print, j), messages=messages)
+    job = call_service(desk, rxs.prepare_rx_print, [signed.id])
+    preview = preview_job(job, recorder(desk.ops), messages=messages)
     qtbot.addWidget(preview)
     preview.show()
     assert preview.document.pageCount() == 1
@@ -123,9 +142,7 @@ def test_editor_alert_override_sign_and_preview(qtbot, app_ctx, db, prescriber, 
     printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
     out = tmp_path / "printed.pdf"
     printer.setOutputFileName(str(out))
-    with qtbot.waitSignal(preview.sig_print_done, timeout=30000) as done:
-        assert preview.print_to(printer)
-    assert done.args == [True]
+    assert _recorded(qtbot, preview.sig_print_done, lambda: preview.print_to(printer))
     from pypdf import PdfReader
 
     assert len(PdfReader(io.BytesIO(out.read_bytes())).pages) == 1
@@ -134,11 +151,11 @@ def test_editor_alert_override_sign_and_preview(qtbot, app_ctx, db, prescriber, 
         recs = uow.session.execute(select(PrintRecord)).scalars().all()
     assert [(r.ref_id, r.reprint) for r in recs] == [(signed.rx_number, False)]
 
-    again = desk.ops.wait(rxs.prepare_rx_print, [signed.id])
+    again = call_service(desk, rxs.prepare_rx_print, [signed.id])
     assert again.reprint and "COPY — REPRINT" in flat(pdf_text(again.pdf))
-    reprint = preview_job(again, lambda j: desk.ops.wait(rxs.record_print, j), messages=messages)
+    reprint = preview_job(again, recorder(desk.ops), messages=messages)
     qtbot.addWidget(reprint)
-    assert reprint.save_to(tmp_path / "copy.pdf")
+    assert _recorded(qtbot, reprint.sig_save_done, lambda: reprint.save_to(tmp_path / "copy.pdf"))
     with db.uow(user_for("admin")) as uow:
         recs = uow.session.execute(select(PrintRecord).order_by(PrintRecord.id)).scalars().all()
     assert [r.reprint for r in recs] == [False, True]
@@ -152,7 +169,7 @@ def test_cancelled_alert_leaves_a_draft(qtbot, app_ctx, prescriber, patient, mes
     _ctx, editor = _editor(app_ctx, patient, messages)
     qtbot.addWidget(editor)
     _choose(qtbot, editor, "simvastatin 20", "simvastatin-20-tab")
-    assert editor.check_and_sign() is None
+    assert _sign(qtbot, editor) is None
     assert editor.rx is not None and editor.rx.status == "draft"
     assert "Not signed" in editor.errors.text()
 
@@ -171,7 +188,7 @@ def test_unavailable_checking_needs_acknowledgement(qtbot, app_ctx, db, prescrib
     _ctx, editor = _editor(app_ctx, patient, messages)
     qtbot.addWidget(editor)
     _choose(qtbot, editor, "lisinopril 10", "lisinopril-10-tab")
-    signed = editor.check_and_sign()
+    signed = _sign(qtbot, editor)
     assert signed is not None and signed.status == "active"
     with db.uow(user_for("admin")) as uow:
         actions = uow.session.execute(select(AuditEntry.action).where(AuditEntry.entity == "prescription",
@@ -187,7 +204,7 @@ def test_unacknowledged_unchecked_prescription_is_not_signed(qtbot, app_ctx, pre
     _ctx, editor = _editor(app_ctx, patient, messages)
     qtbot.addWidget(editor)
     _choose(qtbot, editor, "lisinopril 10", "lisinopril-10-tab")
-    assert editor.check_and_sign() is None and editor.rx.status == "draft"
+    assert _sign(qtbot, editor) is None and editor.rx.status == "draft"
 
 
 def test_controlled_caps_refills_and_shows_schedule(qtbot, app_ctx, prescriber, patient, messages):
@@ -219,7 +236,7 @@ def test_typed_abbreviations_and_free_text_drug(qtbot, app_ctx, prescriber, pati
     editor.quantity_unit.setCurrentText("capsule")
     editor.quantity.setValue(21)
     assert editor.days.value() == 7
-    signed = editor.check_and_sign()
+    signed = _sign(qtbot, editor)
     assert signed is not None, messages.shown
     assert signed.drug_name == "Zoëcillin compounded" and signed.formulary_id is None
 
@@ -229,7 +246,7 @@ def test_validation_errors_stay_in_the_dialog(qtbot, app_ctx, prescriber, patien
     qtbot.addWidget(editor)
     _choose(qtbot, editor, "lisinopril 10", "lisinopril-10-tab")
     editor.quantity.setValue(0)
-    assert editor.check_and_sign() is None
+    assert _sign(qtbot, editor) is None
     assert "more than 0" in editor.errors.text()
     assert messages.shown and messages.shown[-1][0] == "Please check the form"
 
@@ -245,7 +262,7 @@ def test_show_document_previews_summary_off_thread(qtbot, app_ctx, patient, tmp_
     dialog = shown[0]
     qtbot.addWidget(dialog)
     assert dialog.document.pageCount() >= 1 and "José Núñez" in dialog.windowTitle()
-    assert dialog.save_to(tmp_path / "summary")  # .pdf added
+    assert _recorded(qtbot, dialog.sig_save_done, lambda: dialog.save_to(tmp_path / "summary"))  # .pdf added
     assert (tmp_path / "summary.pdf").read_bytes().startswith(b"%PDF")
     dialog.close()
 
@@ -259,8 +276,8 @@ def test_print_refused_when_recording_fails(qtbot, messages, tmp_path):
 
     from .test_render import DOCTOR, PATIENT, PRACTICE, item
 
-    def refuse() -> None:
-        raise ServiceError("printed meanwhile elsewhere")
+    def refuse(answer) -> None:  # as the recorder answers when the service refuses
+        answer(ServiceError("printed meanwhile elsewhere"))
 
     dialog = PdfPreviewDialog(render_prescriptions([item()], PRACTICE, DOCTOR, PATIENT), "Rx", on_output=refuse,
                               messages=messages)
@@ -268,9 +285,10 @@ def test_print_refused_when_recording_fails(qtbot, messages, tmp_path):
     printer = QPrinter(QPrinter.PrinterMode.HighResolution)
     printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
     printer.setOutputFileName(str(tmp_path / "out.pdf"))
-    assert not dialog.print_to(printer)
+    assert not _recorded(qtbot, dialog.sig_print_done, lambda: dialog.print_to(printer))
     assert not (tmp_path / "out.pdf").exists()
-    assert not dialog.save_to(tmp_path / "saved.pdf") and not (tmp_path / "saved.pdf").exists()
+    assert not _recorded(qtbot, dialog.sig_save_done, lambda: dialog.save_to(tmp_path / "saved.pdf"))
+    assert not (tmp_path / "saved.pdf").exists()
     assert messages.shown[-1][1] == "printed meanwhile elsewhere"
 
 
@@ -282,16 +300,16 @@ def test_renewal_opens_prefilled(qtbot, app_ctx, db, signed_rx, messages):
                     route="po", quantity=90, quantity_unit="tablet", refills=3, duration_days=None,
                     substitution_allowed=False, pharmacist_note="blister pack")
     ctx = app_ctx("physician")
-    draft = ctx.ops.wait(rxs.renew, old.id)
+    draft = call_service(ctx, rxs.renew, old.id)
     editor = PrescriptionEditor(services_for(ctx.ops, old.patient_id), "José Núñez", draft=draft, messages=messages)
     qtbot.addWidget(editor)
     assert editor.drug.chosen is not None and editor.drug.chosen.id == "lisinopril-10-tab"
     assert editor.sig.sig_text() == "Take 1 tablet by mouth once a day"
     assert (editor.quantity.value(), editor.refills.value(), editor.daw.isChecked()) == (90, 3, True)
     assert editor.note.toPlainText() == "blister pack" and editor.days.value() == 90
-    signed = editor.check_and_sign()
+    signed = _sign(qtbot, editor)
     assert signed is not None and signed.replaces_id == old.id
-    assert ctx.ops.wait(rxs.get_prescription, old.id).status == "replaced"
+    assert call_service(ctx, rxs.get_prescription, old.id).status == "replaced"
 
 
 def test_choosing_another_drug_does_not_carry_the_quantity_over(qtbot, app_ctx, prescriber, patient, messages):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from desktop.services.permissions import Role
+from tests.conftest import call_service
 
 pytestmark = pytest.mark.gui
 
@@ -82,11 +83,12 @@ def test_nurse_drafts_but_has_no_sign(qtbot, app_ctx, add_patient, role, can_sig
 
     patient = add_patient(given="Note", family="Roles")
     ctx = app_ctx(role)
-    details = ctx.ops.wait(encounters.create_encounter, patient.id, EncounterInput(reason="cough", provider_id=1))
+    details = call_service(ctx, encounters.create_encounter, patient.id, EncounterInput(reason="cough", provider_id=1))
     editor = NoteEditor(ctx, patient.id)
     qtbot.addWidget(editor)
     editor.show()
-    assert editor.open_encounter(details.id, offer_recovery=False)
+    editor.open_encounter(details.id, offer_recovery=False)  # read in a worker
+    qtbot.waitUntil(lambda: editor.encounter_id == details.id, timeout=5000)
     assert editor.save_button.isEnabled()  # both may draft
     assert editor.sign_button.isEnabled() is can_sign
 

@@ -8,7 +8,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QApplication, QLineEdit
 
 from desktop.views.idle_lock import PrivacyShield, install_idle_lock
-from tests.conftest import TEST_PASSWORDS
+from tests.conftest import TEST_PASSWORDS, call_service
 
 pytestmark = pytest.mark.gui
 
@@ -77,7 +77,7 @@ def _open_dialog(window, patient_id):
     from desktop.services import patients
     from desktop.views.patient_dialog import PatientDialog
 
-    details = window.ctx.ops.wait(patients.get_patient, patient_id)
+    details = call_service(window.ctx, patients.get_patient, patient_id)
     dialog = PatientDialog(window.ctx, details, window)
     dialog.show()
     field = dialog.inputs["city"]

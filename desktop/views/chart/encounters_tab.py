@@ -217,14 +217,29 @@ class EncountersTab(ChartTab):
         """The note open in the editor (the chart menu prints it)."""
         return self.editor.encounter_id
 
-    def open_encounter(self, encounter_id: int) -> bool:
+    def open_encounter(self, encounter_id: int, then=None) -> None:
+        """Show a note: the open one is flushed (and maybe saved) first, then the new one is read, all in
+        workers; then(opened) when done (the editor's sig_opened too)."""
+        answer = then or (lambda _ok: None)
         if self.editor.encounter_id == encounter_id:
             self.editor.setFocus()
-            return True
-        if not self.editor.before_close():
-            return False
-        if not self.editor.open_encounter(encounter_id):
-            return False
+            answer(True)
+            return
+
+        def closed(ok: bool) -> None:
+            if ok:
+                self.editor.open_encounter(encounter_id, then=opened)
+            else:
+                answer(False)
+
+        def opened(ok: bool) -> None:
+            if ok:
+                self._show_editor(encounter_id)
+            answer(ok)
+
+        self.editor.before_close(closed)
+
+    def _show_editor(self, encounter_id: int) -> None:
         self.placeholder.setVisible(False)
         self.editor.setVisible(True)
         self._share_width(note_open=True)
@@ -232,7 +247,6 @@ class EncountersTab(ChartTab):
         if row is not None and row != self.table.currentIndex().row():
             self.table.selectRow(row)
         self.editor.editors["subjective"].setFocus()
-        return True
 
     def new_encounter(self) -> None:
         if not self.can_draft:
@@ -249,8 +263,8 @@ class EncountersTab(ChartTab):
         self.chart.ops.changed("encounters", self.chart.patient_id)
         self.open_encounter(encounter_id)
 
-    def before_close(self) -> bool:
-        return self.editor.before_close()
+    def before_close(self, then) -> None:
+        self.editor.before_close(then)
 
 
 class NewEncounterDialog(BaseDialog):
