@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from PySide6.QtCore import QEventLoop, QObject, QRunnable, Qt, QThreadPool, QTimer, Signal, Slot
+from shiboken6 import isValid
 
 log = logging.getLogger(__name__)
 
@@ -170,6 +171,9 @@ class Ops(QObject):
         @Slot(object, object, float)
         def finish(result: Any, exc: BaseException | None, secs: float) -> None:
             self._relays.discard(relay)
+            if not isValid(self):  # the runner's window (or a test's context) is gone: nobody to tell
+                log.info("result of %s dropped, its runner is gone", getattr(work, "__qualname__", work))
+                return
             if shown is not None:
                 shown.finish()
             self.pending -= 1
