@@ -11,22 +11,27 @@ def install(window) -> None:
     if ctx is None or menu is None:
         return
 
+    # each screen opens window-modal with open() (no nested event loop); window.admin_dialog is the last one
+    def show(dialog) -> None:
+        window.admin_dialog = dialog
+        dialog.open()
+
     def users() -> None:
         from .admin.users_dialog import UsersDialog
 
-        UsersDialog(ctx, window).exec()
+        show(UsersDialog(ctx, window))
 
     def practice_settings() -> None:
         from .admin.settings_dialog import SettingsDialog
 
         dialog = SettingsDialog(ctx, window)
         dialog.sig_saved.connect(window.set_practice_name)
-        dialog.exec()
+        show(dialog)
 
     def audit_report() -> None:
         from .admin.audit_dialog import AuditReportDialog
 
-        AuditReportDialog(ctx, window).exec()
+        show(AuditReportDialog(ctx, window))
 
     entries = (
         (Permission.MANAGE_USERS, window.tr("&Users…"), users, "actAdminUsers"),

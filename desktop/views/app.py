@@ -194,8 +194,8 @@ class AppController(QObject):
                 from .admin.password_dialog import require_password_change
 
                 # an administrator reset this password: the user chooses a new one before working
-                if not require_password_change(self.window.ctx, self.window):
-                    self.switch_user()
+                self.window.password_dialog = require_password_change(
+                    self.window.ctx, self.window, lambda changed: None if changed else self.switch_user())
 
         in_background(work, done)
 

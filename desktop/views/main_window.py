@@ -286,7 +286,7 @@ class MainWindow(QMainWindow):
         from .admin.password_dialog import change_my_password
 
         if self.ctx is not None:
-            change_my_password(self.ctx, self)
+            self.password_dialog = change_my_password(self.ctx, self)  # window-modal, open()
 
     def show_shortcuts(self) -> None:
         if self.ctx is None:

@@ -225,20 +225,18 @@ def test_audit_dialog_exports_csv(qtbot, audit_dialog, messages, tmp_path, db):
     assert audit_rows(db, action="export")[0].patient_id == a.id
 
 
-def test_admin_menu_opens_the_screens(qtbot, logged_in, monkeypatch):
-    from desktop.views.admin.audit_dialog import AuditReportDialog
-    from desktop.views.admin.settings_dialog import SettingsDialog
-    from desktop.views.admin.users_dialog import UsersDialog
-
-    opened: list[str] = []
-    for cls in (UsersDialog, SettingsDialog, AuditReportDialog):
-        monkeypatch.setattr(cls, "exec", lambda self: opened.append(type(self).__name__) or 0)
+def test_admin_menu_opens_the_screens(qtbot, logged_in):
     window, _controller = logged_in("admin")
     names = [a.objectName() for a in window.admin_menu.actions()]
     assert names == ["actAdminUsers", "actAdminSettings", "actAdminAudit"]
+    opened: list[str] = []
     for action in window.admin_menu.actions():
-        action.trigger()
-    window.ctx.ops.wait_idle(5000)
+        action.trigger()  # opens window-modal with open(): no nested event loop, the test goes on
+        dialog = window.admin_dialog
+        assert dialog.isVisible() and dialog.isModal()
+        opened.append(type(dialog).__name__)
+        qtbot.waitUntil(lambda: window.ctx.ops.pending == 0, timeout=5000)  # its data read in a worker
+        dialog.reject()
     assert opened == ["UsersDialog", "SettingsDialog", "AuditReportDialog"]
 
 
@@ -264,3 +262,29 @@ def test_change_password_dialog_after_a_reset(qtbot, app_ctx, db, as_role, messa
     assert not dialog.isVisible()
     with db.uow() as uow:
         assert not auth.login(uow, "nquinn", "mine at last").must_change_password
+
+
+def test_after_a_reset_the_login_asks_for_a_new_password_and_cancelling_logs_out(qtbot, db, db_url, as_role,
+                                                                                  messages):
+    """The forced change opens window-modal (open(), not exec()); choosing to log out returns to the login."""
+    from desktop.services import users
+    from desktop.views.admin.password_dialog import ChangePasswordDialog
+    from desktop.views.app import AppController
+    from desktop.views.main_window import MainWindow
+
+    with as_role("admin") as uow:
+        users.reset_password(uow, TEST_USERS["nurse"][0], "temporary-1")
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    controller = AppController(window, db_url)
+    controller.open_database()
+    qtbot.waitUntil(lambda: controller.db is not None, timeout=15000)
+    qtbot.keyClicks(window.login_page.username, "nquinn")
+    qtbot.keyClicks(window.login_page.password, "temporary-1")
+    _click(qtbot, window.login_page.login_button)
+    qtbot.waitUntil(lambda: isinstance(getattr(window, "password_dialog", None), ChangePasswordDialog)
+                    and window.password_dialog.isVisible(), timeout=15000)
+    assert window.password_dialog.isModal() and not window.locked  # over the workspace, the event loop runs
+    window.password_dialog.reject()  # "log out instead"
+    qtbot.waitUntil(lambda: window.locked and controller.user is None, timeout=5000)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtWidgets import QDialogButtonBox, QLabel, QVBoxLayout, QWidget
 
 from desktop.services import auth, users
@@ -64,14 +66,17 @@ class ChangePasswordDialog(BaseDialog):
         self.accept()
 
 
-def require_password_change(ctx: AppContext, parent: QWidget | None = None) -> bool:
-    """After a login whose LoginResult.must_change_password is True: False means the user chose to log out."""
+def require_password_change(ctx: AppContext, parent: QWidget | None,
+                            then: Callable[[bool], None]) -> ChangePasswordDialog:
+    """After a login whose LoginResult.must_change_password is True: the dialog opens window-modal (open(), no
+    nested event loop); then(False) when the user chose to log out instead. Returns the dialog."""
     dialog = ChangePasswordDialog(ctx, parent, forced=True)
-    dialog.exec()
-    return dialog.changed
+    dialog.finished.connect(lambda _result: then(dialog.changed))
+    dialog.open()
+    return dialog
 
 
-def change_my_password(ctx: AppContext, parent: QWidget | None = None) -> bool:
+def change_my_password(ctx: AppContext, parent: QWidget | None = None) -> ChangePasswordDialog:
     dialog = ChangePasswordDialog(ctx, parent)
-    dialog.exec()
-    return dialog.changed
+    dialog.open()
+    return dialog
