@@ -80,6 +80,7 @@ class NoteEditor(QWidget):
         self.can_sign = ctx.can(Permission.SIGN_NOTE)
         self.can_draft = ctx.can(Permission.DRAFT_NOTE)
         self.storing = False  # a save or signature is in a worker: no second one
+        self._after_store: list[Callable[[], None]] = []  # flows that wait for it (closing during a save)
 
         self.title = QLabel()
         self.title.setObjectName("noteTitle")
@@ -653,6 +654,12 @@ class NoteEditor(QWidget):
         else:
             self._set_enabled(self.details is not None)
 
+    def _stored(self) -> None:
+        """A save ended: the flows that waited for it go on."""
+        waiting, self._after_store = self._after_store, []
+        for resume in waiting:
+            resume()
+
     def _store(self, fn, content: NoteContent, version: int, then: Then) -> bool:
         if self.storing:
             then(False)
@@ -669,15 +676,17 @@ class NoteEditor(QWidget):
             self.ctx.ops.changed("encounters", self.patient_id)
             self.sig_saved.emit(details)
             then(True)
+            self._stored()
 
         def failed(exc: BaseException) -> None:
             self._set_storing(False)
-            if isinstance(exc, ConflictError):
-                self._resolve_conflict(fn, content, exc, then)
+            if isinstance(exc, ConflictError):  # the waiting flows go on once the conflict is settled
+                self._resolve_conflict(fn, content, exc, lambda ok: (then(ok), self._stored()))
                 return
             # validation, permission, signed meanwhile: shown; the text stays on screen
             self.ctx.messages.error(self, exc)
             then(False)
+            self._stored()
 
         self.ctx.ops.run(fn, encounter_id, content, version, done=stored, failed=failed)
         return True
@@ -811,7 +820,11 @@ class NoteEditor(QWidget):
     def before_close(self, then: Then) -> None:
         """Called before the chart (or this note) closes. Autosaves first (in a worker) so nothing can be lost,
         then asks whether to save the draft and saves it; then(True) to close, then(False) to stay (the flush or
-        the save failed, with the message; or a save conflict was cancelled)."""
+        the save failed, with the message; or a save conflict was cancelled). While a save runs, it waits
+        for that save first."""
+        if self.storing:
+            self._after_store.append(lambda: self.before_close(then))
+            return
         if self.details is None or not self.dirty():
             self.timer.stop()
             then(True)

@@ -185,6 +185,7 @@ class Workspace(QWidget):
         self.tabs.addTab(self.search_panel, self.tr("Patients"))
         self.tabs.tabBar().setTabButton(0, self.tabs.tabBar().ButtonPosition.RightSide, None)
         self.charts: dict[int, ChartView] = {}
+        self._closing: set[int] = set()  # charts whose close is under way
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.tabs)
@@ -261,8 +262,13 @@ class Workspace(QWidget):
         if not isinstance(widget, ChartView):
             answer(True)
             return
+        if widget.patient_id in self._closing:  # Ctrl+W again while the first close still asks or saves
+            answer(False)
+            return
+        self._closing.add(widget.patient_id)
 
         def decided(ok: bool) -> None:
+            self._closing.discard(widget.patient_id)
             if ok and self.charts.get(widget.patient_id) is widget:
                 self._remove(widget)
             answer(ok)

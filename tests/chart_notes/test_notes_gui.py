@@ -386,3 +386,32 @@ def test_encounter_reasons_are_readable_while_no_note_is_open(db, as_role, add_p
     open_note(qtbot, tab, e.id)  # a note open: the note gets the room
     left, right = tab.splitter.sizes()
     assert right > left
+
+
+def test_a_double_click_saves_once_and_closing_during_the_save_waits_for_it(db, as_role, add_patient, app_ctx,
+                                                                            qtbot, messages):
+    from desktop.views.chart_view import ChartView
+
+    p = add_patient()
+    with as_role("physician") as uow:
+        e = encounters.create_encounter(uow, p.id, encounters.EncounterInput())
+    view = ChartView(app_ctx("physician"), p.id)
+    qtbot.addWidget(view)
+    view.show_tab("encounters")
+    tab = view.page("encounters")
+    open_note(qtbot, tab, e.id)
+    editor = tab.editor
+    qtbot.keyClicks(editor.editors["plan"], "Recheck in 2 weeks")
+    saves: list = []
+    editor.sig_saved.connect(saves.append)
+    editor.save_button.click()  # in a worker: the buttons are off until it is stored
+    assert not editor.save_button.isEnabled() and not editor.sign_button.isEnabled()
+    assert not editor.save()  # the Ctrl+S path while it runs: refused, not a second save
+    closed: list[bool] = []
+    view.before_close(closed.append)  # the chart closes after that save, with nothing left to ask
+    qtbot.waitUntil(lambda: bool(closed), timeout=5000)
+    assert closed == [True] and len(saves) == 1
+    assert not [m for m in messages.shown if m[0] == "Unsaved note"]
+    with db.uow() as uow:
+        stored = uow.session.get(Encounter, e.id)
+        assert stored.plan == "Recheck in 2 weeks" and stored.version == e.version + 1
