@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from PySide6.QtCore import QEventLoop, QObject, QRunnable, Qt, QThreadPool, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal, Slot
 from shiboken6 import isValid
 
 log = logging.getLogger(__name__)
@@ -273,21 +273,3 @@ def run_detached(work: Callable[[], Any], done: Callable[[Any, BaseException | N
 
 
 _detached: set[_Relay] = set()  # relays alive until their result is delivered
-
-
-def wait_detached(work: Callable[[], Any]) -> Any:
-    """work() off the GUI thread before anyone is logged in (the first-run wizard's save); returns its result
-    or raises its error, the window painting meanwhile (user input waits)."""
-    box: dict[str, Any] = {}
-    loop = QEventLoop()
-
-    def finished(result: Any, error: BaseException | None) -> None:
-        box["result"], box["error"] = result, error
-        loop.quit()
-
-    run_detached(work, finished)
-    if not box:
-        loop.exec(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
-    if box["error"] is not None:
-        raise box["error"]
-    return box["result"]

@@ -155,7 +155,10 @@ class AppController(QObject):
         except ImportError:
             self._fatal("Clinic EMR", "This database has no users yet. Run `python -m desktop demo` to create demo users.")
             return
-        if not run_first_run_wizard(self.db, self.window):
+        self.window.first_run_wizard = run_first_run_wizard(self.db, self.window, self._first_run_done)
+
+    def _first_run_done(self, created: bool) -> None:
+        if not created:
             self.window.close()
             return
         self._after_open()

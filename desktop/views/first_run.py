@@ -1,18 +1,21 @@
 """First run without demo data: a wizard creates the practice (name, address, phone) and its administrator.
 
-Called by the app controller when the opened database has no users: `run_first_run_wizard(db, window)`.
-Everything is written in one transaction by desktop.services.users.setup_practice (audited).
+Called by the app controller when the opened database has no users: `run_first_run_wizard(db, window, then)`
+opens it window-modal (open(), no nested event loop). Everything is written in one transaction by
+desktop.services.users.setup_practice (audited), in a worker: Finish starts the save and the wizard closes once
+it is stored; a refusal shows beside the fields.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget, QWizard, QWizardPage
 
-from desktop.ops import wait_detached
+from desktop.ops import run_detached
 from desktop.services import auth, users
-from desktop.services.errors import ServiceError, ValidationError
+from desktop.services.errors import ValidationError
 from desktop.services.permissions import Role
 from desktop.services.settings import PracticeInput, clean_practice, validate_practice
 from desktop.widgets.messages import get_messages
@@ -98,9 +101,14 @@ class AdminPage(QWizardPage):
                              role=Role.ADMIN.value, password=self.password.text(), password_again=self.again.text())
 
     def validatePage(self) -> bool:
+        """True once the practice is stored; until then Finish starts the save (in a worker) and the wizard
+        finishes itself when it is done."""
         wizard = self.wizard()
         assert isinstance(wizard, FirstRunWizard)
-        return wizard.save()
+        if wizard.created is not None:
+            return True
+        wizard.save()
+        return False
 
 
 class FirstRunWizard(QWizard):
@@ -119,41 +127,55 @@ class FirstRunWizard(QWizard):
         self.setButtonText(QWizard.WizardButton.FinishButton, self.tr("Create practice"))
         self.resize(620, 520)
 
-    def save(self) -> bool:
-        """Write the practice and the administrator (one transaction). False keeps the wizard open."""
-        try:
-            db, practice, admin = self.db, self.practice_page.practice(), self.admin_page.new_user()
+    def save(self) -> None:
+        """Write the practice and the administrator (one transaction) in a worker, Finish off meanwhile; the
+        wizard closes once they are stored. A refusal shows beside the fields and keeps the wizard open."""
+        if self.saving:
+            return
+        db, practice, admin = self.db, self.practice_page.practice(), self.admin_page.new_user()
 
-            def work():
-                with db.uow() as uow:
-                    return users.setup_practice(uow, practice, admin)
+        def work():
+            with db.uow() as uow:
+                return users.setup_practice(uow, practice, admin)
 
-            self.created = wait_detached(work)
-        except ValidationError as exc:
-            practice_errors = {k: v for k, v in exc.errors.items() if k in PRACTICE_FIELDS}
-            admin_errors = {k: v for k, v in exc.errors.items() if k not in PRACTICE_FIELDS}
+        self.saving = True
+        self.button(QWizard.WizardButton.FinishButton).setEnabled(False)
+        run_detached(work, self._saved)
+
+    saving = False
+
+    def _saved(self, created, error: BaseException | None) -> None:
+        self.saving = False
+        self.button(QWizard.WizardButton.FinishButton).setEnabled(True)
+        if isinstance(error, ValidationError):
+            practice_errors = {k: v for k, v in error.errors.items() if k in PRACTICE_FIELDS}
+            admin_errors = {k: v for k, v in error.errors.items() if k not in PRACTICE_FIELDS}
             self.admin_page.form.show_errors(admin_errors)
             if practice_errors:
                 self.practice_page.form.show_errors(practice_errors)
                 self.back()
-            return False
-        except ServiceError as exc:
-            get_messages().error(self, exc)
-            return False
-        except Exception as exc:  # database trouble: shown (and logged by the message service); nothing saved
-            get_messages().error(self, exc)
-            return False
-        log.info("first run: practice and administrator %s created", self.created.username)
-        return True
+            return
+        if error is not None:  # a service refusal or database trouble: shown and logged; nothing saved
+            get_messages().error(self, error)
+            return
+        self.created = created
+        log.info("first run: practice and administrator %s created", created.username)
+        self.accept()  # the admin page now validates: the wizard finishes
 
 
-def run_first_run_wizard(db, window) -> bool:
-    """Show the wizard over the main window; True once the practice and its administrator exist."""
+def run_first_run_wizard(db, window, then: Callable[[bool], None]) -> FirstRunWizard:
+    """Open the wizard over the main window (window-modal, open()); then(True) once the practice and its
+    administrator exist (the login page is filled with the new name), then(False) when it was cancelled."""
     wizard = FirstRunWizard(db, window)
-    if not wizard.exec() or wizard.created is None:
-        return False
-    login_page = getattr(window, "login_page", None)
-    if login_page is not None:
-        login_page.reset(wizard.created.username)
-    return True
+
+    def finished(result: int) -> None:
+        done = result == QWizard.DialogCode.Accepted and wizard.created is not None
+        login_page = getattr(window, "login_page", None)
+        if done and login_page is not None:
+            login_page.reset(wizard.created.username)
+        then(done)
+
+    wizard.finished.connect(finished)
+    wizard.open()
+    return wizard
 

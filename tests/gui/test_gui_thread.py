@@ -235,9 +235,6 @@ def test_the_guard_sees_a_service_call_made_on_the_gui_thread(app_ctx, add_patie
 
 
 WAITING = re.compile(r"\bops\.wait\s*\(|\bOps\.call\b|\.call\(|wait_detached\s*\(|\.wait_idle\s*\(")
-# Before anyone is logged in there is no Ops: the first-run wizard saves the practice in a worker, but QWizard's
-# validatePage must answer synchronously, so it waits (painting, user input held) for that one write.
-ALLOWED = {"desktop/views/first_run.py"}
 
 
 def test_views_and_widgets_have_no_way_to_wait_for_the_database():
@@ -249,7 +246,28 @@ def test_views_and_widgets_have_no_way_to_wait_for_the_database():
     for folder in ("desktop/views", "desktop/widgets"):
         for path in sorted((ROOT / folder).rglob("*.py")):
             for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-                if WAITING.search(line) and path.relative_to(ROOT).as_posix() not in ALLOWED:
+                if WAITING.search(line):
                     found.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
     assert not found, "synchronous service calls in views/widgets:\n" + "\n".join(found)
     assert not hasattr(Ops, "wait") and not hasattr(Ops, "call")
+    import desktop.ops
+
+    assert not hasattr(desktop.ops, "wait_detached")  # nor before login (the first-run wizard saves by callback)
+
+
+# Dialogs open with open() and signals; what may still run a nested loop: the message service's modal-simple
+# QMessageBox (info/error/confirm answer at once and tests replace the service), the application's own event
+# loop, and the vital-sign alert notice (desktop/views/chart/vitals_tab.py, moved to the decision protocol
+# separately).
+EXEC_ALLOWED = {"desktop/widgets/messages.py", "desktop/views/app.py", "desktop/views/chart/vitals_tab.py"}
+
+
+def test_dialogs_open_without_a_nested_event_loop():
+    found = []
+    for folder in ("desktop/views", "desktop/widgets"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            name = path.relative_to(ROOT).as_posix()
+            for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                if re.search(r"\.exec\(\)", line) and name not in EXEC_ALLOWED:
+                    found.append(f"{name}:{number}: {line.strip()}")
+    assert not found, "dialogs shown with exec():\n" + "\n".join(found)

@@ -46,13 +46,15 @@ def test_wizard_creates_practice_and_admin(qtbot, empty_db):
     qtbot.keyClicks(page.password, "a good password")
     qtbot.keyClicks(page.again, "a good passwrod")
     assert "differ" in page.strength.text()
-    _click(qtbot, wizard, QWizard.WizardButton.FinishButton)
+    _click(qtbot, wizard, QWizard.WizardButton.FinishButton)  # saved in a worker: refused beside the field
+    qtbot.waitUntil(lambda: "differ" in page.form.errors["password_again"].text(), timeout=5000)
     assert wizard.isVisible() and wizard.created is None
-    assert "differ" in page.form.errors["password_again"].text()
     page.again.clear()
     qtbot.keyClicks(page.again, "a good password")
     assert page.strength.text() == "Password accepted."
     _click(qtbot, wizard, QWizard.WizardButton.FinishButton)
+    assert not wizard.button(QWizard.WizardButton.FinishButton).isEnabled()  # no second save meanwhile
+    qtbot.waitUntil(lambda: not wizard.isVisible(), timeout=5000)  # closes itself once stored
     assert wizard.created is not None and wizard.created.username == "boss"
     assert wizard.result() == QWizard.DialogCode.Accepted
 
@@ -65,14 +67,17 @@ def test_wizard_creates_practice_and_admin(qtbot, empty_db):
         ("create", "user"), ("create", "practice")}
 
 
-def test_cancelled_wizard_writes_nothing(qtbot, empty_db, monkeypatch):
+def test_cancelled_wizard_writes_nothing(qtbot, empty_db):
     from desktop.services import auth
     from desktop.views.main_window import MainWindow
 
     window = MainWindow()
     qtbot.addWidget(window)
-    monkeypatch.setattr(FirstRunWizard, "exec", lambda self: 0)
-    assert run_first_run_wizard(empty_db, window) is False
+    answers: list[bool] = []
+    wizard = run_first_run_wizard(empty_db, window, answers.append)  # window-modal, open(): no nested loop
+    assert wizard.isVisible() and not answers
+    wizard.reject()
+    assert answers == [False]
     with empty_db.uow() as uow:
         assert not auth.any_users(uow)
 
@@ -88,17 +93,6 @@ def test_app_runs_the_wizard_for_a_new_database_then_the_admin_logs_in(qtbot, tm
     url = f"sqlite:///{tmp_path / 'fresh.db'}"
     Database.open(url, create=True).dispose()
 
-    def finish(self) -> int:
-        self.practice_page.form.inputs["name"].setText("Hilltop Clinic")
-        self.next()
-        form = self.admin_page.form
-        form.inputs["username"].setText("chief")
-        form.inputs["display_name"].setText("Chief Admin")
-        self.admin_page.password.setText("chief password")
-        self.admin_page.again.setText("chief password")
-        return int(self.admin_page.validatePage())
-
-    monkeypatch.setattr(FirstRunWizard, "exec", finish)
     monkeypatch.setattr(QMessageBox, "critical", lambda *a: pytest.fail(f"error shown: {a[1:]}"))
     window = MainWindow()
     qtbot.addWidget(window)
@@ -106,7 +100,17 @@ def test_app_runs_the_wizard_for_a_new_database_then_the_admin_logs_in(qtbot, tm
     controller = AppController(window, url)
     controller.open_database()
     qtbot.waitUntil(lambda: controller.db is not None, timeout=15000)
-    # the practice and its users are read off the GUI thread, then the wizard runs
+    # the practice and its users are read off the GUI thread, then the wizard opens (window-modal)
+    qtbot.waitUntil(lambda: isinstance(getattr(window, "first_run_wizard", None), FirstRunWizard), timeout=15000)
+    wizard = window.first_run_wizard
+    wizard.practice_page.form.inputs["name"].setText("Hilltop Clinic")
+    wizard.next()
+    form = wizard.admin_page.form
+    form.inputs["username"].setText("chief")
+    form.inputs["display_name"].setText("Chief Admin")
+    wizard.admin_page.password.setText("chief password")
+    wizard.admin_page.again.setText("chief password")
+    wizard.button(QWizard.WizardButton.FinishButton).click()
     qtbot.waitUntil(lambda: window.login_page.username.text() == "chief", timeout=15000)
     qtbot.keyClicks(window.login_page.password, "chief password")
     qtbot.mouseClick(window.login_page.login_button, Qt.MouseButton.LeftButton)
