@@ -288,3 +288,6 @@ def test_after_a_reset_the_login_asks_for_a_new_password_and_cancelling_logs_out
     assert window.password_dialog.isModal() and not window.locked  # over the workspace, the event loop runs
     window.password_dialog.reject()  # "log out instead"
     qtbot.waitUntil(lambda: window.locked and controller.user is None, timeout=5000)
+    controller.idle_lock.uninstall()  # as the logged_in fixture does: no lock timer outlives this test
+    window.ctx.ops.wait_idle(5000)
+    controller.db.dispose()
