@@ -17,7 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from desktop.models import Addendum, Encounter, EncounterDiagnosis, NoteAutosave, Patient, Problem, User
 
-from . import history_summary, note_templates, vitals
+from . import display_units, history_summary, note_templates, vitals
 from .errors import ConflictError, NotFound, ServiceError, ValidationError
 from .permissions import Permission
 from .uow import UnitOfWork
@@ -407,7 +407,8 @@ def problem_choices(uow: UnitOfWork, patient_id: int) -> list[ProblemChoice]:
 def vitals_for_encounter(uow: UnitOfWork, encounter_id: int) -> str:
     """The clinic vitals taken on the encounter's day, formatted for the Objective section."""
     e = _load(uow, encounter_id)
-    return vitals.vitals_text_for_day(uow, e.patient_id, _local(e.encounter_date).date())
+    return vitals.vitals_text_for_day(uow, e.patient_id, _local(e.encounter_date).date(),
+                                      display_units.unit_system(uow))
 
 
 # ---------------------------------------------------------------- writes
@@ -431,7 +432,8 @@ def create_encounter(uow: UnitOfWork, patient_id: int, inp: EncounterInput) -> E
     if template is not None:
         day = when.astimezone().date()
         social = history_summary.social_history_text(uow, patient_id) if template.wants_social_history else ""
-        sections = template.sections(vitals.vitals_text_for_day(uow, patient_id, day), social)
+        sections = template.sections(
+            vitals.vitals_text_for_day(uow, patient_id, day, display_units.unit_system(uow)), social)
         reason = reason or template.reason
     e = Encounter(patient_id=patient_id, encounter_date=when, kind=inp.kind, reason=reason,
                   provider_id=provider_id, template=inp.template, status="draft", created_by_id=uow.user.id,

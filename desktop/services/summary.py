@@ -14,9 +14,11 @@ from datetime import date, datetime
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import aliased
 
+from desktop.kb.display_units import METRIC
+from desktop.kb.display_units import text as display_text
 from desktop.models import Allergy, Encounter, Immunization, Medication, Patient, Problem, User, VitalSign
 
-from . import vitals
+from . import display_units, vitals
 from .allergies import AllergyRow, allergy_row
 from .errors import NotFound
 from .medications import MedicationRow, medication_row
@@ -80,8 +82,9 @@ class ChartSummary:
 
 # ---------------------------------------------------------------- vitals
 
-def _vital_items(latest: vitals.LatestVitals | None) -> list[VitalItem]:
-    """The vitals service's latest set (one query, flags by age) as display items, BP on one line."""
+def _vital_items(latest: vitals.LatestVitals | None, system: str = METRIC) -> list[VitalItem]:
+    """The vitals service's latest set (one query, flags by age) as display items, BP on one line, each in the
+    reader's units (`system`: us or metric)."""
     if latest is None:
         return []
     values = latest.values
@@ -97,7 +100,8 @@ def _vital_items(latest: vitals.LatestVitals | None) -> list[VitalItem]:
         v = values.get(f.loinc) or (values.get(vitals.PULSE_OX) if f.loinc == vitals.SPO2 else None)
         if v is None or f.loinc in (vitals.SYSTOLIC, vitals.DIASTOLIC):
             continue
-        text = v.text.replace(" /10", "/10").replace(" %", "%")
+        text = display_text(v.loinc, v.value, system) if v.loinc in vitals.BY_LOINC or v.loinc == vitals.PULSE_OX \
+            else v.text.replace(" /10", "/10").replace(" %", "%")
         items.append(VitalItem(f.label, text, v.flag or "", (v.loinc,)))
     return items
 
@@ -175,7 +179,8 @@ def chart_summary(uow: UnitOfWork, patient_id: int, today: date | None = None) -
     return ChartSummary(
         labs=labs, labs_error=labs_error, histories=history_brief(uow, patient_id),
         patient_id=patient_id, age_years=age, allergy_status=status, has_allergies=has, allergies=allergies,
-        problems=problems, medications=medications, vitals=_vital_items(latest),
+        problems=problems, medications=medications,
+        vitals=_vital_items(latest, display_units.unit_system(uow) if latest else METRIC),
         vitals_taken_at=latest.taken_at if latest else None,
         encounters=encounters, counts=_counts(uow, patient_id),
     )

@@ -19,6 +19,7 @@ from functools import cache
 from sqlalchemy import and_, func, insert, or_, select, update
 
 from desktop.kb import age as kb_age
+from desktop.kb import display_units
 from desktop.kb import units as kb_units
 from desktop.kb import vitals as kb_vitals
 from desktop.kb.vitals import (
@@ -453,8 +454,10 @@ def mark_set_entered_in_error(uow: UnitOfWork, patient_id: int, set_id: str, rea
     return result.rowcount
 
 
-def summary_text(values: dict[str, float], flags: dict[str, str] | None = None) -> str:
-    """'BP 128/82 mmHg, HR 72 /min, ...' in the paper form's order; flags as (H)/(L)."""
+def summary_text(values: dict[str, float], flags: dict[str, str] | None = None,
+                 system: str = display_units.METRIC) -> str:
+    """'BP 128/82 mmHg, HR 72 /min, ...' in the paper form's order; flags as (H)/(L). `system`: the reader's
+    units (us: Temp 100.4 °F, Wt 181 lb, Ht 64 in); values stay canonical."""
     flags = flags or {}
 
     def mark(*codes: str) -> str:
@@ -467,8 +470,8 @@ def summary_text(values: dict[str, float], flags: dict[str, str] | None = None) 
     for f in FIELDS:
         if f.loinc in (SYSTOLIC, DIASTOLIC) or f.loinc not in values:
             continue
-        unit = " /10" if f.loinc == PAIN else f" {unit_label(f.unit)}"
-        text = f"{format_value(f.loinc, values[f.loinc])}{unit}".replace(" /10", "/10")
+        unit = " /10" if f.loinc == PAIN else f" {unit_label(display_units.display_unit(f.loinc, system))}"
+        text = f"{display_units.number(f.loinc, values[f.loinc], system)}{unit}".replace(" /10", "/10")
         parts.append(f"{f.short} {text}{mark(f.loinc)}")
     return ", ".join(parts)
 
@@ -528,8 +531,10 @@ def latest_vitals(uow: UnitOfWork, patient_id: int) -> LatestVitals | None:
     return LatestVitals(rows[0].set_id, local(rows[0].taken_at), values)
 
 
-def vitals_text_for_day(uow: UnitOfWork, patient_id: int, day: date | None = None) -> str:
-    """Today's clinic vitals as lines for a note's Objective section ('' when none were taken)."""
+def vitals_text_for_day(uow: UnitOfWork, patient_id: int, day: date | None = None,
+                        system: str = display_units.METRIC) -> str:
+    """Today's clinic vitals as lines for a note's Objective section ('' when none were taken), in `system`'s
+    units (the note's writer passes theirs: services/display_units.unit_system)."""
     uow.require(Permission.VIEW_CHART)
     start, end = _day_bounds(day or date.today())
     s = uow.session
@@ -549,7 +554,7 @@ def vitals_text_for_day(uow: UnitOfWork, patient_id: int, day: date | None = Non
     lines = []
     for set_id, values in sets.items():
         flags = {k: fl for k, v in values.items() if (fl := flag(k, v, age))}
-        lines.append(f"Vitals {times[set_id]:%H:%M}: {summary_text(values, flags)}")
+        lines.append(f"Vitals {times[set_id]:%H:%M}: {summary_text(values, flags, system)}")
     return "\n".join(lines)
 
 

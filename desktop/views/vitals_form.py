@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.services import vitals
+from desktop.services import display_units, vitals
 from desktop.services.errors import ValidationError
 from desktop.services.vitals import FormCheck, IntakeContext, SavedSet
 from desktop.widgets.dialog_base import BaseDialog, app_settings
@@ -72,9 +72,10 @@ class VitalsForm(BaseDialog):
     sig_saved = Signal(object)  # SavedSet
 
     def __init__(self, ctx: AppContext, context: IntakeContext, patient_name: str = "",
-                 encounter_id: int | None = None, parent: QWidget | None = None):
+                 encounter_id: int | None = None, parent: QWidget | None = None, unit_system: str | None = None):
         super().__init__(parent)
         self.ctx = ctx
+        self.unit_system = unit_system  # the reader's units (us | metric): the unit boxes start there
         self.context = context
         self.encounter_id = encounter_id
         self.saved: SavedSet | None = None
@@ -204,7 +205,15 @@ class VitalsForm(BaseDialog):
             QWidget.setTabOrder(a, b)
 
     def _restore_units(self) -> None:
-        """A US clinic types °F and lb all day: remember the units per workstation."""
+        """The nurse types in the units she reads (°F, lb, in for a US practice or user); the box still takes
+        the other. Without a known unit system: the units last used on this workstation."""
+        if self.unit_system in display_units.SYSTEMS:
+            for key, combo in self.units.items():
+                unit = display_units.display_unit(vitals.BY_KEY[key].loinc, self.unit_system)
+                combo.blockSignals(True)  # a default, not the nurse's choice: the workstation memory stays
+                combo.setCurrentIndex(max(0, combo.findData(unit)))
+                combo.blockSignals(False)
+            return
         settings = app_settings()
         for key, combo in self.units.items():
             saved = settings.value(f"vitals/unit_{key}")

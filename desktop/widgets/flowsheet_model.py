@@ -8,6 +8,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QCoreApplication, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 
+from desktop.services import display_units
 from desktop.services.vitals import (
     BMI,
     DIASTOLIC,
@@ -21,7 +22,6 @@ from desktop.services.vitals import (
     WEIGHT,
     FlowsheetColumn,
     FlowsheetPage,
-    format_value,
 )
 
 Index = QModelIndex | QPersistentModelIndex
@@ -54,14 +54,17 @@ class FlowsheetModel(QAbstractTableModel):
 
     def __init__(self, parent=None):
         super().__init__(parent)
+        self.system = display_units.METRIC  # the reader's units (us | metric); values stay canonical
         self._columns: list[FlowsheetColumn] = []
         self.has_more = False
         self.cursor = None
         self.total_sets: int | None = None
 
     # ---- data in
-    def set_page(self, page: FlowsheetPage) -> None:
+    def set_page(self, page: FlowsheetPage, system: str | None = None) -> None:
         self.beginResetModel()
+        if system is not None:
+            self.system = system
         self._columns = list(page.columns)
         self.has_more, self.cursor = page.has_more, page.cursor
         self.total_sets = page.total_sets
@@ -98,10 +101,20 @@ class FlowsheetModel(QAbstractTableModel):
             sys_, dia = col.values.get(SYSTOLIC), col.values.get(DIASTOLIC)
             if sys_ is None and dia is None:
                 return ""
-            return f"{format_value(SYSTOLIC, sys_) if sys_ is not None else '–'}/" \
-                   f"{format_value(DIASTOLIC, dia) if dia is not None else '–'}"
+            return f"{self._number(SYSTOLIC, sys_) if sys_ is not None else '–'}/" \
+                   f"{self._number(DIASTOLIC, dia) if dia is not None else '–'}"
         value = col.values.get(codes[0])
-        return "" if value is None else format_value(codes[0], value)
+        return "" if value is None else self._number(codes[0], value)
+
+    def _number(self, loinc: str, value: float) -> str:
+        return display_units.number(loinc, value, self.system)
+
+    def row_unit(self, row: int) -> str:
+        """The unit a row reads in: °F / lb / in for a US reader, °C / kg / cm for a metric one."""
+        title, unit, codes, _key = ROWS[row]
+        if codes[0] in (TEMPERATURE, WEIGHT, HEIGHT):
+            return display_units.unit_label(display_units.display_unit(codes[0], self.system))
+        return unit
 
     def cell_flag(self, row: int, column: int) -> str | None:
         col = self._columns[column]
@@ -148,8 +161,7 @@ class FlowsheetModel(QAbstractTableModel):
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation == Qt.Orientation.Vertical:
             if role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(ROWS):
-                title, unit, _, _ = ROWS[section]
-                return f"{_tr(title)}  ({unit})"
+                return f"{_tr(ROWS[section][0])}  ({self.row_unit(section)})"
             return None
         col = self.column_at(section)
         if col is None:

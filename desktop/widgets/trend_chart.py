@@ -23,7 +23,8 @@ from PySide6.QtCore import QMargins, QPointF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import QWidget
 
-from desktop.services.vitals import Trend, unit_label
+from desktop.services import display_units
+from desktop.services.vitals import Trend, TrendPoint
 
 SERIES_COLOURS = ("#1f4e96", "#0f8a7e")  # systolic / first vital, diastolic
 BAND_COLOUR = QColor(46, 160, 67, 45)
@@ -46,6 +47,22 @@ def _nice(lo: float, hi: float) -> tuple[float, float, int]:
     return lo, hi, int(round((hi - lo) / step)) + 1
 
 
+def _in_units(trend: Trend, system: str) -> Trend:
+    """The same trend with every value (points and normal band) in `system`'s unit."""
+    from dataclasses import replace
+
+    def conv(loinc: str, v: float) -> float:
+        return display_units.to_display(loinc, v, system)
+
+    series = tuple(replace(
+        s,
+        clinic=tuple(TrendPoint(p.taken_at, conv(s.loinc, p.value)) for p in s.clinic),
+        readings=tuple(TrendPoint(p.taken_at, conv(s.loinc, p.value)) for p in s.readings),
+        normal=(conv(s.loinc, s.normal[0]), conv(s.loinc, s.normal[1])) if s.normal else None,
+    ) for s in trend.series)
+    return replace(trend, series=series)
+
+
 class TrendChart(QChartView):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -63,6 +80,7 @@ class TrendChart(QChartView):
         self._chart.setAnimationOptions(QChart.AnimationOption.NoAnimation)
         self.setChart(self._chart)
         self.trend: Trend | None = None
+        self.system = display_units.METRIC
         self.point_counts: dict[str, int] = {}  # series name -> points drawn (tests, accessibility)
 
     def clear(self, message: str = "") -> None:
@@ -72,11 +90,14 @@ class TrendChart(QChartView):
         self._chart.setTitle(message)
         self.point_counts = {}
 
-    def set_trend(self, trend: Trend) -> None:
+    def set_trend(self, trend: Trend, system: str = display_units.METRIC) -> None:
+        """Draw a trend in the reader's units (`system`: us | metric); the trend's values are canonical."""
         self.trend = trend
+        self.system = system
         self.clear()
         group = trend.group
-        unit = unit_label(group.unit)
+        unit = display_units.unit_label(display_units.display_unit(group.loincs[0], system) or group.unit)
+        trend = _in_units(trend, system)
         title_font = QFont()
         title_font.setPointSize(11)
         title_font.setBold(True)

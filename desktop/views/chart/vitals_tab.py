@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.services import alerts as alert_service
-from desktop.services import vitals
+from desktop.services import display_units, vitals
 from desktop.services.alerts import AlertCheck
 from desktop.services.permissions import Permission
 from desktop.services.vitals import FlowsheetPage, SavedSet, Trend
@@ -39,6 +39,19 @@ from .base import ChartContext, ChartTab
 log = logging.getLogger(__name__)
 
 PAGE = 60
+
+
+# each read brings the reader's display units with it (practice setting or the user's own): one worker call
+def _flowsheet(uow, patient_id: int, **kw) -> tuple[FlowsheetPage, str]:
+    return vitals.flowsheet(uow, patient_id, **kw), display_units.unit_system(uow)
+
+
+def _trend(uow, *args) -> tuple[Trend, str]:
+    return vitals.trend(uow, *args), display_units.unit_system(uow)
+
+
+def _intake(uow, patient_id: int) -> tuple[vitals.IntakeContext, str]:
+    return vitals.intake_context(uow, patient_id), display_units.unit_system(uow)
 RANGES = (("Last 3 months", 91), ("Last year", 365), ("Last 3 years", 3 * 365), ("All", 0), ("Custom…", -1))
 
 
@@ -150,14 +163,14 @@ class VitalsTab(ChartTab):
         self._generation += 1
         gen = self._generation
         self._loading_more = False
-        self.chart.ops.run(vitals.flowsheet, self.chart.patient_id, limit=PAGE,
+        self.chart.ops.run(_flowsheet, self.chart.patient_id, limit=PAGE,
                            include_readings=self.readings_box.isChecked(),
-                           done=lambda page: self._show_page(page, gen), failed=self._failed)
+                           done=lambda result: self._show_page(*result, gen), failed=self._failed)
 
-    def _show_page(self, page: FlowsheetPage, gen: int) -> None:
+    def _show_page(self, page: FlowsheetPage, system: str, gen: int) -> None:
         if gen != self._generation:
             return
-        self.model.set_page(page)
+        self.model.set_page(page, system)
         self._update_count()
         self.error_button.setEnabled(False)
 
@@ -210,13 +223,13 @@ class VitalsTab(ChartTab):
 
     def load_trend(self) -> None:
         start, end = self._range()
-        self.chart.ops.run(vitals.trend, self.chart.patient_id, self.current_group(), start, end,
-                           done=self._show_trend, failed=self._failed)
+        self.chart.ops.run(_trend, self.chart.patient_id, self.current_group(), start, end,
+                           done=lambda result: self._show_trend(*result), failed=self._failed)
 
-    def _show_trend(self, trend: Trend) -> None:
+    def _show_trend(self, trend: Trend, system: str = display_units.METRIC) -> None:
         if trend.group.key != self.current_group():
             return  # the user moved on to another vital meanwhile
-        self.chart_view.set_trend(trend)
+        self.chart_view.set_trend(trend, system)
 
     def _failed(self, exc: BaseException) -> None:
         self._loading_more = False
@@ -236,13 +249,13 @@ class VitalsTab(ChartTab):
         if not self.can_edit:
             return
         # no form without the patient's age (read in a worker); failures are shown and logged
-        self.chart.ops.run(vitals.intake_context, self.chart.patient_id, done=self._open_form,
+        self.chart.ops.run(_intake, self.chart.patient_id, done=lambda result: self._open_form(*result),
                            failed=lambda exc: self.chart.app.messages.error(self, exc))
 
-    def _open_form(self, context: vitals.IntakeContext) -> None:
+    def _open_form(self, context: vitals.IntakeContext, system: str | None = None) -> None:
         from desktop.views.vitals_form import VitalsForm
 
-        form = VitalsForm(self.chart.app, context, parent=self)
+        form = VitalsForm(self.chart.app, context, parent=self, unit_system=system)
         self.form = form  # tests drive it
         form.sig_saved.connect(self.check_alerts)
         form.open()
