@@ -254,7 +254,7 @@ class _Lazy:
     def ingredient_keys(self) -> frozenset[str] | None:
         """The formulary's ingredient names, normalised like the engine's; None without a formulary."""
         if self._keys is None and self.get() is not None:
-            self._keys = frozenset(norm(x) for x in self._value.ingredient_names())
+            self._keys = _ingredient_keys(self._value)
         return self._keys
 
     def get(self) -> Any:
@@ -269,6 +269,20 @@ class _Lazy:
                 # classes then come from the alert knowledge base alone; uncoded names are reported unchecked
                 log.warning("formulary unavailable for alert checks: %s", exc)
         return self._value
+
+
+_KEYS_OF: dict[int, tuple[Any, frozenset[str]]] = {}  # id(formulary) -> (formulary, its normalised names)
+
+
+def _ingredient_keys(formulary: Any) -> frozenset[str]:
+    """Computed once per loaded formulary (tens of thousands of names; every order check asks)."""
+    hit = _KEYS_OF.get(id(formulary))
+    if hit is not None and hit[0] is formulary:
+        return hit[1]
+    keys = frozenset(norm(x) for x in formulary.ingredient_names())
+    _KEYS_OF.clear()  # a reloaded formulary replaces the old one
+    _KEYS_OF[id(formulary)] = (formulary, keys)
+    return keys
 
 
 def _med_ref(m: Medication, formulary: _Lazy, kb: Any) -> DrugRef | None:

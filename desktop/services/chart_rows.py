@@ -74,6 +74,8 @@ class Provenance:
                     source_date=_utc(self.source_date) if self.source_date else None)
 
     def describe(self) -> str:
+        if self.import_id is None:  # not a file: the demo builder ("demo")
+            return f"from {self.source_system or 'outside the clinic'}"
         return f"PHR import #{self.import_id}" + (f" from {self.source_system}" if self.source_system else "")
 
 
@@ -82,6 +84,9 @@ def _utc(dt: datetime) -> datetime:
 
 
 PROVENANCE_FIELDS = ("phr_import_id", "source_system", "source_resource_id", "source_date")
+
+# what the demo builder passes: its rows say where they came from, as an imported row does
+DEMO = Provenance(source_system="demo")
 
 def require_patient(uow: UnitOfWork, patient_id: int) -> None:
     if uow.session.get(Patient, patient_id) is None:

@@ -2,7 +2,11 @@
 of vitals and signed SOAP notes for most demo patients, and one large chart (Harold Bennett, born 1948-03-30:
 500 encounters, 5,000 vital-sign values) for the performance targets.
 
-Bulk inserts only; the work is capped at the first CAP patients so 100,000 patients still take seconds.
+Every clinical row goes through its entity service as the demo physician would enter it in the chart
+(validation, duplicate rules, "no known drug allergies", alert checks, audit), marked with the provenance
+"demo"; an order the alert check would interrupt is left out, except the large chart's one, which the demo
+physician overrides with a reason (shown in the chart). Only the encounters (signed notes) are bulk inserted.
+The work is capped at the first CAP patients so 100,000 patients still take seconds.
 Codes are never invented: ICD-10-CM codes are checked against simple-icd-10-cm, drugs come from the
 formulary (RxNorm as it lists them) and vaccines from the CVX catalogue; what a file lacks is skipped.
 """
@@ -20,20 +24,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import insert, select
 
 from desktop.kb.age import age_years
-from desktop.models import (
-    Allergy,
-    Encounter,
-    EncounterDiagnosis,
-    Immunization,
-    Medication,
-    Patient,
-    Prescriber,
-    Problem,
-    User,
-    VitalSign,
-)
+from desktop.models import Encounter, EncounterDiagnosis, Medication, Patient, Prescriber, User
 
+from . import allergies, immunizations, medications, problems
 from . import vitals as V
+from .alert_decisions import Decision, NeedsDecision
+from .chart_rows import DEMO
+from .errors import ValidationError
+from .immunizations import ImmunizationInput
 from .uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -141,21 +139,6 @@ def _vaccines(skipped: list[str]) -> dict[str, object]:
         log.warning("demo immunizations skipped: vaccine catalogue unavailable (%s)", exc)
         return {}
     return {v.cvx.lstrip("0") or "0": v for v in catalog.vaccines}
-
-
-def _resolve_allergy(substance: str, category: str) -> dict:
-    """Store allergies under the same key the allergy service would (one entry per substance)."""
-    try:
-        from .allergies import AllergyInput, resolve_substance
-
-        res = resolve_substance(AllergyInput(substance=substance, category=category))
-        return {"substance": res.substance, "substance_key": res.key, "code_system": res.code_system,
-                "code": res.code, "category": res.category}
-    except ImportError:
-        from desktop.kb.text import fold
-
-        return {"substance": substance, "substance_key": fold(substance), "code_system": None, "code": None,
-                "category": category}
 
 
 def _local_utc(day: date, minutes: int) -> datetime:
@@ -299,10 +282,11 @@ def _fill(uow: UnitOfWork, patient_ids: list[int], rng: random.Random, today: da
     products = _products(stats.skipped)
     vaccines = _vaccines(stats.skipped)
     stamp = {"version": 1, "created_by_id": physician, "updated_by_id": physician}
+    # every clinical row is written through its entity service, as the demo physician would enter it in the
+    # chart (validation, duplicate rules, NKDA, alert checks, audit), with the provenance "demo"
+    acting = _acting(uow, physician)
 
-    # problems (one bulk insert, ids back in order for the diagnosis links)
-    problem_rows: list[dict] = []
-    owners: list[tuple[int, str]] = []
+    # problems
     for pid in ordered:
         p = info[pid]
         age = _age(p.birth, today)
@@ -316,44 +300,14 @@ def _fill(uow: UnitOfWork, patient_ids: list[int], rng: random.Random, today: da
             onset = today - timedelta(days=rng.randint(365, int(max(366, min(age - c_min(code), 25) * 365))))
             if onset < p.birth:
                 onset = p.birth + timedelta(days=365 * c_min(code))
+            row = problems.add_problem(acting, pid, problems.ProblemInput(
+                description=desc, icd10_code=code, onset_date=min(onset, today)), provenance=DEMO)
             p.conditions.append((code, desc))
-            problem_rows.append({"patient_id": pid, "description": desc, "icd10_code": code, "onset_date": onset,
-                                 "status": "active", "note": "", **stamp})
-            owners.append((pid, code))
-    if problem_rows:
-        ids = s.scalars(insert(Problem).returning(Problem.id, sort_by_parameter_order=True), problem_rows).all()
-        for (pid, code), prob_id in zip(owners, ids):
-            info[pid].problem_ids[code] = prob_id
-    stats.problems = len(problem_rows)
+            p.problem_ids[code] = row.id
+            stats.problems += 1
 
-    # medications for the conditions
-    med_rows = []
-    drugs_of = {c[0]: c[5] for c in CONDITIONS}
-    for pid in ordered:
-        p = info[pid]
-        for code, _desc in p.conditions:
-            wanted = drugs_of.get(code, ())
-            picks = wanted if pid == large_id else wanted[: rng.randint(1, max(1, len(wanted) // 2 + 1))]
-            for key in picks:
-                product = products.get(key)
-                if product is None:
-                    continue
-                med_rows.append({
-                    "patient_id": pid, "drug_name": product.display, "formulary_id": product.id,
-                    "ingredient_rxcui": product.ingredient_rxcui, "product_rxcui": product.product_rxcui,
-                    "ingredients": "+".join(product.ingredient_names), "strength": product.strength,
-                    "dose_form": product.dose_form, "route": product.route, "sig": product.default_sig,
-                    "start_date": today - timedelta(days=rng.randint(30, 3000)), "status": "active",
-                    "source": "clinic", "note": "", **stamp})
-    seen: set[tuple[int, str]] = set()
-    med_rows = [m for m in med_rows if (m["patient_id"], m["formulary_id"]) not in seen
-                and not seen.add((m["patient_id"], m["formulary_id"]))]
-    if med_rows:
-        s.execute(insert(Medication), med_rows)
-    stats.medications = len(med_rows)
-
-    # allergies: NKDA, drug allergies, others; about a fifth left "not recorded"
-    allergy_rows = []
+    # allergies before medications, so each medication is checked against them: NKDA, drug allergies, others;
+    # about a fifth left "not recorded"
     for pid in ordered:
         roll = rng.random()
         if pid != large_id and roll < 0.2:
@@ -363,37 +317,54 @@ def _fill(uow: UnitOfWork, patient_ids: list[int], rng: random.Random, today: da
             picked = [DRUG_ALLERGIES[0]]
         others = [a for a in OTHER_ALLERGIES if rng.random() < a[5]]
         for substance, category, reaction, severity, criticality, _share in [*picked, *others]:
-            allergy_rows.append({"patient_id": pid, **_resolve_allergy(substance, category), "kind": "allergy",
-                                 "reaction": reaction, "severity": severity, "criticality": criticality,
-                                 "status": "active", "no_known_allergies": False, "note": "", **stamp})
+            allergies.add_allergy(acting, pid, allergies.AllergyInput(
+                substance=substance, category=category, reaction=reaction, severity=severity,
+                criticality=criticality), provenance=DEMO)
+            stats.allergies += 1
         if not picked:
-            allergy_rows.append({"patient_id": pid, "substance": "No known drug allergies", "substance_key": "nkda",
-                                 "category": "medication", "kind": "allergy", "status": "active",
-                                 "no_known_allergies": True, "reaction": "", "severity": "", "criticality": "",
-                                 "note": "", **stamp})
-    if allergy_rows:
-        s.execute(insert(Allergy), allergy_rows)
-    stats.allergies = len(allergy_rows)
-    stats.medications -= _coherent(uow, ordered, large_id, physician)
+            allergies.record_nkda(acting, pid, provenance=DEMO)
+            stats.allergies += 1
+
+    # medications for the conditions: an order the check would interrupt is left out, except on the large
+    # chart, where the demo physician overrides it with a reason (shown in the chart's alert bar)
+    drugs_of = {c[0]: c[5] for c in CONDITIONS}
+    for pid in ordered:
+        p = info[pid]
+        seen: set[str] = set()
+        for code, _desc in p.conditions:
+            wanted = drugs_of.get(code, ())
+            picks = wanted if pid == large_id else wanted[: rng.randint(1, max(1, len(wanted) // 2 + 1))]
+            for key in picks:
+                product = products.get(key)
+                if product is None or product.id in seen:
+                    continue
+                seen.add(product.id)
+                inp = medications.MedicationInput(
+                    formulary_id=product.id, sig=product.default_sig,
+                    start_date=today - timedelta(days=rng.randint(30, 3000)), source="clinic")
+                if _add_medication(acting, pid, inp, override=pid == large_id):
+                    stats.medications += 1
 
     # immunizations
-    imm_rows = []
     for pid in ordered:
-        imm_rows.extend(_immunizations(rng, info[pid], today, vaccines, stamp))
-    if imm_rows:
-        s.execute(insert(Immunization), imm_rows)
-    stats.immunizations = len(imm_rows)
+        for inp in _immunizations(rng, info[pid], today, vaccines):
+            try:
+                immunizations.add_immunization(acting, pid, inp, provenance=DEMO)
+            except ValidationError as exc:  # the service's duplicate rule (same vaccine, same day)
+                log.info("demo immunization left out for patient %s: %s", pid, exc)
+                continue
+            stats.immunizations += 1
 
-    # encounters with signed notes, each with its vitals set (all patients in a few bulk inserts)
+    # encounters with signed notes, each office visit with its vitals set (all patients in a few bulk inserts)
     visits: list[tuple[_Patient, dict, tuple]] = []
     for pid in ordered:
         n = LARGE_ENCOUNTERS if pid == large_id else rng.randint(3, 14)
         years = 20 if pid == large_id else rng.uniform(2, 5)
         visits.extend(_plan_visits(rng, info[pid], n, years, today, physician, codes, stamp,
                                    all_office=pid == large_id))
-    stats.encounters, stats.vitals = _insert_visits(s, rng, visits, stamp)
+    stats.encounters, stats.vitals = _insert_visits(acting, rng, visits, today)
     if named:
-        stats.vitals += _home_readings(s, rng, named[0], today, stamp)
+        stats.vitals += _home_readings(acting, rng, named[0], today)
     stats.patients = len(ordered)
     stats.large_patient_id = large_id
     from .demo_labs import add_demo_results  # laboratory panels through the results service's bulk path
@@ -411,48 +382,36 @@ def _fill(uow: UnitOfWork, patient_ids: list[int], rng: random.Random, today: da
         f"{stats.encounters} encounters, {stats.vitals} vital-sign values, {stats.results} lab results"))
 
 
-# the demo's one reasoned override, shown in Harold Bennett's chart (alert bar, override record)
+# the demo's reasoned override, shown in Harold Bennett's chart (alert bar, override record)
 LARGE_OVERRIDE = ("Benefit outweighs risk", "Knee pain not controlled otherwise; shortest course, PPI cover, "
                                             "bleeding signs explained (demo)")
 
 
-def _coherent(uow: UnitOfWork, patient_ids: list[int], large_id: int | None, physician: int) -> int:
-    """No demo chart holds a combination an order check would interrupt without a physician's reasoned override:
-    the large chart records one (as the demo physician, through the alert service); elsewhere the later drug
-    of such a pair is left out. Returns the medications left out."""
-    from . import alerts as alert_service
+def _acting(uow: UnitOfWork, user_id: int) -> UnitOfWork:
+    """The caller's transaction acting as the demo user (permission checks, audit rows and overrides name her)."""
     from .uow import CurrentUser
 
-    s = uow.session
-    user = s.get(User, physician)
-    acting = uow.as_user(CurrentUser(id=user.id, username=user.username, display_name=user.display_name,
-                                     role=user.role))
-    dropped = 0
-    for pid in patient_ids:
-        for _round in range(5):
-            check = alert_service.check_for_patient(acting, pid, kinds=("interaction", "duplicate", "allergy"))
-            if not check.kb_available or not check.interrupting:
-                break
-            if pid == large_id:
-                for alert in check.interrupting:
-                    alert_service.record_override(acting, pid, alert, *LARGE_OVERRIDE,
-                                                  medication_id=max(alert.med_ids) if alert.med_ids else None)
-                continue
-            later = max(i for a in check.interrupting for i in a.med_ids) if any(
-                a.med_ids for a in check.interrupting) else None
-            if later is None:
-                break
-            s.delete(s.get(Medication, later))  # written in this transaction, never committed
-            s.flush()
-            dropped += 1
-    return dropped
+    user = uow.session.get(User, user_id)
+    return uow.as_user(CurrentUser(id=user.id, username=user.username, display_name=user.display_name,
+                                   role=user.role))
+
+
+def _add_medication(acting: UnitOfWork, pid: int, inp, *, override: bool) -> bool:
+    """Through the medication service: True when written. NeedsDecision is a physician's call: with `override`
+    the demo physician overrides each interrupting alert with LARGE_OVERRIDE's reason (one AlertOverride each,
+    as the alert dialog stores it); otherwise the drug is left out of the chart."""
+    outcome = medications.add_medication(acting, pid, inp, provenance=DEMO)
+    if isinstance(outcome, NeedsDecision) and override and outcome.kb_available and outcome.pending:
+        decision = Decision(overrides=tuple((a, *LARGE_OVERRIDE) for a in outcome.pending))
+        outcome = medications.add_medication(acting, pid, inp, decision, provenance=DEMO)
+    return not isinstance(outcome, NeedsDecision)
 
 
 def c_min(code: str) -> int:
     return next((c[2] for c in CONDITIONS if c[0] == code), 18)
 
 
-def _immunizations(rng: random.Random, p: _Patient, today: date, vaccines: dict, stamp: dict) -> list[dict]:
+def _immunizations(rng: random.Random, p: _Patient, today: date, vaccines: dict) -> list:
     if not vaccines:
         return []
     age = _age(p.birth, today)
@@ -471,17 +430,17 @@ def _immunizations(rng: random.Random, p: _Patient, today: date, vaccines: dict,
             when = p.birth + timedelta(days=int(months * 30.4) + 1)
             if when <= today:
                 plan.append((cvx, when, True))
-    rows = []
+    inputs = []
     for cvx, when, here in plan:
         v = vaccines.get(cvx.lstrip("0") or "0")
         if v is None or when < p.birth:
             continue
-        rows.append({"patient_id": p.id, "vaccine": v.name, "cvx_code": v.cvx, "date_given": when,
-                     "lot_number": f"{rng.choice('ABCDEFGHJK')}{rng.randint(1000, 99999)}" if here else "",
-                     "manufacturer": v.manufacturer, "site": rng.choice(SITES) if here and v.route == "intramuscular"
-                     else "", "route": v.route, "dose_number": "", "given_here": here,
-                     "historical_source": "" if here else "Patient's vaccination record", "note": "", **stamp})
-    return rows
+        inputs.append(ImmunizationInput(
+            cvx_code=v.cvx, date_given=when,
+            lot_number=f"{rng.choice('ABCDEFGHJK')}{rng.randint(1000, 99999)}" if here else "",
+            manufacturer=v.manufacturer, site=rng.choice(SITES) if here and v.route == "intramuscular" else "",
+            route=v.route, given_here=here, historical_source="" if here else "Patient's vaccination record"))
+    return inputs
 
 
 def _plan_visits(rng: random.Random, p: _Patient, n: int, years: float, today: date, physician: int,
@@ -531,61 +490,61 @@ def _plan_visits(rng: random.Random, p: _Patient, n: int, years: float, today: d
     return out
 
 
-def _insert_visits(s, rng: random.Random, visits: list[tuple[_Patient, dict, tuple]],
-                   stamp: dict, chunk: int = 10_000) -> tuple[int, int]:
+def _insert_visits(acting: UnitOfWork, rng: random.Random, visits: list[tuple[_Patient, dict, tuple]],
+                   today: date, chunk: int = 10_000) -> tuple[int, int]:
+    """The encounters in bulk (signed notes are not a chart list), each office visit's vitals set through the
+    vitals service (one call per patient: record_vitals_sets), acute diagnoses through the problem service."""
+    s = acting.session
     encounters = vitals_count = 0
+    sets: dict[int, list[tuple[str, V.VitalsInput]]] = {}
+    dx_rows: list[dict] = []
+    acute_seen: dict[tuple[int, str], tuple[datetime, str]] = {}
+    acute_links: list[tuple[int, int, str]] = []
     for first in range(0, len(visits), chunk):
         part = visits[first:first + chunk]
         ids = s.scalars(insert(Encounter).returning(Encounter.id, sort_by_parameter_order=True),
                         [row for _p, row, _plan in part]).all()
-        vital_rows, dx_rows, acute_rows = [], [], []
         for enc_id, (p, _row, (when, values, dx, acute)) in zip(ids, part):
             set_id = uuid.UUID(int=rng.getrandbits(128)).hex
-            taken = when - timedelta(minutes=10)
-            for loinc, value in values.items():
-                vital_rows.append({"patient_id": p.id, "set_id": set_id, "taken_at": taken, "loinc": loinc,
-                                   "value": value, "unit": V.BY_LOINC[loinc].unit, "origin": "clinic",
-                                   "encounter_id": enc_id, "entered_unit": None, **stamp})
+            if values:
+                typed = {V.BY_LOINC[loinc].key: value for loinc, value in values.items() if loinc != V.BMI}
+                sets.setdefault(p.id, []).append((set_id, V.VitalsInput(
+                    **typed, taken_at=when - timedelta(minutes=10), encounter_id=enc_id)))
             dx_rows.extend({"encounter_id": enc_id, "problem_id": p.problem_ids[c], "rank": r}
                            for r, c in enumerate(dx))
             if acute:
-                acute_rows.append((enc_id, p.id, when, acute))
-        if acute_rows:  # an acute diagnosis goes on the problem list once per patient, as resolved
-            latest: dict[tuple[int, str], tuple[datetime, str]] = {}
-            for _e, pid, when, (code, desc) in acute_rows:
-                latest[(pid, code)] = (when, desc)
-            keys = list(latest)
-            prob_ids = s.scalars(insert(Problem).returning(Problem.id, sort_by_parameter_order=True), [
-                {"patient_id": pid, "description": latest[(pid, code)][1], "icd10_code": code,
-                 "onset_date": latest[(pid, code)][0].date(),
-                 "resolved_date": latest[(pid, code)][0].date() + timedelta(days=10), "status": "resolved",
-                 "note": "", **stamp} for pid, code in keys]).all()
-            problem_of = dict(zip(keys, prob_ids))
-            dx_rows.extend({"encounter_id": e, "problem_id": problem_of[(pid, code)], "rank": 0}
-                           for e, pid, _w, (code, _d) in acute_rows)
-        if vital_rows:
-            s.execute(insert(VitalSign), vital_rows)
-        if dx_rows:
-            s.execute(insert(EncounterDiagnosis), dx_rows)
+                acute_seen[(p.id, acute[0])] = (when, acute[1])
+                acute_links.append((enc_id, p.id, acute[0]))
         encounters += len(ids)
-        vitals_count += len(vital_rows)
+    for pid, patient_sets in sets.items():
+        saved = V.record_vitals_sets(acting, pid, patient_sets, provenance=DEMO)
+        vitals_count += sum(len(x.values) for x in saved)
+    # an acute diagnosis goes on the problem list once per patient, as resolved
+    problem_of = {}
+    for (pid, code), (when, desc) in acute_seen.items():
+        row = problems.add_problem(acting, pid, problems.ProblemInput(
+            description=desc, icd10_code=code, onset_date=when.date(),
+            resolved_date=min(when.date() + timedelta(days=10), today), status="resolved"), provenance=DEMO)
+        problem_of[(pid, code)] = row.id
+    dx_rows.extend({"encounter_id": e, "problem_id": problem_of[(pid, code)], "rank": 0}
+                   for e, pid, code in acute_links)
+    if dx_rows:
+        s.execute(insert(EncounterDiagnosis), dx_rows)
     return encounters, vitals_count
 
 
-def _home_readings(s, rng: random.Random, patient_id: int, today: date, stamp: dict) -> int:
+def _home_readings(acting: UnitOfWork, rng: random.Random, patient_id: int, today: date) -> int:
     """A home BP cuff's readings over three months, so trends show patient readings beside clinic ones."""
-    rows = []
+    readings = []
     for d in range(90, 0, -2):
         when = _local_utc(today - timedelta(days=d), 7 * 60 + rng.randint(0, 90))
         set_id = uuid.UUID(int=rng.getrandbits(128)).hex
         sys_ = round(rng.gauss(128, 8))
         for loinc, value in ((V.SYSTOLIC, sys_), (V.DIASTOLIC, round(min(rng.gauss(80, 5), sys_ - 30))),
                              (V.HEART_RATE, round(rng.gauss(70, 6)))):
-            rows.append({"patient_id": patient_id, "set_id": set_id, "taken_at": when, "loinc": loinc, "value": value,
-                         "unit": V.BY_LOINC[loinc].unit, "origin": "patient", "encounter_id": None,
-                         "entered_unit": None, **stamp})
-    s.execute(insert(VitalSign), rows)
-    return len(rows)
+            readings.append(V.Reading(set_id=set_id, taken_at=when, loinc=loinc, value=value,
+                                      unit=V.BY_LOINC[loinc].unit, origin="patient", provenance=DEMO))
+    return V.add_readings(acting, patient_id, readings, what="from a home blood-pressure cuff")
 
 
 # ---------------------------------------------------------------- demo prescriptions
@@ -609,96 +568,59 @@ _DEMO_CONTROLLED = (
 
 
 def add_demo_prescriptions(uow: UnitOfWork, patient_ids: Sequence[int], prescriber_id: int, rng,
-                           *, share: float = 0.8, chunk: int = 2000) -> int:
+                           *, share: float = 0.8) -> int:
     """Active, signed prescriptions for about `share` of the patients (the first always; at least one
     controlled substance when the prescriber has a DEA number), each on the medication list.
 
-    Bulk inserts (fit for 100,000 patients); a drug whose ingredient is already on the patient's active
-    medication list is skipped. Written as the demo generator's user without alert runs; audited once.
+    Written through the prescription service as the prescriber (create_draft, then sign with its alert check,
+    which also puts the drug on the medication list); a drug whose ingredient is already on the patient's
+    active list is skipped, and one that signing would interrupt (an allergy, an interaction) is rolled back
+    (a savepoint), so no demo prescription stands without a physician's decision.
     Returns the number of prescriptions written.
     """
-    from desktop.alerts import DrugRef
-    from desktop.models import Prescription
-
-    from . import alerts as alert_service
     from .demo import require_system
     from .errors import NotFound
-    from .prescriptions import RxInput, fill_row, rx_number_for
+    from .prescriptions import RxInput, create_draft, sign
 
     require_system(uow)
-    from datetime import timedelta
-
-    from sqlalchemy import bindparam, insert, update
-
     s = uow.session
     prescriber = s.get(Prescriber, prescriber_id)
     if prescriber is None:
         raise NotFound(f"no prescriber with id {prescriber_id}")
+    acting = _acting(uow, prescriber.user_id)
     today = date.today()
-    now = datetime.now(UTC)
     written = 0
     controlled_done = False
     ids = list(patient_ids)
-    for start in range(0, len(ids), chunk):
-        part = ids[start:start + chunk]
-        have: dict[int, set[str]] = {}
-        for pid, ingredients in s.execute(select(Medication.patient_id, Medication.ingredients).where(
-                Medication.patient_id.in_(part), Medication.status == "active",
-                Medication.entered_in_error.is_(False))):
-            have.setdefault(pid, set()).update(i for i in (ingredients or "").split("+") if i)
-        addressed = {pid for pid, a, c in s.execute(select(Patient.id, Patient.address_line1, Patient.city)
-                                                   .where(Patient.id.in_(part))) if (a or "").strip() and (c or "").strip()}
-        rows: list[dict] = []
-        for pid in part:
-            if rows and rng.random() > share:
-                continue
-            picks = rng.sample(_DEMO_DRUGS, rng.randint(1, 3))
-            if prescriber.dea_number and pid in addressed and (not controlled_done or rng.random() < 0.08):
-                picks.append(rng.choice(_DEMO_CONTROLLED))
-            for generic, strength, form, route, dose, unit, freq, qty, refills, sched, rxcui in picks:
-                ingredient = generic.split(" ")[0]
-                if ingredient in have.get(pid, ()):
-                    continue
-                # the check signing runs: a drug it would interrupt (an allergy, an interaction) is not written
-                check = alert_service.check_for_patient(uow, pid, DrugRef(name=generic, ingredients=(ingredient,)))
-                if check.kb_available and check.interrupting:
-                    continue
-                controlled_done = controlled_done or bool(sched)
-                prn = freq == "q6h"
-                inp = RxInput(drug_name=generic, ingredients=ingredient, ingredient_rxcui=rxcui, strength=strength,
-                              dose_form=form, route=route, dose=dose, dose_unit=unit, frequency=freq, prn=prn,
-                              prn_indication="pain" if prn else "", quantity=qty, quantity_unit=unit,
-                              refills=refills, dea_schedule=sched)
-                rx = Prescription()
-                fill_row(rx, inp)
-                row = {c: getattr(rx, c) for c in (
-                    "formulary_id", "drug_name", "ingredient_rxcui", "product_rxcui", "ingredients", "strength",
-                    "dose_form", "route", "dose", "frequency", "duration_days", "prn", "prn_indication", "sig_text",
-                    "quantity", "quantity_unit", "days_supply", "refills", "substitution_allowed",
-                    "pharmacist_note", "dea_schedule", "encounter_id")}
-                written_on = today - timedelta(days=rng.randint(0, 120))
-                row.update(patient_id=pid, prescriber_id=prescriber.id, status="active", written_date=written_on,
-                           signed_at=now, rx_number=f"tmp-{uuid.uuid4().hex[:24]}", created_by_id=uow.user.id,
-                           version=1, entered_in_error=False)
-                rows.append(row)
-        if not rows:
+    have: dict[int, set[str]] = {}
+    for pid, ingredients in s.execute(select(Medication.patient_id, Medication.ingredients).where(
+            Medication.patient_id.in_(ids), Medication.status == "active", Medication.entered_in_error.is_(False))):
+        have.setdefault(pid, set()).update(i for i in (ingredients or "").split("+") if i)
+    addressed = {pid for pid, a, c in s.execute(select(Patient.id, Patient.address_line1, Patient.city)
+                                               .where(Patient.id.in_(ids))) if (a or "").strip() and (c or "").strip()}
+    for n, pid in enumerate(ids):
+        if n and rng.random() > share:
             continue
-        new_ids = s.execute(insert(Prescription).returning(Prescription.id, sort_by_parameter_order=True),
-                            rows).scalars().all()
-        table = Prescription.__table__
-        s.execute(update(table).where(table.c.id == bindparam("b_id")).values(rx_number=bindparam("b_number")),
-                  [{"b_id": i, "b_number": rx_number_for(i)} for i in new_ids])
-        meds = []
-        for rx_id, row in zip(new_ids, rows):
-            name = f"{row['drug_name']} {row['strength']} {row['dose_form']}".strip()
-            meds.append({
-                "patient_id": row["patient_id"], "drug_name": name, "ingredient_rxcui": row["ingredient_rxcui"],
-                "ingredients": row["ingredients"], "strength": row["strength"], "dose_form": row["dose_form"],
-                "route": row["route"], "sig": row["sig_text"], "start_date": row["written_date"], "status": "active",
-                "source": "clinic", "prescription_id": rx_id, "created_by_id": uow.user.id, "version": 1,
-                "entered_in_error": False,
-            })
-        s.execute(insert(Medication), meds)
-        written += len(rows)
-    uow.audit("create", "prescription", None, summary=f"{written} demo prescriptions on the medication lists")
+        picks = rng.sample(_DEMO_DRUGS, rng.randint(1, 3))
+        if prescriber.dea_number and pid in addressed and (not controlled_done or rng.random() < 0.08):
+            picks.append(rng.choice(_DEMO_CONTROLLED))
+        for generic, strength, form, route, dose, unit, freq, qty, refills, sched, rxcui in picks:
+            ingredient = generic.split(" ")[0]
+            if ingredient in have.get(pid, ()):
+                continue
+            prn = freq == "q6h"
+            inp = RxInput(drug_name=generic, ingredients=ingredient, ingredient_rxcui=rxcui, strength=strength,
+                          dose_form=form, route=route, dose=dose, dose_unit=unit, frequency=freq, prn=prn,
+                          prn_indication="pain" if prn else "", quantity=qty, quantity_unit=unit,
+                          refills=refills, dea_schedule=sched)
+            point = acting.savepoint()
+            draft = create_draft(acting, pid, inp)
+            outcome = sign(acting, draft.id, today=today - timedelta(days=rng.randint(0, 120)))
+            if isinstance(outcome, NeedsDecision):
+                point.rollback()  # the check would interrupt this order: the demo does not write it
+                continue
+            point.commit()
+            have.setdefault(pid, set()).add(ingredient)
+            controlled_done = controlled_done or bool(sched)
+            written += 1
     return written

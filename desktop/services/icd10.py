@@ -8,11 +8,14 @@ sorted vocabulary for prefix matching. After warm-up a query takes a few millise
 from __future__ import annotations
 
 import bisect
+import functools
 import heapq
+import importlib.util
 import re
 import threading
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from desktop.kb.icd10_synonyms import synonyms
@@ -287,7 +290,51 @@ def search(text: str, limit: int = 50, age: float | None = None, sex: str | None
 
 
 def lookup(code: str) -> IcdCode | None:
-    return index().get(code) if code else None
+    """The code's entry; before the search index is built, asked of the package alone (a problem saved by the
+    command line or the demo builder need not pay the index's build)."""
+    if not code:
+        return None
+    if _index is not None:
+        return _index.get(code)
+    return _lookup_one(normalise_code(code))
+
+
+def is_code(code: str) -> bool:
+    """Whether this is an ICD-10-CM code (a category or subcategory, not a chapter or block heading). Before the
+    index is built, read from the package's code list alone: a fraction of a second instead of its whole load,
+    so saving a coded problem outside the search dialog (command line, PHR merge, demo) stays quick."""
+    if not code:
+        return False
+    if _index is not None:
+        return _index.get(code) is not None
+    listed = _code_list()
+    if listed is None:
+        return lookup(code) is not None
+    compact = code.replace(".", "").strip().upper()
+    return compact in listed and "-" not in compact and not compact.isdigit()
+
+
+@functools.cache
+def _code_list() -> frozenset[str] | None:
+    """The package's list of every code (dots removed), read without importing the package (its import builds
+    the whole classification tree); None when the file is not where this version keeps it."""
+    spec = importlib.util.find_spec("simple_icd_10_cm")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    files = sorted(Path(next(iter(spec.submodule_search_locations)), "data").glob("code-list-*.txt"))
+    if not files:
+        return None
+    return frozenset(line.strip() for line in files[-1].read_text(encoding="utf-8").splitlines() if line.strip())
+
+
+def _lookup_one(code: str) -> IcdCode | None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import simple_icd_10_cm as cm
+
+    if not cm.is_valid_item(code) or not (cm.is_category_or_subcategory(code) or cm.is_extended_subcategory(code)):
+        return None  # chapters and blocks are headings, not diagnoses (as the index leaves them out)
+    return IcdCode(code, cm.get_description(code), cm.is_leaf(code))
 
 
 def normalise_code(code: str) -> str:

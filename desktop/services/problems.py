@@ -124,7 +124,7 @@ def validate(inp: ProblemInput, today: date | None = None) -> dict[str, str]:
     errors: dict[str, str] = {}
     if not inp.description:
         errors["description"] = "Describe the problem or pick an ICD-10 code"
-    if inp.icd10_code and icd10.lookup(inp.icd10_code) is None:
+    if inp.icd10_code and not icd10.is_code(inp.icd10_code):
         errors["icd10_code"] = f"{inp.icd10_code} is not an ICD-10-CM code"
     if inp.snomed_code and not _SNOMED.match(inp.snomed_code):
         errors["snomed_code"] = "A SNOMED CT code is 6 to 18 digits"

@@ -339,20 +339,21 @@ class SavedSet:
     flags: dict[str, str]  # loinc -> low | high
 
 
-def record_vitals(uow: UnitOfWork, patient_id: int, inp: VitalsInput) -> SavedSet:
-    """Store one intake set. Raises ValidationError (field -> message) and stores nothing on any slip."""
-    uow.require(Permission.EDIT_CHART)
-    ctx = intake_context(uow, patient_id)
-    check = check_values(inp, ctx.age, carried_height_cm=ctx.last_height_cm,
+def _prepare_set(ctx: IntakeContext, inp: VitalsInput, user_id: int | None, set_id: str,
+                 now: datetime) -> tuple[list[dict], SavedSet]:
+    """One typed set checked (plausibility, pairs, BMI, time) into its rows and flags. Raises ValidationError
+    (field -> message) on any slip. The one validation of every clinic set, whoever enters it."""
+    taken = _utc(inp.taken_at) if inp.taken_at else now
+    age = age_on(ctx.birth_date, local(taken).date()) if inp.taken_at else ctx.age  # the ranges of that day
+    check = check_values(inp, age, carried_height_cm=ctx.last_height_cm,
                          carried_height_date=ctx.last_height_date)
     if check.errors:
         raise ValidationError(check.errors)
     if check.empty:
         raise ValidationError({"systolic": "Enter at least one vital sign"})
-    taken = _utc(inp.taken_at) if inp.taken_at else datetime.now(UTC)
-    if taken > datetime.now(UTC) + timedelta(minutes=5):
+    if taken > now + timedelta(minutes=5):
         raise ValidationError({"taken_at": "The time taken cannot be in the future"})
-    set_id = uuid.uuid4().hex
+    patient_id = ctx.patient_id
     rows, values, flags = [], {}, {}
     for key in INPUT_KEYS:
         typed = getattr(inp, key)
@@ -361,19 +362,57 @@ def record_vitals(uow: UnitOfWork, patient_id: int, inp: VitalsInput) -> SavedSe
         f = BY_KEY[key]
         unit = inp.unit_of(key)
         value = round(to_canonical(typed, unit), 3 if key == "weight" else 2)
-        rows.append(_row(patient_id, set_id, taken, f.loinc, value, f.unit, unit, inp.encounter_id, uow.user.id))
+        rows.append(_row(patient_id, set_id, taken, f.loinc, value, f.unit, unit, inp.encounter_id, user_id))
         values[f.loinc] = value
     if check.bmi is not None:
-        rows.append(_row(patient_id, set_id, taken, BMI, check.bmi, "kg/m2", None, inp.encounter_id, uow.user.id))
+        rows.append(_row(patient_id, set_id, taken, BMI, check.bmi, "kg/m2", None, inp.encounter_id, user_id))
         values[BMI] = check.bmi
     for loinc, value in values.items():
-        fl = flag(loinc, value, ctx.age)
+        fl = flag(loinc, value, age)
         if fl:
             flags[loinc] = fl
+    return rows, SavedSet(set_id, taken, values, flags)
+
+
+def record_vitals(uow: UnitOfWork, patient_id: int, inp: VitalsInput) -> SavedSet:
+    """Store one intake set. Raises ValidationError (field -> message) and stores nothing on any slip."""
+    uow.require(Permission.EDIT_CHART)
+    ctx = intake_context(uow, patient_id)
+    rows, saved = _prepare_set(ctx, inp, uow.user.id, uuid.uuid4().hex, datetime.now(UTC))
     uow.session.add_all(VitalSign(**r) for r in rows)
     uow.session.flush()
-    uow.audit("create", "vital_sign", set_id, patient_id, "vitals: " + summary_text(values))
-    return SavedSet(set_id, taken, values, flags)
+    uow.audit("create", "vital_sign", saved.set_id, patient_id, "vitals: " + summary_text(saved.values))
+    return saved
+
+
+def record_vitals_sets(uow: UnitOfWork, patient_id: int, sets: Sequence[tuple[str, VitalsInput]], *,
+                       provenance: Provenance | None = None) -> list[SavedSet]:
+    """Several clinic intake sets of one patient at once (set id, input), e.g. a chart's history entered by the
+    demo builder: each set checked exactly as record_vitals checks it (the same _prepare_set), then one bulk
+    insert, audited once. Raises ValidationError naming the set, and stores nothing, on any slip."""
+    uow.require(Permission.EDIT_CHART)
+    ctx = intake_context(uow, patient_id)
+    now = datetime.now(UTC)
+    stamp = (provenance or Provenance()).values(VitalSign)
+    rows: list[dict] = []
+    saved: list[SavedSet] = []
+    for n, (set_id, inp) in enumerate(sets):
+        try:
+            set_rows, one = _prepare_set(ctx, inp, uow.user.id, clip(VitalSign, "set_id", set_id), now)
+        except ValidationError as exc:
+            raise ValidationError({k: f"set {n + 1}: {v}" for k, v in exc.errors.items()}) from exc
+        for r in set_rows:
+            r.update(created_at=now, updated_at=now, entered_in_error=False, **stamp)
+        rows.extend(set_rows)
+        saved.append(one)
+    for start in range(0, len(rows), READINGS_CHUNK):
+        uow.session.execute(insert(VitalSign), rows[start:start + READINGS_CHUNK])
+    if saved:
+        uow.audit("create", "vital_sign", None, patient_id,
+                  f"{len(saved)} vital-sign sets ({len(rows)} values) "
+                  f"{min(x.taken_at for x in saved):%Y-%m-%d} to {max(x.taken_at for x in saved):%Y-%m-%d}"
+                  + (f"; {provenance.describe()}" if provenance else ""))
+    return saved
 
 
 def _row(patient_id: int, set_id: str, taken: datetime, loinc: str, value: float, unit: str,

@@ -13,6 +13,7 @@ from desktop.phr import Decision, read_file
 from desktop.services import allergies, immunizations, medications, problems, vitals
 from desktop.services import phr_import as svc
 from desktop.services.alert_decisions import NeedsDecision
+from desktop.services.chart_rows import DEMO
 from tests.conftest import user_for
 
 from .conftest import CCD1, MIGUEL, apply_reviewed
@@ -97,3 +98,100 @@ def test_an_imported_medication_needs_the_same_decision_as_adding_it_by_hand(db,
         by_hand = medications.add_medication(uow, patient.id, by_hand_input)
     assert isinstance(by_merge, NeedsDecision) and isinstance(by_hand, NeedsDecision)
     assert {a.key for a in by_merge.pending} == {a.key for a in by_hand.pending} != set()
+
+
+# ---------------------------------------------------------------- the demo builder: the same write path
+
+def _spy_writers(monkeypatch) -> list[tuple[str, tuple, dict, object]]:
+    """Patch every entity-service writer (found by name) to record (name, args, kwargs, outcome)."""
+    calls: list[tuple[str, tuple, dict, object]] = []
+    for qual, fn in _writers().items():
+        def spy(*a, _fn=fn, _qual=qual, **k):
+            out = _fn(*a, **k)
+            calls.append((_qual, a, k, out))
+            return out
+
+        monkeypatch.setattr(importlib.import_module(fn.__module__), fn.__name__, spy)
+    return calls
+
+
+def _demo(tmp_path, n: int = 6):
+    from desktop.services import demo
+    from desktop.services.database import Database
+
+    db = Database.open(f"sqlite:///{tmp_path / 'demo.db'}", create=True)
+    with db.uow() as uow:
+        demo.create_practice_and_users(uow)
+        demo.ensure_named_demo_patients(uow)
+        ids = demo.add_patients(uow, n, seed=11)
+    return db, ids
+
+
+def test_the_demo_builder_writes_every_entity_through_its_service(tmp_path, monkeypatch):
+    """The demo reaches the chart's entity services (validation, duplicates, NKDA, alerts, audit) with the
+    provenance "demo"; a medication the check interrupts is written only with a physician's override record."""
+    from desktop.models import AlertOverride, Medication, Problem, User
+    from desktop.services import alerts, demo_chart
+
+    db, ids = _demo(tmp_path)
+    calls = _spy_writers(monkeypatch)
+    with db.uow() as uow:
+        stats = demo_chart.fill_demo_charts(uow, ids, seed=11)
+    names = {c[0] for c in calls}
+    assert {"problems.add_problem", "allergies.add_allergy", "medications.add_medication",
+            "immunizations.add_immunization", "vitals.record_vitals_sets", "vitals.add_readings"} <= names
+    for name, args, kwargs, _out in calls:  # each row says where it came from
+        given = {r.provenance for r in args[2]} if name == "vitals.add_readings" else {kwargs.get("provenance")}
+        assert given == {DEMO}, name
+    # the same gate as the chart's: the large chart's apixaban+naproxen stopped, then overridden by the physician
+    stopped = [c for c in calls if c[0] == "medications.add_medication" and isinstance(c[3], NeedsDecision)]
+    assert stopped, "no demo medication met the alert check"
+    harold = stats.large_patient_id
+    with db.uow(user_for("physician")) as uow:
+        s = uow.session
+        for _name, args, _k, need in stopped:
+            pid = args[1]
+            retried = [c for c in calls if c[0] == "medications.add_medication" and c[1][1] == pid
+                       and c[1][2] == args[2] and len(c[1]) > 3 and c[1][3] is not None]
+            if pid != harold:
+                assert not retried  # left out: no order stands without a decision
+                continue
+            assert retried and not isinstance(retried[0][3], NeedsDecision)
+            overrides = s.execute(select(AlertOverride.alert_key, AlertOverride.reason, User.display_name).join(
+                User, User.id == AlertOverride.user_id).where(
+                AlertOverride.medication_id == retried[0][3].id)).all()
+            assert {k for k, _r, _n in overrides} == {a.key for a in need.pending}
+            assert all(r == demo_chart.LARGE_OVERRIDE[0] and n == "Dr. Ana Lima" for _k, r, n in overrides)
+        listed = alerts.check_for_patient(uow, harold).listed
+        marked = alerts.check_for_patient(uow, harold).overridden
+        assert any(a.key in marked and "overridden by Dr. Ana Lima" in marked[a.key] for a in listed)
+        assert s.execute(select(Problem.source_system).where(Problem.patient_id == harold)).scalars().all() \
+            and {m for m in s.execute(select(Medication.source_system).where(
+                Medication.patient_id == harold, Medication.prescription_id.is_(None))).scalars()} == {"demo"}
+    db.dispose()
+
+
+def test_the_demo_builder_meets_the_vitals_validation_and_stays_atomic(tmp_path, monkeypatch):
+    """An implausible demo vital sign is refused by the vitals service's own check, and the whole demo
+    transaction is rolled back: nothing half-built is left."""
+    import pytest
+    from sqlalchemy import func
+
+    from desktop.models import Problem
+    from desktop.services import demo_chart
+    from desktop.services.errors import ValidationError
+
+    db, ids = _demo(tmp_path, n=2)
+    real = demo_chart._visit_values
+
+    def implausible(*a, **k):
+        values = real(*a, **k)
+        values[vitals.SYSTOLIC] = 400
+        return values
+
+    monkeypatch.setattr(demo_chart, "_visit_values", implausible)
+    with pytest.raises(ValidationError, match="not plausible for bp systolic"), db.uow() as uow:
+        demo_chart.fill_demo_charts(uow, ids, seed=11)
+    with db.uow(user_for("physician")) as uow:
+        assert uow.session.execute(select(func.count(Problem.id))).scalar() == 0
+    db.dispose()

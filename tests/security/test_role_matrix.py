@@ -283,6 +283,7 @@ MATRIX_TABLE: dict[str, object] = {
     "vitals.intake_context": needs(P.VIEW_CHART),
     "vitals.record_vitals": needs(P.EDIT_CHART),
     "vitals.add_readings": needs(P.EDIT_CHART),
+    "vitals.record_vitals_sets": needs(P.EDIT_CHART),
     "vitals.mark_set_entered_in_error": needs(P.EDIT_CHART),
     "vitals.latest_vitals": needs(P.VIEW_CHART),
     "vitals.vitals_text_for_day": needs(P.VIEW_CHART),
