@@ -47,6 +47,8 @@ class PatientInfo:
     insurance: str = ""
     email: str = ""
     gender_identity: str = ""
+    # prescriptions only: a child's latest weight in both units, for the pharmacist's dose check
+    weight_line: str = ""  # "Weight 18.2 kg (40.1 lb) on 2026-11-02"
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +183,7 @@ class SummaryData:
     social_history: tuple[str, ...] | None = None  # "Smoking status: Former smoker, 12 pack-years (2023-02-01)"
     procedures: tuple[tuple[str, str, str], ...] = ()  # (procedure, last date, "×3" or "")
     family_history: tuple[str, ...] = ()  # "Mother: Breast cancer (onset 48)"
+    unit_system: str = "metric"  # the reader's units for vitals (us: °F, lb, in); the values above are canonical
 
 
 @dataclass(frozen=True, slots=True)

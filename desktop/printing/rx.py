@@ -204,7 +204,8 @@ def _right_lines(prescriber: PrescriberInfo, controlled: bool) -> list[tuple[str
 
 
 def _patient_height(patient: PatientInfo) -> float:
-    return 12 + 14 + 13 + 12 * max(1, len(patient.address_lines)) + (12 if patient.phone else 0) + 8
+    return 12 + 14 + 13 + 12 * max(1, len(patient.address_lines)) + (12 if patient.phone else 0) + \
+        (12 if patient.weight_line else 0) + 8
 
 
 def _draw_patient(c: Canvas, patient: PatientInfo, written: date | None, x0: float, x1: float, top: float) -> float:
@@ -221,6 +222,11 @@ def _draw_patient(c: Canvas, patient: PatientInfo, written: date | None, x0: flo
     y -= 13
     c.setFont(REGULAR, 9.5)
     c.drawString(x0, y, patient_id_line(patient, written or date.today()))
+    if patient.weight_line:  # a child's weight, both units: the pharmacist checks the dose per kg
+        y -= 12
+        c.setFont(BOLD, 9.5)
+        c.drawString(x0, y, patient.weight_line)
+        c.setFont(REGULAR, 9.5)
     for line in patient.address_lines or ("(no address on file)",):
         y -= 12
         c.drawString(x0, y, line)

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from reportlab.platypus import KeepTogether, Table, TableStyle
 
+from desktop.kb import display_units
+from desktop.kb.vitals import HEIGHT, TEMPERATURE, WEIGHT
+
 from .charts import trend_chart
-from .data import SummaryData, VitalsRow
+from .data import SummaryData, TrendPoint, VitalsRow
 from .flow import Styles, build, none_line, para, spacer, table, when
 from .page import MARGIN, age_on, fmt_date, page_size, sex_label
 
@@ -61,13 +64,23 @@ def _allergies(data: SummaryData, width: float) -> list:
                   [width * 0.34, width * 0.14, width * 0.36, width * 0.16])]
 
 
+def _shown(loinc: str, value: float | None, system: str) -> str:
+    return "" if value is None else display_units.number(loinc, value, system)
+
+
+def _unit(loinc: str, system: str) -> str:
+    return display_units.unit_label(display_units.display_unit(loinc, system))
+
+
 def _vitals_table(data: SummaryData, width: float) -> list:
     if not data.vitals:
         return [none_line("No vital signs recorded.")]
-    header = ["Date", "BP mmHg", "HR /min", "RR /min", "Temp °C", "SpO₂ %", "Weight kg", "Height cm", "BMI", "Source"]
+    u = data.unit_system
+    header = ["Date", "BP mmHg", "HR /min", "RR /min", f"Temp {_unit(TEMPERATURE, u)}", "SpO₂ %",
+              f"Weight {_unit(WEIGHT, u)}", f"Height {_unit(HEIGHT, u)}", "BMI", "Source"]
     rows = [
-        (when(v.taken_at), _bp(v), _num(v.heart_rate), _num(v.resp_rate), _num(v.temperature_c, 1), _num(v.spo2),
-         _num(v.weight_kg, 1), _num(v.height_cm), _num(v.bmi, 1), v.origin)
+        (when(v.taken_at), _bp(v), _num(v.heart_rate), _num(v.resp_rate), _shown(TEMPERATURE, v.temperature_c, u),
+         _num(v.spo2), _shown(WEIGHT, v.weight_kg, u), _shown(HEIGHT, v.height_cm, u), _num(v.bmi, 1), v.origin)
         for v in data.vitals
     ]
     fr = [0.17, 0.10, 0.08, 0.08, 0.09, 0.08, 0.10, 0.10, 0.07, 0.13]
@@ -90,7 +103,10 @@ def _charts(data: SummaryData, width: float) -> Table:
     half = (width - 16) / 2
     bp = trend_chart("Blood pressure", "mmHg", data.bp_trend, half, labels=("systolic", "diastolic"),
                      ref_lines=(130, 80), min_span=60)
-    wt = trend_chart("Weight", "kg", data.weight_trend, half, min_span=10)
+    u = data.unit_system
+    weights = tuple(TrendPoint(p.when, display_units.to_display(WEIGHT, p.value, u)) for p in data.weight_trend)
+    wt = trend_chart("Weight", _unit(WEIGHT, u), weights, half,
+                     min_span=round(display_units.to_display(WEIGHT, 10, u)))
     t = Table([[bp, wt]], colWidths=[half + 16, half])
     t.setStyle(TableStyle([("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
     return t

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 
 from sqlalchemy import func, select
 
 from desktop.domain.sig import expand_sig
+from desktop.kb import display_units as kb_display
 from desktop.kb.vitals import (
     BMI,
     DIASTOLIC,
@@ -43,6 +44,7 @@ from desktop.models import (
 )
 from desktop.printing import data as pd
 
+from . import display_units
 from .errors import NotFound, ServiceError
 from .permissions import Permission
 from .prescribers import get_page_size, get_practice
@@ -212,7 +214,7 @@ def prescription_documents(uow: UnitOfWork, rx_ids: Sequence[int], *, now: datet
     now = now or datetime.now()
     before = printed_before(uow, "rx", [rx.rx_number for rx in ordered], patient.id)
     groups: list[RxGroup] = []
-    pinfo = patient_info(patient)
+    pinfo = _with_child_weight(uow, patient_info(patient), patient, now.date())
     for reprint in (False, True):
         for pid, prescriber in prescribers.items():
             items = [rx_item(rx) for rx in ordered
@@ -229,6 +231,25 @@ def prescription_documents(uow: UnitOfWork, rx_ids: Sequence[int], *, now: datet
     title = f"Prescription{'s' if len(numbers) > 1 else ''} {', '.join(numbers)} — {pinfo.full_name}"
     return PrintJob(document="rx", pdf=pdf, title=title, patient_id=patient.id, refs=numbers,
                     reprint_refs=reprints, page_size=size, pages=_page_count(pdf))
+
+
+PEDIATRIC_AGE = 18  # under this age a prescription carries the latest weight (weight-based dosing)
+
+
+def _with_child_weight(uow: UnitOfWork, info: pd.PatientInfo, patient: Patient, on: date) -> pd.PatientInfo:
+    """A child's prescription names the latest recorded weight in both units (the pharmacist checks mg/kg;
+    a US pharmacy reads pounds too): 'Weight 18.2 kg (40.1 lb) on 2026-11-02'. Adults: unchanged."""
+    birth = patient.birth_date
+    if birth is None or (on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))) >= PEDIATRIC_AGE:
+        return info
+    latest = uow.session.execute(
+        select(VitalSign.value, VitalSign.taken_at)
+        .where(VitalSign.patient_id == patient.id, VitalSign.loinc == WEIGHT, VitalSign.entered_in_error.is_(False))
+        .order_by(VitalSign.taken_at.desc()).limit(1)).first()
+    if latest is None:
+        return replace(info, weight_line="Weight not recorded")
+    shown = kb_display.both(WEIGHT, latest.value, display_units.unit_system(uow))
+    return replace(info, weight_line=f"Weight {shown} on {_local(latest.taken_at):%Y-%m-%d}")
 
 
 # ---------------------------------------------------------------- summary
@@ -333,7 +354,7 @@ def summary_data(uow: UnitOfWork, mrn: str, *, now: datetime | None = None,
                                           signers.get(e.provider_id) or name or "",
                                           _short(e.assessment), e.status) for e, name in encounters),
         total_encounters=int(total), page_size=page_size or get_page_size(uow), printed_by=uow.user.display_name,
-        labs=_lab_lines(uow, pid), **_history_lines(uow, pid),
+        labs=_lab_lines(uow, pid), **_history_lines(uow, pid), unit_system=display_units.unit_system(uow),
     )
 
 
