@@ -265,6 +265,7 @@ class MainWindow(QMainWindow):
         self._action(m, self.tr("&Lock screen"), self.sig_lock_requested.emit, "Ctrl+L", name="actLock")
         self._action(m, self.tr("&Switch user…"), self.sig_switch_user.emit, "Ctrl+Shift+L", name="actSwitchUser")
         self._action(m, self.tr("Change my &password…"), self._change_password, name="actChangePassword")
+        self._action(m, self.tr("My p&references…"), self._preferences, name="actPreferences")
         m.addSeparator()
         self._action(m, self.tr("&Quit"), self.close, QKeySequence.StandardKey.Quit)
         self.chart_menu = bar.addMenu(self.tr("&Chart"))
@@ -287,6 +288,13 @@ class MainWindow(QMainWindow):
 
         if self.ctx is not None:
             self.password_dialog = change_my_password(self.ctx, self)  # window-modal, open()
+
+    def _preferences(self) -> None:
+        from .preferences_dialog import PreferencesDialog
+
+        if self.ctx is not None:
+            self.preferences_dialog = PreferencesDialog(self.ctx, self)
+            self.preferences_dialog.open()
 
     def show_shortcuts(self) -> None:
         if self.ctx is None:

@@ -104,3 +104,36 @@ def test_a_user_who_chose_metric_reads_metric(db, as_role, app_ctx, add_patient,
     qtbot.waitUntil(lambda: tab.model.columnCount() == 1, timeout=5000)
     rows = _rows(tab)
     assert rows["Temperature  (°C)"] == "38.0" and rows["Weight  (kg)"] == "82.1" and rows["Height  (cm)"] == "162.6"
+
+
+def test_the_administrator_picks_the_practice_units_in_settings(db, as_role, app_ctx, qtbot):
+    from desktop.views.admin.settings_dialog import SettingsDialog
+
+    dialog = SettingsDialog(app_ctx("admin"))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(lambda: dialog.loaded, timeout=5000)
+    assert dialog.unit_system.currentData() == display_units.US  # Springfield, IL
+    dialog.unit_system.setCurrentIndex(dialog.unit_system.findData(display_units.METRIC))
+    with qtbot.waitSignal(dialog.sig_saved, timeout=5000):
+        dialog.save_button.click()
+    with as_role("nurse") as uow:
+        assert display_units.practice_system(uow) == display_units.unit_system(uow) == display_units.METRIC
+
+
+def test_each_user_picks_their_own_units_in_my_preferences(db, as_role, app_ctx, qtbot):
+    from desktop.views.preferences_dialog import PreferencesDialog
+
+    dialog = PreferencesDialog(app_ctx("nurse"))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(lambda: dialog.loaded, timeout=5000)
+    assert dialog.unit_choice.currentData() == display_units.FOLLOW_PRACTICE
+    assert dialog.unit_choice.itemText(0) == "Same as the practice: US (°F, lb, in)"
+    dialog.unit_choice.setCurrentIndex(dialog.unit_choice.findData(display_units.METRIC))
+    dialog.save_button.click()
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=5000)
+    with as_role("nurse") as uow:
+        assert display_units.unit_system(uow) == display_units.METRIC
+    with as_role("physician") as uow:
+        assert display_units.unit_system(uow) == display_units.US

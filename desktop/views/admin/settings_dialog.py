@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.services import alerts as alert_service
-from desktop.services import prescribers, settings
+from desktop.services import display_units, prescribers, settings
 from desktop.services.errors import ConflictError, ValidationError
 from desktop.services.settings import PracticeForm, PracticeInput
 from desktop.widgets.dialog_base import BaseDialog
@@ -44,6 +44,7 @@ class SettingsDialog(BaseDialog):
         super().__init__(parent)
         self.ctx = ctx
         self.version: int | None = None
+        self.loaded_system = ""  # the practice's units as loaded (saved again only when changed)
         self.loaded = False
         self.setWindowTitle(self.tr("Practice settings"))
         practice_box = QGroupBox(self.tr("Practice"))
@@ -75,6 +76,20 @@ class SettingsDialog(BaseDialog):
         self.printing.add_field("page_size", self.tr("Page size"), self.page_size)
         print_box.setLayout(self.printing)
 
+        units_box = QGroupBox(self.tr("Units"))
+        self.units_form = FieldForm()
+        self.unit_system = QComboBox()
+        self.unit_system.setObjectName("practiceUnitSystem")
+        for system in display_units.SYSTEMS:
+            self.unit_system.addItem(self.tr(display_units.SYSTEM_LABELS[system]), system)
+        self.units_form.add_field("unit_system", self.tr("Vitals shown in"), self.unit_system)
+        units_hint = QLabel(self.tr("Temperature, weight and height on screen and on paper; the chart stores "
+                                    "the same values either way. Each user may choose otherwise."))
+        units_hint.setWordWrap(True)
+        units_hint.setStyleSheet("color: #555;")
+        self.units_form.addRow("", units_hint)
+        units_box.setLayout(self.units_form)
+
         self.severity_boxes: dict[str, QCheckBox] = {}
         alerts_box = QGroupBox(self.tr("Clinical alerts"))
         alerts_layout = QVBoxLayout(alerts_box)
@@ -103,6 +118,7 @@ class SettingsDialog(BaseDialog):
         right = QVBoxLayout()
         right.addWidget(security_box)
         right.addWidget(print_box)
+        right.addWidget(units_box)
         right.addWidget(alerts_box)
         right.addStretch(1)
         columns = QHBoxLayout()
@@ -124,12 +140,14 @@ class SettingsDialog(BaseDialog):
             except ValidationError:
                 page = "letter"  # a damaged value: the admin saves a good one here
             severities = tuple(alert_service.interrupting_severities(uow))
-            return form, minutes, page, severities
+            return form, minutes, page, severities, display_units.practice_system(uow)
 
         self.ctx.ops.run(read, done=self._show, failed=lambda exc: self.ctx.messages.error(self, exc))
 
-    def _show(self, values: tuple[PracticeForm, int, str, tuple[str, ...]]) -> None:
-        form, minutes, page, severities = values
+    def _show(self, values: tuple[PracticeForm, int, str, tuple[str, ...], str]) -> None:
+        form, minutes, page, severities, unit_system = values
+        self.loaded_system = unit_system
+        self.unit_system.setCurrentIndex(max(0, self.unit_system.findData(unit_system)))
         self.version = form.version
         for name, _label, _len in PRACTICE_LABELS:
             self.form.inputs[name].setText(getattr(form.data, name))  # type: ignore[attr-defined]
@@ -151,6 +169,7 @@ class SettingsDialog(BaseDialog):
         practice = self.practice()
         minutes = self.idle_minutes.value()
         page = self.page_size.currentData()
+        unit_system, loaded_system = self.unit_system.currentData(), self.loaded_system
         severities = tuple(s for s, box in self.severity_boxes.items() if box.isChecked())
         version = self.version
 
@@ -165,6 +184,8 @@ class SettingsDialog(BaseDialog):
                 prescribers.set_page_size(uow, page)
             if set(severities) != set(alert_service.interrupting_severities(uow)):
                 alert_service.set_interrupting_severities(uow, severities)
+            if unit_system != loaded_system:  # chosen here; untouched, the address keeps deciding
+                display_units.set_practice_system(uow, unit_system)
             return saved
 
         errors = settings.validate_practice(settings.clean_practice(practice))
@@ -189,5 +210,6 @@ class SettingsDialog(BaseDialog):
         self.save_button.setEnabled(True)
         self.version = saved.version
         self.ctx.ops.changed("settings")
+        self.ctx.ops.changed("vitals")  # the practice's units may have changed: open charts show vitals again
         self.sig_saved.emit(saved.data.name)
         self.accept()
