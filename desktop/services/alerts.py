@@ -33,7 +33,7 @@ from desktop.kb.age import age_years
 from desktop.kb.vitals import WEIGHT
 from desktop.models import AlertOverride, Allergy, Medication, Patient, VitalSign
 
-from . import settings
+from . import display_units, settings
 from .chart_rows import clip
 from .errors import NotFound, PermissionDenied, ValidationError
 from .permissions import Permission
@@ -163,7 +163,8 @@ def check_for_patient(uow: UnitOfWork, patient_id: int, proposed: DrugRef | None
         floor = overridden.get(alert.key)
         # the same alert stays quiet unless its severity rose above the one that was overridden
         (hidden if floor is not None and alert.rank >= floor else shown).append(alert)
-    return AlertCheck(alerts=tuple(shown), kb_available=True, suppressed=tuple(hidden),
+    # vital values quoted in the reader's units (issue 14.7)
+    return AlertCheck(alerts=display_units.localise_alerts(uow, tuple(shown)), kb_available=True, suppressed=tuple(hidden),
                       interrupting_severities=severities, unchecked=tuple(unchecked), kb_version=kb.version,
                       overridden=_override_notes(uow, patient_id, {a.key for a in hidden}))
 

@@ -142,7 +142,34 @@ def unit_system(uow: UnitOfWork) -> str:
     return US if address_is_us(row[2] or "", row[3] or "") else METRIC
 
 
+def localise_alerts(uow: UnitOfWork, alerts: tuple) -> tuple:
+    """Vital-sign alerts quote their value and threshold in the reader's units ('Temperature 104 °F: ... (>=
+    102.2 °F)'); their key, values and every other alert stay as the engine made them (CLI and overrides)."""
+    if not any(a.kind == "vital" for a in alerts):
+        return alerts
+    system = unit_system(uow)
+    return tuple(_localised(a, system) if a.kind == "vital" else a for a in alerts)
+
+
+def _localised(alert, system: str):
+    from dataclasses import replace
+
+    v = alert.values
+    loinc, value, op, limit = v.get("loinc"), v.get("value"), v.get("op"), v.get("threshold")
+    if not loinc or value is None or limit is None:
+        return alert
+    stored = f"{value:g} {v.get('unit', '')}".strip()
+    shown = display_unit(loinc, system)
+    if not shown or unit_label(shown) == v.get("unit"):
+        return alert  # the systems agree (mmHg, /min, %): nothing to change
+    tail = f"({op} {limit:g})"
+    message = alert.message.replace(stored, text(loinc, value, system), 1)
+    if message.endswith(tail):
+        message = message[: -len(tail)] + f"({op} {text(loinc, limit, system)})"
+    return replace(alert, message=message)
+
+
 __all__ = ["FOLLOW_PRACTICE", "METRIC", "PRACTICE_KEY", "SYSTEMS", "SYSTEM_LABELS", "US", "USER_KEY",
-           "address_is_us", "both", "display_unit", "number", "practice_default", "practice_system",
+           "address_is_us", "both", "localise_alerts", "display_unit", "number", "practice_default", "practice_system",
            "quantity_unit", "set_practice_system", "set_user_choice", "text", "to_display", "unit_label",
            "unit_system", "user_choice"]

@@ -100,3 +100,19 @@ def test_storage_stays_ucum_and_the_note_reads_the_writers_units(db, as_role, ad
     with as_role("physician") as uow:
         line = vitals_text_for_day(uow, p.id, system=du.unit_system(uow))
     assert "Temp 100.4 °F (H), Wt 181 lb, Ht 64 in" in line
+
+
+def test_vital_alerts_quote_the_readers_units_and_keep_their_key(db, as_role, add_patient):
+    from desktop.services.alerts import check_for_patient
+
+    p = add_patient(birth_date=date(1970, 1, 1))
+    with as_role("nurse") as uow:
+        us = [a for a in check_for_patient(uow, p.id, vitals={TEMPERATURE: 40.0}).alerts if a.kind == "vital"]
+    with as_role("nurse") as uow:
+        du.set_user_choice(uow, du.METRIC)
+    with as_role("nurse") as uow:
+        metric = [a for a in check_for_patient(uow, p.id, vitals={TEMPERATURE: 40.0}).alerts if a.kind == "vital"]
+    assert len(us) == len(metric) == 1
+    assert us[0].message.startswith("Body temperature 104.0 °F: ") and us[0].message.endswith("(>= 102.4 °F)")
+    assert metric[0].message.startswith("Body temperature 40 °C: ") and metric[0].message.endswith("(>= 39.1)")
+    assert us[0].key == metric[0].key and us[0].values == metric[0].values  # overrides and JSON stay canonical
