@@ -25,6 +25,9 @@ def main() -> int:
     parser.add_argument("--search", default="bennett har")
     parser.add_argument("--guide", choices=("front_desk", "nurse", "physician", "admin"), default=None,
                         help="only the pictures of this role's user guide, into resources/guides/img")
+    parser.add_argument("--units", action="store_true",
+                        help="only the display-units pictures: the vitals flowsheet and My preferences (a "
+                             "clinician), or Practice settings (--user admin:...)")
     args = parser.parse_args()
     if args.guide:
         args.out = str(ROOT / "resources" / "guides" / "img")
@@ -114,7 +117,10 @@ def main() -> int:
         dialog.show()
         QTimer.singleShot(1000, lambda: dialog_shot("dialog-prescriptions", dialog))
 
-    if args.guide:
+    if args.units:
+        units_steps(later, shot, search, open_first, tab, window, dialog_shot, app,
+                    admin=args.user.startswith("admin"))
+    elif args.guide:
         guide_steps(args.guide, later, shot, search, open_first, tab, window, dialog_shot, app)
     else:
         full_tour(later, shot, search, open_first, tab, problem_dialog, vitals_form, new_note, note_marked_fields,
@@ -155,6 +161,39 @@ def guide_steps(role, later, shot, search, open_first, tab, window, dialog_shot,
 
         later(3000, users)
     later(9000, app.quit)
+
+
+def units_steps(later, shot, search, open_first, tab, window, dialog_shot, app, *, admin: bool) -> None:
+    """Issue 14.7: vitals in the practice's units (a US practice: °F, lb, in) and where they are chosen."""
+    from PySide6.QtCore import QTimer
+
+    def open_dialog(name: str, make) -> None:
+        dialog = make()
+        dialog.show()
+        QTimer.singleShot(1500, lambda: dialog_shot(name, dialog))
+
+    if admin:
+        from desktop.views.admin.settings_dialog import SettingsDialog
+
+        later(3000, lambda: open_dialog("dialog-settings", lambda: SettingsDialog(window.ctx, window)))
+        later(6000, app.quit)
+        return
+    from desktop.views.preferences_dialog import PreferencesDialog
+
+    later(2500, search)
+    later(3700, open_first)
+    later(5500, tab("vitals"))
+    later(6000, lambda: window.workspace.current_chart().page("vitals").groups.setCurrentRow(3))  # temperature
+    later(7500, lambda: shot("chart-vitals-us-units"))
+    later(8000, lambda: open_dialog("dialog-preferences", lambda: PreferencesDialog(window.ctx, window)))
+
+    def vitals_form() -> None:  # the nurse types °F / lb / in by default
+        page = window.workspace.current_chart().page("vitals")
+        page.record()
+        QTimer.singleShot(2000, lambda: dialog_shot("dialog-vitals-us-units", page.form))
+
+    later(10500, vitals_form)
+    later(14000, app.quit)
 
 
 def full_tour(later, shot, search, open_first, tab, problem_dialog, vitals_form, new_note,

@@ -83,8 +83,8 @@ class SettingsDialog(BaseDialog):
         for system in display_units.SYSTEMS:
             self.unit_system.addItem(self.tr(display_units.SYSTEM_LABELS[system]), system)
         self.units_form.add_field("unit_system", self.tr("Vitals shown in"), self.unit_system)
-        units_hint = QLabel(self.tr("Temperature, weight and height on screen and on paper; the chart stores "
-                                    "the same values either way. Each user may choose otherwise."))
+        units_hint = QLabel(self.tr("Temperature, weight and height on screens and paper; each user may "
+                                    "choose otherwise (File › My preferences)."))
         units_hint.setWordWrap(True)
         units_hint.setStyleSheet("color: #555;")
         self.units_form.addRow("", units_hint)
@@ -127,7 +127,8 @@ class SettingsDialog(BaseDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(columns)
         layout.addWidget(buttons)
-        self.resize(820, 440)
+        self.resize(820, 560)
+        self.setMinimumHeight(min(self.sizeHint().height(), 640))  # wrapped hints are never cut (fits 720)
         self.load()
 
     # ---- loading
