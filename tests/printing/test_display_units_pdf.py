@@ -72,3 +72,18 @@ def test_an_adults_prescription_carries_no_weight(db, patient, signed_rx):
     with db.uow(user_for("physician")) as uow:
         text = pdftotext(documents.prescription_documents(uow, [rx.id]).pdf)
     assert "José Núñez" in text and "Weight" not in text
+
+
+def test_todays_vitals_inserted_in_a_note_print_in_the_writers_units(db, patient):
+    from desktop.services import encounters
+    from desktop.services.encounters import EncounterInput, NoteContent
+
+    _record(db, patient.id, systolic=128, diastolic=82, temperature=38.0, weight=82.1, height=162.6)
+    with db.uow(user_for("physician")) as uow:  # the test practice is in Springfield, IL: US units
+        note = encounters.create_encounter(uow, patient.id, EncounterInput(reason="Fever"))
+        line = encounters.vitals_for_encounter(uow, note.id)  # the editor's "Insert today's vitals"
+        saved = encounters.save_draft(uow, note.id, NoteContent(reason="Fever", objective=line), note.version)
+        encounters.sign(uow, note.id, saved.version)
+        text = pdftotext(documents.note_document(uow, note.id).pdf)
+    assert line.count("Vitals ") == 1 and "Temp 100.4 °F (H), Wt 181 lb, Ht 64 in" in line
+    assert "Temp 100.4 °F (H), Wt 181 lb, Ht 64 in" in text
