@@ -123,6 +123,7 @@ MATRIX_TABLE: dict[str, object] = {
     "display_units.user_choice": Everyone("each user reads their own preference"),
     "display_units.set_user_choice": Everyone("each user sets their own preference, not the chart"),
     "display_units.unit_system": Everyone("every screen showing vitals reads the units"),
+    "display_units.localise_alerts": Helper("alerts.check_for_patient words vital alerts in the reader's units"),
     "documents.prescription_documents": needs(P.PRINT),
     "documents.summary_document": needs(P.PRINT),
     "documents.summary_data": needs(P.PRINT),
