@@ -227,6 +227,14 @@ class VitalsForm(BaseDialog):
             return "?"
         return f"{int(age)} y" if age >= 2 else f"{int(age * 12)} mo"
 
+    def _bmi_note(self) -> str:
+        """'with height 64 in from 2024-05-01': the carried height in the units the nurse reads."""
+        c = self.context
+        if self.unit_system not in display_units.SYSTEMS or not c.last_height_cm:
+            return self.check.bmi_note
+        shown = display_units.text(vitals.HEIGHT, c.last_height_cm, self.unit_system)
+        return f"with height {shown}" + (f" from {c.last_height_date:%Y-%m-%d}" if c.last_height_date else "")
+
     # ---- live checking
     def texts(self) -> dict[str, str]:
         return {k: e.text() for k, e in self.inputs.items()}
@@ -252,7 +260,7 @@ class VitalsForm(BaseDialog):
             self.bmi_label.setText("—")
             self.bmi_label.setStyleSheet("")
         else:
-            note = f"  ({self.tr(self.check.bmi_note)})" if self.check.bmi_note else ""
+            note = f"  ({self.tr(self._bmi_note())})" if self.check.bmi_note else ""
             self.bmi_label.setText(f"{self.check.bmi:.1f} kg/m²{note}")
             colour = {"high": "#b3261e", "low": "#1a4fa0"}.get(self.check.flags.get("bmi", ""), "")
             self.bmi_label.setStyleSheet(f"color: {colour}; font-weight: 600;" if colour else "")

@@ -137,3 +137,19 @@ def test_each_user_picks_their_own_units_in_my_preferences(db, as_role, app_ctx,
         assert display_units.unit_system(uow) == display_units.METRIC
     with as_role("physician") as uow:
         assert display_units.unit_system(uow) == display_units.US
+
+
+def test_the_carried_height_for_bmi_reads_in_the_display_units(db, as_role, app_ctx, add_patient, qtbot):
+    from desktop.views.vitals_form import VitalsForm
+    from tests.conftest import call_service
+
+    p = add_patient(birth_date=date(1970, 1, 1))
+    with as_role("nurse") as uow:
+        record_vitals(uow, p.id, VitalsInput(height=162.6, taken_at=datetime.now(UTC) - timedelta(days=30)))
+    ctx = app_ctx("nurse")
+    form = VitalsForm(ctx, call_service(ctx, vitals.intake_context, p.id), unit_system=display_units.US)
+    qtbot.addWidget(form)
+    form.show()
+    form.inputs["weight"].setFocus()
+    qtbot.keyClicks(form.inputs["weight"], "181")
+    assert form.bmi_label.text().startswith("31.1 kg/m²  (with height 64 in from ")
