@@ -182,6 +182,7 @@ def units_steps(later, shot, search, open_first, tab, window, dialog_shot, app, 
 
     later(2500, search)
     later(3700, open_first)
+    later(5200, lambda: shot("chart-summary-us-units"))
     later(5500, tab("vitals"))
     later(6000, lambda: window.workspace.current_chart().page("vitals").groups.setCurrentRow(3))  # temperature
     later(7500, lambda: shot("chart-vitals-us-units"))
