@@ -18,6 +18,8 @@ In a service that raises alerts:
 Rules (the same on every path):
 - an interrupting alert (the practice's severities; contraindicated always) needs a physician's override with a
   reason from alerts.OVERRIDE_REASONS; `record` stores it as an AlertOverride and audits it;
+- an interrupting alert about a measurement (a vital sign) is instead acknowledged by whoever entered it (the
+  value was re-checked): `Decision.acknowledged`, stored by `record` in the same AlertOverride record;
 - a check that could not run (knowledge base unavailable) needs an explicit acknowledgement, audited;
 - `Decision(shown=frozenset())` (what a screen sends first) also stops at every alert not yet shown, moderate and
   minor ones included, so the dialog lists them; they need no reason, anyone may go on;
@@ -43,12 +45,15 @@ class Decision:
     """What the user decided in the alert dialog.
 
     overrides: (alert, reason, comment) for each interrupting alert the physician overrode.
+    acknowledged: (alert, comment) for each interrupting measurement alert (a vital sign) the user re-checked
+        and confirmed; counts only for alerts of alerts.ACKNOWLEDGEABLE_KINDS, never for an order's.
     acknowledged_no_checking: the user acknowledged that nothing could be checked.
     shown: keys of the alerts the user has seen listed; None means "do not stop only to list alerts".
     """
 
     overrides: tuple[tuple[Any, str, str], ...] = ()
     acknowledged_no_checking: bool = False
+    acknowledged: tuple[tuple[Any, str], ...] = ()
     shown: frozenset[str] | None = None
     rehearsal: bool = False  # see Decision.rehearse()
 
@@ -67,6 +72,19 @@ class Decision:
     def overridden_keys(self) -> frozenset[str]:
         return frozenset(str(getattr(a, "key", "") or "") for a, _r, _c in self.overrides)
 
+    @property
+    def acknowledged_keys(self) -> frozenset[str]:
+        from .alerts import ACKNOWLEDGEABLE_KINDS
+
+        return frozenset(str(getattr(a, "key", "") or "") for a, _c in self.acknowledged
+                         if getattr(a, "kind", "") in ACKNOWLEDGEABLE_KINDS)
+
+    def acknowledgement_for(self, alert: Any) -> str | None:
+        """The comment of this alert's acknowledgement ('' without one), None when not acknowledged."""
+        key = str(getattr(alert, "key", "") or "")
+        return next((c for a, c in self.acknowledged if str(getattr(a, "key", "") or "") == key), None) \
+            if key in self.acknowledged_keys else None
+
     def override_for(self, alert: Any) -> tuple[str, str] | None:
         key = str(getattr(alert, "key", "") or "")
         return next(((r, c) for a, r, c in self.overrides if str(getattr(a, "key", "") or "") == key), None)
@@ -78,6 +96,9 @@ class Decision:
         return Decision(overrides=self.overrides + tuple(o for o in other.overrides
                                                          if str(getattr(o[0], "key", "")) not in self.overridden_keys),
                         acknowledged_no_checking=self.acknowledged_no_checking or other.acknowledged_no_checking,
+                        acknowledged=self.acknowledged + tuple(a for a in other.acknowledged
+                                                               if str(getattr(a[0], "key", "")) not in
+                                                               self.acknowledged_keys),
                         shown=shown)
 
 
@@ -147,7 +168,7 @@ def gate(uow: UnitOfWork, check: Any, decision: Decision | None, what: str = "")
         return None  # the system: the caller reports every alert; `record` audits them as undecided
     if not getattr(check, "kb_available", True):
         return None if decision.acknowledged_no_checking else NeedsDecision(check, (), what)
-    decided = decision.overridden_keys
+    decided = decision.overridden_keys | decision.acknowledged_keys
     pending = tuple(a for a in check.interrupting if _key(a) not in decided)
     unseen = decision.shown is not None and any(
         _key(a) not in decision.shown and _key(a) not in decided for a in check.alerts)
@@ -185,6 +206,10 @@ def record(uow: UnitOfWork, patient_id: int, check: Any, decision: Decision | No
     for alert in check.interrupting:
         found = decision.override_for(alert)
         if found is None:
+            comment = decision.acknowledgement_for(alert)
+            if comment is not None:
+                alert_service.record_acknowledgement(uow, patient_id, alert, comment)
+                stored += 1
             continue
         reason, comment = found
         alert_service.record_override(uow, patient_id, alert, reason, comment, medication_id=medication_id,

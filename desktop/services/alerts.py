@@ -8,6 +8,7 @@ the GUI shows the red "Interaction checking unavailable" banner and demands an a
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -53,10 +54,14 @@ OVERRIDE_REASONS: tuple[str, ...] = (
 OTHER_REASON = "Other"  # needs a free-text comment
 ALWAYS_INTERRUPTING = "contraindicated"  # safety floor: an admin cannot make these passive
 ALERTS_UNAVAILABLE = "interaction checking unavailable"
+# an alert about a measurement is acknowledged (re-checked, the value is right), not overridden like an order
+ACKNOWLEDGED = "Acknowledged: measurement re-checked"
+ACKNOWLEDGEABLE_KINDS = ("vital",)
 
 __all__ = [
-    "OVERRIDE_REASONS", "SEVERITIES", "SETTING_KEY", "AlertCheck", "OverrideRow", "check_for_patient",
-    "interrupting_severities", "list_overrides", "patient_context", "record_override", "set_interrupting_severities",
+    "ACKNOWLEDGEABLE_KINDS", "ACKNOWLEDGED", "OVERRIDE_REASONS", "SEVERITIES", "SETTING_KEY", "AlertCheck",
+    "OverrideRow", "check_for_patient", "check_vital_sets", "interrupting_severities", "list_overrides",
+    "patient_context", "record_acknowledgement", "record_override", "set_interrupting_severities",
 ]
 
 
@@ -156,6 +161,12 @@ def check_for_patient(uow: UnitOfWork, patient_id: int, proposed: DrugRef | None
         smoke_found, smoke_unchecked = smoking_contraceptive_alerts(uow, patient_id, context)
         found = sorted([*found, *smoke_found], key=lambda a: a.sort_key())
         unchecked = [*unchecked, *smoke_unchecked]
+    return _decided(uow, patient_id, found, severities, kb, unchecked)
+
+
+def _decided(uow: UnitOfWork, patient_id: int, found: Sequence[Alert], severities: tuple[str, ...], kb: Any,
+             unchecked: Sequence[str] = ()) -> AlertCheck:
+    """The check with the alerts already overridden (or acknowledged) for this chart set aside."""
     overridden = _overridden(uow, patient_id)
     shown: list[Alert] = []
     hidden: list[Alert] = []
@@ -167,6 +178,25 @@ def check_for_patient(uow: UnitOfWork, patient_id: int, proposed: DrugRef | None
     return AlertCheck(alerts=display_units.localise_alerts(uow, tuple(shown)), kb_available=True, suppressed=tuple(hidden),
                       interrupting_severities=severities, unchecked=tuple(unchecked), kb_version=kb.version,
                       overridden=_override_notes(uow, patient_id, {a.key for a in hidden}))
+
+
+def check_vital_sets(uow: UnitOfWork, patient_id: int,
+                     sets: Sequence[tuple[Mapping[str, float], float | None]]) -> AlertCheck:
+    """The vital-sign rules over measured sets about to be saved, each (LOINC -> canonical value, age on the day
+    it was taken): what saving them raises (the alert engine's vital rules, the practice's interrupting
+    severities, earlier acknowledgements of the same value set aside). One knowledge-base load for many sets."""
+    uow.require(Permission.VIEW_CHART)
+    severities = interrupting_severities(uow)
+    try:
+        kb = load_kb()
+    except KnowledgeBaseUnavailable as exc:
+        log.error("alert knowledge base unavailable: %s", exc)
+        return AlertCheck(alerts=(), kb_available=False, error=str(exc), interrupting_severities=severities)
+    found: dict[str, Alert] = {}
+    for values, age in sets:
+        for alert in evaluate(AlertContext(vitals=dict(values), age_years=age), kb, kinds=("vital",)):
+            found.setdefault(alert.key or alert.message, alert)
+    return _decided(uow, patient_id, sorted(found.values(), key=lambda a: a.sort_key()), severities, kb)
 
 
 def _override_notes(uow: UnitOfWork, patient_id: int, keys: set[str]) -> dict[str, str]:
@@ -181,7 +211,8 @@ def _override_notes(uow: UnitOfWork, patient_id: int, keys: set[str]) -> dict[st
         .join(User, User.id == AlertOverride.user_id)
         .where(AlertOverride.patient_id == patient_id, AlertOverride.alert_key.in_(keys))
         .order_by(AlertOverride.created_at, AlertOverride.id)).all()
-    return {key: f"overridden by {name}, {when:%Y-%m-%d}: {reason}" + (f" ({comment})" if comment else "")
+    return {key: (f"acknowledged by {name}, {when:%Y-%m-%d}" if reason == ACKNOWLEDGED else
+                  f"overridden by {name}, {when:%Y-%m-%d}: {reason}") + (f" ({comment})" if comment else "")
             for key, reason, comment, when, name in rows}
 
 
@@ -402,6 +433,36 @@ def record_override(uow: UnitOfWork, patient_id: int, alert: Any, reason: str, c
     if comment:
         summary += f" - {comment}"
     uow.audit("override", "alert", row.id, patient_id, summary)
+    return row.id
+
+
+def record_acknowledgement(uow: UnitOfWork, patient_id: int, alert: Any, comment: str = "") -> int:
+    """An alert about a measurement (a vital sign far outside safe limits) acknowledged by whoever entered it:
+    the value was re-checked and is right. Stored in the same record as an override (AlertOverride, reason
+    ACKNOWLEDGED) so the same value is not raised again, and audited. Not for orders: a drug alert needs a
+    physician's override. Returns the record id."""
+    uow.require(Permission.EDIT_CHART)
+    if uow.user.id is None:
+        raise PermissionDenied("an acknowledgement must be made by a signed-in user")
+    kind = str(getattr(alert, "kind", "") or "")
+    if kind not in ACKNOWLEDGEABLE_KINDS:
+        raise ValidationError({"alert": f"a {kind or 'drug'} alert needs a physician's override, not an "
+                                        "acknowledgement"})
+    key = str(getattr(alert, "key", "") or "")
+    severity = str(getattr(alert, "severity", "") or "")
+    if not key or severity not in SEVERITIES:
+        raise ValidationError({"alert": "not an alert from the alert engine (no key or severity)"})
+    if uow.session.get(Patient, patient_id) is None:
+        raise NotFound(f"no patient with id {patient_id}")
+    comment = (comment or "").strip()
+    row = AlertOverride(patient_id=patient_id, alert_key=clip(AlertOverride, "alert_key", key),
+                        kind=clip(AlertOverride, "kind", kind), severity=severity,
+                        message=str(getattr(alert, "message", "") or ""), reason=ACKNOWLEDGED, comment=comment,
+                        user_id=uow.user.id)
+    uow.session.add(row)
+    uow.session.flush()
+    uow.audit("acknowledge", "alert", row.id, patient_id,
+              f"{severity} {kind} alert acknowledged: {row.message}" + (f" - {comment}" if comment else ""))
     return row.id
 
 

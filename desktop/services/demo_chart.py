@@ -518,6 +518,8 @@ def _insert_visits(acting: UnitOfWork, rng: random.Random, visits: list[tuple[_P
         encounters += len(ids)
     for pid, patient_sets in sets.items():
         saved = V.record_vitals_sets(acting, pid, patient_sets, provenance=DEMO)
+        if isinstance(saved, NeedsDecision):  # a value far outside safe limits: re-checked at the visit
+            saved = V.record_vitals_sets(acting, pid, patient_sets, _acknowledging(saved), provenance=DEMO)
         vitals_count += sum(len(x.values) for x in saved)
     # an acute diagnosis goes on the problem list once per patient, as resolved
     problem_of = {}
@@ -544,7 +546,18 @@ def _home_readings(acting: UnitOfWork, rng: random.Random, patient_id: int, toda
                              (V.HEART_RATE, round(rng.gauss(70, 6)))):
             readings.append(V.Reading(set_id=set_id, taken_at=when, loinc=loinc, value=value,
                                       unit=V.BY_LOINC[loinc].unit, origin="patient", provenance=DEMO))
-    return V.add_readings(acting, patient_id, readings, what="from a home blood-pressure cuff")
+    what = "from a home blood-pressure cuff"
+    written = V.add_readings(acting, patient_id, readings, what=what)
+    if isinstance(written, NeedsDecision):
+        written = V.add_readings(acting, patient_id, readings, _acknowledging(written), what=what)
+    return written
+
+
+def _acknowledging(need: NeedsDecision) -> Decision:
+    """The demo user's answer to a vital-sign alert: the measurement was re-checked and is right (stored as an
+    acknowledgement record, shown in the chart like any other)."""
+    return Decision(acknowledged=tuple((a, "re-checked at the visit (demo)") for a in need.pending),
+                    acknowledged_no_checking=not need.kb_available)
 
 
 # ---------------------------------------------------------------- demo prescriptions

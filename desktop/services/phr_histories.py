@@ -143,10 +143,12 @@ def social(writer: Any, it: PlanItem, decision: Decision) -> None:
         values = dict(value_text=inp.value_text, value_code=inp.value_code or None, quantity=inp.quantity)
         if _take_file(writer, it, SocialHistory, "social_history", values, label):
             writer.written["social_history"]["updated"] += 1
+            writer.smoking_changed = writer.smoking_changed or s.kind == "smoking"
         return
     row = _create(writer, social_history.create_entry, inp, s, label)
     if row is not None:
         writer.written["social_history"]["added"] += 1
+        writer.smoking_changed = writer.smoking_changed or s.kind == "smoking"  # the merge checks it against the list
         writer.audit.append(("create", "social_history", row,
                              f"{social_history.KIND_LABELS.get(row.kind, row.kind)}: {row.value_text} (from PHR)"))
 

@@ -27,6 +27,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from desktop.kb.histories import smoking_contraceptive_rule
 from desktop.kb.text import fold
 from desktop.models import (
     Allergy,
@@ -328,6 +329,7 @@ class _Writer:
     # writers that audit through the merge (histories, results); the entity services audit themselves
     lab_panels: dict[str, list] = field(default_factory=dict)  # panel key -> file results to add
     lab_critical: list = field(default_factory=list)  # critical values among the merged results
+    smoking_changed: bool = False  # a smoking status was merged: the chart's medications meet it at merge time
     user_id: int | None = None
 
     # ---------------------------------------------------------- helpers
@@ -552,7 +554,11 @@ class _Writer:
         """Readings arrive by the thousand from devices: one bulk write through the vitals service."""
         if self.readings:
             try:
-                add_readings(self.uow, self.patient_id, self.readings, what=f"from PHR import #{self.import_id}")
+                outcome = add_readings(self.uow, self.patient_id, self.readings, self.decision,
+                                       what=f"from PHR import #{self.import_id}")
+                if isinstance(outcome, NeedsDecision):  # the newest readings: the same vital-sign rule as intake
+                    self._stopped(f"{len(self.readings)} readings", outcome)
+                    self.written["observations"]["added"] -= len(self.readings)
             except ServiceError as exc:
                 self._refused(f"{len(self.readings)} readings", exc)
                 self.written["observations"]["added"] -= len(self.readings)
@@ -702,7 +708,7 @@ def _report(uow: UnitOfWork, patient_id: int, writer: _Writer) -> AlertCheck:
     """Every alert the merged lists raise that involves a merged medication or allergy (the result lists
     them; the command line prints them), with those of entries that wait for a decision."""
     waiting = merge_needs(writer.needs)
-    if not writer.new_med_ids and not writer.new_allergens and waiting is None:
+    if not writer.new_med_ids and not writer.new_allergens and waiting is None and not writer.smoking_changed:
         return AlertCheck(alerts=(), kb_available=True)
     # readings imported from a device are history: no vital-sign alerts for them
     check = alert_service.check_for_patient(uow, patient_id, kinds=("interaction", "duplicate", "allergy"))
@@ -711,9 +717,12 @@ def _report(uow: UnitOfWork, patient_id: int, writer: _Writer) -> AlertCheck:
     new_ids = set(writer.new_med_ids)
     new_allergens = set(writer.new_allergens)
 
+    smoking_rule = smoking_contraceptive_rule().rule_id if writer.smoking_changed else None
+
     def involved(alerts: tuple) -> dict:
         return {a.key or a.message: a for a in alerts
-                if set(a.med_ids) & new_ids or fold(a.allergen or "") in new_allergens}
+                if set(a.med_ids) & new_ids or fold(a.allergen or "") in new_allergens
+                or (smoking_rule is not None and a.rule_id == smoking_rule)}
 
     found = involved(check.alerts)
     for a in (waiting.alerts if waiting is not None else ()):
@@ -743,6 +752,22 @@ def _allergy_gate(uow: UnitOfWork, patient_id: int, writer: _Writer, decision: A
         check = replace(check, alerts=tuple(a for a in check.alerts if fold(a.allergen or "") in
                                             set(writer.new_allergens) and not set(a.med_ids) & new_ids))
     return check, gate(uow, check, decision, what="merging a drug allergy")
+
+
+def _smoking_gate(uow: UnitOfWork, patient_id: int, writer: _Writer, decision: AlertDecision | None,
+                  ) -> tuple[AlertCheck | None, NeedsDecision | None]:
+    """A merged smoking status (a current smoker) meets a combined hormonal contraceptive already on the list:
+    the smoking + contraceptive rule decided now, like an order, not only later in the chart's alert list (the
+    contraceptives merged here were checked against the smoking status when they were added)."""
+    if not writer.smoking_changed:
+        return None, None
+    check = alert_service.check_for_patient(uow, patient_id, kinds=("interaction",))
+    if check.kb_available:
+        rule_id = smoking_contraceptive_rule().rule_id
+        new_ids = set(writer.new_med_ids)
+        check = replace(check, alerts=tuple(a for a in check.alerts if a.rule_id == rule_id
+                                            and not set(a.med_ids) & new_ids))
+    return check, gate(uow, check, decision, what="merging a smoking status")
 
 
 def _write(uow: UnitOfWork, patient_id: int, plan: ImportPlan, decisions: dict[str, Decision], import_id: int,
@@ -840,18 +865,22 @@ def apply_import(uow: UnitOfWork, patient_id: int, plan: ImportPlan, decisions: 
     s.flush()
     writer = _write(uow, patient_id, plan, decisions, imp.id, decision)
     allergy_check, allergy_need = _allergy_gate(uow, patient_id, writer, decision)
-    need = merge_needs([*writer.needs, *([allergy_need] if allergy_need else [])], what=f"merging {file_info.name}")
+    smoking_check, smoking_need = _smoking_gate(uow, patient_id, writer, decision)
+    need = merge_needs([*writer.needs, *(n for n in (allergy_need, smoking_need) if n is not None)],
+                       what=f"merging {file_info.name}")
     if need is not None:
         point.rollback()
         # an entry held back hides the alerts of later ones with it: ask about the whole merge at once
         whole = gate(uow, _rehearse(uow, patient_id, plan, decisions), decision, what=f"merging {file_info.name}")
-        return whole or need
+        # the rehearsal's report lists order alerts; a held-back reading's vital alert comes with them
+        return merge_needs([n for n in (whole, need) if n is not None], what=f"merging {file_info.name}") or need
     if not any(sum(c.values()) for c in writer.written.values()):
         point.rollback()
         return ImportResult(applied=False, import_id=None, written={c: {} for c in CATEGORIES},
                             alerts=AlertCheck(alerts=(), kb_available=True), notes=tuple(writer.notes))
     point.commit()
     record(uow, patient_id, allergy_check, decision, what=f"merging {file_info.name}")
+    record(uow, patient_id, smoking_check, decision, what=f"merging {file_info.name}")
     phr_rejections.record_rejections(uow, patient_id, imp.id, plan, decisions)
     report = _report(uow, patient_id, writer)
     report = _with_lab_alerts(report, writer)

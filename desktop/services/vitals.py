@@ -12,9 +12,10 @@ import math
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
+from typing import Any
 
 from sqlalchemy import and_, func, insert, or_, select, update
 
@@ -37,6 +38,7 @@ from desktop.kb.vitals import (
 )
 from desktop.models import Patient, VitalSign
 
+from .alert_decisions import Decision, NeedsDecision, gate, record
 from .chart_rows import Provenance, clip
 from .errors import NotFound, ValidationError
 from .permissions import Permission
@@ -337,6 +339,7 @@ class SavedSet:
     taken_at: datetime
     values: dict[str, float]  # loinc -> canonical value (what alerts check)
     flags: dict[str, str]  # loinc -> low | high
+    check: Any = None  # the alerts.AlertCheck of these values (every alert found; the chart's bar lists them)
 
 
 def _prepare_set(ctx: IntakeContext, inp: VitalsInput, user_id: int | None, set_id: str,
@@ -374,22 +377,44 @@ def _prepare_set(ctx: IntakeContext, inp: VitalsInput, user_id: int | None, set_
     return rows, SavedSet(set_id, taken, values, flags)
 
 
-def record_vitals(uow: UnitOfWork, patient_id: int, inp: VitalsInput) -> SavedSet:
-    """Store one intake set. Raises ValidationError (field -> message) and stores nothing on any slip."""
+def _alert_gate(uow: UnitOfWork, patient_id: int, ctx: IntakeContext, saved: Sequence[SavedSet],
+                decision: Decision | None, what: str) -> tuple[Any, NeedsDecision | None]:
+    """The vital-sign alert rules on the sets about to be saved, through the one decision protocol: a value far
+    outside safe limits stops the save (NeedsDecision) until it is re-checked and acknowledged."""
+    from . import alerts
+
+    check = alerts.check_vital_sets(uow, patient_id, [(x.values, age_on(ctx.birth_date, local(x.taken_at).date()))
+                                                      for x in saved])
+    return check, gate(uow, check, decision, what=what)
+
+
+def record_vitals(uow: UnitOfWork, patient_id: int, inp: VitalsInput,
+                  decision: Decision | None = None) -> SavedSet | NeedsDecision:
+    """Store one intake set. Raises ValidationError (field -> message) and stores nothing on any slip.
+    A value the vital-sign alert rules interrupt on returns NeedsDecision and stores nothing until the user
+    re-checked it and acknowledges it (Decision.acknowledged; desktop.services.alert_decisions), which is
+    stored as an acknowledgement record. The saved set carries its alert check (the others, for the bar)."""
     uow.require(Permission.EDIT_CHART)
     ctx = intake_context(uow, patient_id)
     rows, saved = _prepare_set(ctx, inp, uow.user.id, uuid.uuid4().hex, datetime.now(UTC))
+    what = "saving vital signs"
+    check, need = _alert_gate(uow, patient_id, ctx, [saved], decision, what)
+    if need is not None:
+        return need
     uow.session.add_all(VitalSign(**r) for r in rows)
     uow.session.flush()
+    record(uow, patient_id, check, decision, what=what)
     uow.audit("create", "vital_sign", saved.set_id, patient_id, "vitals: " + summary_text(saved.values))
-    return saved
+    return replace(saved, check=check)
 
 
-def record_vitals_sets(uow: UnitOfWork, patient_id: int, sets: Sequence[tuple[str, VitalsInput]], *,
-                       provenance: Provenance | None = None) -> list[SavedSet]:
+def record_vitals_sets(uow: UnitOfWork, patient_id: int, sets: Sequence[tuple[str, VitalsInput]],
+                       decision: Decision | None = None, *,
+                       provenance: Provenance | None = None) -> list[SavedSet] | NeedsDecision:
     """Several clinic intake sets of one patient at once (set id, input), e.g. a chart's history entered by the
-    demo builder: each set checked exactly as record_vitals checks it (the same _prepare_set), then one bulk
-    insert, audited once. Raises ValidationError naming the set, and stores nothing, on any slip."""
+    demo builder: each set checked exactly as record_vitals checks it (the same _prepare_set and alert rules),
+    then one bulk insert, audited once. Raises ValidationError naming the set, and stores nothing, on any slip;
+    NeedsDecision (nothing stored) while a value the alert rules interrupt on is not acknowledged."""
     uow.require(Permission.EDIT_CHART)
     ctx = intake_context(uow, patient_id)
     now = datetime.now(UTC)
@@ -405,8 +430,13 @@ def record_vitals_sets(uow: UnitOfWork, patient_id: int, sets: Sequence[tuple[st
             r.update(created_at=now, updated_at=now, entered_in_error=False, **stamp)
         rows.extend(set_rows)
         saved.append(one)
+    what = f"saving {len(saved)} vital-sign sets"
+    check, need = _alert_gate(uow, patient_id, ctx, saved, decision, what) if saved else (None, None)
+    if need is not None:
+        return need
     for start in range(0, len(rows), READINGS_CHUNK):
         uow.session.execute(insert(VitalSign), rows[start:start + READINGS_CHUNK])
+    record(uow, patient_id, check, decision, what=what)
     if saved:
         uow.audit("create", "vital_sign", None, patient_id,
                   f"{len(saved)} vital-sign sets ({len(rows)} values) "
@@ -440,12 +470,18 @@ class Reading:
 READINGS_CHUNK = 5000
 
 
-def add_readings(uow: UnitOfWork, patient_id: int, readings: Sequence[Reading], *, what: str = "") -> int:
+def add_readings(uow: UnitOfWork, patient_id: int, readings: Sequence[Reading], decision: Decision | None = None, *,
+                 what: str = "") -> int | NeedsDecision:
     """Store readings that were measured elsewhere: validated (a number, a code, a unit, an origin, not in the
     future), then bulk inserted (devices send them by the thousand), audited once. Returns rows written.
-    Raises ValidationError and stores nothing when any reading is wrong."""
+    Raises ValidationError and stores nothing when any reading is wrong.
+
+    The vital-sign alert rules apply as to a set typed in the clinic, to the readings that become the chart's
+    latest (the set the chart's alert list checks): NeedsDecision, nothing stored, until acknowledged. Older
+    readings are history and raise nothing."""
     uow.require(Permission.EDIT_CHART)
-    if uow.session.get(Patient, patient_id) is None:
+    patient = uow.session.get(Patient, patient_id)
+    if patient is None:
         raise NotFound(f"no patient with id {patient_id}")
     latest = datetime.now(UTC) + timedelta(days=1)  # a device clock a few hours ahead is not an error
     rows: list[dict] = []
@@ -463,13 +499,36 @@ def add_readings(uow: UnitOfWork, patient_id: int, readings: Sequence[Reading], 
         row.update(created_at=now, updated_at=now, entered_in_error=False)
         row.update((r.provenance or Provenance()).values(VitalSign))
         rows.append(row)
+    label = f"adding {len(rows)} readings{' ' + what if what else ''}"
+    check, need = _newest_readings_gate(uow, patient, rows, decision, label)
+    if need is not None:
+        return need
     for start in range(0, len(rows), READINGS_CHUNK):
         uow.session.execute(insert(VitalSign), rows[start:start + READINGS_CHUNK])
+    record(uow, patient_id, check, decision, what=label)
     if rows:
         uow.audit("create", "vital_sign", None, patient_id,
                   f"{len(rows)} readings{' ' + what if what else ''} "
                   f"({min(r['taken_at'] for r in rows):%Y-%m-%d} to {max(r['taken_at'] for r in rows):%Y-%m-%d})")
     return len(rows)
+
+
+def _newest_readings_gate(uow: UnitOfWork, patient: Patient, rows: list[dict], decision: Decision | None,
+                          what: str) -> tuple[Any, NeedsDecision | None]:
+    """The alert gate on the newest set among these rows, when it is newer than every reading on the chart."""
+    if not rows:
+        return None, None
+    newest = max(rows, key=lambda r: r["taken_at"])
+    on_chart = uow.session.execute(select(func.max(VitalSign.taken_at)).where(
+        VitalSign.patient_id == patient.id, VitalSign.entered_in_error.is_(False))).scalar()
+    if on_chart is not None and _utc(on_chart) >= newest["taken_at"]:
+        return None, None
+    values = {r["loinc"]: r["value"] for r in rows if r["set_id"] == newest["set_id"]}
+    from . import alerts
+
+    check = alerts.check_vital_sets(uow, patient.id, [(values, age_on(patient.birth_date,
+                                                                     local(newest["taken_at"]).date()))])
+    return check, gate(uow, check, decision, what=what)
 
 
 def mark_set_entered_in_error(uow: UnitOfWork, patient_id: int, set_id: str, reason: str) -> int:

@@ -22,8 +22,10 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.services import display_units, vitals
+from desktop.services.alert_decisions import NeedsDecision
 from desktop.services.errors import ValidationError
 from desktop.services.vitals import FormCheck, IntakeContext, SavedSet
+from desktop.widgets.alert_dialog import decide
 from desktop.widgets.dialog_base import BaseDialog, app_settings
 
 from .context import AppContext
@@ -332,18 +334,37 @@ class VitalsForm(BaseDialog):
             return
         self._saving = True
         self.save_button.setEnabled(False)
-        self.ctx.ops.run(vitals.record_vitals, self.context.patient_id, self.values(), done=self._saved_set,
-                         failed=self._refused)
+        self.ctx.ops.run(vitals.record_vitals, self.context.patient_id, self.values(), self._decision,
+                         done=self._saved_set, failed=self._refused)
 
     _saving = False
+    _decision = None  # the alert dialog's answer for these values (None: nothing decided yet)
+    alert_dialog = None  # the open alert dialog (tests drive it)
 
-    def _saved_set(self, saved: SavedSet) -> None:
+    def _saved_set(self, saved: SavedSet | NeedsDecision) -> None:
         self._saving = False
         self.save_button.setEnabled(True)
+        if isinstance(saved, NeedsDecision):  # nothing saved: a value far outside safe limits, decide first
+            self.alert_dialog = decide(self, saved, False, self._decided, wording="vitals")
+            return
         self.saved = saved
         self.ctx.ops.changed("vitals", self.context.patient_id)
         self.sig_saved.emit(saved)
         self.accept()
+
+    def _decided(self, decision) -> None:
+        """Acknowledged: the same save with the decision. Re-check (cancel): back to the values, nothing saved."""
+        self.alert_dialog = None
+        if decision is None:
+            self._decision = None
+            field = next((self.inputs[f.key] for f in vitals.FIELDS if f.key in self.inputs
+                          and self.inputs[f.key].text().strip()), None)
+            if field is not None:
+                field.setFocus()
+                field.selectAll()
+            return
+        self._decision = decision
+        self.save()
 
     def _refused(self, exc: BaseException) -> None:
         self._saving = False

@@ -57,6 +57,14 @@ WORDINGS = {
         physician_only="Only a physician can override these alerts. Leave out the entries that raise them, or ask "
                        "a physician to review this file.",
         cancel="Cancel the merge", leave_out="Leave these out"),
+    # vital signs: a measurement, not an order; whoever entered it re-checks it, then acknowledges it
+    "vitals": dict(
+        unavailable="Nothing could be checked for these vital signs.",
+        pending="%n vital-sign value(s) far outside safe limits. Re-check the measurement; if it is right, "
+                "acknowledge it to save and act on it.",
+        listed="%n vital-sign alert(s): read them, then continue.",
+        acknowledge="I understand these values were not checked",
+        physician_only="", cancel="Re-check", leave_out="", acknowledge_button="Acknowledge and save"),
 }
 
 
@@ -180,10 +188,12 @@ class AlertDialog(BaseDialog):
         pending_ids = {id(a) for a in self.pending}
         self.listed = [a for a in self.alerts if id(a) not in pending_ids]  # shown, no decision needed
         self.unavailable = unavailable  # why nothing could be checked (None: checking ran)
-        self.informational = bool(self.alerts) and all(getattr(a, "kind", "") in INFORMATIONAL_KINDS
-                                                        for a in self.alerts)
+        self.acknowledging = wording == "vitals"  # pending alerts are acknowledged, not overridden
+        self.informational = bool(self.alerts) and not self.acknowledging and all(
+            getattr(a, "kind", "") in INFORMATIONAL_KINDS for a in self.alerts)
         self.can_override = bool(can_override) and not self.informational and bool(self.pending)
         self._result: list[tuple[Any, str, str]] = []
+        self._acknowledged_alerts: list[tuple[Any, str]] = []
         self.setWindowTitle(self.tr("Clinical alert"))
         self.setMinimumWidth(560)
 
@@ -257,7 +267,8 @@ class AlertDialog(BaseDialog):
         self.physician_only.setObjectName("physicianOnly")
         self.physician_only.setWordWrap(True)
         self.physician_only.setStyleSheet("color: #7f0000;")
-        self.physician_only.setVisible(bool(self.pending) and not self.can_override and not self.informational)
+        self.physician_only.setVisible(bool(self.pending) and not self.can_override and not self.informational
+                                       and not self.acknowledging)
 
         buttons = QDialogButtonBox()
         self.cancel_button = QPushButton(self.tr("Close") if self.informational else self.tr(words["cancel"]))
@@ -285,6 +296,13 @@ class AlertDialog(BaseDialog):
             buttons.addButton(self.leave_out_button, QDialogButtonBox.ButtonRole.DestructiveRole)
             self.leave_out_button.clicked.connect(self._leave_out)
         self.leave_out_button.setVisible(bool(words["leave_out"]) and bool(self.pending) and not self.informational)
+        self.acknowledge_button = QPushButton(self.tr(words.get("acknowledge_button") or "Acknowledge"))
+        self.acknowledge_button.setObjectName("acknowledgeButton")
+        self.acknowledge_button.setAutoDefault(False)
+        if self.acknowledging:
+            buttons.addButton(self.acknowledge_button, QDialogButtonBox.ButtonRole.ActionRole)
+            self.acknowledge_button.clicked.connect(self._acknowledge)
+        self.acknowledge_button.setVisible(self.acknowledging and bool(self.pending))
 
         lay = QVBoxLayout(self)
         lay.addWidget(self.banner)
@@ -324,6 +342,7 @@ class AlertDialog(BaseDialog):
             ok = self.can_override and bool(reason) and (reason != OTHER_REASON or bool(self.comment()))
         self.override_button.setEnabled(ok and self._acknowledged())
         self.continue_button.setEnabled(self._acknowledged())
+        self.acknowledge_button.setEnabled(self._acknowledged())
 
     def _override(self) -> None:
         if not self.override_button.isEnabled():  # Ctrl+Enter or a stale click cannot bypass the reason
@@ -333,6 +352,14 @@ class AlertDialog(BaseDialog):
         else:
             reason, comment = self.reason(), self.comment()
             self._result = [(a, reason, comment) for a in self.pending]
+        self.accept()
+
+    def _acknowledge(self) -> None:
+        """Vital signs: the user re-checked the values and they are right; the service stores the
+        acknowledgement (the same record as an override) and saves."""
+        if not self.acknowledging or not self.pending or not self._acknowledged():
+            return
+        self._acknowledged_alerts = [(a, "") for a in self.pending]
         self.accept()
 
     def _leave_out(self) -> None:
@@ -357,6 +384,7 @@ class AlertDialog(BaseDialog):
         if self.result() != BaseDialog.DialogCode.Accepted:
             return None
         return Decision(overrides=tuple(self._result), acknowledged_no_checking=self.unavailable is not None,
+                        acknowledged=tuple(self._acknowledged_alerts),
                         shown=frozenset(str(getattr(a, "key", "") or "") for a in self.alerts))
 
 

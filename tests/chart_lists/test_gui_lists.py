@@ -181,7 +181,9 @@ def test_summary_tab_shows_the_chart(qtbot, db, chart_view, patient, physician):
         add_medication(uow, patient.id, advil, Decision(overrides=tuple(
             (a, "Patient has tolerated this combination", "") for a in need.pending)))
         add_allergy(uow, patient.id, AllergyInput(substance="Latex", category="environment"))
-        record_vitals(uow, patient.id, VitalsInput(systolic=182, diastolic=96, heart_rate=70))
+        high = VitalsInput(systolic=182, diastolic=96, heart_rate=70)  # re-checked and acknowledged first
+        need = record_vitals(uow, patient.id, high)
+        record_vitals(uow, patient.id, high, Decision(acknowledged=tuple((a, "") for a in need.pending)))
     view = chart_view()
     page = view.page("summary")
     with qtbot.waitSignal(page.sig_ready, timeout=10000):

@@ -192,18 +192,21 @@ def test_device_readings_are_drawn_apart_from_clinic_ones(db, app_ctx, add_patie
     qtbot.waitUntil(lambda: tab.model.columnCount() == 13, timeout=5000)
 
 
-def test_record_from_the_tab_checks_vital_alerts(db, app_ctx, add_patient, qtbot, monkeypatch):
+def test_a_critical_bp_stops_the_save_in_the_alert_dialog(db, app_ctx, add_patient, qtbot):
+    """The nurse types BP 192/104 and saves: the alert dialog (the one every path decides in) lists the alert and
+    nothing is stored. Re-check goes back to the values; Acknowledge and save stores the set and the
+    acknowledgement record in her name. (Replaces the old after-the-save notice: the vitals service now answers
+    NeedsDecision before writing, as every alert path does.)"""
+    from desktop.models import AlertOverride
+    from desktop.services.alerts import ACKNOWLEDGED
     from desktop.views.chart.vitals_tab import VitalsTab
     from desktop.views.vitals_form import VitalsForm
-    from desktop.widgets.alert_dialog import AlertDialog
+    from tests.conftest import TEST_USERS
 
     p = add_patient(birth_date=date(1960, 1, 1))
     ctx = app_ctx("nurse")
     tab = VitalsTab(ChartContext(app=ctx, patient_id=p.id, refresh_banner=lambda: None))
     qtbot.addWidget(tab)
-
-    shown = []
-    monkeypatch.setattr(AlertDialog, "exec", lambda dialog: shown.append([a.message for a in dialog.alerts]) or 0)
     tab.record()  # the patient's age is read in a worker, then the form opens (window-modal, no nested loop)
     qtbot.waitUntil(lambda: isinstance(getattr(tab, "form", None), VitalsForm) and tab.form.isVisible(),
                     timeout=5000)
@@ -212,9 +215,24 @@ def test_record_from_the_tab_checks_vital_alerts(db, app_ctx, add_patient, qtbot
     form.inputs["diastolic"].setText("104")
     form.inputs["heart_rate"].setText("80")
     form.save()
-    qtbot.waitUntil(lambda: bool(shown), timeout=5000)
-    assert any("Systolic blood pressure 192" in m for m in shown[0])
-    assert vital_rows(db, p.id)[vitals.SYSTOLIC][0] == 192
+    qtbot.waitUntil(lambda: form.alert_dialog is not None and form.alert_dialog.isVisible(), timeout=5000)
+    dialog = form.alert_dialog
+    assert any("Systolic blood pressure 192" in a.message for a in dialog.pending)
+    assert dialog.cancel_button.text() == "Re-check" and dialog.acknowledge_button.isVisible()
+    assert not dialog.override_button.isVisible() and not dialog.physician_only.isVisible()
+    assert vital_rows(db, p.id) == {}  # nothing saved while undecided
+    qtbot.mouseClick(dialog.cancel_button, Qt.MouseButton.LeftButton)  # re-check: back to the values
+    qtbot.waitUntil(lambda: form.alert_dialog is None, timeout=3000)
+    assert form.isVisible() and vital_rows(db, p.id) == {}
+    form.save()  # the same value again: the dialog again
+    qtbot.waitUntil(lambda: form.alert_dialog is not None and form.alert_dialog.isVisible(), timeout=5000)
+    with qtbot.waitSignal(form.sig_saved, timeout=5000):
+        qtbot.mouseClick(form.alert_dialog.acknowledge_button, Qt.MouseButton.LeftButton)
+    assert vital_rows(db, p.id)[vitals.SYSTOLIC][0] == 192 and not form.isVisible()
+    with db.uow() as uow:
+        ack = uow.session.execute(select(AlertOverride)).scalar_one()
+    assert (ack.alert_key, ack.reason, ack.user_id) == ("vital:adult-sbp-severe:192", ACKNOWLEDGED,
+                                                        TEST_USERS["nurse"][0])
     assert not tab.kb_banner.isVisible()
 
 

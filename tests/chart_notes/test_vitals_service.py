@@ -7,8 +7,9 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import event, func, insert, select
 
-from desktop.models import AuditEntry, VitalSign
-from desktop.services import vitals
+from desktop.models import AlertOverride, AuditEntry, VitalSign
+from desktop.services import alerts, vitals
+from desktop.services.alert_decisions import Decision, NeedsDecision
 from desktop.services.errors import NotFound, PermissionDenied, ValidationError
 from desktop.services.vitals import VitalsInput
 
@@ -162,7 +163,9 @@ def test_latest_vitals_ignores_device_readings_and_errors(db, as_role, add_patie
     with as_role("nurse") as uow:
         assert vitals.latest_vitals(uow, p.id) is None
         first = vitals.record_vitals(uow, p.id, VitalsInput(heart_rate=60, taken_at=datetime.now(UTC) - timedelta(hours=2)))
-        wrong = vitals.record_vitals(uow, p.id, VitalsInput(heart_rate=160, taken_at=datetime.now(UTC) - timedelta(hours=1)))
+        fast = VitalsInput(heart_rate=160, taken_at=datetime.now(UTC) - timedelta(hours=1))
+        need = vitals.record_vitals(uow, p.id, fast)  # HR 160 in an adult: re-checked and acknowledged first
+        wrong = vitals.record_vitals(uow, p.id, fast, Decision(acknowledged=tuple((a, "") for a in need.pending)))
     _insert_readings(db, p.id, [(datetime.now(UTC), vitals.HEART_RATE, 88.0, "device")])
     with as_role("nurse") as uow:
         assert vitals.mark_set_entered_in_error(uow, p.id, wrong.set_id, "wrong patient") == 1
@@ -283,3 +286,53 @@ def test_vitals_text_for_today_goes_into_the_note(db, as_role, add_patient):
     assert text.startswith("Vitals ")
     assert "BP 150/88 mmHg (H), HR 64 /min, Temp 36.8 °C, Wt 82.0 kg, Ht 178 cm, BMI 25.9 kg/m² (H), Pain 0/10" in text
     assert "99" not in text
+
+
+# ---------------------------------------------------------------- vital-sign alerts: the one decision protocol
+
+def test_a_critical_value_needs_an_acknowledgement_before_it_is_saved(db, as_role, add_patient):
+    """BP 192/104 in an adult: the vitals service answers NeedsDecision (nothing stored) with the engine's
+    alert; the nurse re-checks, acknowledges, and the same call saves it with the acknowledgement record."""
+    p = add_patient(birth_date=date(1960, 1, 1))
+    inp = VitalsInput(systolic=192, diastolic=104, heart_rate=80)
+    with as_role("nurse") as uow:
+        need = vitals.record_vitals(uow, p.id, inp)
+    assert isinstance(need, NeedsDecision) and stored(db, p.id) == {}
+    assert [a.key for a in need.pending] == ["vital:adult-sbp-severe:192"]
+    assert "Systolic blood pressure 192" in need.pending[0].message
+    with as_role("nurse") as uow:  # a drug alert cannot be acknowledged past: it needs a physician's override
+        with pytest.raises(ValidationError):
+            alerts.record_acknowledgement(uow, p.id, type("A", (), {"kind": "interaction", "key": "x",
+                                                                    "severity": "major", "message": ""})())
+        assert isinstance(vitals.record_vitals(uow, p.id, inp, Decision(overrides=())), NeedsDecision)
+    with as_role("nurse") as uow:
+        saved = vitals.record_vitals(uow, p.id, inp, Decision(acknowledged=((need.pending[0], "cuff re-checked"),)))
+    assert not isinstance(saved, NeedsDecision) and saved.values[vitals.SYSTOLIC] == 192
+    with db.uow() as uow:
+        ack = uow.session.execute(select(AlertOverride)).scalar_one()
+        audit = uow.session.execute(select(AuditEntry.action, AuditEntry.summary)
+                                    .where(AuditEntry.entity == "alert")).all()
+    assert (ack.alert_key, ack.reason, ack.comment, ack.kind) == (
+        "vital:adult-sbp-severe:192", alerts.ACKNOWLEDGED, "cuff re-checked", "vital")
+    assert [a for a, _s in audit] == ["acknowledge"]
+    with as_role("physician") as uow:  # the chart's list keeps it, marked acknowledged
+        check = alerts.check_for_patient(uow, p.id)
+    assert any("acknowledged by" in note for note in check.overridden.values())
+    with as_role("nurse") as uow:  # a normal set goes straight through, with its check for the bar
+        ok = vitals.record_vitals(uow, p.id, VitalsInput(systolic=128, diastolic=80))
+    assert not isinstance(ok, NeedsDecision) and ok.check.kb_available and not ok.check.alerts
+
+
+def test_merged_readings_follow_the_same_rule(db, as_role, add_patient):
+    """Readings from outside (a PHR merge, a device): the newest set, when it becomes the chart's latest, is checked
+    like a typed one; older readings are history and go in without a decision."""
+    p = add_patient(birth_date=date(1960, 1, 1))
+    now = datetime.now(UTC)
+    low = [vitals.Reading(set_id="s1", taken_at=now - timedelta(hours=1), loinc=vitals.SPO2, value=84, unit="%")]
+    with as_role("nurse") as uow:
+        need = vitals.add_readings(uow, p.id, low)
+    assert isinstance(need, NeedsDecision) and [a.rule_id for a in need.pending] == ["spo2-low"]
+    with as_role("nurse") as uow:
+        assert vitals.add_readings(uow, p.id, low, Decision(acknowledged=((need.pending[0], ""),))) == 1
+        old = [vitals.Reading(set_id="s0", taken_at=now - timedelta(days=30), loinc=vitals.SPO2, value=83, unit="%")]
+        assert vitals.add_readings(uow, p.id, old) == 1  # older than the chart's latest: history

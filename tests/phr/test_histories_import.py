@@ -271,3 +271,45 @@ def test_merging_a_combined_pill_and_current_smoking_raises_the_boxed_warning(db
     assert isinstance(stopped, NeedsDecision)
     assert [a.severity for a in stopped.pending if "boxed warning" in a.message] == ["contraindicated"]
     assert _rows(db, SocialHistory, patient.id) == []  # nothing written without the override
+
+
+def test_a_merged_smoking_status_alone_meets_the_contraceptive_on_the_chart(db, add_patient):
+    """The file brings only a smoking status (current smoker); the combined pill is already on the chart. The
+    smoking + contraceptive rule is decided at merge time (NeedsDecision, nothing written), not only later in the
+    chart's alert list; with a physician's override the status is merged and the override recorded."""
+    from desktop.models import AlertOverride
+    from desktop.services import medications
+    from desktop.services.alert_decisions import Decision, NeedsDecision
+
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": [
+        {"resource": {"resourceType": "Patient", "id": "p1", "name": [{"family": "Smoker", "given": ["Bea"]}],
+                      "gender": "female", "birthDate": "1980-02-01"}},
+        {"resource": {"resourceType": "Observation", "id": "o1", "status": "final", "subject": {"reference": "Patient/p1"},
+                      "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                                                "code": "social-history"}]}],
+                      "code": {"coding": [{"system": "http://loinc.org", "code": "72166-2"}]},
+                      "effectiveDateTime": "2025-01-02",
+                      "valueCodeableConcept": {"coding": [{"system": "http://snomed.info/sct", "code": "449868002"}]}}},
+    ]}
+    patient = add_patient(given="Bea", family="Smoker", birth_date=date(1980, 2, 1), sex="female")
+    with db.uow(_user("physician")) as uow:  # on the chart before the file: no smoking status yet, no alert
+        pill = medications.add_medication(uow, patient.id, medications.MedicationInput(
+            drug_name="norgestimate 0.25 MG / ethinyl estradiol 0.035 MG Oral Tablet",
+            ingredients="norgestimate+ethinyl estradiol", source="patient-reported"))
+    assert not isinstance(pill, NeedsDecision)
+    plan = _plan(db, "physician", patient.id, read_bytes(json.dumps(bundle).encode(), "bea.json"))
+    assert {i.category for i in plan.items if i.key in plan.default_decisions("new")} == {"social_history"}
+    with db.uow(_user("physician")) as uow:
+        stopped = svc.apply_import(uow, patient.id, plan, plan.default_decisions("new"), plan.info)
+    assert isinstance(stopped, NeedsDecision)
+    assert [(a.severity, a.med_ids) for a in stopped.pending if "boxed warning" in a.message] == [
+        ("contraindicated", (pill.id,))]
+    assert _rows(db, SocialHistory, patient.id) == []  # nothing written without the decision
+    with db.uow(_user("physician")) as uow:
+        done = svc.apply_import(uow, patient.id, plan, plan.default_decisions("new"), plan.info, decision=Decision(
+            overrides=tuple((a, "Benefit outweighs risk", "counselled; switching method") for a in stopped.pending)))
+    assert done.applied and [s.kind for s in _rows(db, SocialHistory, patient.id)] == ["smoking"]
+    assert any("boxed warning" in a.message for a in done.alerts.alerts + done.alerts.suppressed)
+    with db.uow() as uow:
+        (override,) = uow.session.execute(select(AlertOverride)).scalars().all()
+    assert override.reason == "Benefit outweighs risk" and "boxed warning" in override.message

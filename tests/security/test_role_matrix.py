@@ -87,6 +87,8 @@ MATRIX_TABLE: dict[str, object] = {
     "alerts.check_for_patient": needs(P.VIEW_CHART),
     "alerts.patient_context": needs(P.VIEW_CHART),
     "alerts.record_override": needs(P.OVERRIDE_ALERT),
+    "alerts.record_acknowledgement": needs(P.EDIT_CHART),
+    "alerts.check_vital_sets": needs(P.VIEW_CHART),
     "alerts.list_overrides": needs(P.VIEW_CHART),
     "alerts.interrupting_severities": Everyone("a practice setting the prescribing screens read"),
     "alerts.set_interrupting_severities": needs(P.MANAGE_SETTINGS),

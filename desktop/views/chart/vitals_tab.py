@@ -25,12 +25,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.services import alerts as alert_service
 from desktop.services import display_units, vitals
 from desktop.services.alerts import AlertCheck
 from desktop.services.permissions import Permission
 from desktop.services.vitals import FlowsheetPage, SavedSet, Trend
-from desktop.widgets.alert_dialog import AlertDialog, KbUnavailableBanner
+from desktop.widgets.alert_dialog import KbUnavailableBanner
 from desktop.widgets.flowsheet_model import FlowsheetModel
 from desktop.widgets.trend_chart import TrendChart
 
@@ -275,24 +274,16 @@ class VitalsTab(ChartTab):
 
     # ---- alerts on the values just saved
     def check_alerts(self, saved: SavedSet) -> None:
-        self.chart.ops.run(alert_service.check_for_patient, self.chart.patient_id, vitals=saved.values,
-                           done=self.show_alerts, failed=self._alerts_failed)
-
-    def _alerts_failed(self, exc: BaseException) -> None:
-        log.error("vital-sign alert check failed", exc_info=(type(exc), exc, exc.__traceback__))
-        self.kb_banner.set_reason(self.tr("the vital-sign check failed ({error}); review the values yourself")
-                                  .format(error=type(exc).__name__))
+        """The saved set's own check (the form decided on the interrupting ones before saving): the others in the
+        bar, a check that could not run in the red banner."""
+        if saved.check is not None:
+            self.show_alerts(saved.check)
 
     def show_alerts(self, check: AlertCheck) -> None:
-        """Interrupting severities in the modal, the rest in the bar; a check that could not run says so."""
         if not check.kb_available:
             self.kb_banner.set_reason(check.error)
             return
         self.kb_banner.clear()
-        if check.interrupting:
-            dialog = AlertDialog(check.interrupting, parent=self)  # vital alerts: information, Close only
-            self.alert_dialog = dialog  # tests drive it
-            dialog.exec()
         passive = check.passive
         if passive:
             self._show_bar("\n".join(a.message for a in passive), "alert")
