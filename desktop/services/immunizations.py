@@ -15,11 +15,10 @@ from desktop.models import Immunization
 
 from .chart_rows import (
     Provenance,
-    changed_fields,
+    apply_changes,
     check_dates,
     check_lengths,
     check_version,
-    flush,
     load_row,
     mark_in_error,
     require_patient,
@@ -172,18 +171,11 @@ def _duplicate_message(row: Immunization) -> str:
     return f"{row.vaccine} on {row.date_given:%Y-%m-%d} is already recorded; this would be a duplicate"
 
 
-def _apply(i: Immunization, inp: ImmunizationInput, name: str) -> None:
-    i.vaccine = name
-    i.cvx_code = inp.cvx_code or None
-    i.date_given = inp.date_given
-    i.lot_number = inp.lot_number
-    i.manufacturer = inp.manufacturer
-    i.site = inp.site
-    i.route = inp.route
-    i.dose_number = inp.dose_number
-    i.given_here = inp.given_here
-    i.historical_source = inp.historical_source
-    i.note = inp.note
+def _columns(inp: ImmunizationInput, name: str) -> dict:
+    """The row's columns for this form (the vaccine's name from the list, or a historical record's own)."""
+    return dict(vaccine=name, cvx_code=inp.cvx_code or None, date_given=inp.date_given, lot_number=inp.lot_number,
+                manufacturer=inp.manufacturer, site=inp.site, route=inp.route, dose_number=inp.dose_number,
+                given_here=inp.given_here, historical_source=inp.historical_source, note=inp.note)
 
 
 def _normalise_cvx(inp: ImmunizationInput) -> ImmunizationInput:
@@ -210,8 +202,8 @@ def add_immunization(uow: UnitOfWork, patient_id: int, inp: ImmunizationInput, *
     dup = _duplicate(uow, patient_id, inp.cvx_code, name, inp.date_given, None)
     if dup is not None:
         raise ValidationError({"date_given": _duplicate_message(dup)})
-    i = Immunization(patient_id=patient_id, created_by_id=uow.user.id, updated_by_id=uow.user.id)
-    _apply(i, inp, name)
+    i = Immunization(patient_id=patient_id, created_by_id=uow.user.id, updated_by_id=uow.user.id,
+                     **_columns(inp, name))
     if provenance is not None:
         provenance.stamp(i)
     uow.session.add(i)
@@ -238,15 +230,11 @@ def update_immunization(uow: UnitOfWork, immunization_id: int, inp: Immunization
     dup = _duplicate(uow, i.patient_id, inp.cvx_code, name, inp.date_given, i.id)
     if dup is not None:
         raise ValidationError({"date_given": _duplicate_message(dup)})
-    before = {n: getattr(i, n) for n in INPUT_FIELDS if n != "vaccine"}
-    _apply(i, inp, name)
-    i.updated_by_id = uow.user.id
     if provenance is not None:
         provenance.stamp(i)
-    flush(uow, "immunization", i.id, asdict(inp))
-    after = {n: getattr(i, n) for n in INPUT_FIELDS if n != "vaccine"}
-    uow.audit("update", "immunization", i.id, i.patient_id,
-              f"{i.vaccine} {i.date_given:%Y-%m-%d}; changed: {changed_fields(before, after, FIELD_LABELS)}")
+    changed = apply_changes(uow, i, _columns(inp, name), (n for n in INPUT_FIELDS if n != "vaccine"), FIELD_LABELS,
+                            "immunization", asdict(inp))
+    uow.audit("update", "immunization", i.id, i.patient_id, f"{i.vaccine} {i.date_given:%Y-%m-%d}; changed: {changed}")
     return immunization_row(i)
 
 

@@ -20,7 +20,7 @@ from desktop.models import Medication
 from .alert_decisions import Decision, NeedsDecision, gate, record
 from .chart_rows import (
     Provenance,
-    changed_fields,
+    apply_changes,
     check_dates,
     check_lengths,
     check_version,
@@ -209,21 +209,12 @@ def validate(inp: MedicationInput, today: date | None = None) -> tuple[dict[str,
     return errors, coding
 
 
-def _apply(m: Medication, inp: MedicationInput, coding: _Coding) -> None:
-    m.drug_name = coding.drug_name
-    m.formulary_id = coding.formulary_id
-    m.ingredient_rxcui = coding.ingredient_rxcui
-    m.product_rxcui = coding.product_rxcui
-    m.ingredients = coding.ingredients
-    m.strength = coding.strength
-    m.dose_form = coding.dose_form
-    m.route = coding.route
-    m.sig = inp.sig
-    m.start_date = inp.start_date
-    m.stop_date = inp.stop_date
-    m.status = inp.status
-    m.source = inp.source
-    m.note = inp.note
+def _columns(inp: MedicationInput, coding: _Coding) -> dict[str, Any]:
+    """The row's columns for this form: the drug as coded (the formulary's product, or the free text)."""
+    return dict(drug_name=coding.drug_name, formulary_id=coding.formulary_id, ingredient_rxcui=coding.ingredient_rxcui,
+                product_rxcui=coding.product_rxcui, ingredients=coding.ingredients, strength=coding.strength,
+                dose_form=coding.dose_form, route=coding.route, sig=inp.sig, start_date=inp.start_date,
+                stop_date=inp.stop_date, status=inp.status, source=inp.source, note=inp.note)
 
 
 def _same_product_active(uow: UnitOfWork, patient_id: int, formulary_id: str | None,
@@ -300,8 +291,8 @@ def add_medication(uow: UnitOfWork, patient_id: int, inp: MedicationInput, decis
         check, need = _gate(uow, patient_id, inp, decision)
         if need is not None:
             return need
-    m = Medication(patient_id=patient_id, created_by_id=uow.user.id, updated_by_id=uow.user.id)
-    _apply(m, inp, coding)
+    m = Medication(patient_id=patient_id, created_by_id=uow.user.id, updated_by_id=uow.user.id,
+                   **_columns(inp, coding))
     if provenance is not None:
         provenance.stamp(m)
     uow.session.add(m)
@@ -338,16 +329,11 @@ def update_medication(uow: UnitOfWork, medication_id: int, inp: MedicationInput,
         check, need = _gate(uow, m.patient_id, inp, decision, m.id)
         if need is not None:
             return need
-    before = {n: getattr(m, n) for n in INPUT_FIELDS}
-    _apply(m, inp, coding)
-    m.updated_by_id = uow.user.id
     if provenance is not None:
         provenance.stamp(m)
-    flush(uow, "medication", m.id, asdict(inp))
+    changed = apply_changes(uow, m, _columns(inp, coding), INPUT_FIELDS, FIELD_LABELS, "medication", asdict(inp))
     record(uow, m.patient_id, check, decision, what=f"changing {m.drug_name}", medication_id=m.id)
-    after = {n: getattr(m, n) for n in INPUT_FIELDS}
-    uow.audit("update", "medication", m.id, m.patient_id,
-              f"{m.drug_name}; changed: {changed_fields(before, after, FIELD_LABELS)}"
+    uow.audit("update", "medication", m.id, m.patient_id, f"{m.drug_name}; changed: {changed}"
               + (f"; {provenance.describe()}" if provenance else ""))
     return medication_row(m)
 

@@ -15,11 +15,10 @@ from desktop.models import Problem
 from . import icd10
 from .chart_rows import (
     Provenance,
-    changed_fields,
+    apply_changes,
     check_dates,
     check_lengths,
     check_version,
-    flush,
     load_row,
     mark_in_error,
     require_patient,
@@ -184,16 +183,10 @@ def update_problem(uow: UnitOfWork, problem_id: int, inp: ProblemInput, expected
     check_version(uow, p, expected_version, "problem", asdict(inp), INPUT_FIELDS)
     if inp.status == "active" and _duplicate_code(uow, p.patient_id, inp.icd10_code, p.id):
         raise ValidationError({"icd10_code": f"{inp.icd10_code} is already an active problem"})
-    before = {n: getattr(p, n) for n in INPUT_FIELDS}
-    for name, value in _values(inp).items():
-        setattr(p, name, value)
-    p.updated_by_id = uow.user.id
     if provenance is not None:
         provenance.stamp(p)
-    flush(uow, "problem", p.id, asdict(inp))
-    after = {n: getattr(p, n) for n in INPUT_FIELDS}
-    uow.audit("update", "problem", p.id, p.patient_id,
-              f"{p.icd10_code or 'uncoded'} {p.description}; changed: {changed_fields(before, after, FIELD_LABELS)}"
+    changed = apply_changes(uow, p, _values(inp), INPUT_FIELDS, FIELD_LABELS, "problem", asdict(inp))
+    uow.audit("update", "problem", p.id, p.patient_id, f"{p.icd10_code or 'uncoded'} {p.description}; changed: {changed}"
               + (f"; {provenance.describe()}" if provenance else ""))
     return problem_row(p)
 
