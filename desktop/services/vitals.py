@@ -101,6 +101,11 @@ def compute_bmi(weight_kg: float | None, height_cm: float | None) -> float | Non
     return round(weight_kg / (height_cm / 100) ** 2, 1)
 
 
+def same_vital(a: str, b: str) -> bool:
+    """Two LOINC codes for the same vital sign (pulse oximetry and SpO2: PHR files use either code)."""
+    return (SPO2 if a == PULSE_OX else a) == (SPO2 if b == PULSE_OX else b)
+
+
 def format_value(loinc: str, value: float) -> str:
     f = BY_LOINC.get(loinc)
     decimals = f.decimals if f else 1

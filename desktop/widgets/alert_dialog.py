@@ -188,10 +188,16 @@ class AlertDialog(BaseDialog):
         pending_ids = {id(a) for a in self.pending}
         self.listed = [a for a in self.alerts if id(a) not in pending_ids]  # shown, no decision needed
         self.unavailable = unavailable  # why nothing could be checked (None: checking ran)
-        self.acknowledging = wording == "vitals"  # pending alerts are acknowledged, not overridden
+        from desktop.services.alerts import ACKNOWLEDGEABLE_KINDS
+
+        # alerts about measurements are acknowledged, not overridden: the vitals form, or a merge whose only
+        # pending alerts are vital signs (a nurse merging a device's readings)
+        self.acknowledging = wording == "vitals" or (wording == "merge" and bool(self.pending) and all(
+            getattr(a, "kind", "") in ACKNOWLEDGEABLE_KINDS for a in self.pending))
         self.informational = bool(self.alerts) and not self.acknowledging and all(
             getattr(a, "kind", "") in INFORMATIONAL_KINDS for a in self.alerts)
-        self.can_override = bool(can_override) and not self.informational and bool(self.pending)
+        self.can_override = bool(can_override) and not self.informational and bool(self.pending) \
+            and not self.acknowledging
         self._result: list[tuple[Any, str, str]] = []
         self._acknowledged_alerts: list[tuple[Any, str]] = []
         self.setWindowTitle(self.tr("Clinical alert"))

@@ -17,6 +17,7 @@ from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QComboBox, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from desktop.phr import Decision, ImportPlan, ItemStatus, PlanItem, ReadingSeries, history_text
+from desktop.services.vitals import same_vital
 
 Index = QModelIndex | QPersistentModelIndex
 UNDECIDED = "— choose —"
@@ -172,12 +173,19 @@ def entries_raising(alerts: Sequence[Any], book: DecisionBook) -> dict[str, tupl
     out: dict[str, list[str]] = {}
     for item in book.plan.items:
         decision = book.get(item.key)
-        if decision is None or not decision.writes or item.category not in ("medications", "allergies"):
+        if decision is None or not decision.writes or item.category not in ("medications", "allergies",
+                                                                            "observations", "social_history"):
             continue
         f = item.file_item
         for alert in alerts:
+            values = getattr(alert, "values", None) or {}
             if item.category == "medications":
                 hit = any(_same_name(f.text, d) for d in getattr(alert, "drugs", ()) or ())
+            elif item.category == "observations":  # a vital-sign alert on the newest readings: by its LOINC
+                hit = getattr(alert, "kind", "") == "vital" and same_vital(values.get("loinc") or "",
+                                                                           getattr(f, "loinc", "") or "")
+            elif item.category == "social_history":  # the smoking + contraceptive rule: the smoking status
+                hit = getattr(f, "kind", "") == "smoking" and "smoking" in values
             else:
                 hit = bool(getattr(alert, "allergen", None)) and _same_name(f.substance, alert.allergen)
             if hit:

@@ -181,3 +181,22 @@ def test_vital_sign_alerts_are_information_with_close_only(qtbot):
     assert "190" in texts(dialog)
     assert dialog.cancel_button.text() == "Close"
     assert not dialog.override_button.isVisible() and not dialog.physician_only.isVisible()
+
+
+@pytest.mark.parametrize("wording", ["vitals", "merge"])
+def test_vital_sign_alerts_that_need_a_decision_are_acknowledged_not_overridden(qtbot, wording):
+    """The vitals form and a merge whose only pending alerts are vital signs: Acknowledge (anyone who may enter
+    vitals), no override reason; the answer carries the acknowledgement for the service to store."""
+    from desktop.services.alert_decisions import NeedsDecision
+    from desktop.services.alerts import AlertCheck
+
+    alerts = tuple(check(vitals={"8480-6": 190}, age_years=60))
+    need = NeedsDecision(AlertCheck(alerts=alerts, kb_available=True), alerts, "saving vital signs")
+    dialog = AlertDialog.deciding(need, True, OVERRIDE_REASONS, None, wording)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert dialog.acknowledge_button.isVisible() and not dialog.override_button.isVisible()
+    assert not dialog.physician_only.isVisible()
+    qtbot.mouseClick(dialog.acknowledge_button, Qt.MouseButton.LeftButton)
+    decision = dialog.decision()
+    assert [a.key for a, _c in decision.acknowledged] == [alerts[0].key] and not decision.overrides

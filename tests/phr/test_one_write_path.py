@@ -195,3 +195,48 @@ def test_the_demo_builder_meets_the_vitals_validation_and_stays_atomic(tmp_path,
     with db.uow(user_for("physician")) as uow:
         assert uow.session.execute(select(func.count(Problem.id))).scalar() == 0
     db.dispose()
+
+
+def test_merged_vitals_need_the_same_acknowledgement_as_typed_ones(db, add_patient, qapp):
+    """A file whose newest reading is an SpO2 of 84 %: the merge (a nurse may merge readings) answers
+    NeedsDecision with the vitals form's alert; the review dialog offers Acknowledge and names the reading as the
+    entry raising it; acknowledged, the reading is merged and the acknowledgement recorded."""
+    import json
+    from datetime import UTC, date, datetime, timedelta
+
+    from desktop.models import AlertOverride
+    from desktop.phr import read_bytes
+    from desktop.services.alert_decisions import Decision
+    from desktop.services.alerts import ACKNOWLEDGED
+    from desktop.widgets.phr_review_models import DecisionBook, entries_raising
+
+    when = (datetime.now(UTC) - timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": [
+        {"resource": {"resourceType": "Patient", "id": "p1", "name": [{"family": "Oxley", "given": ["Ruth"]}],
+                      "gender": "female", "birthDate": "1950-03-04"}},
+        {"resource": {"resourceType": "Observation", "id": "o1", "status": "final", "subject": {"reference": "Patient/p1"},
+                      "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                                                "code": "vital-signs"}]}],
+                      "code": {"coding": [{"system": "http://loinc.org", "code": "59408-5"}]},
+                      "effectiveDateTime": when,
+                      "valueQuantity": {"value": 84, "unit": "%", "system": "http://unitsofmeasure.org", "code": "%"}}},
+    ]}
+    patient = add_patient(given="Ruth", family="Oxley", birth_date=date(1950, 3, 4), sex="female")
+    with db.uow(user_for("nurse")) as uow:
+        plan = svc.plan_import(uow, patient.id, read_bytes(json.dumps(bundle).encode(), "ruth.json"))
+    decisions = plan.default_decisions("new")
+    assert {i.category for i in plan.items if i.key in decisions} == {"observations"}
+    with db.uow(user_for("nurse")) as uow:
+        need = svc.apply_import(uow, patient.id, plan, decisions, plan.info)
+    assert isinstance(need, NeedsDecision) and [a.kind for a in need.pending] == ["vital"]
+    book = DecisionBook(plan)
+    for key, d in decisions.items():
+        book.set(key, d)
+    assert set(entries_raising(need.pending, book)) == set(decisions)  # "Leave these out" finds the reading
+    with db.uow(user_for("nurse")) as uow:
+        done = svc.apply_import(uow, patient.id, plan, decisions, plan.info,
+                                decision=Decision(acknowledged=tuple((a, "") for a in need.pending)))
+    assert done.applied and done.written["observations"]["added"] == 1
+    with db.uow() as uow:
+        (ack,) = uow.session.execute(select(AlertOverride)).scalars().all()
+    assert ack.reason == ACKNOWLEDGED and ack.kind == "vital"
