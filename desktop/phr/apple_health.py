@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import BinaryIO
 from xml.parsers import expat
 
@@ -28,8 +28,9 @@ from desktop.kb.vitals import (
 )
 from desktop.kb.vitals import STEPS as STEPS_LOINC
 
+from . import dates
 from .builder import ParsedBuilder
-from .dates import apple_ts, check_past
+from .dates import EARLIEST, apple_ts, check_past
 from .errors import SkipEntry, UnreadableFile, UnsafeFile
 from .records import PhrObservation, PhrPatient
 from .units import to_canonical
@@ -150,7 +151,7 @@ class _State:
     MetadataEntry child) is known at its end, where the reading is made."""
 
     __slots__ = ("builder", "max_readings", "depth", "seen_health_data", "correlation", "steps", "steps_tz",
-                 "over_limit", "record", "user_entered")
+                 "over_limit", "record", "user_entered", "values", "names", "latest_day")
 
     def __init__(self, builder: ParsedBuilder):
         self.builder = builder
@@ -163,6 +164,12 @@ class _State:
         self.over_limit = 0
         self.record: dict | None = None  # the open Record's attributes, when it is one we read
         self.user_entered = False
+        # an export repeats a few hundred values, units and device names a hundred thousand times: each is
+        # converted once and every reading shares the same objects (less time, a fraction of the memory)
+        self.values: dict[tuple[str, str | None, str], tuple[float, float] | str] = {}
+        self.names: dict[str, str] = {}
+        # check_past's bounds, worked out once: a date inside them passes check_past (today only moves on)
+        self.latest_day = dates._today() + timedelta(days=1)
 
     def start(self, tag: str, a: dict) -> None:
         self.depth = depth = self.depth + 1
@@ -198,7 +205,7 @@ class _State:
             if self.builder.reading_count >= self.max_readings:
                 self.over_limit += 1
             else:
-                _record(a, APPLE_TYPES[a["type"]], self.builder, self.correlation, self.user_entered)
+                self._record(a)
         elif tag == "Correlation" and self.depth == 1:
             self.correlation = None
 
@@ -212,34 +219,59 @@ class _State:
             self.builder.skip(f"StepCount {a.get('startDate', '')}", getattr(exc, "reason", "unreadable value"))
 
 
-def _record(a: dict, kind_ref: _AppleType, builder: ParsedBuilder, correlation: str | None,
-            user_entered: bool) -> None:
-    rtype = a.get("type", "")
-    start = a.get("startDate", "")
-    source = a.get("sourceName", "")
-    kind: VitalKind = VITALS[kind_ref.loinc]
-    try:
-        taken = apple_ts(start)
-        check_past(taken, "measurement date")
-        raw_value = a.get("value")
+    def _record(self, a: dict) -> None:
+        rtype = a.get("type", "")
+        start = a.get("startDate", "")
+        names = self.names
+        source = a.get("sourceName", "")
+        source = names.setdefault(source, source)
+        kind_ref = APPLE_TYPES[rtype]
+        kind: VitalKind = VITALS[kind_ref.loinc]
         try:
-            value = float(raw_value) if raw_value is not None else None
-        except ValueError:
-            raise SkipEntry(f"unreadable value {raw_value[:40]!r}") from None
-        if value is None:
-            raise SkipEntry("no value")
-        unit = a.get("unit", "")
-        canonical = to_canonical(kind, value, unit, fraction_percent=kind_ref.fraction_percent)
-        group = f"{source}|{start}" if rtype in _BP else (correlation or f"{source}|{start}|{kind.loinc}")
-        builder.add_reading(PhrObservation(
-            loinc=kind.loinc, name=kind.name, value=canonical, unit=kind.unit, taken_at=taken,
-            group=f"apple:{group}"[:300], original_value=value, original_unit=unit[:40],
-            origin="patient" if user_entered else "device", device=source[:200], patient_ref=PATIENT_REF,
-            source_system=SOURCE_SYSTEM, source_resource_id=f"{_short_type(rtype)}|{source}|{start}"[:300],
-            source_date=taken,
-        ))
+            taken = apple_ts(start)
+            day = taken.date()
+            if day < EARLIEST or day > self.latest_day:
+                check_past(taken, "measurement date")  # raises for a date really out of range, with the sentence
+            raw_value = a.get("value")
+            unit = a.get("unit", "")
+            unit = names.setdefault(unit, unit)
+            key = (rtype, raw_value, unit)
+            converted = self.values.get(key)
+            if converted is None:
+                converted = _convert(kind_ref, kind, raw_value, unit)
+                if len(self.values) < _VALUE_CACHE:
+                    self.values[key] = converted
+            if converted.__class__ is str:
+                raise SkipEntry(converted)
+            canonical, value = converted  # type: ignore[misc]
+            group = f"{source}|{start}" if rtype in _BP else (self.correlation or f"{source}|{start}|{kind.loinc}")
+            short = _short_type(rtype)
+            self.builder.add_reading(PhrObservation(
+                loinc=kind.loinc, name=kind.name, value=canonical, unit=kind.unit, taken_at=taken,
+                group=f"apple:{group}"[:300], original_value=value, original_unit=unit[:40],
+                origin="patient" if self.user_entered else "device", device=source[:200], patient_ref=PATIENT_REF,
+                source_system=SOURCE_SYSTEM, source_resource_id=f"{short}|{source}|{start}"[:300],
+                source_date=taken,
+            ))
+        except SkipEntry as exc:
+            self.builder.skip(f"{_short_type(rtype)} {start}", exc.reason)
+
+
+_VALUE_CACHE = 50_000
+
+
+def _convert(kind_ref: _AppleType, kind: VitalKind, raw_value: str | None, unit: str) -> tuple[float, float] | str:
+    """(canonical value, value as written) of a record's value and unit, or why it cannot be read."""
+    try:
+        value = float(raw_value) if raw_value is not None else None
+    except ValueError:
+        return f"unreadable value {raw_value[:40]!r}"  # type: ignore[index]
+    if value is None:
+        return "no value"
+    try:
+        return to_canonical(kind, value, unit, fraction_percent=kind_ref.fraction_percent), value
     except SkipEntry as exc:
-        builder.skip(f"{_short_type(rtype)} {start}", exc.reason)
+        return exc.reason
 
 
 def _me(a: dict, builder: ParsedBuilder) -> None:

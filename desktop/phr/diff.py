@@ -18,13 +18,13 @@ from .matching import (
     collapse_allergies,
     collapse_immunizations,
     collapse_medications,
-    collapse_observations,
     collapse_problems,
     immunization_key,
     medication_keys,
-    minute_of,
+    observation_groups,
     observation_key,
     problem_keys,
+    same_reading,
     same_value,
 )
 from .records import PhrAllergy, PhrImmunization, PhrMedication, PhrObservation, PhrProblem
@@ -246,15 +246,16 @@ def diff_observations(items: Iterable[PhrObservation], rows: Iterable[ChartObser
         if r.source_system and r.source_resource_id:
             by_source[(r.source_system, r.source_resource_id, r.loinc)] = r
     out = []
-    for c in collapse_observations(items):
-        o: PhrObservation = c.item  # type: ignore[assignment]
-        minute = minute_of(o.taken_at)
-        key = keys.make("observations", o, f"{o.loinc}@{minute}")
-        base = dict(key=key, category="observations", file_item=o, copies_in_file=c.count, series=series_key(o))
-        candidates = by_time.get((o.loinc, minute)) if by_time else None
-        if not candidates and not by_source:
-            out.append(PlanItem(status=ItemStatus.NEW, choices=NEW_CHOICES, default=D.ADD, **base))
+    new = ItemStatus.NEW
+    for (loinc, minute, _value), group in observation_groups(items).items():  # collapse_observations, unrolled
+        o = same_reading(group)
+        key = keys.make("observations", o, f"{loinc}@{minute}")
+        candidates = by_time.get((loinc, minute)) if by_time else None
+        if not candidates and not by_source:  # the common case (a chart without these readings): kept lean
+            out.append(PlanItem(key=key, category="observations", status=new, file_item=o, choices=NEW_CHOICES,
+                                default=D.ADD, copies_in_file=len(group), series=series_key(o)))
             continue
+        base = dict(key=key, category="observations", file_item=o, copies_in_file=len(group), series=series_key(o))
         candidates = candidates or []
         live = [r for r in candidates if not r.entered_in_error]
         same = next((r for r in live if same_value(o.value, r.value)), None)

@@ -178,12 +178,28 @@ def collapse_immunizations(items: Iterable[PhrImmunization]) -> list[Collapsed]:
 
 
 def collapse_observations(items: Iterable[PhrObservation]) -> list[Collapsed]:
-    return _collapse(items, lambda o: (o.loinc, minute_of(o.taken_at), round(o.value, 1)), _same_reading)
+    return [Collapsed(same_reading(g), len(g)) for g in observation_groups(items).values()]
 
 
-def _same_reading(g: list[PhrObservation]) -> PhrObservation:
+def observation_groups(items: Iterable[PhrObservation]) -> dict[tuple[str, int, float], list[PhrObservation]]:
+    """The file's readings by (LOINC, minute, value to one decimal), in file order: each group is one reading.
+    Written out rather than through _collapse: an Apple export has hundreds of thousands of readings."""
+    groups: dict[tuple[str, int, float], list[PhrObservation]] = {}
+    for o in items:
+        key = (o.loinc, minute_of(o.taken_at), round(o.value, 1))
+        group = groups.get(key)
+        if group is None:
+            groups[key] = [o]
+        else:
+            group.append(o)
+    return groups
+
+
+def same_reading(g: list[PhrObservation]) -> PhrObservation:
     """One reading that several apps passed on (a Withings weighing in Apple Health and in Google Fit): shown once,
     naming every source and device."""
+    if len(g) == 1:
+        return g[0]
     systems = list(dict.fromkeys(o.source_system for o in g if o.source_system))
     if len(systems) < 2:
         return g[0]

@@ -12,7 +12,7 @@ from .diff_results import diff_results
 from .errors import SeveralPatients
 from .identity import match_identity
 from .records import ParsedFile, PhrAllergy
-from .review import DailyValue, ImportPlan, PlanItem, ReadingSeries
+from .review import DailyValue, ImportPlan, ItemStatus, PlanItem, ReadingSeries
 from .snapshot import ChartSnapshot
 
 
@@ -63,19 +63,30 @@ def summarise_readings(items: list[PlanItem]) -> tuple[list[PlanItem], list[Read
         if it.series:
             groups[it.series].append(it)
     series: list[ReadingSeries] = []
+    new = ItemStatus.NEW
     for key, members in sorted(groups.items()):
         first = members[0].file_item
         per_day: dict[date, list[float]] = defaultdict(list)
-        for m in members:
-            per_day[m.file_item.taken_at.date()].append(m.file_item.value)
+        devices: set[str] = set()
+        new_keys: list[str] = []
+        low = high = first.taken_at
+        for m in members:  # one pass: an Apple export puts 100,000s of readings in a series
+            o = m.file_item
+            taken = o.taken_at
+            per_day[taken.date()].append(o.value)
+            if o.device:
+                devices.add(o.device)
+            if m.status is new:
+                new_keys.append(m.key)
+            if taken < low:
+                low = taken
+            elif taken > high:
+                high = taken
         daily = tuple(DailyValue(day=d, count=len(v), low=min(v), high=max(v), mean=round(statistics.fmean(v), 2))
                       for d, v in sorted(per_day.items()))
-        times = [m.file_item.taken_at for m in members]
-        new_keys = tuple(m.key for m in members if m.status.value == "new")
         series.append(ReadingSeries(
-            key=key, loinc=first.loinc, name=first.name, unit=first.unit,
-            devices=tuple(sorted({m.file_item.device for m in members if m.file_item.device})),
-            count=len(members), new_count=len(new_keys), first=min(times), last=max(times), daily=daily,
-            item_keys=tuple(m.key for m in members), new_item_keys=new_keys,
+            key=key, loinc=first.loinc, name=first.name, unit=first.unit, devices=tuple(sorted(devices)),
+            count=len(members), new_count=len(new_keys), first=low, last=high, daily=daily,
+            item_keys=tuple(m.key for m in members), new_item_keys=tuple(new_keys),
         ))
     return items, series

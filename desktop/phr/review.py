@@ -99,6 +99,9 @@ class ImportPlan:
     notes: tuple[str, ...] = ()
     chart_patient_id: int | None = None
     previous_import: str = field(default="")  # "imported 2026-11-20 by dr.a (import #3)" when the same file was
+    # per category, a mark of the chart's rows when the plan was made (set by the service that read the chart):
+    # at apply, only the categories whose mark moved are diffed again; () = unknown, every category is
+    chart_marks: tuple[tuple[str, tuple], ...] = ()
 
     def in_category(self, category: str) -> tuple[PlanItem, ...]:
         return tuple(i for i in self.items if i.category == category)

@@ -114,9 +114,9 @@ def append_entries(session: Session, entries: list[dict]) -> None:
         head.keyed_since, head.key_check = head.last_id + 1, fingerprint(key)
     head.last_id, head.last_hash = last_id, prev
     session.flush()
-    if states:
-        session.execute(insert(AuditRowState.__table__), [  # Core executemany: demo loads write thousands
-            {"entry_id": last_id, "table_name": t, "row_id": i, "digest": d} for t, i, d in states])
+    for start in range(0, len(states), 5000):  # Core executemany in chunks: a PHR import writes 100,000s
+        session.execute(insert(AuditRowState.__table__), [
+            {"entry_id": last_id, "table_name": t, "row_id": i, "digest": d} for t, i, d in states[start:start + 5000]])
     if ck is not None:
         session.info[_TIP] = (ck, key, last_id, prev, head.keyed_since)
 

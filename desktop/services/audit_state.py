@@ -150,6 +150,7 @@ def collect(session: Session) -> list[tuple[str, int, str]]:
         by_table.setdefault(name, set()).add(row_id)
     out: list[tuple[str, int, str]] = []
     for name in sorted(set(by_table) | set(floors)):
+        name = str(name)  # not SQLAlchemy's quoted_name: sqlite3 would look for __conform__ on each of 100,000s
         t = TABLES[name]
         seen: set[int] = set()
         if name in floors:

@@ -21,11 +21,12 @@ import hashlib
 import json
 import logging
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from desktop.kb.histories import smoking_contraceptive_rule
 from desktop.kb.text import fold
@@ -57,6 +58,7 @@ from desktop.phr import (
     ItemStatus,
     ParsedFile,
     PhrAllergy,
+    PhrObservation,
     PlanItem,
     Verdict,
     build_plan,
@@ -167,14 +169,18 @@ def chart_patient(uow: UnitOfWork, patient_id: int) -> ChartPatient:
                         family_name=p.family_name, birth_date=p.birth_date, sex=p.sex, identifiers=tuple(idents))
 
 
-def snapshot(uow: UnitOfWork, patient_id: int) -> ChartSnapshot:
-    """The chart's lists as the diff needs them (entered-in-error rows flagged, undone imports left out)."""
+def snapshot(uow: UnitOfWork, patient_id: int, categories: Collection[str] | None = None) -> ChartSnapshot:
+    """The chart's lists as the diff needs them (entered-in-error rows flagged, undone imports left out);
+    `categories`: only these lists are read (the others stay empty)."""
     uow.require(Permission.VIEW_CHART)
     patient = chart_patient(uow, patient_id)
     s = uow.session
     undone = _undone_imports(uow, patient_id)
+    wanted = set(CATEGORIES if categories is None else categories)
 
     def rows(model: Any) -> list[Any]:
+        if _CATEGORY_OF[model] not in wanted:
+            return []
         found = s.execute(select(model).where(model.patient_id == patient_id).order_by(model.id)).scalars()
         return [r for r in found if _keep(r, undone)]
 
@@ -196,7 +202,7 @@ def snapshot(uow: UnitOfWork, patient_id: int) -> ChartSnapshot:
         lot_number=r.lot_number or "", manufacturer=r.manufacturer or "", site=r.site or "", route=r.route or "",
         dose_number=r.dose_number or "", note=r.note or "", **_prov(r)) for r in rows(Immunization))
     v = VitalSign  # thousands of device readings: plain column rows, not ORM objects
-    found = s.execute(select(
+    found = () if "observations" not in wanted else s.execute(select(
         v.id, v.version, v.set_id, v.loinc, v.taken_at, v.value, v.unit, v.origin, v.source_system,
         v.source_resource_id, v.phr_import_id, v.entered_in_error, v.error_reason,
     ).where(v.patient_id == patient_id).order_by(v.id))
@@ -206,7 +212,7 @@ def snapshot(uow: UnitOfWork, patient_id: int) -> ChartSnapshot:
         phr_import_id=r.phr_import_id, entered_in_error=bool(r.entered_in_error), error_reason=r.error_reason or "")
         for r in found if _keep(r, undone))
     lr = LabResult
-    found = s.execute(select(
+    found = () if "results" not in wanted else s.execute(select(
         lr.id, lr.version, lr.loinc, lr.name, lr.collected_at, lr.value_num, lr.value_text, lr.unit, lr.status,
         lr.origin, lr.source_system, lr.source_resource_id, lr.phr_import_id, lr.entered_in_error, lr.error_reason,
         lr.comparator, lr.value_code, lr.ref_low, lr.ref_high, lr.ref_text, lr.flag, lr.flag_source, lr.panel_id,
@@ -221,9 +227,37 @@ def snapshot(uow: UnitOfWork, patient_id: int) -> ChartSnapshot:
         flag=r.flag or "", flag_source=r.flag_source or "", panel_id=r.panel_id, panel_code=r.panel_code or "",
         panel_name=r.panel_name or "", performing_lab=r.performing_lab or "")
         for r in found if _keep(r, undone))
+    histories = phr_histories.snapshot(s, patient_id, lambda r: _keep(r, undone)) \
+        if wanted & set(HISTORY_CATEGORIES) else {}
     return ChartSnapshot(patient=patient, problems=problems, medications=medications, allergies=allergies,
-                         immunizations=immunizations, observations=observations, results=results,
-                         **phr_histories.snapshot(s, patient_id, lambda r: _keep(r, undone)))
+                         immunizations=immunizations, observations=observations, results=results, **histories)
+
+
+# the table behind each category (rows are never deleted: a new row moves the count and the highest id, an edit
+# or an entered-in-error mark the sum of versions)
+_MODEL_OF: dict[str, Any] = {
+    "problems": Problem, "medications": Medication, "allergies": Allergy, "immunizations": Immunization,
+    "observations": VitalSign, "results": LabResult, "procedures": phr_histories.MODELS["procedure"],
+    "social_history": phr_histories.MODELS["social_history"],
+    "family_history": phr_histories.MODELS["family_history"],
+    "encounters": phr_histories.MODELS["outside_encounter"],
+}
+_CATEGORY_OF = {m: c for c, m in _MODEL_OF.items()}
+
+
+def _chart_marks(uow: UnitOfWork, patient_id: int) -> tuple[tuple[str, tuple], ...]:
+    """Per category, (rows, highest id, sum of versions, undone imports) of this chart: equal marks mean the
+    list is as it was, so a plan made against it still holds (an undo hides rows without touching them)."""
+    s = uow.session
+    undone = s.execute(select(func.count()).select_from(PhrImport).where(
+        PhrImport.patient_id == patient_id, PhrImport.status == "undone")).scalar_one()
+    out = []
+    for category, model in _MODEL_OF.items():
+        n, top, versions = s.execute(select(func.count(model.id), func.coalesce(func.max(model.id), 0),
+                                            func.coalesce(func.sum(model.version), 0))
+                                     .where(model.patient_id == patient_id)).one()
+        out.append((category, (int(n), int(top), int(versions), int(undone))))
+    return tuple(out)
 
 
 # ------------------------------------------------------------------ plan
@@ -263,30 +297,38 @@ def _previous_import(uow: UnitOfWork, patient_id: int, sha256: str) -> str:
 def plan_import(uow: UnitOfWork, patient_id: int, parsed: ParsedFile, patient_ref: str | None = None) -> ImportPlan:
     """The merge plan: identity evidence and every file item beside its chart match. Writes nothing."""
     _require_any_import(uow)
+    marks = _chart_marks(uow, patient_id)  # before the snapshot: a change in between shows as a moved mark
     snap = snapshot(uow, patient_id)
     plan = build_plan(parsed, snap, patient_ref, allergy_key=chart_allergy_key,
                       previous_import=_previous_import(uow, patient_id, parsed.info.sha256))
+    plan = replace(plan, chart_marks=marks)
     return phr_rejections.mark_rejected(uow, patient_id, plan)  # what an earlier review left out
 
 
-def _replan(uow: UnitOfWork, patient_id: int, plan: ImportPlan) -> ImportPlan:
-    """The same file items against the chart as it is now (another workstation may have changed it)."""
+def _now_items(uow: UnitOfWork, patient_id: int, plan: ImportPlan) -> tuple[set[str], dict[str, PlanItem]]:
+    """The categories whose chart list changed since the plan was made (another workstation, an undo), and
+    their file items diffed again against the chart as it is now. The other categories' reviewed items stand:
+    the same file against the same list gives the same plan."""
+    before = dict(plan.chart_marks)
+    now = dict(_chart_marks(uow, patient_id)) if before else {}
+    changed = {c for c in CATEGORIES if not before or before.get(c) != now.get(c)}
+    changed &= {it.category for it in plan.items}
+    if changed & set(HISTORY_CATEGORIES):  # diffed together
+        changed |= set(HISTORY_CATEGORIES)
+    if not changed:
+        return changed, {}
     by_cat: dict[str, list] = {c: [] for c in CATEGORIES}
     for it in plan.items:
-        by_cat[it.category].append(it.file_item)
+        if it.category in changed:
+            by_cat[it.category].append(it.file_item)
     parsed = ParsedFile(
         info=plan.info, patients=(plan.file_patient,) if plan.file_patient else (),
-        problems=tuple(by_cat["problems"]), medications=tuple(by_cat["medications"]),
-        allergies=tuple(by_cat["allergies"]), immunizations=tuple(by_cat["immunizations"]),
-        observations=tuple(by_cat["observations"]), results=tuple(by_cat["results"]),
-        **{c: tuple(by_cat[c]) for c in HISTORY_CATEGORIES},
+        **{c: tuple(by_cat[c]) for c in CATEGORIES},
         patient_refs=(plan.patient_ref,) if plan.patient_ref else (),
     )
-    fresh = build_plan(parsed, snapshot(uow, patient_id), plan.patient_ref or None, allergy_key=chart_allergy_key)
-    # the same items keep their keys; copies_in_file and series come from the reviewed plan
-    reviewed = plan.by_key()
-    return replace(fresh, items=tuple(
-        replace(i, copies_in_file=reviewed[i.key].copies_in_file) if i.key in reviewed else i for i in fresh.items))
+    fresh = build_plan(parsed, snapshot(uow, patient_id, changed), plan.patient_ref or None,
+                       allergy_key=chart_allergy_key)
+    return changed, fresh.by_key()
 
 
 # ------------------------------------------------------------------ apply
@@ -324,7 +366,7 @@ class _Writer:
     needs: list[NeedsDecision] = field(default_factory=list)  # alerts that stopped an entry
     new_med_ids: list[int] = field(default_factory=list)
     new_allergens: list[str] = field(default_factory=list)
-    readings: list[Reading] = field(default_factory=list)
+    readings: list[PhrObservation] = field(default_factory=list)  # made into Readings as they are written
     audit: list[tuple[str, str, Any, str]] = field(default_factory=list)  # (action, entity, row, summary) of
     # writers that audit through the merge (histories, results); the entity services audit themselves
     lab_panels: dict[str, list] = field(default_factory=dict)  # panel key -> file results to add
@@ -543,26 +585,31 @@ class _Writer:
 
     # ---------------------------------------------------------- observations
     def observation(self, it: PlanItem, decision: Decision) -> None:
-        o = it.file_item
-        self.readings.append(Reading(
+        self.readings.append(it.file_item)
+
+    def _reading(self, o: PhrObservation) -> Reading:
+        return Reading(
             set_id=_set_id(o), taken_at=o.taken_at, loinc=o.loinc, value=float(o.value), unit=o.unit,
             origin=ORIGIN_FOR_VITALS.get(o.origin, "phr-import"), entered_unit=o.original_unit or None,
-            provenance=_provenance(self.import_id, o)))
-        self.written["observations"]["added"] += 1
+            provenance=_provenance(self.import_id, o))
 
     def flush_readings(self) -> None:
-        """Readings arrive by the thousand from devices: one bulk write through the vitals service."""
-        if self.readings:
-            try:
-                outcome = add_readings(self.uow, self.patient_id, self.readings, self.decision,
-                                       what=f"from PHR import #{self.import_id}")
-                if isinstance(outcome, NeedsDecision):  # the newest readings: the same vital-sign rule as intake
-                    self._stopped(f"{len(self.readings)} readings", outcome)
-                    self.written["observations"]["added"] -= len(self.readings)
-            except ServiceError as exc:
-                self._refused(f"{len(self.readings)} readings", exc)
-                self.written["observations"]["added"] -= len(self.readings)
-            self.readings = []
+        """Readings arrive by the thousand from devices: one bulk write through the vitals service, streamed
+        (each Reading is made as the service takes it, not all held at once)."""
+        readings, self.readings = self.readings, []
+        if not readings:
+            return
+        try:
+            outcome = add_readings(self.uow, self.patient_id, map(self._reading, readings), self.decision,
+                                   what=f"from PHR import #{self.import_id}")
+            if isinstance(outcome, NeedsDecision):  # the newest readings: the same vital-sign rule as intake
+                self._stopped(f"{len(readings)} readings", outcome)
+                self.written["observations"]["added"] += 0
+            else:
+                self.written["observations"]["added"] += outcome
+        except ServiceError as exc:
+            self._refused(f"{len(readings)} readings", exc)
+            self.written["observations"]["added"] += 0
 
     # ---------------------------------------------------------- laboratory results
     def result(self, it: PlanItem, decision: Decision) -> None:
@@ -776,7 +823,7 @@ def _write(uow: UnitOfWork, patient_id: int, plan: ImportPlan, decisions: dict[s
     handlers = {"problems": writer.problem, "medications": writer.medication, "allergies": writer.allergy,
                 "immunizations": writer.immunization, "observations": writer.observation,
                 "results": writer.result, **phr_histories.handlers(writer)}
-    fresh = _replan(uow, patient_id, plan).by_key()
+    changed, fresh = _now_items(uow, patient_id, plan)
     reviewed = plan.by_key()
     # medications last: their alert check sees the merged allergies, results and smoking status
     order = {"allergies": 0, "problems": 1, "immunizations": 2, "observations": 3, "results": 3,
@@ -784,8 +831,8 @@ def _write(uow: UnitOfWork, patient_id: int, plan: ImportPlan, decisions: dict[s
     for key, item_decision in sorted(decisions.items(), key=lambda kv: (order[reviewed[kv[0]].category], kv[0])):
         if not item_decision.writes:
             continue
-        now_item = fresh.get(key)
         was = reviewed[key]
+        now_item = fresh.get(key) if was.category in changed else was
         if now_item is None or now_item.status is not was.status or (
                 was.chart_item is not None and now_item.chart_item is not None
                 and now_item.chart_item.version != was.chart_item.version):

@@ -11,10 +11,11 @@ from __future__ import annotations
 import math
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
+from itertools import islice
 from typing import Any
 
 from sqlalchemy import and_, func, insert, or_, select, update
@@ -39,7 +40,7 @@ from desktop.kb.vitals import (
 from desktop.models import Patient, VitalSign
 
 from .alert_decisions import Decision, NeedsDecision, gate, record
-from .chart_rows import Provenance, clip
+from .chart_rows import Provenance, clip, column_length
 from .errors import NotFound, ValidationError
 from .permissions import Permission
 from .uow import UnitOfWork
@@ -475,7 +476,7 @@ class Reading:
 READINGS_CHUNK = 5000
 
 
-def add_readings(uow: UnitOfWork, patient_id: int, readings: Sequence[Reading], decision: Decision | None = None, *,
+def add_readings(uow: UnitOfWork, patient_id: int, readings: Iterable[Reading], decision: Decision | None = None, *,
                  what: str = "") -> int | NeedsDecision:
     """Store readings that were measured elsewhere: validated (a number, a code, a unit, an origin, not in the
     future), then bulk inserted (devices send them by the thousand), audited once. Returns rows written.
@@ -483,56 +484,115 @@ def add_readings(uow: UnitOfWork, patient_id: int, readings: Sequence[Reading], 
 
     The vital-sign alert rules apply as to a set typed in the clinic, to the readings that become the chart's
     latest (the set the chart's alert list checks): NeedsDecision, nothing stored, until acknowledged. Older
-    readings are history and raise nothing."""
+    readings are history and raise nothing.
+
+    Streamed: `readings` may be a generator; a chunk at a time is checked, made into rows and inserted (a Core
+    executemany on the unit of work's session, which notes the insert for the audit like any other), inside a
+    savepoint that a wrong reading, or an alert that waits for a decision, rolls back."""
     uow.require(Permission.EDIT_CHART)
     patient = uow.session.get(Patient, patient_id)
     if patient is None:
         raise NotFound(f"no patient with id {patient_id}")
-    latest = datetime.now(UTC) + timedelta(days=1)  # a device clock a few hours ahead is not an error
-    rows: list[dict] = []
-    now = datetime.now(UTC)
-    for n, r in enumerate(readings):
-        problem = ("not a number" if not (isinstance(r.value, int | float) and math.isfinite(r.value)) else
-                   "no LOINC code" if not r.loinc else "no unit" if not r.unit else
-                   f"unknown origin {r.origin!r}" if r.origin not in ORIGINS else
-                   "taken in the future" if _utc(r.taken_at) > latest else "")
-        if problem:
-            raise ValidationError({"readings": f"reading {n + 1} ({r.loinc} {r.value} {r.unit}): {problem}"})
-        row = _row(patient_id, clip(VitalSign, "set_id", r.set_id), _utc(r.taken_at),
-                   clip(VitalSign, "loinc", r.loinc), float(r.value), clip(VitalSign, "unit", r.unit),
-                   clip(VitalSign, "entered_unit", r.entered_unit or None), r.encounter_id, uow.user.id, r.origin)
-        row.update(created_at=now, updated_at=now, entered_in_error=False)
-        row.update((r.provenance or Provenance()).values(VitalSign))
-        rows.append(row)
-    label = f"adding {len(rows)} readings{' ' + what if what else ''}"
-    check, need = _newest_readings_gate(uow, patient, rows, decision, label)
+    rows = _ReadingRows(patient_id, uow.user.id)
+    table = VitalSign.__table__
+    s = uow.session
+    # what the alert gate needs from before these rows: the chart's newest reading, the highest row id
+    on_chart = s.execute(select(func.max(VitalSign.taken_at)).where(
+        VitalSign.patient_id == patient_id, VitalSign.entered_in_error.is_(False))).scalar()
+    floor = s.execute(select(func.coalesce(func.max(VitalSign.id), 0))).scalar_one()
+    point = None
+    it = iter(readings)
+    try:
+        while chunk := rows.make(islice(it, READINGS_CHUNK)):
+            if point is None:
+                point = uow.savepoint()
+            s.execute(insert(table), chunk)
+        if point is None:
+            return 0
+        label = f"adding {rows.count} readings{' ' + what if what else ''}"
+        check, need = _newest_readings_gate(uow, patient, rows, on_chart, floor, decision, label)
+    except BaseException:
+        if point is not None:
+            point.rollback()
+        raise
     if need is not None:
+        point.rollback()
         return need
-    for start in range(0, len(rows), READINGS_CHUNK):
-        uow.session.execute(insert(VitalSign), rows[start:start + READINGS_CHUNK])
+    point.commit()
     record(uow, patient_id, check, decision, what=label)
-    if rows:
-        uow.audit("create", "vital_sign", None, patient_id,
-                  f"{len(rows)} readings{' ' + what if what else ''} "
-                  f"({min(r['taken_at'] for r in rows):%Y-%m-%d} to {max(r['taken_at'] for r in rows):%Y-%m-%d})")
-    return len(rows)
+    uow.audit("create", "vital_sign", None, patient_id,
+              f"{rows.count} readings{' ' + what if what else ''} ({rows.first:%Y-%m-%d} to {rows.last:%Y-%m-%d})")
+    return rows.count
 
 
-def _newest_readings_gate(uow: UnitOfWork, patient: Patient, rows: list[dict], decision: Decision | None,
-                          what: str) -> tuple[Any, NeedsDecision | None]:
-    """The alert gate on the newest set among these rows, when it is newer than every reading on the chart."""
-    if not rows:
+class _ReadingRows:
+    """Checks readings and makes their column values; outside text cut to its column (chart_rows.clip's rule,
+    with the limits looked up once)."""
+
+    _CUT = ("set_id", "loinc", "unit", "entered_unit", "source_system", "source_resource_id")
+
+    def __init__(self, patient_id: int, user_id: int | None):
+        self.patient_id, self.user_id = patient_id, user_id
+        self.now = datetime.now(UTC)
+        self.latest = self.now + timedelta(days=1)  # a device clock a few hours ahead is not an error
+        self.limit = {n: column_length(VitalSign, n) for n in self._CUT}
+        self.count = 0
+        self.first: datetime | None = None
+        self.last: datetime | None = None
+        self.newest: tuple[datetime, str] | None = None  # (time, set id) of the first of the latest readings
+
+    def _cut(self, name: str, value: str | None) -> str | None:
+        n = self.limit[name]
+        return value[: n - 1] + "…" if n is not None and value and len(value) > n else value
+
+    def make(self, readings: Iterable[Reading]) -> list[dict]:
+        """Raises ValidationError naming the first wrong reading (numbered from the first of the call)."""
+        cut, now, no_provenance = self._cut, self.now, Provenance()
+        out = []
+        for r in readings:
+            taken = _utc(r.taken_at)
+            problem = ("not a number" if not (isinstance(r.value, int | float) and math.isfinite(r.value)) else
+                       "no LOINC code" if not r.loinc else "no unit" if not r.unit else
+                       f"unknown origin {r.origin!r}" if r.origin not in ORIGINS else
+                       "taken in the future" if taken > self.latest else "")
+            if problem:
+                n = self.count + len(out) + 1
+                raise ValidationError({"readings": f"reading {n} ({r.loinc} {r.value} {r.unit}): {problem}"})
+            if self.first is None or taken < self.first:
+                self.first = taken
+            if self.last is None or taken > self.last:
+                self.last = taken
+                self.newest = (taken, cut("set_id", r.set_id))
+            prov = r.provenance or no_provenance
+            source_date = prov.source_date
+            out.append({
+                "patient_id": self.patient_id, "set_id": cut("set_id", r.set_id), "taken_at": taken,
+                "loinc": cut("loinc", r.loinc), "value": float(r.value), "unit": cut("unit", r.unit),
+                "entered_unit": cut("entered_unit", r.entered_unit or None), "origin": r.origin,
+                "encounter_id": r.encounter_id, "created_by_id": self.user_id, "updated_by_id": self.user_id,
+                "version": 1, "created_at": now, "updated_at": now, "entered_in_error": False,
+                "phr_import_id": prov.import_id, "source_system": cut("source_system", prov.source_system or None),
+                "source_resource_id": cut("source_resource_id", prov.resource_id or None),
+                # a device reading's source date is its time (the same object): converted once
+                "source_date": taken if source_date is r.taken_at else _utc(source_date) if source_date else None,
+            })
+        self.count += len(out)
+        return out
+
+
+def _newest_readings_gate(uow: UnitOfWork, patient: Patient, rows: _ReadingRows, on_chart: datetime | None,
+                          floor: int, decision: Decision | None, what: str) -> tuple[Any, NeedsDecision | None]:
+    """The alert gate on the newest set among the rows just inserted (ids above `floor`), when it is newer than
+    every reading the chart had before them (`on_chart`)."""
+    if rows.newest is None or (on_chart is not None and _utc(on_chart) >= rows.newest[0]):
         return None, None
-    newest = max(rows, key=lambda r: r["taken_at"])
-    on_chart = uow.session.execute(select(func.max(VitalSign.taken_at)).where(
-        VitalSign.patient_id == patient.id, VitalSign.entered_in_error.is_(False))).scalar()
-    if on_chart is not None and _utc(on_chart) >= newest["taken_at"]:
-        return None, None
-    values = {r["loinc"]: r["value"] for r in rows if r["set_id"] == newest["set_id"]}
+    taken, set_id = rows.newest
+    found = uow.session.execute(select(VitalSign.loinc, VitalSign.value).where(
+        VitalSign.patient_id == patient.id, VitalSign.set_id == set_id, VitalSign.id > floor).order_by(VitalSign.id))
+    values = {loinc: value for loinc, value in found}
     from . import alerts
 
-    check = alerts.check_vital_sets(uow, patient.id, [(values, age_on(patient.birth_date,
-                                                                     local(newest["taken_at"]).date()))])
+    check = alerts.check_vital_sets(uow, patient.id, [(values, age_on(patient.birth_date, local(taken).date()))])
     return check, gate(uow, check, decision, what=what)
 
 
