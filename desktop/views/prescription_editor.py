@@ -20,12 +20,15 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QDoubleSpinBox,
     QFormLayout,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
+    QSizePolicy,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -170,6 +173,10 @@ class PrescriptionEditor(BaseDialog):
         self.note.setTabChangesFocus(True)
         disp = QGroupBox(self.tr("Dispense"))
         form = QFormLayout(disp)
+        # rows keep their height: a controlled drug's longer hints once spread them apart with large gaps
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         form.addRow(self.tr("Quantity"), qrow)
         form.addRow(self.tr("Days supply"), drow)
         form.addRow(self.tr("Refills"), rrow)
@@ -193,14 +200,28 @@ class PrescriptionEditor(BaseDialog):
         for keys in ("Ctrl+Return", "Ctrl+Enter"):
             QShortcut(QKeySequence(keys), self, activated=self.check_and_sign)
 
+        # the form scrolls (the drug list opens inside it) while the patient, prescriber and buttons stay put:
+        # the editor fits a 1280x720 laptop; spare height goes below the form, never between its rows
+        body = QWidget()
+        body_layout = QVBoxLayout(body)
+        body_layout.setContentsMargins(0, 0, 0, 0)
+        for box in (drug_box, sig_box, disp):
+            box.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+            body_layout.addWidget(box)
+        body_layout.addWidget(self.errors)
+        body_layout.addStretch(1)
+        self.scroll = QScrollArea()
+        self.scroll.setWidget(body)
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         layout = QVBoxLayout(self)
         layout.addWidget(head)
         layout.addWidget(self.prescriber)
-        layout.addWidget(drug_box)
-        layout.addWidget(sig_box)
-        layout.addWidget(disp)
-        layout.addWidget(self.errors)
+        layout.addWidget(self.scroll, 1)
         layout.addWidget(self.buttons)
+        self.setMinimumWidth(720)  # the drug list's names, brands and forms read in full
+        self.resize(860, 640)
 
         self.drug.sig_chosen.connect(self._product_chosen)
         self.drug.sig_cleared.connect(self._product_cleared)

@@ -24,16 +24,23 @@ from PySide6.QtWidgets import (
 from .table_model import Column, DataclassTableModel
 
 SearchFn = Callable[[str, int], Sequence[Any]]
+BRANDS_FORM_MAX = 170  # px
 
 
 def _schedule(p: Any) -> str:
     return f"C-{p.dea_schedule}" if getattr(p, "dea_schedule", "") else ""
 
 
+def _full(p: Any) -> str:
+    """The whole product in the tooltip: the list's columns are cut (in the middle) when narrow."""
+    brands = ", ".join(p.brands)
+    return " · ".join(x for x in (p.display, brands, p.dose_form, _schedule(p)) if x)
+
+
 COLUMNS = (
-    Column("Drug", lambda p: p.display),
-    Column("Brands", lambda p: ", ".join(p.brands)),
-    Column("Form", lambda p: p.dose_form),
+    Column("Drug", lambda p: p.display, tooltip=_full),
+    Column("Brands", lambda p: ", ".join(p.brands), tooltip=_full),
+    Column("Form", lambda p: p.dose_form, tooltip=_full),
     Column("Sched.", _schedule, color=lambda p: "darkred" if getattr(p, "dea_schedule", "") else None),
 )
 
@@ -58,7 +65,11 @@ class DrugTypeahead(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
         self.table.setWordWrap(False)
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        # a name too long for the list loses its middle ("oxycodone … oral tablet"), not its strength and form
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
         self.table.setMinimumHeight(130)
         self.table.setMaximumHeight(190)
         self.table.hide()
@@ -117,6 +128,9 @@ class DrugTypeahead(QWidget):
         rows = list(self._search(text, self._limit))
         self.model.set_rows(rows)
         self.table.setVisible(bool(rows))
+        for col in (1, 2):  # brands and form as wide as they need, up to a limit: the drug's name gets the rest
+            self.table.resizeColumnToContents(col)
+            self.table.setColumnWidth(col, min(self.table.columnWidth(col), BRANDS_FORM_MAX))
         if rows:
             self.table.selectRow(0)
             self.status.setText(self.tr("%n match(es): Down to pick, Enter to choose", "", len(rows)))
