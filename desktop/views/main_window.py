@@ -150,7 +150,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.busy_label)
         self.statusBar().addPermanentWidget(self.db_label)
         self.set_practice_name(practice_name)
-        self.resize(1200, 780)
+        self.resize(1200, 660)
         fit_to_screen(self)  # a 1280x720 laptop: the status bar and the bottom buttons stay on screen
         if ctx is not None:
             self.enter(ctx)

@@ -213,7 +213,7 @@ class PhrImportDialog(BaseDialog):
         self._busy = False
         self.alert_dialog: Any = None  # the alert modal while it is up (tests drive it)
         self.setWindowTitle(self.tr("Import health record: %s") % self.path.name)
-        self.resize(1200, 760)
+        self.resize(1200, 660)  # fits a 1280x720 laptop with a title bar and a panel
 
         self.pages = QStackedWidget(self)
         self.pages.addWidget(self._progress_page())

@@ -7,7 +7,7 @@ from PySide6.QtCore import QRect
 from PySide6.QtWidgets import QWidget
 
 SMALLEST_SCREEN = QRect(0, 0, 1280, 720)
-WINDOW_FRAME = 48  # px taken by a title bar and a desktop panel on a small laptop screen
+WINDOW_FRAME = 60  # px taken by a title bar and a desktop panel on a small laptop screen (720 -> 660 usable)
 
 
 def free_area(widget: QWidget) -> QRect:
