@@ -115,7 +115,9 @@ class CategoryTab(QWidget):
         lay = QVBoxLayout(self)
         bar = QHBoxLayout()
         self.select_all = QCheckBox(self.tr("Select all new"))
-        self.select_all.setChecked(any(i.status is ItemStatus.NEW for i in items))
+        # ticked when the tab starts with new items ticked (not when its only new item was rejected before)
+        self.select_all.setChecked(any(i.status is ItemStatus.NEW and (d := book.get(i.key)) is not None and d.writes
+                                       for i in items))
         self.select_all.toggled.connect(self.model.set_all)
         bar.addWidget(self.select_all)
         self.keep_chart = QPushButton(self.tr("Keep the chart for undecided items"))

@@ -156,14 +156,15 @@ def file_text(item: PlanItem) -> str:
     return f"{f.name}: {f.value:g} {f.unit} · {_fmt(f.taken_at)}"
 
 
-def status_text(item: PlanItem, book: DecisionBook | None = None) -> str:
-    """NEW, DUPLICATE ...; an item left out of an earlier merge says so: "NEW · rejected on DATE by NAME"; one
-    whose alerts stopped the merge: "NEW · alert (left out)"."""
+def status_text(item: PlanItem, book: DecisionBook | None = None, *, short: bool = False) -> str:
+    """NEW, DUPLICATE ...; an item left out of an earlier merge says so: "NEW · rejected on DATE by NAME (import
+    #N)" (short, for the table's column: without the import number); one whose alerts stopped the merge:
+    "NEW · alert (left out)"."""
     parts = [item.status.value.upper()]
     if book is not None and item.key in book.alerted:
         parts.append("alert (left out)" if item.key in book.left_out else "alert")
     if item.rejected:
-        parts.append(item.rejected)
+        parts.append(item.rejected.split(" (import #")[0] if short else item.rejected)
     return " · ".join(parts)
 
 
@@ -300,7 +301,7 @@ class PlanItemsModel(QAbstractTableModel):
             return Qt.CheckState.Checked if decision is not None and decision.writes else Qt.CheckState.Unchecked
         if role == Qt.ItemDataRole.DisplayRole:
             if col == COL_STATUS:
-                return status_text(item, self.book)
+                return status_text(item, self.book, short=True)
             if col == COL_FILE:
                 return file_text(item)
             if col == COL_FILE_SOURCE:
@@ -330,7 +331,9 @@ class PlanItemsModel(QAbstractTableModel):
             if not self.book.can_edit(item):
                 return QBrush(QColor("#888888"))
             if col == COL_STATUS:
-                return QBrush(QColor(REJECTED_COLOUR if item.rejected else STATUS_COLOURS[item.status]))
+                colour = STATUS_COLOURS[ItemStatus.CONFLICT] if item.key in self.book.alerted else \
+                    REJECTED_COLOUR if item.rejected else STATUS_COLOURS[item.status]
+                return QBrush(QColor(colour))
             if col == COL_DECISION and item.needs_decision and decision is None:
                 return QBrush(QColor("#b71c1c"))
         return None
