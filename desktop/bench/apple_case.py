@@ -187,7 +187,7 @@ def run(ctx: BenchContext) -> CaseResult:
                                   "--accept", "new", "--db", f"sqlite:///{db}", "--json"], env)
             app_ms.append(ms)
             app_mb.append(mb)
-            counts = json.loads(out).get("categories", {}).get("vitals", counts)
+            counts = json.loads(out).get("categories", {}).get("observations", counts)
             ms, mb, _ = _child([sys.executable, "-c", REFERENCE, str(export), str(Path(tmp) / "ref.db")], env)
             ref_ms.append(ms)
             ref_mb.append(mb)
@@ -196,7 +196,7 @@ def run(ctx: BenchContext) -> CaseResult:
     return CaseResult(ms, p95, ref, {
         "reference": "stdlib iterparse of the same file + one executemany insert of its records (own process)",
         "records": N_RECORDS, "file_mb": round(export.stat().st_size / 1e6, 1),
-        "peak_mb": round(max(app_mb), 1), "reference_peak_mb": round(max(ref_mb), 1), "vitals": counts,
+        "peak_mb": round(max(app_mb), 1), "reference_peak_mb": round(max(ref_mb), 1), "readings": counts,
         "samples": len(app_ms),
     })
 

@@ -19,6 +19,7 @@ from .matching import (
     collapse_immunizations,
     collapse_medications,
     collapse_problems,
+    count_of,
     immunization_key,
     medication_keys,
     observation_groups,
@@ -253,9 +254,9 @@ def diff_observations(items: Iterable[PhrObservation], rows: Iterable[ChartObser
         candidates = by_time.get((loinc, minute)) if by_time else None
         if not candidates and not by_source:  # the common case (a chart without these readings): kept lean
             out.append(PlanItem(key=key, category="observations", status=new, file_item=o, choices=NEW_CHOICES,
-                                default=D.ADD, copies_in_file=len(group), series=series_key(o)))
+                                default=D.ADD, copies_in_file=count_of(group), series=series_key(o)))
             continue
-        base = dict(key=key, category="observations", file_item=o, copies_in_file=len(group), series=series_key(o))
+        base = dict(key=key, category="observations", file_item=o, copies_in_file=count_of(group), series=series_key(o))
         candidates = candidates or []
         live = [r for r in candidates if not r.entered_in_error]
         same = next((r for r in live if same_value(o.value, r.value)), None)

@@ -178,28 +178,38 @@ def collapse_immunizations(items: Iterable[PhrImmunization]) -> list[Collapsed]:
 
 
 def collapse_observations(items: Iterable[PhrObservation]) -> list[Collapsed]:
-    return [Collapsed(same_reading(g), len(g)) for g in observation_groups(items).values()]
+    return [Collapsed(same_reading(g), count_of(g)) for g in observation_groups(items).values()]
 
 
-def observation_groups(items: Iterable[PhrObservation]) -> dict[tuple[str, int, float], list[PhrObservation]]:
+ObservationGroup = PhrObservation | list[PhrObservation]  # a reading said once, or every copy of it
+
+
+def observation_groups(items: Iterable[PhrObservation]) -> dict[tuple[str, int, float], ObservationGroup]:
     """The file's readings by (LOINC, minute, value to one decimal), in file order: each group is one reading.
-    Written out rather than through _collapse: an Apple export has hundreds of thousands of readings."""
-    groups: dict[tuple[str, int, float], list[PhrObservation]] = {}
+    Written out rather than through _collapse: an Apple export has hundreds of thousands of readings, most said
+    once (kept bare, without a list of one)."""
+    groups: dict[tuple[str, int, float], ObservationGroup] = {}
     for o in items:
         key = (o.loinc, minute_of(o.taken_at), round(o.value, 1))
         group = groups.get(key)
         if group is None:
-            groups[key] = [o]
+            groups[key] = o
+        elif group.__class__ is list:
+            group.append(o)  # type: ignore[union-attr]
         else:
-            group.append(o)
+            groups[key] = [group, o]  # type: ignore[list-item]
     return groups
 
 
-def same_reading(g: list[PhrObservation]) -> PhrObservation:
+def count_of(g: ObservationGroup) -> int:
+    return len(g) if g.__class__ is list else 1  # type: ignore[arg-type]
+
+
+def same_reading(g: ObservationGroup) -> PhrObservation:
     """One reading that several apps passed on (a Withings weighing in Apple Health and in Google Fit): shown once,
     naming every source and device."""
-    if len(g) == 1:
-        return g[0]
+    if g.__class__ is not list:
+        return g  # type: ignore[return-value]
     systems = list(dict.fromkeys(o.source_system for o in g if o.source_system))
     if len(systems) < 2:
         return g[0]
