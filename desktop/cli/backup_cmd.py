@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .common import CliError, add_db_argument, open_db
+from .progress import terminal_progress
 
 
 def add_arguments(parser) -> None:
@@ -22,7 +23,8 @@ def run(args) -> int:
         )
     db = open_db(args, upgrade=False)
     try:
-        out = db.backup_to(Path(args.out))
+        with terminal_progress(f"backup to {Path(args.out).name}") as progress:
+            out = db.backup_to(Path(args.out), progress=progress)
     finally:
         db.dispose()
     print(f"backup written to {out}")

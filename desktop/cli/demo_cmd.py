@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from .common import CliError, add_db_argument, open_db
+from .progress import terminal_progress
 
 
 def add_arguments(parser) -> None:
@@ -33,12 +34,13 @@ def run(args) -> int:
 
     # one transaction: a run killed half-way leaves no patients without charts (which the check above would
     # then refuse to finish), only the empty schema, and the next run builds the whole practice
-    with db.uow() as uow:
+    with terminal_progress("demo") as progress, db.uow() as uow:
         demo.create_practice_and_users(uow)
         demo.ensure_named_demo_patients(uow)
-        ids = demo.add_patients(uow, args.patients, seed=args.seed)
+        counted = (lambda n: progress(n, args.patients, "patients")) if progress else None
+        ids = demo.add_patients(uow, args.patients, seed=args.seed, progress=counted)
         if not args.no_charts:
-            fill_demo_charts(uow, ids, seed=args.seed)
+            fill_demo_charts(uow, ids, seed=args.seed, progress=progress)
     db.refresh_statistics()  # a server planning 100,000 fresh rows without statistics picks slow plans
     secs = time.perf_counter() - t0
     print(f"demo practice ready in {db.target.display()}: {args.patients + 3} patients in {secs:.1f} s")

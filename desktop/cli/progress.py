@@ -41,8 +41,9 @@ def terminal_progress(what: str, *, unit: str = "B", enabled: bool | None = None
             for old in bars.values():
                 old.close()
             bars.clear()
-            is_bytes = unit == "B" and stage.startswith("read")
-            bar = bars[stage] = tqdm(total=total or None, desc=f"{what}: {stage}", unit=unit if is_bytes else " items",
+            is_bytes = unit == "B" and stage.startswith(("read", "copying"))
+            shown = unit if is_bytes or unit != "B" else " items"
+            bar = bars[stage] = tqdm(total=total or None, desc=f"{what}: {stage}", unit=shown,
                                      unit_scale=is_bytes, leave=False, file=sys.stderr, dynamic_ncols=True)
         if total and bar.total != total:
             bar.total = total

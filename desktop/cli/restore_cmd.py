@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 from .common import CliError, add_db_argument, open_db
+from .progress import terminal_progress
 
 
 def add_arguments(parser) -> None:
@@ -59,8 +60,9 @@ def run(args) -> int:
     from desktop.services.restore import RestoreRefused, restore_file
 
     try:
-        aside = restore_file(target.path, src, key, encrypted=target.encrypted,
-                             stamp=datetime.now().strftime("%Y%m%d-%H%M%S"))
+        with terminal_progress(f"restore {src.name}", unit=" pages") as progress:
+            aside = restore_file(target.path, src, key, encrypted=target.encrypted,
+                                 stamp=datetime.now().strftime("%Y%m%d-%H%M%S"), progress=progress)
     except RestoreRefused as exc:
         raise CliError(str(exc)) from exc
     if aside is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from desktop.models.keys import KeyUnavailable, key_for
 from desktop.models.schema import SchemaError, create_or_upgrade, state
 
 from . import audit
+from .errors import CancelFn, Cancelled, ProgressFn
 from .uow import SYSTEM, CurrentUser, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -119,8 +121,11 @@ class Database:
         self.backup_to(out)
         return out
 
-    def backup_to(self, out: Path) -> Path:
-        """Online, consistent copy of a SQLite/SQLCipher database (same key as the original)."""
+    def backup_to(self, out: Path, *, progress: ProgressFn | None = None, cancelled: CancelFn | None = None) -> Path:
+        """Online, consistent copy of a SQLite/SQLCipher database (same key as the original).
+
+        progress(bytes written, bytes of the database, "copying"); cancelled() true stops the copy (Cancelled),
+        no file is left and the database is untouched (a backup only reads it)."""
         if self.target.path is None:
             raise DatabaseOpenError(
                 "backups of a PostgreSQL database are made on the server: "
@@ -138,16 +143,42 @@ class Database:
             create_owner_only(tmp)  # VACUUM INTO fills an empty file and keeps its mode (600)
         except OSError as exc:  # /proc, a read-only disk, no permission: one sentence, not a crash
             raise DatabaseOpenError(f"cannot write a backup to {out}: {exc.strerror or exc}") from exc
+        total = sum(p.stat().st_size for p in (self.target.path, Path(f"{self.target.path}-wal")) if p.exists())
+        stop = [False]
+        shown = [0.0]
+
+        def tick() -> int:  # every thousand SQLite steps: whether to stop; a few times a second, how far it is
+            if cancelled is not None and cancelled():
+                stop[0] = True
+                return 1  # SQLite interrupts the VACUUM
+            now = time.monotonic()
+            if progress is not None and now - shown[0] > 0.1:
+                shown[0] = now
+                try:
+                    done = tmp.stat().st_size
+                except OSError:
+                    done = 0
+                progress(min(done, total), total, "copying")
+            return 0
+
         raw = self.engine.raw_connection()
+        conn = raw.driver_connection
         try:
-            raw.driver_connection.execute("VACUUM INTO ?", (str(tmp),))
+            if progress is not None or cancelled is not None:
+                conn.set_progress_handler(tick, 1000)
+            conn.execute("VACUUM INTO ?", (str(tmp),))
         except Exception as exc:  # the driver's own error class (sqlite3 / sqlcipher3)
             tmp.unlink(missing_ok=True)
+            if stop[0]:
+                raise Cancelled("backup cancelled: no backup file was written") from None
             detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             raise DatabaseOpenError(f"cannot write a backup to {out}: {detail}") from exc
         finally:
+            conn.set_progress_handler(None, 0)
             raw.close()
         shutil.move(tmp, out)
+        if progress is not None:
+            progress(total, total, "copying")
         return out
 
     def refresh_statistics(self) -> None:

@@ -17,7 +17,7 @@ import logging
 import random
 import time as clock
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -30,7 +30,7 @@ from . import allergies, immunizations, medications, problems
 from . import vitals as V
 from .alert_decisions import Decision, NeedsDecision
 from .chart_rows import DEMO
-from .errors import ValidationError
+from .errors import ProgressFn, ValidationError
 from .immunizations import ImmunizationInput
 from .uow import UnitOfWork
 
@@ -245,7 +245,7 @@ def _find(s, given: str, family: str, birth: date) -> int | None:
 
 
 def fill_demo_charts(uow: UnitOfWork, patient_ids: Sequence[int], seed: int = 20261123, *, cap: int = CAP,
-                     today: date | None = None) -> ChartFillStats:
+                     today: date | None = None, progress: ProgressFn | None = None) -> ChartFillStats:
     """Fill demo charts (see the module docstring). Only the system (the `demo` command) may, in the caller's
     unit of work."""
     from .demo import require_system
@@ -255,14 +255,24 @@ def fill_demo_charts(uow: UnitOfWork, patient_ids: Sequence[int], seed: int = 20
     rng = random.Random(seed)
     today = today or date.today()
     stats = ChartFillStats()
-    _fill(uow, list(patient_ids), rng, today, cap, stats)
+    _fill(uow, list(patient_ids), rng, today, cap, stats, progress)
     stats.seconds = clock.perf_counter() - t0
     log.info("demo charts: %s", stats)
     return stats
 
 
+def _ticking(ids: list[int], stage: str, progress: ProgressFn | None) -> Iterator[int]:
+    """The charts one by one, telling progress(done, total, stage) as each is filled."""
+    for n, pid in enumerate(ids):
+        if progress is not None:
+            progress(n, len(ids), stage)
+        yield pid
+    if progress is not None:
+        progress(len(ids), len(ids), stage)
+
+
 def _fill(uow: UnitOfWork, patient_ids: list[int], rng: random.Random, today: date, cap: int,
-          stats: ChartFillStats) -> None:
+          stats: ChartFillStats, progress: ProgressFn | None = None) -> None:
     s = uow.session
     physician = s.execute(select(User.id).where(User.username == "physician")).scalar() or \
         s.execute(select(User.id).where(User.role == "physician").order_by(User.id)).scalar()
@@ -287,7 +297,7 @@ def _fill(uow: UnitOfWork, patient_ids: list[int], rng: random.Random, today: da
     acting = _acting(uow, physician)
 
     # problems
-    for pid in ordered:
+    for pid in _ticking(ordered, "charts: problems", progress):
         p = info[pid]
         age = _age(p.birth, today)
         if pid == large_id:
@@ -308,7 +318,7 @@ def _fill(uow: UnitOfWork, patient_ids: list[int], rng: random.Random, today: da
 
     # allergies before medications, so each medication is checked against them: NKDA, drug allergies, others;
     # about a fifth left "not recorded"
-    for pid in ordered:
+    for pid in _ticking(ordered, "charts: allergies", progress):
         roll = rng.random()
         if pid != large_id and roll < 0.2:
             continue
@@ -328,7 +338,7 @@ def _fill(uow: UnitOfWork, patient_ids: list[int], rng: random.Random, today: da
     # medications for the conditions: an order the check would interrupt is left out, except on the large
     # chart, where the demo physician overrides it with a reason (shown in the chart's alert bar)
     drugs_of = {c[0]: c[5] for c in CONDITIONS}
-    for pid in ordered:
+    for pid in _ticking(ordered, "charts: medications", progress):
         p = info[pid]
         seen: set[str] = set()
         for code, _desc in p.conditions:
@@ -346,7 +356,7 @@ def _fill(uow: UnitOfWork, patient_ids: list[int], rng: random.Random, today: da
                     stats.medications += 1
 
     # immunizations
-    for pid in ordered:
+    for pid in _ticking(ordered, "charts: immunizations", progress):
         for inp in _immunizations(rng, info[pid], today, vaccines):
             try:
                 immunizations.add_immunization(acting, pid, inp, provenance=DEMO)
@@ -357,7 +367,7 @@ def _fill(uow: UnitOfWork, patient_ids: list[int], rng: random.Random, today: da
 
     # encounters with signed notes, each office visit with its vitals set (all patients in a few bulk inserts)
     visits: list[tuple[_Patient, dict, tuple]] = []
-    for pid in ordered:
+    for pid in _ticking(ordered, "charts: visits", progress):
         n = LARGE_ENCOUNTERS if pid == large_id else rng.randint(3, 14)
         years = 20 if pid == large_id else rng.uniform(2, 5)
         visits.extend(_plan_visits(rng, info[pid], n, years, today, physician, codes, stamp,

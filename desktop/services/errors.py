@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
@@ -15,6 +16,16 @@ class PermissionDenied(ServiceError):
 
 class NotFound(ServiceError):
     pass
+
+
+class Cancelled(ServiceError):
+    """The user pressed Cancel: the operation stopped and left nothing changed."""
+
+
+# what long operations take (all optional, none of them Qt): progress(done, total, stage) with total 0 when
+# unknown, and cancelled() asked now and then; the GUI's Cancel button and the CLI's bar plug in here
+ProgressFn = Callable[[int, int, str], None]
+CancelFn = Callable[[], bool]
 
 
 class ValidationError(ServiceError):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from desktop.models.engine import DbKey, create_owner_only
 
-from .errors import ServiceError
+from .errors import CancelFn, Cancelled, ProgressFn, ServiceError
 
 log = logging.getLogger(__name__)
 
@@ -34,12 +34,24 @@ def _connect(path: Path, key: DbKey | None, encrypted: bool, *, timeout: float =
     return conn
 
 
-def _copy(source_conn, dest: Path, key: DbKey | None, encrypted: bool) -> None:
-    """SQLite's online backup API: every committed page, the write-ahead log's included, into a new 600 file."""
+def _copy(source_conn, dest: Path, key: DbKey | None, encrypted: bool, *, stage: str = "copying",
+          progress: ProgressFn | None = None, cancelled: CancelFn | None = None) -> None:
+    """SQLite's online backup API: every committed page, the write-ahead log's included, into a new 600 file.
+    A few hundred pages a step, so the copy reports its progress and can stop (Cancelled) between steps."""
     create_owner_only(dest)
     out = _connect(dest, key, encrypted)
+
+    def step(_status: int, remaining: int, total: int) -> None:
+        if cancelled is not None and cancelled():
+            raise Cancelled("restore cancelled: the database was not changed")
+        if progress is not None:
+            progress(total - remaining, total, stage)
+
     try:
-        source_conn.backup(out)
+        if progress is None and cancelled is None:
+            source_conn.backup(out)
+        else:
+            source_conn.backup(out, pages=256, progress=step)
     finally:
         out.close()
     with open(dest, "rb+") as fh:
@@ -56,9 +68,11 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def restore_file(path: Path, backup: Path, key: DbKey | None, *, encrypted: bool, stamp: str) -> Path | None:
+def restore_file(path: Path, backup: Path, key: DbKey | None, *, encrypted: bool, stamp: str,
+                 progress: ProgressFn | None = None, cancelled: CancelFn | None = None) -> Path | None:
     """Keep the current database aside (returned), then put the backup in its place. RestoreRefused when another
-    connection has the database open or a file is in the way."""
+    connection has the database open or a file is in the way. progress(pages, of pages, stage) while copying;
+    cancelled() true stops before the swap (Cancelled): the database is as it was and no copy is left behind."""
     aside = path.with_name(f"{path.stem}.before-restore-{stamp}{path.suffix}") if path.exists() else None
     tmp = path.with_name(path.name + ".restoring")
     for p in (aside, tmp):
@@ -78,20 +92,29 @@ def restore_file(path: Path, backup: Path, key: DbKey | None, *, encrypted: bool
                 raise RestoreRefused("the database is in use (close the app on every workstation, then restore); "
                                      "nothing was changed") from exc
             assert aside is not None
-            _copy(conn, aside, key, encrypted)
+            try:
+                _copy(conn, aside, key, encrypted, stage="keeping the current database", progress=progress,
+                      cancelled=cancelled)
+            except BaseException:
+                aside.unlink(missing_ok=True)  # a partial copy is no copy
+                raise
             # the write-ahead log goes into the old file now: closing it later touches no file by name
             conn.execute("PRAGMA journal_mode = DELETE")
         source = _connect(backup, key, encrypted, read_only=True)
         try:
-            _copy(source, tmp, key, encrypted)
+            _copy(source, tmp, key, encrypted, stage="copying the backup", progress=progress, cancelled=cancelled)
         finally:
             source.close()
+        if cancelled is not None and cancelled():
+            raise Cancelled("restore cancelled: the database was not changed")
         os.replace(tmp, path)
         for leftover in ("-wal", "-shm", "-journal"):
             Path(str(path) + leftover).unlink(missing_ok=True)
         _fsync_dir(path.parent)
-    except BaseException:
+    except BaseException as exc:
         tmp.unlink(missing_ok=True)  # the current database is as it was (its copy aside stays, harmless)
+        if isinstance(exc, Cancelled) and aside is not None:
+            aside.unlink(missing_ok=True)  # the user called it off: nothing of it is left
         raise
     finally:
         if conn is not None:

@@ -43,3 +43,38 @@ def test_import_phr_shows_reading_progress_on_a_terminal_only(db_url, tmp_path):
     assert piped.returncode == 0, piped.stderr
     assert "%|" not in piped.stderr and "reading:" not in piped.stderr
     assert piped.stdout.lstrip().startswith("{")
+
+
+def _demo_db(tmp_path) -> tuple[str, dict]:
+    env = {**os.environ, "EMR_DATA_DIR": str(tmp_path / "data")}
+    return f"sqlite:///{tmp_path / 'demo.db'}", env
+
+
+def test_demo_shows_patients_and_charts_progress_on_a_terminal_only(tmp_path):
+    url, env = _demo_db(tmp_path)
+    drawn = _on_terminal(["-m", "desktop", "demo", "--patients", "20", "--db", url], env)
+    assert "demo: patients" in drawn and "demo: charts: visits" in drawn and "%|" in drawn, drawn[-800:]
+    assert "demo practice ready" in drawn
+    piped_url = f"sqlite:///{tmp_path / 'piped.db'}"
+    piped = subprocess.run([sys.executable, "-m", "desktop", "demo", "--patients", "20", "--no-charts",
+                            "--db", piped_url], env=env, capture_output=True, text=True, cwd=ROOT)
+    assert piped.returncode == 0, piped.stderr
+    assert "%|" not in piped.stderr and "demo:" not in piped.stderr
+
+
+def test_backup_and_restore_show_progress_on_a_terminal_only(db_url, tmp_path):
+    if not db_url.startswith("sqlite"):
+        return  # PostgreSQL is backed up with the server's tools
+    env = {**os.environ, "EMR_DATA_DIR": str(tmp_path / "data")}
+    drawn = _on_terminal(["-m", "desktop", "backup", "--db", db_url, "--out", str(tmp_path / "b1.db")], env)
+    assert "backup to b1.db: copying" in drawn and "%|" in drawn, drawn[-800:]
+    assert (tmp_path / "b1.db").is_file()
+    drawn = _on_terminal(["-m", "desktop", "restore", "--db", db_url, str(tmp_path / "b1.db")], env)
+    assert "restore b1.db: copying the backup" in drawn and "%|" in drawn, drawn[-800:]
+    assert "restored" in drawn
+    for args in (["backup", "--db", db_url, "--out", str(tmp_path / "b2.db")],
+                 ["restore", "--db", db_url, str(tmp_path / "b2.db")]):
+        piped = subprocess.run([sys.executable, "-m", "desktop", *args], env=env, capture_output=True, text=True,
+                               cwd=ROOT)
+        assert piped.returncode == 0, piped.stderr
+        assert "%|" not in piped.stderr and "copying" not in piped.stderr, piped.stderr
