@@ -180,6 +180,9 @@ MATRIX_TABLE: dict[str, object] = {
     "phr_import.apply_import": needs(P.IMPORT_PHR_CLINICAL, P.IMPORT_PHR_VITALS),
     "phr_import.undo_import": needs(P.IMPORT_PHR_CLINICAL),  # called with an import that wrote clinical rows
     "phr_import.import_history": needs(P.VIEW_CHART),
+    "phr_rejections.mark_rejected": Helper("plan_import marks items rejected before (its permission check covers it)"),
+    "phr_rejections.record_rejections": Helper("apply_import stores what the reviewer left out (its checks cover it)"),
+    "phr_rejections.rejections": Helper("read by mark_rejected inside plan_import"),
     # practice, prescribers, page size
     "practice.practice_name": Everyone("shown on the login page before anyone logs in"),
     "prescribers.list_prescribers": Everyone("prescriber names and numbers are printed on every prescription"),
