@@ -36,9 +36,23 @@ def drug_ref_from_name(name: str, formulary: Any | None = None, kb: KnowledgeBas
                    med_id=med_id)
 
 
+# the formulary's ingredient names by normalised name, per loaded formulary: a chart's alert check resolves each
+# of its medications (building this map for each cost a large chart ~10 ms of its opening)
+_BY_INGREDIENT: dict[int, tuple[Any, dict[str, str]]] = {}
+
+
+def _ingredients_by_norm(formulary: Any) -> dict[str, str]:
+    cached = _BY_INGREDIENT.get(id(formulary))
+    if cached is None or cached[0] is not formulary:
+        if len(_BY_INGREDIENT) > 8:  # a formulary reloaded now and then (tests): keep a few
+            _BY_INGREDIENT.clear()
+        cached = _BY_INGREDIENT[id(formulary)] = (formulary, {norm(n): n for n in formulary.ingredient_names()})
+    return cached[1]
+
+
 def _from_formulary(text: str, formulary: Any, med_id: int | None) -> DrugRef | None:
     key = norm(text)
-    by_ing = {norm(n): n for n in formulary.ingredient_names()}
+    by_ing = _ingredients_by_norm(formulary)
     if key in by_ing:  # an ingredient name: check the ingredient itself, whatever products contain it
         ing = by_ing[key]
         ingredient = formulary.ingredient_by_name(ing)
