@@ -1,6 +1,6 @@
 """Age, computed one way for the whole app: by the calendar, so a patient is 18 on the 18th birthday.
 
-Thresholds in the knowledge base (paediatric bands, "18 years and over") compare against `age_years`. Days
+Thresholds in the knowledge base (pediatric bands, "18 years and over") compare against `age_years`. Days
 divided by 365.25 is not used anywhere: it puts a patient still at 17.998 on the 18th birthday.
 A 29 February birthday falls on 1 March in common years (the day after 28 February).
 """

@@ -217,8 +217,8 @@ def _note(rng: random.Random, kind: str, conditions: list[tuple[str, str]], vita
         return {"reason": "Hypertension follow-up",
                 "subjective": "Here for blood pressure follow-up. Takes medication daily, "
                               f"{rng.choice(('no missed doses', 'missed a few doses', 'no side effects'))}. "
-                              "No chest pain, dyspnoea or headache.",
-                "objective": f"{vitals_line}\nCardiovascular: regular rate and rhythm. Lungs: clear. No oedema.",
+                              "No chest pain, dyspnea or headache.",
+                "objective": f"{vitals_line}\nCardiovascular: regular rate and rhythm. Lungs: clear. No edema.",
                 "assessment": "Essential hypertension, " + rng.choice(("controlled", "not at goal", "improving")),
                 "plan": rng.choice(("Continue current regimen.", "Increase dose; recheck in 4 weeks.",
                                     "Continue; home BP log.")) + " Low-sodium diet. Follow-up in 3 months."}
@@ -228,7 +228,7 @@ def _note(rng: random.Random, kind: str, conditions: list[tuple[str, str]], vita
                               "No shortness of breath.",
                 "objective": f"{vitals_line}\nPharynx mildly erythematous. Lungs clear to auscultation.",
                 "assessment": acute[1],
-                "plan": "Supportive care: fluids, rest, paracetamol as needed. Return if worse or not better in "
+                "plan": "Supportive care: fluids, rest, acetaminophen as needed. Return if worse or not better in "
                         "10 days."}
     return {"reason": "Follow-up of chronic conditions",
             "subjective": f"Routine follow-up. Feeling {rng.choice(('well', 'tired lately', 'about the same'))}.",

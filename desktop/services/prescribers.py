@@ -1,4 +1,4 @@
-"""Prescriber profiles (NPI, DEA number, licence) kept by the administrator, and the practice's details.
+"""Prescriber profiles (NPI, DEA number, state license) kept by the administrator, and the practice's details.
 
 NPI: 10 digits; the last is a Luhn check digit computed over "80840" + the first 9 digits.
 DEA: 2 letters + 7 digits; the first letter is the registrant type; (d1+d3+d5) + 2×(d2+d4+d6) ends in d7.

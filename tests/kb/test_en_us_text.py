@@ -35,3 +35,15 @@ def test_templates_and_knowledge_texts_are_us_english():
             found += [f"{path.name} {key}: {m.group(0)}" for m in BRITISH.finditer(text)]
     assert not found, found[:20]
 
+
+
+def test_text_written_in_the_code_is_us_english_too():
+    """Demo notes ("No chest pain, dyspnoea", "paracetamol as needed") and messages are read by a US physician."""
+    import ast
+
+    found = []
+    for path in sorted((RESOURCES.parent / "desktop").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                found += [f"{path.name}:{node.lineno}: {m.group(0)}" for m in BRITISH.finditer(node.value)]
+    assert not found, found
