@@ -103,6 +103,9 @@ class LabTrendChart(QChartView):
             band.setBrush(QBrush(BAND))
             band.setPen(QPen(QColor(46, 160, 67, 110), 1, Qt.PenStyle.DashLine))
             self._attach(band, x_axis, y_axis)
+            for marker in self._chart.legend().markers(band):
+                # an area's "from series" marker makes Qt elide its label ("Range (lab..."): a plain swatch reads whole
+                marker.setShape(QLegend.MarkerShape.MarkerShapeRectangle)
             self.band = (b_low, b_high)
         if trend.clinic:
             line = QLineSeries()

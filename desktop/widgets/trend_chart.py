@@ -149,6 +149,9 @@ class TrendChart(QChartView):
             band.setBrush(QBrush(BAND_COLOUR))
             band.setPen(QPen(QColor(46, 160, 67, 110), 1, Qt.PenStyle.DashLine))
             self._attach(band, x_axis, y_axis)
+            for marker in self._chart.legend().markers(band):
+                # an area's "from series" marker makes Qt elide its label ("Normal ra..."): a plain swatch reads whole
+                marker.setShape(QLegend.MarkerShape.MarkerShapeRectangle)
             if band_shown:  # one legend entry for the band(s)
                 for marker in self._chart.legend().markers(band):
                     marker.setVisible(False)

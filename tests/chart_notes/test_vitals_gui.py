@@ -6,6 +6,7 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from PySide6.QtCharts import QLegend
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 from sqlalchemy import func, insert, select
@@ -169,6 +170,10 @@ def test_vitals_tab_pages_the_flowsheet_and_draws_trends(db, app_ctx, add_patien
     qtbot.waitUntil(lambda: tab.model.columnCount() == 2 * PAGE, timeout=5000)
     qtbot.waitUntil(lambda: tab.chart_view.trend is not None, timeout=5000)
     assert tab.chart_view.point_counts == {"BP systolic, clinic": 157, "BP diastolic, clinic": 157}  # 3 years
+    # issue 14.12: the band's legend entry read "Normal ra..." (Qt elides an area's from-series marker label)
+    legend = tab.chart_view.chart().legend()
+    band_markers = [m for m in legend.markers() if m.label() == "Normal range"]
+    assert band_markers and all(m.shape() == QLegend.MarkerShape.MarkerShapeRectangle for m in band_markers)
     tab.range_combo.setCurrentIndex(tab.range_combo.findData(0))  # all
     qtbot.waitUntil(lambda: tab.chart_view.point_counts.get("BP systolic, clinic") == 500, timeout=5000)
     tab.table.setCurrentIndex(tab.model.index(1, 0))  # heart rate row -> heart rate trend
