@@ -21,7 +21,7 @@ import hashlib
 import json
 import logging
 from collections import Counter
-from collections.abc import Collection
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
@@ -85,7 +85,7 @@ from .allergies import (
 )
 from .allergies import STATUSES as ALLERGY_STATUSES
 from .chart_rows import PROVENANCE_FIELDS, Provenance, clip
-from .errors import NotFound, PermissionDenied, ServiceError, ValidationError
+from .errors import CancelFn, Cancelled, NotFound, PermissionDenied, ProgressFn, ServiceError, ValidationError
 from .immunizations import ROUTES as IMM_ROUTES
 from .immunizations import SITES as IMM_SITES
 from .immunizations import ImmunizationInput, add_immunization, immunization_row, update_immunization
@@ -373,6 +373,7 @@ class _Writer:
     lab_critical: list = field(default_factory=list)  # critical values among the merged results
     smoking_changed: bool = False  # a smoking status was merged: the chart's medications meet it at merge time
     user_id: int | None = None
+    steps: _Steps | None = None  # progress and Cancel of the merge
 
     # ---------------------------------------------------------- helpers
     def _remember(self, row: Any, entity: str, names: tuple[str, ...]) -> None:
@@ -600,13 +601,18 @@ class _Writer:
         if not readings:
             return
         try:
-            outcome = add_readings(self.uow, self.patient_id, map(self._reading, readings), self.decision,
+            made = map(self._reading, readings)
+            if self.steps is not None:
+                made = self.steps.through(made, len(readings), "writing readings")
+            outcome = add_readings(self.uow, self.patient_id, made, self.decision,
                                    what=f"from PHR import #{self.import_id}")
             if isinstance(outcome, NeedsDecision):  # the newest readings: the same vital-sign rule as intake
                 self._stopped(f"{len(readings)} readings", outcome)
                 self.written["observations"]["added"] += 0
             else:
                 self.written["observations"]["added"] += outcome
+        except Cancelled:
+            raise
         except ServiceError as exc:
             self._refused(f"{len(readings)} readings", exc)
             self.written["observations"]["added"] += 0
@@ -817,9 +823,32 @@ def _smoking_gate(uow: UnitOfWork, patient_id: int, writer: _Writer, decision: A
     return check, gate(uow, check, decision, what="merging a smoking status")
 
 
+class _Steps:
+    """progress(done, total, stage) now and then, and a Cancel (cancelled() true) honoured between entries:
+    Cancelled leaves the caller's transaction to roll back, so the chart stays as it was."""
+
+    EVERY = 500
+
+    def __init__(self, progress: ProgressFn | None, cancelled: CancelFn | None):
+        self.progress, self.cancelled = progress, cancelled
+
+    def tick(self, done: int, total: int, stage: str) -> None:
+        if self.cancelled is not None and self.cancelled():
+            raise Cancelled("merge cancelled: nothing was written to the chart")
+        if self.progress is not None:
+            self.progress(done, total, stage)
+
+    def through(self, items: Iterable[Any], total: int, stage: str) -> Iterator[Any]:
+        for n, item in enumerate(items):
+            if n % self.EVERY == 0:
+                self.tick(n, total, stage)
+            yield item
+        self.tick(total, total, stage)
+
+
 def _write(uow: UnitOfWork, patient_id: int, plan: ImportPlan, decisions: dict[str, Decision], import_id: int,
-           decision: AlertDecision | None = None) -> _Writer:
-    writer = _Writer(uow, patient_id, import_id, decision, user_id=uow.user.id)
+           decision: AlertDecision | None = None, steps: _Steps | None = None) -> _Writer:
+    writer = _Writer(uow, patient_id, import_id, decision, user_id=uow.user.id, steps=steps)
     handlers = {"problems": writer.problem, "medications": writer.medication, "allergies": writer.allergy,
                 "immunizations": writer.immunization, "observations": writer.observation,
                 "results": writer.result, **phr_histories.handlers(writer)}
@@ -828,7 +857,10 @@ def _write(uow: UnitOfWork, patient_id: int, plan: ImportPlan, decisions: dict[s
     # medications last: their alert check sees the merged allergies, results and smoking status
     order = {"allergies": 0, "problems": 1, "immunizations": 2, "observations": 3, "results": 3,
              **phr_histories.ORDER, "medications": 99}
-    for key, item_decision in sorted(decisions.items(), key=lambda kv: (order[reviewed[kv[0]].category], kv[0])):
+    ordered = sorted(decisions.items(), key=lambda kv: (order[reviewed[kv[0]].category], kv[0]))
+    if steps is not None:
+        ordered = steps.through(ordered, len(ordered), "merging")  # type: ignore[assignment]
+    for key, item_decision in ordered:
         if not item_decision.writes:
             continue
         was = reviewed[key]
@@ -871,9 +903,13 @@ def _rehearse(uow: UnitOfWork, patient_id: int, plan: ImportPlan, decisions: dic
 
 def apply_import(uow: UnitOfWork, patient_id: int, plan: ImportPlan, decisions: dict[str, Decision],
                  file_info: FileInfo, identity_override_reason: str | None = None,
-                 decision: AlertDecision | None = None, identity_confirmed: bool = False,
+                 decision: AlertDecision | None = None, identity_confirmed: bool = False, *,
+                 progress: ProgressFn | None = None, cancelled: CancelFn | None = None,
                  ) -> ImportResult | NeedsDecision:
     """Write the reviewer's decisions in this unit of work's transaction (committed by the caller's with-block).
+
+    progress(done, total, stage) reports the merge ("merging", then "writing readings"); cancelled() true stops
+    it with Cancelled, and the caller's unit of work, rolled back, leaves the chart as it was.
 
     Each entry goes through its entity service (validation, duplicates, NKDA, alert checks, audit) with its
     provenance; entries a service refuses, or whose chart state changed since the review, are left out and
@@ -910,7 +946,8 @@ def apply_import(uow: UnitOfWork, patient_id: int, plan: ImportPlan, decisions: 
         imp.user_id = _system_user_id(uow)
     s.add(imp)
     s.flush()
-    writer = _write(uow, patient_id, plan, decisions, imp.id, decision)
+    steps = _Steps(progress, cancelled) if progress is not None or cancelled is not None else None
+    writer = _write(uow, patient_id, plan, decisions, imp.id, decision, steps)
     allergy_check, allergy_need = _allergy_gate(uow, patient_id, writer, decision)
     smoking_check, smoking_need = _smoking_gate(uow, patient_id, writer, decision)
     need = merge_needs([*writer.needs, *(n for n in (allergy_need, smoking_need) if n is not None)],

@@ -15,6 +15,7 @@ user's confirmation that the patient owns it (recorded with their name). Nurses 
 from __future__ import annotations
 
 import threading
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QProgressBar,
+    QProgressDialog,
     QPushButton,
     QSplitter,
     QStackedWidget,
@@ -55,6 +57,7 @@ from desktop.phr import (
 from desktop.services import phr_import as service
 from desktop.services.alert_decisions import Decision as AlertDecision
 from desktop.services.alert_decisions import NeedsDecision
+from desktop.services.errors import Cancelled
 from desktop.services.permissions import Permission
 from desktop.widgets.alert_dialog import decide
 from desktop.widgets.dialog_base import BaseDialog
@@ -241,6 +244,12 @@ class PhrImportDialog(BaseDialog):
 
         self._relay = _Progress(self)
         self._relay.changed.connect(self._on_progress)
+        # the merge: a progress dialog with Cancel (the service stops between entries; its transaction is rolled
+        # back, the chart stays as it was)
+        self._merge_relay = _Progress(self)
+        self._merge_relay.changed.connect(self._on_merge_progress)
+        self._merge_cancel = threading.Event()
+        self.merge_progress: QProgressDialog | None = None
         if autostart:
             self.start()
 
@@ -482,12 +491,48 @@ class PhrImportDialog(BaseDialog):
         the same one as adding a medication by hand; then it is sent again with the decision."""
         reason = self.identity_reason.text().strip() or None
         confirmed = self.plan.identity.verdict.needs_confirmation and self.confirm_identity.isChecked()
-        self.ctx.ops.run(service.apply_import, self.patient_id, self.plan, decisions, self.plan.info,
+        self._open_merge_progress()
+        merge = partial(service.apply_import, progress=self._merge_relay.changed.emit,
+                        cancelled=self._merge_cancel.is_set)
+        self.ctx.ops.run(merge, self.patient_id, self.plan, decisions, self.plan.info,
                          identity_override_reason=reason, decision=decision, identity_confirmed=confirmed,
                          done=lambda outcome: self._merged(outcome, decisions, decision),
                          failed=self._apply_failed)
 
+    def _open_merge_progress(self) -> None:
+        self._close_merge_progress()
+        self._merge_cancel = threading.Event()
+        dialog = QProgressDialog(self.tr("Merging into the chart …"), self.tr("Cancel"), 0, 0, self)
+        dialog.setObjectName("phrMergeProgress")
+        dialog.setWindowTitle(self.tr("Merging"))
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.setMinimumDuration(300)  # a small file merges before it would appear
+        dialog.setAutoClose(False)
+        dialog.setAutoReset(False)
+        dialog.canceled.connect(self._merge_cancel.set)
+        self.merge_progress = dialog
+
+    def _on_merge_progress(self, done: int, total: int, stage: str) -> None:
+        dialog = self.merge_progress
+        if dialog is None or self._closed:
+            return
+        text = {"merging": self.tr("Merging entries … %d of %d"),
+                "writing readings": self.tr("Writing readings … %d of %d")}.get(stage, "%d / %d")
+        dialog.setLabelText(text % (done, total))
+        if total > 0:
+            dialog.setRange(0, total)
+            dialog.setValue(min(done, total))
+
+    def _close_merge_progress(self) -> None:
+        if self.merge_progress is not None:
+            self.merge_progress.canceled.disconnect()
+            self.merge_progress.reset()
+            self.merge_progress.hide()
+            self.merge_progress.deleteLater()
+            self.merge_progress = None
+
     def _merged(self, outcome: Any, decisions: dict, decision: AlertDecision) -> None:
+        self._close_merge_progress()
         if self._closed:
             return
         if not isinstance(outcome, NeedsDecision):
@@ -510,8 +555,13 @@ class PhrImportDialog(BaseDialog):
         self.alert_dialog = decide(self, outcome, can_override, decided, wording="merge")  # tests drive it
 
     def _apply_failed(self, exc: BaseException) -> None:
+        self._close_merge_progress()
         self._busy = False
         if self._closed:
+            return
+        if isinstance(exc, Cancelled):  # the user's own Cancel: say the chart is as it was, no error
+            self._update()
+            self.summary.setText(self.tr("Merge cancelled: nothing was written to the chart."))
             return
         self.ctx.messages.error(self, exc)
         self._update()
@@ -550,6 +600,7 @@ class PhrImportDialog(BaseDialog):
 
     def reject(self) -> None:
         self._cancel.set()  # a read in progress stops at its next check; its failure callback is then ignored
+        self._merge_cancel.set()  # so does a merge (rolled back)
         self._closed = True
         super().reject()
 

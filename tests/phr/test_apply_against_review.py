@@ -91,3 +91,25 @@ def test_an_edited_problem_rediffs_the_problems_only(db, chart_for, physician, m
         result = apply_reviewed(uow, patient.id, plan)
     assert calls and all(c == {"problems": sum(1 for i in plan.items if i.category == "problems")} for c in calls)
     assert result.applied
+
+
+def test_the_merge_reports_progress_and_cancel_leaves_the_chart_unchanged(db, chart_for, physician):
+    import pytest
+
+    from desktop.services.errors import Cancelled
+
+    from .conftest import dump
+
+    patient = chart_for(MIGUEL)
+    plan = _plan(db, physician, patient.id)
+    before = dump(db)
+    seen: list[tuple[int, int, str]] = []
+    with pytest.raises(Cancelled), db.uow(physician) as uow:
+        apply_reviewed(uow, patient.id, plan, progress=lambda d, t, s: seen.append((d, t, s)),
+                       cancelled=lambda: any(s == "writing readings" for *_, s in seen))
+    assert seen[0][2] == "merging" and seen[-1][2] == "writing readings"
+    assert dump(db) == before  # the problems, medications... written before Cancel went with the rollback
+    stages: list[str] = []
+    with db.uow(physician) as uow:
+        result = apply_reviewed(uow, patient.id, plan, progress=lambda d, t, s: stages.append(s))
+    assert result.applied and {"merging", "writing readings"} <= set(stages)

@@ -326,3 +326,42 @@ def test_the_selected_row_is_shown_in_full_beside_the_cut_columns(qtbot, app_ctx
     shown = unescape(tab.detail.text())
     assert file_text(item) in shown and file_source(item) in shown and "In the file" in shown
     dialog.reject()
+
+
+def test_the_merge_shows_progress_and_cancel_leaves_the_chart_unchanged(qtbot, app_ctx, db, samples, chart_for,
+                                                                        messages, monkeypatch):
+    import threading
+
+    from PySide6.QtWidgets import QPushButton
+
+    from desktop.services import phr_import as svc
+
+    patient = chart_for(REYNA)
+    dialog = _open(qtbot, app_ctx("physician"), patient.id, samples / REYNA)
+    before = dump(db)
+    real, pressed, stages = svc.apply_import, threading.Event(), []
+
+    def merge_waiting_for_the_user(uow, *a, progress=None, cancelled=None, **k):
+        def report(done, total, stage):  # the merge is long enough for the user to see it and press Cancel
+            stages.append(stage)
+            progress(done, total, stage)
+            pressed.wait(10)
+
+        return real(uow, *a, progress=report, cancelled=cancelled, **k)
+
+    monkeypatch.setattr(svc, "apply_import", merge_waiting_for_the_user)
+    qtbot.mouseClick(dialog.apply_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.merge_progress is not None and dialog.merge_progress.isVisible(), timeout=10000)
+    assert "Merging entries" in dialog.merge_progress.labelText()
+    cancel = next(b for b in dialog.merge_progress.findChildren(QPushButton) if b.text() == "Cancel")
+    qtbot.mouseClick(cancel, Qt.MouseButton.LeftButton)
+    pressed.set()
+    qtbot.waitUntil(lambda: "Merge cancelled" in dialog.summary.text(), timeout=10000)
+    assert dialog.merge_progress is None and dialog.isVisible() and stages[0] == "merging"
+    assert dump(db) == before and _count(db, PhrImport) == 0
+    assert not [t for t, _x in messages.shown if t != "Health record imported"]  # no error box for a Cancel
+    monkeypatch.setattr(svc, "apply_import", real)
+    dialog.ctx.ops.wait_idle()
+    with qtbot.waitSignal(dialog.sig_applied, timeout=20000):  # the reviewer can still merge afterwards
+        qtbot.mouseClick(dialog.apply_button, Qt.MouseButton.LeftButton)
+    assert _count(db, PhrImport) == 1
