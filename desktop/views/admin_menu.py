@@ -33,10 +33,17 @@ def install(window) -> None:
 
         show(AuditReportDialog(ctx, window))
 
+    def backup() -> None:
+        from .admin.backup_runner import BackupRunner
+
+        window.backup_runner = BackupRunner(ctx, window)  # tests drive it
+        window.backup_runner.choose_and_start()
+
     entries = (
         (Permission.MANAGE_USERS, window.tr("&Users…"), users, "actAdminUsers"),
         (Permission.MANAGE_SETTINGS, window.tr("&Practice settings…"), practice_settings, "actAdminSettings"),
         (Permission.VIEW_AUDIT, window.tr("&Audit report…"), audit_report, "actAdminAudit"),
+        (Permission.MANAGE_SETTINGS, window.tr("&Back up database…"), backup, "actAdminBackup"),
     )
     for permission, text, slot, name in entries:
         if ctx.can(permission):

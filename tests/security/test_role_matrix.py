@@ -173,6 +173,7 @@ MATRIX_TABLE: dict[str, object] = {
     "patients.record_chart_open": needs(P.VIEW_DEMOGRAPHICS),
     "patients.recent_patients": needs(P.VIEW_DEMOGRAPHICS),
     # PHR import
+    "backups.backup_database": needs(P.MANAGE_SETTINGS),
     "phr_import.chart_patient": needs(P.VIEW_DEMOGRAPHICS),
     "phr_import.snapshot": needs(P.VIEW_CHART),
     "phr_import.plan_import": needs(P.IMPORT_PHR_CLINICAL, P.IMPORT_PHR_VITALS),
