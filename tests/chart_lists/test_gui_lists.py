@@ -302,3 +302,25 @@ def test_drug_typeahead_understands_an_abbreviation(qtbot, chart_view):
     qtbot.keyClick(dialog.drug.edit, Qt.Key.Key_Down)
     qtbot.keyClick(dialog.drug.table, Qt.Key.Key_Return)
     assert [i.name for i in dialog.drug.chosen.ingredients] == ["hydrochlorothiazide"]
+
+
+def test_summary_cuts_a_long_encounter_reason_in_its_table(qtbot, db, chart_view, patient, physician):
+    """The Last encounters table is laid out without word wrap (a chart opens faster): a long reason is cut with an
+    ellipsis there; the note keeps it whole."""
+    from desktop.services.encounters import EncounterInput, create_encounter
+    from desktop.views.chart.summary_tab import REASON_CHARS
+
+    reason = "Follow-up of uncontrolled hypertension after the emergency visit last week"
+    with db.uow(physician) as uow:
+        saved = create_encounter(uow, patient.id, EncounterInput(reason=reason))
+    view = chart_view()
+    page = view.page("summary")
+    with qtbot.waitSignal(page.sig_ready, timeout=10000):
+        pass
+    shown = page.encounters.text()
+    assert reason[: REASON_CHARS - 1].rstrip() + "…" in shown and reason not in shown
+    assert not page.encounters.wordWrap() and page.problems.wordWrap()
+    with db.uow(physician) as uow:
+        from desktop.models import Encounter
+
+        assert uow.session.get(Encounter, saved.id).reason == reason

