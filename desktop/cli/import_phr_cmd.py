@@ -114,6 +114,7 @@ def run(args) -> int:
               + (f" (first: {first.item}: {first.reason})" if first else ""), file=sys.stderr)
         return EXIT_INPUT
     db = open_db(args)
+    db.small_page_cache()  # a one-off bulk write: its pages need not stay cached (peak memory)
     user = cli_user()
     try:
         return _merge(args, db, user, parsed, choose_patient)

@@ -701,8 +701,9 @@ def _from_json(v: Any) -> Any:
     return v
 
 
-def _check_decisions(plan: ImportPlan, decisions: dict[str, Decision]) -> dict[str, Decision]:
-    items = plan.by_key()
+def _check_decisions(plan: ImportPlan, decisions: dict[str, Decision],
+                     items: dict[str, PlanItem] | None = None) -> dict[str, Decision]:
+    items = plan.by_key() if items is None else items
     clean: dict[str, Decision] = {}
     errors: dict[str, str] = {}
     for key, raw in decisions.items():
@@ -725,12 +726,13 @@ def _check_decisions(plan: ImportPlan, decisions: dict[str, Decision]) -> dict[s
     return clean
 
 
-def _check_permissions(uow: UnitOfWork, plan: ImportPlan, decisions: dict[str, Decision]) -> None:
-    items = plan.by_key()
-    writes = [items[k] for k, d in decisions.items() if d.writes]
-    if any(i.clinical for i in writes):
+def _check_permissions(uow: UnitOfWork, plan: ImportPlan, decisions: dict[str, Decision],
+                       items: dict[str, PlanItem] | None = None) -> None:
+    items = plan.by_key() if items is None else items
+    clinical = {items[k].clinical for k, d in decisions.items() if d.writes}  # {True, False} at most, no list
+    if True in clinical:
         uow.require(Permission.IMPORT_PHR_CLINICAL)
-    if any(not i.clinical for i in writes):
+    if False in clinical:
         uow.require(Permission.IMPORT_PHR_VITALS)
 
 
@@ -847,20 +849,27 @@ class _Steps:
 
 
 def _write(uow: UnitOfWork, patient_id: int, plan: ImportPlan, decisions: dict[str, Decision], import_id: int,
-           decision: AlertDecision | None = None, steps: _Steps | None = None) -> _Writer:
+           decision: AlertDecision | None = None, steps: _Steps | None = None,
+           reviewed: dict[str, PlanItem] | None = None) -> _Writer:
     writer = _Writer(uow, patient_id, import_id, decision, user_id=uow.user.id, steps=steps)
     handlers = {"problems": writer.problem, "medications": writer.medication, "allergies": writer.allergy,
                 "immunizations": writer.immunization, "observations": writer.observation,
                 "results": writer.result, **phr_histories.handlers(writer)}
     changed, fresh = _now_items(uow, patient_id, plan)
-    reviewed = plan.by_key()
+    reviewed = plan.by_key() if reviewed is None else reviewed
     # medications last: their alert check sees the merged allergies, results and smoking status
     order = {"allergies": 0, "problems": 1, "immunizations": 2, "observations": 3, "results": 3,
              **phr_histories.ORDER, "medications": 99}
-    ordered = sorted(decisions.items(), key=lambda kv: (order[reviewed[kv[0]].category], kv[0]))
+    # in (order, key) order: keys bucketed by order, each bucket sorted (no sort-key tuple per entry)
+    buckets: dict[int, list[str]] = {}
+    for key in decisions:
+        buckets.setdefault(order[reviewed[key].category], []).append(key)
+    ordered: Iterable[str] = [key for rank in sorted(buckets) for key in sorted(buckets[rank])]
+    del buckets
     if steps is not None:
-        ordered = steps.through(ordered, len(ordered), "merging")  # type: ignore[assignment]
-    for key, item_decision in ordered:
+        ordered = steps.through(ordered, len(decisions), "merging")
+    for key in ordered:
+        item_decision = decisions[key]
         if not item_decision.writes:
             continue
         was = reviewed[key]
@@ -925,8 +934,9 @@ def apply_import(uow: UnitOfWork, patient_id: int, plan: ImportPlan, decisions: 
         uow.require(Permission.OVERRIDE_ALERT)  # before anything is written
     if plan.chart_patient_id is not None and plan.chart_patient_id != patient_id:
         raise ValidationError({"patient": "this plan was made for another chart"})
-    decisions = _check_decisions(plan, decisions)
-    _check_permissions(uow, plan, decisions)
+    items = plan.by_key()  # once: an Apple export's plan has 100,000s of items
+    decisions = _check_decisions(plan, decisions, items)
+    _check_permissions(uow, plan, decisions, items)
     reason = _check_identity(uow, plan, identity_override_reason, identity_confirmed)
     if uow.session.get(Patient, patient_id) is None:
         raise NotFound(f"no patient with id {patient_id}")
@@ -947,7 +957,8 @@ def apply_import(uow: UnitOfWork, patient_id: int, plan: ImportPlan, decisions: 
     s.add(imp)
     s.flush()
     steps = _Steps(progress, cancelled) if progress is not None or cancelled is not None else None
-    writer = _write(uow, patient_id, plan, decisions, imp.id, decision, steps)
+    writer = _write(uow, patient_id, plan, decisions, imp.id, decision, steps, items)
+    del items
     allergy_check, allergy_need = _allergy_gate(uow, patient_id, writer, decision)
     smoking_check, smoking_need = _smoking_gate(uow, patient_id, writer, decision)
     need = merge_needs([*writer.needs, *(n for n in (allergy_need, smoking_need) if n is not None)],
