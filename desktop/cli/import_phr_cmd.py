@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 
 from .common import CliError, add_db_argument, cli_user, open_db
+from .progress import terminal_progress
 
 EXIT_OK, EXIT_INPUT, EXIT_IDENTITY = 0, 2, 3
 
@@ -159,12 +160,14 @@ def _merge(args, db, user, parsed, choose_patient) -> int:
             _report(args, chart_p, plan, False, False, None, parsed.skipped)
             return EXIT_OK
         try:
-            with db.uow(user) as uow:  # one transaction: the new chart and its merge, or neither
+            with db.uow(user) as uow, terminal_progress(parsed.info.name) as progress:
+                # one transaction: the new chart and its merge, or neither
                 details = register_patient(uow, inp)
                 chart = phr_import.chart_patient(uow, details.id)
                 plan = phr_import.plan_import(uow, details.id, parsed)
                 decisions = plan.default_decisions(args.accept)
-                result = phr_import.apply_import(uow, details.id, plan, decisions, plan.info) if decisions else None
+                result = phr_import.apply_import(uow, details.id, plan, decisions, plan.info,
+                                                 progress=progress) if decisions else None
         except PossibleDuplicate as exc:
             print(f"error: {exc}; use --patient MRN", file=sys.stderr)
             return EXIT_INPUT
@@ -207,9 +210,9 @@ def _merge(args, db, user, parsed, choose_patient) -> int:
         _report(args, chart, plan, created, False, None, plan.skipped)
         return EXIT_OK
     try:
-        with db.uow(user) as uow:
+        with db.uow(user) as uow, terminal_progress(plan.info.name) as progress:
             result = phr_import.apply_import(uow, details.id, plan, decisions, plan.info,
-                                             identity_confirmed=args.confirm_identity)
+                                             identity_confirmed=args.confirm_identity, progress=progress)
     except phr_import.IdentityMismatch as exc:
         raise CliError(str(exc), EXIT_IDENTITY) from exc
     _report(args, chart, plan, created, result.applied, result.import_id, plan.skipped, result.notes, result.alerts)

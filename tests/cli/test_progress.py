@@ -45,6 +45,18 @@ def test_import_phr_shows_reading_progress_on_a_terminal_only(db_url, tmp_path):
     assert piped.stdout.lstrip().startswith("{")
 
 
+def test_import_phr_shows_the_merge_on_a_terminal_only(db_url, tmp_path):
+    env = {**os.environ, "EMR_DATA_DIR": str(tmp_path)}
+    piped = subprocess.run([sys.executable, "-m", "desktop", "import-phr", str(SAMPLE), "--create-patient",
+                            "--db", db_url, "--json"], env=env, capture_output=True, text=True, cwd=ROOT)
+    assert piped.returncode == 0, piped.stderr
+    assert '"applied": true' in piped.stdout
+    assert "%|" not in piped.stderr and "merging" not in piped.stderr
+    other = SAMPLES / "synthea" / "Reyna_Ziemann_08f8bfce-34cf-4b5a-a398-8e49650c6e3c.json"
+    drawn = _on_terminal(["-m", "desktop", "import-phr", str(other), "--create-patient", "--db", db_url], env)
+    assert "merging" in drawn and "writing readings" in drawn and "applied as import #" in drawn, drawn[-800:]
+
+
 def _demo_db(tmp_path) -> tuple[str, dict]:
     env = {**os.environ, "EMR_DATA_DIR": str(tmp_path / "data")}
     return f"sqlite:///{tmp_path / 'demo.db'}", env
