@@ -64,6 +64,9 @@ CONDITIONS: tuple[tuple[str, str, int, float, float, tuple[tuple[str, str], ...]
     ("R73.03", "Prediabetes", 25, 0.10, 0.05, ()),
 )
 LARGE_CONDITIONS = ("I10", "E11.9", "E78.5", "I48.91", "M17.11")
+# the large chart takes every usual drug of its conditions except these alternatives: a physician reading it sees
+# one statin and one renin-angiotensin blocker, not two of each
+LARGE_ALTERNATIVES_LEFT_OUT = (("losartan", "50 mg"), ("rosuvastatin", "10 mg"))
 ACUTE = (("J06.9", "Acute upper respiratory infection, unspecified"), ("J02.9", "Acute pharyngitis, unspecified"),
          ("J20.9", "Acute bronchitis, unspecified"), ("N39.0", "Urinary tract infection, site not specified"))
 
@@ -343,7 +346,10 @@ def _fill(uow: UnitOfWork, patient_ids: list[int], rng: random.Random, today: da
         seen: set[str] = set()
         for code, _desc in p.conditions:
             wanted = drugs_of.get(code, ())
-            picks = wanted if pid == large_id else wanted[: rng.randint(1, max(1, len(wanted) // 2 + 1))]
+            if pid == large_id:
+                picks = tuple(w for w in wanted if w not in LARGE_ALTERNATIVES_LEFT_OUT)
+            else:
+                picks = wanted[: rng.randint(1, max(1, len(wanted) // 2 + 1))]
             for key in picks:
                 product = products.get(key)
                 if product is None or product.id in seen:
@@ -574,7 +580,7 @@ def _acknowledging(need: NeedsDecision) -> Decision:
 
 _DEMO_DRUGS = (
     # generic, strength, form, route, dose, unit, frequency, quantity, refills, schedule, ingredient RXCUI
-    # (RXCUIs only where listed in CLINICAL-REFERENCES.md; the others stay uncoded rather than invented)
+    # (None: the formulary's verified code for the ingredient is used, or none when it has none)
     ("lisinopril", "10 mg", "oral tablet", "oral", "1", "tablet", "qd", 90, 3, "", None),
     ("metformin hydrochloride", "500 mg", "oral tablet", "oral", "1", "tablet", "bid", 180, 3, "", None),
     ("atorvastatin", "20 mg", "oral tablet", "oral", "1", "tablet", "qhs", 90, 3, "", None),
@@ -588,6 +594,19 @@ _DEMO_CONTROLLED = (
     ("tramadol hydrochloride", "50 mg", "oral tablet", "oral", "1", "tablet", "q6h", 20, 0, "IV", "10689"),
     ("oxycodone hydrochloride", "5 mg", "oral tablet", "oral", "1", "tablet", "q6h", 12, 0, "II", None),
 )
+
+
+def _ingredient_code(ingredient: str) -> str | None:
+    """The formulary's verified RxNorm code for an ingredient (None when it has none or cannot load)."""
+    from desktop.kb.errors import KnowledgeBaseError
+    from desktop.kb.formulary import load_formulary
+
+    try:
+        found = load_formulary().ingredient_by_name(ingredient)
+    except KnowledgeBaseError as exc:
+        log.warning("demo prescription for %s left uncoded: formulary unavailable (%s)", ingredient, exc)
+        return None
+    return found.rxcui if found is not None and found.rxcui else None
 
 
 def add_demo_prescriptions(uow: UnitOfWork, patient_ids: Sequence[int], prescriber_id: int, rng,
@@ -631,6 +650,7 @@ def add_demo_prescriptions(uow: UnitOfWork, patient_ids: Sequence[int], prescrib
             ingredient = generic.split(" ")[0]
             if ingredient in have.get(pid, ()):
                 continue
+            rxcui = rxcui or _ingredient_code(ingredient)
             prn = freq == "q6h"
             inp = RxInput(drug_name=generic, ingredients=ingredient, ingredient_rxcui=rxcui, strength=strength,
                           dose_form=form, route=route, dose=dose, dose_unit=unit, frequency=freq, prn=prn,

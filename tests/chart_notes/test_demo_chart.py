@@ -123,3 +123,34 @@ def test_demo_charts_are_clinically_coherent(demo_db):
         overrides = s.execute(select(AlertOverride, User.display_name).join(
             User, User.id == AlertOverride.user_id).where(AlertOverride.patient_id == harold)).all()
     assert overrides and all(name == "Dr. Ana Lima" and o.reason for o, name in overrides)
+
+
+def test_the_large_chart_holds_one_drug_per_class_and_overrides_only_what_its_reason_explains(demo_db):
+    """A physician evaluating the product opens Harold Bennett first: no two statins, no ACE inhibitor with an
+    ARB; the override reason speaks of knee pain, so every overridden alert involves the NSAID."""
+    from desktop.services import alerts
+    from tests.conftest import user_for
+
+    db, _ids, stats = demo_db
+    with db.uow(user_for("physician")) as uow:
+        check = alerts.check_for_patient(uow, stats.large_patient_id)
+        assert not [a.message for a in check.listed if a.kind == "duplicate"]
+        overridden = [a for a in check.listed if a.key in check.overridden]
+        assert overridden and all("naproxen" in a.message.lower() for a in overridden)
+        assert demo_chart.LARGE_OVERRIDE[1].lower().startswith("knee pain")
+
+
+def test_demo_prescriptions_carry_the_formularys_ingredient_codes(demo_db):
+    """A demo oxycodone or metformin prescription is coded like one picked from the formulary, not 'uncoded'."""
+    from desktop.kb.formulary import load_formulary
+    from desktop.models import Prescription
+
+    db, _ids, _stats = demo_db
+    formulary = load_formulary()
+    with db.uow() as uow:
+        rows = uow.session.execute(select(Prescription.ingredients, Prescription.ingredient_rxcui)).all()
+    assert rows
+    for ingredients, rxcui in rows:
+        known = formulary.ingredient_by_name(ingredients)
+        if known is not None and known.rxcui:
+            assert rxcui == known.rxcui, ingredients
