@@ -18,11 +18,21 @@ from .main_window import MainWindow
 log = logging.getLogger(__name__)
 
 
-def in_background(work: Callable[[], Any], done: Callable[[Any, BaseException | None], None]) -> None:
-    """Run work() off the GUI thread; call done(result, error) on the GUI thread."""
+def in_background(work: Callable[[], Any], done: Callable[[Any, BaseException | None], None],
+                  owner: QObject) -> None:
+    """Run work() off the GUI thread; call done(result, error) on the GUI thread, unless `owner` (the window
+    the result is for) was destroyed meanwhile: a closed window's late answer has nowhere to go."""
+    from shiboken6 import isValid
+
     from desktop.ops import run_detached
 
-    run_detached(work, done)
+    def deliver(result: Any, error: BaseException | None) -> None:
+        if not isValid(owner):
+            log.debug("background result dropped: its window was closed")
+            return
+        done(result, error)
+
+    run_detached(work, deliver)
 
 
 def _sentence(exc: BaseException) -> str:
@@ -76,7 +86,7 @@ class AppController(QObject):
 
             return Database.open(url, create=create, passphrase=passphrase)
 
-        in_background(work, self._database_opened)
+        in_background(work, self._database_opened, self.window)
 
     def _database_opened(self, db, error: BaseException | None) -> None:
         from desktop.services.database import KeyUnavailable
@@ -133,7 +143,7 @@ class AppController(QObject):
                 return
             self._opened(*result)
 
-        in_background(work, done)
+        in_background(work, done, self.window)
 
     def _opened(self, name: str, has_users: bool) -> None:
         self.window.set_practice_name(name)
@@ -200,7 +210,7 @@ class AppController(QObject):
                 self.window.password_dialog = require_password_change(
                     self.window.ctx, self.window, lambda changed: None if changed else self.switch_user())
 
-        in_background(work, done)
+        in_background(work, done, self.window)
 
     def _enter(self, user) -> None:
         from .context import make_context
