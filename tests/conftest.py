@@ -144,6 +144,11 @@ def _pg_reset() -> None:
     engine = create_engine(PG_URL)
     names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
     with engine.begin() as conn:
+        # a worker an earlier GUI test left running can hold a read open: TRUNCATE would queue behind it while
+        # that worker's next query queues behind TRUNCATE (a wait PostgreSQL cannot see as a deadlock). The
+        # earlier test is over: end its busy sessions first (idle pooled connections hold no lock).
+        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = "
+                          "current_database() AND pid <> pg_backend_pid() AND state <> 'idle'"))
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     engine.dispose()
     # the audit anchors (this computer's record of each chain's newest row) go with the log they vouch for
