@@ -13,7 +13,7 @@ from pydantic import Field
 
 from desktop.config import RESOURCES
 
-from .schema import Names, Source, Strict, Text, read_model
+from .schema import Names, SourcedTable, Strict, Text, read_model
 from .text import words
 
 PATH = RESOURCES / "kb" / "drug_abbreviations.json"
@@ -26,10 +26,7 @@ class AbbreviationEntry(Strict):
     source: str
 
 
-class AbbreviationFile(Strict):
-    schema_: int = Field(alias="schema")
-    description: Text
-    sources: dict[str, Source]
+class AbbreviationFile(SourcedTable):
     entries: tuple[AbbreviationEntry, ...]
 
 
@@ -37,9 +34,6 @@ class DrugAbbreviations:
     """Typed words -> ingredient names (folded, punctuation ignored: "TMP-SMX", "tmp/smx" and "tmp smx" agree)."""
 
     def __init__(self, doc: AbbreviationFile):
-        unknown = sorted({e.source for e in doc.entries} - set(doc.sources))
-        if unknown:
-            raise ValueError(f"drug_abbreviations.json: entries name unknown sources {unknown}")
         self.entries = doc.entries
         self._by_term: dict[str, tuple[str, ...]] = {}
         for e in doc.entries:

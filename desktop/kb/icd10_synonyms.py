@@ -10,7 +10,7 @@ from pydantic import Field, StringConstraints
 
 from desktop.config import RESOURCES
 
-from .schema import Source, Strict, Text, read_model
+from .schema import SourcedTable, Strict, Text, read_model
 from .text import fold
 
 PATH = RESOURCES / "kb" / "icd10_synonyms.json"
@@ -24,10 +24,7 @@ class SynonymEntry(Strict):
     source: str
 
 
-class SynonymFile(Strict):
-    schema_: int = Field(alias="schema")
-    description: Text
-    sources: dict[str, Source]
+class SynonymFile(SourcedTable):
     entries: tuple[SynonymEntry, ...]
 
 
@@ -35,9 +32,6 @@ class Synonyms:
     """Typed text (folded: case, accents, extra spaces) -> codes, in the table's order."""
 
     def __init__(self, doc: SynonymFile):
-        unknown = sorted({e.source for e in doc.entries} - set(doc.sources))
-        if unknown:
-            raise ValueError(f"icd10_synonyms.json: entries name unknown sources {unknown}")
         self.entries = doc.entries
         self.by_term: dict[str, tuple[str, ...]] = {}
         self._spelled: dict[str, tuple[str, ...]] = {}  # typed term -> the entries' written-out terms

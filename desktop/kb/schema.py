@@ -8,7 +8,15 @@ import json
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
 
 from .errors import KnowledgeBaseUnavailable
 
@@ -45,6 +53,22 @@ class Strict(BaseModel):
 
 class Sourced(Strict):
     source: Source
+
+
+class SourcedTable(Strict):
+    """A table file whose entries name their source by key into `sources`: {schema, description, sources,
+    entries}. Subclasses declare `entries`; an entry naming a source the file does not define is an error."""
+
+    schema_: int = Field(alias="schema")
+    description: Text
+    sources: dict[str, Source]
+
+    @model_validator(mode="after")
+    def _known_sources(self) -> SourcedTable:
+        unknown = sorted({e.source for e in self.entries} - set(self.sources))  # type: ignore[attr-defined]  # declared by subclasses
+        if unknown:
+            raise ValueError(f"entries name unknown sources {unknown}")
+        return self
 
 
 M = TypeVar("M", bound=BaseModel)

@@ -139,15 +139,13 @@ def check_for_patient(uow: UnitOfWork, patient_id: int, proposed: DrugRef | None
     try:
         kb = load_kb()
     except KnowledgeBaseUnavailable as exc:
-        log.error("alert knowledge base unavailable: %s", exc)
-        return AlertCheck(alerts=(), kb_available=False, error=str(exc), interrupting_severities=severities)
+        return _unavailable(exc, severities)
 
     context, unchecked = patient_context(uow, patient_id, proposed, vitals, kb=kb, today=today)
     try:
         found = evaluate(context, kb, kinds=kinds)
     except KnowledgeBaseUnavailable as exc:  # the files changed under us and are now broken
-        log.error("alert knowledge base unavailable: %s", exc)
-        return AlertCheck(alerts=(), kb_available=False, error=str(exc), interrupting_severities=severities)
+        return _unavailable(exc, severities)
 
     if kinds is None or "drug-lab" in kinds:  # the chart's latest results against the drugs (lab_alerts)
         from .lab_alerts import drug_lab_alerts
@@ -162,6 +160,12 @@ def check_for_patient(uow: UnitOfWork, patient_id: int, proposed: DrugRef | None
         found = sorted([*found, *smoke_found], key=lambda a: a.sort_key())
         unchecked = [*unchecked, *smoke_unchecked]
     return _decided(uow, patient_id, found, severities, kb, unchecked)
+
+
+def _unavailable(exc: KnowledgeBaseUnavailable, severities: tuple[str, ...]) -> AlertCheck:
+    """The check when the knowledge base cannot load: no alerts, said so (callers show it in red)."""
+    log.error("alert knowledge base unavailable: %s", exc)
+    return AlertCheck(alerts=(), kb_available=False, error=str(exc), interrupting_severities=severities)
 
 
 def _decided(uow: UnitOfWork, patient_id: int, found: Sequence[Alert], severities: tuple[str, ...], kb: Any,
@@ -190,8 +194,7 @@ def check_vital_sets(uow: UnitOfWork, patient_id: int,
     try:
         kb = load_kb()
     except KnowledgeBaseUnavailable as exc:
-        log.error("alert knowledge base unavailable: %s", exc)
-        return AlertCheck(alerts=(), kb_available=False, error=str(exc), interrupting_severities=severities)
+        return _unavailable(exc, severities)
     found: dict[str, Alert] = {}
     for values, age in sets:
         for alert in evaluate(AlertContext(vitals=dict(values), age_years=age), kb, kinds=("vital",)):

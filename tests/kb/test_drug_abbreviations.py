@@ -86,3 +86,25 @@ def test_ambiguous_abbreviations_are_left_out():
     table = drug_abbreviations()
     for term in ("ms", "hct", "cpz", "t3"):
         assert table.ingredients_for(term) == ()
+
+
+@pytest.mark.parametrize("model_path", ["desktop.kb.drug_abbreviations:AbbreviationFile",
+                                        "desktop.kb.icd10_synonyms:SynonymFile"])
+def test_an_entry_naming_an_unknown_source_is_refused(tmp_path, model_path):
+    """Both sourced tables share one check (kb/schema.SourcedTable): an entry citing a source key the file
+    does not define makes the file unavailable, loudly."""
+    import importlib
+
+    from desktop.kb.errors import KnowledgeBaseUnavailable
+    from desktop.kb.schema import read_model
+
+    module, name = model_path.split(":")
+    model = getattr(importlib.import_module(module), name)
+    source = PATH if "abbrev" in module else importlib.import_module(module).PATH
+    doc = json.loads(source.read_text(encoding="utf-8"))
+    doc["entries"][0]["source"] = "nowhere"
+    bad = tmp_path / source.name
+    bad.write_text(json.dumps(doc), encoding="utf-8")
+    with pytest.raises(KnowledgeBaseUnavailable, match="unknown sources"):
+        read_model(bad, model)
+    read_model(source, model)  # the shipped file passes
