@@ -82,6 +82,8 @@ def _panel(kind: str, when: datetime, rng: random.Random, progress: float, diabe
     for loinc, test_name, unit, decimals in tests:
         if loinc == "33914-3":
             v = _egfr(values.get("38483-4", 1.0), age)
+        elif loinc == "10834-0" and {"2885-2", "1751-7"} <= values.keys():
+            v = (values["2885-2"] - values["1751-7"]) * 10  # calculated globulin: protein - albumin, g/dL -> g/L
         else:
             v = _value(loinc, rng, progress, diabetic)
         v = round(v, decimals)

@@ -63,3 +63,16 @@ def test_other_adult_demo_patients_get_yearly_panels(demo_db):
     assert stats.results == sum(per_patient.values())
     others = [n for pid, n in per_patient.items() if pid != stats.large_patient_id]
     assert len(others) >= 5 and all(n >= 2 * 23 for n in others)  # at least two years of BMP + CBC + lipids
+
+
+def test_demo_globulin_is_calculated_from_protein_and_albumin():
+    """A calculated globulin that disagrees with its own panel's protein and albumin would mislead a reader."""
+    import random
+
+    from desktop.services.demo_labs import large_chart_panels
+
+    panels = large_chart_panels(date(1948, 3, 30), date(2026, 12, 4), random.Random(7))
+    cmp_panels = [{r.loinc: r.value for r in p.results} for p in panels if p.panel_code == "24323-8"]
+    assert cmp_panels
+    for values in cmp_panels:
+        assert values["10834-0"] == pytest.approx((values["2885-2"] - values["1751-7"]) * 10, abs=0.051)
