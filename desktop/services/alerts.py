@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from desktop.alerts import (
     DEFAULT_INTERRUPTING,
@@ -372,17 +372,12 @@ def _recognised(ref: DrugRef, formulary: _Lazy, kb: Any) -> DrugRef | None:
 
 
 def _latest_vitals(uow: UnitOfWork, patient_id: int) -> dict[str, float]:
-    """The most recent reading set (one intake form or device reading)."""
-    last = uow.session.execute(
-        select(VitalSign.set_id)
-        .where(VitalSign.patient_id == patient_id, VitalSign.entered_in_error.is_(False))
-        .order_by(VitalSign.taken_at.desc(), VitalSign.id.desc()).limit(1)
-    ).scalar_one_or_none()
-    if last is None:
-        return {}
+    """The most recent readings: every value taken at the chart's latest instant (one intake form, or the
+    readings of a device or PHR file, which come one set per reading)."""
+    live = (VitalSign.patient_id == patient_id, VitalSign.entered_in_error.is_(False))
+    newest = select(func.max(VitalSign.taken_at)).where(*live).scalar_subquery()
     rows = uow.session.execute(
-        select(VitalSign.loinc, VitalSign.value)
-        .where(VitalSign.patient_id == patient_id, VitalSign.set_id == last, VitalSign.entered_in_error.is_(False))
+        select(VitalSign.loinc, VitalSign.value).where(*live, VitalSign.taken_at == newest).order_by(VitalSign.id)
     ).all()
     return {loinc: value for loinc, value in rows}
 

@@ -763,10 +763,13 @@ def _report(uow: UnitOfWork, patient_id: int, writer: _Writer) -> AlertCheck:
     """Every alert the merged lists raise that involves a merged medication or allergy (the result lists
     them; the command line prints them), with those of entries that wait for a decision."""
     waiting = merge_needs(writer.needs)
-    if not writer.new_med_ids and not writer.new_allergens and waiting is None and not writer.smoking_changed:
+    newest_vitals = _newest_vitals_merged(uow, patient_id, writer)
+    if not writer.new_med_ids and not writer.new_allergens and waiting is None and not writer.smoking_changed \
+            and not newest_vitals:
         return AlertCheck(alerts=(), kb_available=True)
-    # readings imported from a device are history: no vital-sign alerts for them
-    check = alert_service.check_for_patient(uow, patient_id, kinds=("interaction", "duplicate", "allergy"))
+    # older readings are history; merged readings that became the chart's latest are checked as an intake set
+    kinds = ("interaction", "duplicate", "allergy") + (("vital",) if newest_vitals else ())
+    check = alert_service.check_for_patient(uow, patient_id, kinds=kinds)
     if not check.kb_available:
         return check
     new_ids = set(writer.new_med_ids)
@@ -777,7 +780,7 @@ def _report(uow: UnitOfWork, patient_id: int, writer: _Writer) -> AlertCheck:
     def involved(alerts: tuple) -> dict:
         return {a.key or a.message: a for a in alerts
                 if set(a.med_ids) & new_ids or fold(a.allergen or "") in new_allergens
-                or (smoking_rule is not None and a.rule_id == smoking_rule)}
+                or (smoking_rule is not None and a.rule_id == smoking_rule) or a.kind == "vital"}
 
     found = involved(check.alerts)
     for a in (waiting.alerts if waiting is not None else ()):
@@ -785,6 +788,17 @@ def _report(uow: UnitOfWork, patient_id: int, writer: _Writer) -> AlertCheck:
     overridden = {k: a for k, a in involved(check.suppressed).items() if k not in found}
     return replace(check, alerts=tuple(sorted(found.values(), key=lambda a: a.sort_key())),
                    suppressed=tuple(sorted(overridden.values(), key=lambda a: a.sort_key())))
+
+
+def _newest_vitals_merged(uow: UnitOfWork, patient_id: int, writer: _Writer) -> bool:
+    """Whether readings of this import are now the chart's latest (the set its alert list checks)."""
+    if not writer.written["observations"].get("added"):
+        return False
+    newest = uow.session.execute(
+        select(VitalSign.phr_import_id).where(VitalSign.patient_id == patient_id,
+                                              VitalSign.entered_in_error.is_(False))
+        .order_by(VitalSign.taken_at.desc(), VitalSign.id.desc()).limit(1)).scalar()
+    return newest is not None and newest == writer.import_id
 
 
 def _with_lab_alerts(report: AlertCheck, writer: _Writer) -> AlertCheck:

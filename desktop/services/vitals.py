@@ -539,7 +539,6 @@ class _ReadingRows:
         self.count = 0
         self.first: datetime | None = None
         self.last: datetime | None = None
-        self.newest: tuple[datetime, str] | None = None  # (time, set id) of the first of the latest readings
 
     def _cut(self, name: str, value: str | None) -> str | None:
         n = self.limit[name]
@@ -562,7 +561,6 @@ class _ReadingRows:
                 self.first = taken
             if self.last is None or taken > self.last:
                 self.last = taken
-                self.newest = (taken, cut("set_id", r.set_id))
             prov = r.provenance or no_provenance
             source_date = prov.source_date
             out.append({
@@ -582,13 +580,15 @@ class _ReadingRows:
 
 def _newest_readings_gate(uow: UnitOfWork, patient: Patient, rows: _ReadingRows, on_chart: datetime | None,
                           floor: int, decision: Decision | None, what: str) -> tuple[Any, NeedsDecision | None]:
-    """The alert gate on the newest set among the rows just inserted (ids above `floor`), when it is newer than
-    every reading the chart had before them (`on_chart`)."""
-    if rows.newest is None or (on_chart is not None and _utc(on_chart) >= rows.newest[0]):
+    """The alert gate on the newest readings among the rows just inserted (ids above `floor`), when they are newer
+    than every reading the chart had before them (`on_chart`)."""
+    taken = rows.last
+    if taken is None or (on_chart is not None and _utc(on_chart) >= taken):
         return None, None
-    taken, set_id = rows.newest
+    # every reading at that instant, whatever its set: a PHR file gives each reading its own set id, and the
+    # chart's alert list (alerts._latest_vitals) checks them together
     found = uow.session.execute(select(VitalSign.loinc, VitalSign.value).where(
-        VitalSign.patient_id == patient.id, VitalSign.set_id == set_id, VitalSign.id > floor).order_by(VitalSign.id))
+        VitalSign.patient_id == patient.id, VitalSign.id > floor, VitalSign.taken_at >= taken).order_by(VitalSign.id))
     values = {loinc: value for loinc, value in found}
     from . import alerts
 

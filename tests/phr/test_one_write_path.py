@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 import inspect
 
+import pytest
 from sqlalchemy import select
 
 from desktop.models import Allergy, AuditEntry
@@ -240,3 +241,45 @@ def test_merged_vitals_need_the_same_acknowledgement_as_typed_ones(db, add_patie
     with db.uow() as uow:
         (ack,) = uow.session.execute(select(AlertOverride)).scalars().all()
     assert ack.reason == ACKNOWLEDGED and ack.kind == "vital"
+
+
+def _readings_bundle(when: str, ids_values: list[tuple[str, str, float, str]]) -> bytes:
+    import json
+
+    obs = [{"resource": {"resourceType": "Observation", "id": oid, "status": "final", "subject": {"reference": "Patient/p1"},
+                         "code": {"coding": [{"system": "http://loinc.org", "code": loinc}]}, "effectiveDateTime": when,
+                         "valueQuantity": {"value": value, "unit": unit, "system": "http://unitsofmeasure.org",
+                                           "code": unit}}} for oid, loinc, value, unit in ids_values]
+    return json.dumps({"resourceType": "Bundle", "type": "collection", "entry": [
+        {"resource": {"resourceType": "Patient", "id": "p1", "name": [{"family": "Oxley", "given": ["Ruth"]}],
+                      "gender": "female", "birthDate": "1950-03-04"}}, *obs]}).encode()
+
+
+@pytest.mark.parametrize("weight_first", [True, False])
+def test_every_newest_reading_is_checked_not_only_the_first_set(db, add_patient, weight_first):
+    """A PHR file gives each reading its own set: a heart rate of 240 taken at the same instant as a weight must
+    stop the merge whichever comes first in the file; merged by the system (command line) it is reported, and
+    the chart's alert list shows it."""
+    from datetime import UTC, date, datetime, timedelta
+
+    from desktop.phr import read_bytes
+    from desktop.services import alerts
+
+    when = (datetime.now(UTC) - timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    readings = [("w", "29463-7", 70, "kg"), ("hr", "8867-4", 240, "/min")]
+    data = _readings_bundle(when, readings if weight_first else readings[::-1])
+    patient = add_patient(given="Ruth", family="Oxley", birth_date=date(1950, 3, 4), sex="female")
+    with db.uow(user_for("nurse")) as uow:
+        plan = svc.plan_import(uow, patient.id, read_bytes(data, "ruth.json"))
+    decisions = plan.default_decisions("new")
+    with db.uow(user_for("nurse")) as uow:
+        need = svc.apply_import(uow, patient.id, plan, decisions, plan.info)
+    assert isinstance(need, NeedsDecision)
+    assert [a.rule_id for a in need.pending] == ["adult-hr-high"]
+    with db.uow() as uow:  # the system, as `import-phr` runs: written, and the alert reported
+        done = svc.apply_import(uow, patient.id, plan, decisions, plan.info)
+    assert done.applied and done.written["observations"]["added"] == 2
+    assert [a.rule_id for a in done.alerts.alerts if a.kind == "vital"] == ["adult-hr-high"]
+    with db.uow(user_for("physician")) as uow:
+        shown = alerts.check_for_patient(uow, patient.id)
+    assert "adult-hr-high" in {a.rule_id for a in shown.alerts}
