@@ -26,7 +26,7 @@ from sqlalchemy import insert, select
 from desktop.kb.age import age_years
 from desktop.models import Encounter, EncounterDiagnosis, Medication, Patient, Prescriber, User
 
-from . import allergies, immunizations, medications, problems
+from . import allergies, display_units, immunizations, medications, problems
 from . import vitals as V
 from .alert_decisions import Decision, NeedsDecision
 from .chart_rows import DEMO
@@ -69,6 +69,27 @@ LARGE_CONDITIONS = ("I10", "E11.9", "E78.5", "I48.91", "M17.11")
 LARGE_ALTERNATIVES_LEFT_OUT = (("losartan", "50 mg"), ("rosuvastatin", "10 mg"))
 ACUTE = (("J06.9", "Acute upper respiratory infection, unspecified"), ("J02.9", "Acute pharyngitis, unspecified"),
          ("J20.9", "Acute bronchitis, unspecified"), ("N39.0", "Urinary tract infection, site not specified"))
+
+# what each acute visit's note says (subjective, examination, plan): the note matches its diagnosis
+ACUTE_NOTES = {
+    "J06.9": ("{days} days of nasal congestion, runny nose, mild sore throat and cough. No shortness of breath.",
+              "Nasal mucosa swollen, clear discharge. Pharynx mildly erythematous. Lungs clear to auscultation.",
+              "Supportive care: fluids, rest, acetaminophen as needed. Return if worse or not better in 10 days."),
+    "J02.9": ("{days} days of sore throat and pain on swallowing. No cough. No rash.",
+              "Pharynx erythematous, tonsils not enlarged, no exudate. Small tender anterior cervical nodes. "
+              "Rapid strep test negative.",
+              "Supportive care: fluids, throat lozenges, acetaminophen as needed. Return if unable to swallow or not "
+              "better in 7 days."),
+    "J20.9": ("{days} days of cough with clear sputum after a cold. No shortness of breath, no chest pain.",
+              "Scattered rhonchi that clear with coughing. No crackles, no wheeze. Chest expansion equal.",
+              "No antibiotic: likely viral. Fluids, honey, acetaminophen as needed. The cough may last 3 weeks; "
+              "return if short of breath or fever beyond 3 days."),
+    "N39.0": ("{days} days of burning on urination, frequency and urgency. No flank pain, no vaginal discharge.",
+              "Suprapubic tenderness. No costovertebral angle tenderness. Urine dipstick: leukocyte esterase and "
+              "nitrite positive.",
+              "Urine culture sent. Antibiotic per culture and local resistance; fluids. Return if fever, flank pain "
+              "or vomiting."),
+}
 
 # allergies: (substance as entered, category, reaction, severity, criticality)
 DRUG_ALLERGIES = (("Penicillin", "medication", "Hives", "moderate", "high", 0.15),
@@ -226,13 +247,9 @@ def _note(rng: random.Random, kind: str, conditions: list[tuple[str, str]], vita
                 "plan": rng.choice(("Continue current regimen.", "Increase dose; recheck in 4 weeks.",
                                     "Continue; home BP log.")) + " Low-sodium diet. Follow-up in 3 months."}
     if acute is not None:
-        return {"reason": acute[1],
-                "subjective": f"{rng.randint(2, 6)} days of sore throat, nasal congestion and cough. "
-                              "No shortness of breath.",
-                "objective": f"{vitals_line}\nPharynx mildly erythematous. Lungs clear to auscultation.",
-                "assessment": acute[1],
-                "plan": "Supportive care: fluids, rest, acetaminophen as needed. Return if worse or not better in "
-                        "10 days."}
+        subjective, exam, plan = ACUTE_NOTES[acute[0]]
+        return {"reason": acute[1], "subjective": subjective.format(days=rng.randint(2, 6)),
+                "objective": f"{vitals_line}\n{exam}", "assessment": acute[1], "plan": plan}
     return {"reason": "Follow-up of chronic conditions",
             "subjective": f"Routine follow-up. Feeling {rng.choice(('well', 'tired lately', 'about the same'))}.",
             "objective": f"{vitals_line}\nNo acute distress.",
@@ -373,11 +390,12 @@ def _fill(uow: UnitOfWork, patient_ids: list[int], rng: random.Random, today: da
 
     # encounters with signed notes, each office visit with its vitals set (all patients in a few bulk inserts)
     visits: list[tuple[_Patient, dict, tuple]] = []
+    units = display_units.practice_system(uow)  # the notes' vitals lines in the practice's units
     for pid in _ticking(ordered, "charts: visits", progress):
         n = LARGE_ENCOUNTERS if pid == large_id else rng.randint(3, 14)
         years = 20 if pid == large_id else rng.uniform(2, 5)
         visits.extend(_plan_visits(rng, info[pid], n, years, today, physician, codes, stamp,
-                                   all_office=pid == large_id))
+                                   all_office=pid == large_id, units=units))
     stats.encounters, stats.vitals = _insert_visits(acting, rng, visits, today)
     if named:
         stats.vitals += _home_readings(acting, rng, named[0], today)
@@ -460,7 +478,8 @@ def _immunizations(rng: random.Random, p: _Patient, today: date, vaccines: dict)
 
 
 def _plan_visits(rng: random.Random, p: _Patient, n: int, years: float, today: date, physician: int,
-                 codes: set[str], stamp: dict, all_office: bool = False) -> list[tuple[_Patient, dict, tuple]]:
+                 codes: set[str], stamp: dict, all_office: bool = False,
+                 units: str = display_units.METRIC) -> list[tuple[_Patient, dict, tuple]]:
     """n signed encounters spread over `years`; office visits carry one clinic vitals set of ten values."""
     start = max(p.birth + timedelta(days=30), today - timedelta(days=int(years * 365.25)))
     span = max(1, (today - start).days - 1)
@@ -491,7 +510,7 @@ def _plan_visits(rng: random.Random, p: _Patient, n: int, years: float, today: d
         when = _local_utc(day, minutes)
         if visit_kind == "office":
             flags = {k: f for k, v in values.items() if (f := V.flag(k, v, age))}
-            line = f"Vitals {minutes // 60:02d}:{minutes % 60:02d}: {V.summary_text(values, flags)}"
+            line = f"Vitals {minutes // 60:02d}:{minutes % 60:02d}: {V.summary_text(values, flags, units)}"
         else:  # nothing measured in the clinic on a remote visit
             values, line = {}, f"{visit_kind.capitalize()} visit: vitals not measured."
         text = _note(rng, kind, p.conditions, line, acute)

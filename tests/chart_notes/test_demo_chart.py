@@ -154,3 +154,31 @@ def test_demo_prescriptions_carry_the_formularys_ingredient_codes(demo_db):
         known = formulary.ingredient_by_name(ingredients)
         if known is not None and known.rxcui:
             assert rxcui == known.rxcui, ingredients
+
+
+def test_acute_demo_notes_describe_their_own_diagnosis(demo_db):
+    """A visit for a urinary tract infection whose note speaks of a sore throat would mislead whoever reads
+    the demo chart (or a printed note): each acute diagnosis has its own history, examination and plan."""
+    assert set(demo_chart.ACUTE_NOTES) == {code for code, _ in demo_chart.ACUTE}
+    words = {"J06.9": "congestion", "J02.9": "sore throat", "J20.9": "cough", "N39.0": "urination"}
+    db, _ids, _stats = demo_db
+    with db.uow() as uow:
+        seen = uow.session.execute(select(Encounter.reason, Encounter.subjective).where(
+            Encounter.reason.in_([d for _, d in demo_chart.ACUTE]))).all()
+    assert seen
+    by_reason = {d: c for c, d in demo_chart.ACUTE}
+    for reason, subjective in seen:
+        assert words[by_reason[reason]] in subjective, (reason, subjective)
+    assert not [s for r, s in seen if by_reason[r] == "N39.0" and "throat" in s]
+
+
+def test_demo_notes_write_vitals_in_the_practice_units(demo_db):
+    """The demo practice is in Illinois: its notes read °F and lb, as its screens and printed summaries do."""
+    from desktop.services import display_units
+
+    db, _ids, _stats = demo_db
+    with db.uow() as uow:
+        assert display_units.practice_system(uow) == display_units.US
+        objective = uow.session.execute(select(Encounter.objective).where(
+            Encounter.objective.like("Vitals %")).limit(20)).scalars().all()
+    assert objective and all("°F" in o and " lb" in o and "°C" not in o for o in objective)
