@@ -78,6 +78,10 @@ class UnitOfWork:
         if not self._open:
             raise RuntimeError("the unit of work is not open: use `with db.uow(user) as uow:`")
         if self._session is None:
+            if self._reader is not None:
+                # end the reader's transaction before a second connection works: idle in a transaction, it would
+                # keep its snapshot and table locks (on PostgreSQL, a TRUNCATE or a migration waits on it)
+                self._reader.rollback()
             self._session = self._sessions()
         return self._session
 
