@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
+
+from desktop.kb.drug_strength import NamedStrength, split_strength
 
 from .errors import UnknownDrug
 from .kb import KnowledgeBase, load_kb, norm
 from .model import DrugRef
+
+_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 
 
 def drug_ref_from_name(name: str, formulary: Any | None = None, kb: KnowledgeBase | None = None,
@@ -19,6 +24,37 @@ def drug_ref_from_name(name: str, formulary: Any | None = None, kb: KnowledgeBas
     text = " ".join((name or "").split())
     if not text:
         raise UnknownDrug(name or "", "empty name")
+    try:
+        return _by_name(text, formulary, kb, med_id)
+    except UnknownDrug as unknown:
+        strength = split_strength(text)  # "HCTZ25", "ASA 81", "APAP 500 mg": the name before the strength
+        if strength is None:
+            raise
+        try:
+            found = _by_name(strength.name, formulary, kb, med_id)
+        except UnknownDrug:
+            raise unknown from None  # the message names what was typed
+        if not _believable(strength, found, formulary):
+            raise
+        display = text + found.name[len(strength.name):] if found.name.startswith(strength.name) else text
+        return DrugRef(name=display, ingredients=found.ingredients, classes=found.classes, rxcui=found.rxcui,
+                       med_id=med_id)
+
+
+def _believable(strength: NamedStrength, found: DrugRef, formulary: Any | None) -> bool:
+    """A unit says the number is a strength ("HCTZ 25mg"), and so does an ingredient's name before it
+    ("lisinopril 15"); after a brand or an abbreviation, a bare number must be one of its products' strengths
+    ("ASA81": aspirin 81 mg), since it may belong to another product's name ("Tylenol 3" is Tylenol with
+    Codeine #3, not Tylenol)."""
+    if strength.has_unit or norm(strength.name) in {norm(i) for i in found.ingredients}:
+        return True
+    if formulary is None:
+        return False
+    amounts = {n for p in formulary.resolve(strength.name) for n in _NUMBER.findall(p.strength.replace(",", ""))}
+    return strength.amount in amounts
+
+
+def _by_name(text: str, formulary: Any | None, kb: KnowledgeBase | None, med_id: int | None) -> DrugRef:
     if formulary is not None:
         ref = _from_formulary(text, formulary, med_id)
         if ref is not None:

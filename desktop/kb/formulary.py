@@ -18,6 +18,7 @@ from pydantic import AfterValidator, Field, ValidationError, model_validator
 
 from desktop.config import RESOURCES
 from desktop.kb.drug_abbreviations import DrugAbbreviations, drug_abbreviations
+from desktop.kb.drug_strength import split_strength
 from desktop.kb.errors import KnowledgeBaseError
 from desktop.kb.schema import Filled, Strict, entry_problem
 from desktop.kb.text import fold, words
@@ -278,8 +279,11 @@ class Formulary:
         Case- and accent-insensitive. Exact generic/brand/ingredient matches come first, then products whose
         generic name starts with the first typed word, then the rest; each group in generic/strength order.
         A leading abbreviation ("hctz 25", "apap", "tmp-smx") is written out first; what the typed text
-        matches as it stands follows.
+        matches as it stands follows. A strength glued to the name ("hctz25") is read as if typed apart.
         """
+        glued = split_strength(text)
+        if glued is not None and not self._search(text, 1):
+            text = f"{glued.name} {glued.amount}"  # "hctz25", "lisinopril10mg": as if typed with a space
         expanded = self._abbreviations.expand(text) if self._abbreviations is not None else None
         if not expanded:
             return self._search(text, limit)
