@@ -21,47 +21,29 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from sqlalchemy import text
-
-    from desktop.config import DbTarget, resolve_db
-    from desktop.models.engine import check_openable
-    from desktop.models.schema import state
+    from desktop.config import resolve_db
+    from desktop.services.backup_check import BackupRefused, check_backup
 
     target = resolve_db(args.db)
     if target.is_postgres:
         raise CliError("restore a PostgreSQL database with pg_restore --clean --dbname=DBNAME clinic.dump")
-    src = Path(args.file).expanduser().resolve()
-    if not src.is_file():
-        raise CliError(f"no backup file at {src}", 2)
-    if src.stat().st_size == 0:
-        raise CliError(f"{src} is empty: not a backup")
     assert target.path is not None
-    if src == target.path or (target.path.exists() and os.path.samefile(src, target.path)):
-        raise CliError(f"{src} is the database itself: nothing to restore")
-    current = open_db(args, upgrade=False, read_only=True) if target.path.exists() else None
-    key = current.key if current else None
-    if current is not None:
+    src = Path(args.file).expanduser().resolve()
+    key = None
+    if src.is_file() and target.path.exists() and not os.path.samefile(src, target.path):
+        current = open_db(args, upgrade=False, read_only=True)
+        key = current.key
         current.dispose()
     # check the backup with the same key before touching anything (read-only: the backup stays as it was)
-    candidate = DbTarget(url=f"sqlite:///{src}", encrypted=target.encrypted, path=src)
-    engine = check_openable(candidate, key, read_only=True)
     try:
-        with engine.connect() as conn:
-            result = [r[0] for r in conn.execute(text("PRAGMA integrity_check")).fetchall()]
-        if result != ["ok"]:
-            raise CliError(f"{src} is damaged ({'; '.join(result[:3])}); nothing restored")
-        st = state(engine)
-        if st.empty:
-            raise CliError(f"{src} holds no EMR data; nothing restored")
-        if st.newer:
-            raise CliError(f"{src} comes from a newer version of the app; nothing restored")
-    finally:
-        engine.dispose()
+        info = check_backup(target, key, src)
+    except BackupRefused as exc:
+        raise CliError(str(exc), exc.code) from exc
     from desktop.services.restore import RestoreRefused, restore_file
 
     try:
         with terminal_progress(f"restore {src.name}", unit=" pages") as progress:
-            aside = restore_file(target.path, src, key, encrypted=target.encrypted,
+            aside = restore_file(target.path, info.path, key, encrypted=target.encrypted,
                                  stamp=datetime.now().strftime("%Y%m%d-%H%M%S"), progress=progress)
     except RestoreRefused as exc:
         raise CliError(str(exc)) from exc

@@ -1,14 +1,22 @@
-"""Replace a SQLite/SQLCipher database file with a backup, under an exclusive lock, through the backup API."""
+"""Replace a SQLite/SQLCipher database file with a backup, under an exclusive lock, through the backup API: the
+`restore` command (restore_file) and Admin > Restore database… (restore_database, the same swap as a use case)."""
 
 from __future__ import annotations
 
 import logging
 import os
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from desktop.models.engine import DbKey, create_owner_only
 
+from .audit import note_restore
+from .backup_check import backup_key, check_backup
 from .errors import CancelFn, Cancelled, ProgressFn, ServiceError
+from .permissions import Permission
+from .uow import CurrentUser
 
 log = logging.getLogger(__name__)
 
@@ -69,11 +77,14 @@ def _fsync_dir(folder: Path) -> None:
 
 
 def restore_file(path: Path, backup: Path, key: DbKey | None, *, encrypted: bool, stamp: str,
-                 progress: ProgressFn | None = None, cancelled: CancelFn | None = None) -> Path | None:
+                 progress: ProgressFn | None = None, cancelled: CancelFn | None = None,
+                 backup_key: DbKey | None = None) -> Path | None:
     """Keep the current database aside (returned), then put the backup in its place. RestoreRefused when another
     connection has the database open or a file is in the way. progress(pages, of pages, stage) while copying;
-    cancelled() true stops before the swap (Cancelled): the database is as it was and no copy is left behind."""
-    aside = path.with_name(f"{path.stem}.before-restore-{stamp}{path.suffix}") if path.exists() else None
+    cancelled() true stops before the swap (Cancelled): the database is as it was and no copy is left behind.
+    backup_key: the backup's own key when it differs from the database's (made before a passphrase change); the
+    restored file is written with the database's key either way."""
+    aside = aside_path(path, stamp) if path.exists() else None
     tmp = path.with_name(path.name + ".restoring")
     for p in (aside, tmp):
         if p is not None and p.exists():
@@ -100,7 +111,7 @@ def restore_file(path: Path, backup: Path, key: DbKey | None, *, encrypted: bool
                 raise
             # the write-ahead log goes into the old file now: closing it later touches no file by name
             conn.execute("PRAGMA journal_mode = DELETE")
-        source = _connect(backup, key, encrypted, read_only=True)
+        source = _connect(backup, backup_key or key, encrypted, read_only=True)
         try:
             _copy(source, tmp, key, encrypted, stage="copying the backup", progress=progress, cancelled=cancelled)
         finally:
@@ -121,3 +132,56 @@ def restore_file(path: Path, backup: Path, key: DbKey | None, *, encrypted: bool
             conn.close()
     log.info("restored %s into %s (previous kept as %s)", backup, path, aside)
     return aside
+
+
+def aside_path(path: Path, stamp: str) -> Path:
+    """Where restore_file keeps the database it replaces (the safety copy)."""
+    return path.with_name(f"{path.stem}.before-restore-{stamp}{path.suffix}")
+
+
+@dataclass(frozen=True, slots=True)
+class RestoreDone:
+    backup: Path
+    kept_as: Path | None  # the safety copy of the database that was replaced
+    audit: str  # what the restored database's audit log now says
+
+
+def restore_database(database: Any, user: CurrentUser, backup: Path, *, passphrase: str | None = None,
+                     stamp: str | None = None, progress: ProgressFn | None = None,
+                     cancelled: CancelFn | None = None) -> RestoreDone:
+    """Admin > Restore database…: replace the open practice database with `backup`, as `user` (an administrator).
+
+    The backup is checked first (BackupRefused: nothing changed); the app's own pooled connections are closed,
+    since the swap needs the file to itself (RestoreRefused while any other workstation has it open); a safety
+    copy of the current database is kept beside it; Cancel during either copy leaves the database exactly as it
+    was (Cancelled). Afterwards `database` must not be used again: the caller opens the restored file anew (the
+    user logs in again against the restored data). The restored log records the restore and who did it."""
+    from .database import Database
+
+    with database.uow(user) as uow:  # the permission check reads the account: this unit of work ends here
+        uow.require(Permission.MANAGE_SETTINGS)
+    target = database.target
+    info = check_backup(target, database.key, backup, passphrase=passphrase)
+    database.dispose()  # our idle pooled connections would make the exclusive lock fail
+    stamp = stamp or datetime.now().strftime("%Y%m%d-%H%M%S")
+    try:
+        kept = restore_file(target.path, info.path, database.key, encrypted=target.encrypted, stamp=stamp,
+                            progress=progress, cancelled=cancelled,
+                            backup_key=backup_key(database.key, passphrase) if passphrase else None)
+    except ServiceError:  # refused (in use, a file in the way) or cancelled: nothing changed
+        raise
+    except Exception as exc:  # the driver's own classes, an OSError from the swap: the file is as it was
+        log.exception("restore of %s failed", info.path)
+        raise RestoreRefused(f"the backup could not be copied ({exc}); the database was not changed") from exc
+    log.info("%s restored %s (safety copy %s)", user.username, info.path, kept)
+    key = database.key
+    try:  # the backup is in place now: what follows cannot undo it, only fail to record it
+        restored = Database.open(target.url, passphrase=key.passphrase if key is not None else None)
+        try:
+            text = note_restore(restored, f"{info.path.name} (from the app, by {user.username})")
+        finally:
+            restored.dispose()
+    except Exception as exc:  # opening it again at login says what is wrong, with what to do
+        log.exception("restored %s, but could not record it in its audit log", info.path)
+        text = f"not recorded in the audit log: {exc}"
+    return RestoreDone(backup=info.path, kept_as=kept, audit=text)
