@@ -159,7 +159,21 @@ def guide_steps(role, later, shot, search, open_first, tab, window, dialog_shot,
             dialog.show()
             QTimer.singleShot(1500, lambda: dialog_shot("admin-users", dialog))
 
+        def restore_database() -> None:  # with a backup chosen, as the administrator sees it before confirming
+            import tempfile
+
+            from desktop.views.admin.restore_dialog import RestoreDialog
+
+            backup = Path(tempfile.mkdtemp()) / "clinic-2026-12-04.db"
+            window.ctx.db.backup_to(backup)
+            dialog = RestoreDialog(window.ctx, window)
+            dialog.show()
+            dialog.file_edit.setText(str(backup))
+            dialog.check()
+            QTimer.singleShot(1500, lambda: dialog_shot("admin-restore", dialog))
+
         later(3000, users)
+        later(5500, restore_database)
     later(9000, app.quit)
 
 

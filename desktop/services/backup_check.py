@@ -21,8 +21,8 @@ from .uow import UnitOfWork
 log = logging.getLogger(__name__)
 
 POSTGRES_RESTORE = ("this practice's database is on a PostgreSQL server, which the app cannot replace: close the "
-                    "app on every workstation, then restore on the server with "
-                    "pg_restore --clean --dbname=DBNAME clinic.dump (see docs/postgresql.md)")
+                    "app on every workstation, then restore the pg_dump file on the server into an empty database "
+                    "with pg_restore --no-owner --role=emr_owner -d clinic FILE (see docs/postgresql.md)")
 
 
 class BackupRefused(ServiceError):

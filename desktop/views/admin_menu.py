@@ -39,11 +39,20 @@ def install(window) -> None:
         window.backup_runner = BackupRunner(ctx, window)  # tests drive it
         window.backup_runner.choose_and_start()
 
+    def restore_database() -> None:
+        from .admin.restore_dialog import RestoreDialog
+
+        ws = window.workspace
+        dialog = RestoreDialog(ctx, window, before_start=ws.close_all_charts if ws is not None else None)
+        dialog.sig_restored.connect(lambda _done: window.sig_database_replaced.emit())
+        show(dialog)
+
     entries = (
         (Permission.MANAGE_USERS, window.tr("&Users…"), users, "actAdminUsers"),
         (Permission.MANAGE_SETTINGS, window.tr("&Practice settings…"), practice_settings, "actAdminSettings"),
         (Permission.VIEW_AUDIT, window.tr("&Audit report…"), audit_report, "actAdminAudit"),
         (Permission.MANAGE_SETTINGS, window.tr("&Back up database…"), backup, "actAdminBackup"),
+        (Permission.MANAGE_SETTINGS, window.tr("&Restore database…"), restore_database, "actAdminRestore"),
     )
     for permission, text, slot, name in entries:
         if ctx.can(permission):

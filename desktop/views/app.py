@@ -58,6 +58,7 @@ class AppController(QObject):
         window.login_page.sig_switch_user.connect(self.switch_user)
         window.sig_lock_requested.connect(self.lock)
         window.sig_switch_user.connect(self.switch_user)
+        window.sig_database_replaced.connect(self.database_replaced)
 
     # ---- database
     def open_database(self) -> None:
@@ -240,6 +241,18 @@ class AppController(QObject):
             self._to_login(True)
             return
         ws.close_all_charts(self._to_login)
+
+    def database_replaced(self) -> None:
+        """A backup was restored (Admin > Restore database…): the old session and its database handle end, the
+        restored file is opened anew (an older schema is upgraded as at start-up) and everyone logs in again."""
+        old, self.db, self.user = self.db, None, None
+        username = self.window.ctx.user.username if self.window.ctx is not None else ""
+        self.window.leave()
+        if old is not None:
+            old.dispose()
+        self.window.login_page.reset(username)
+        self.window.login_page.subtitle.setText(self.tr("The database was restored. Log in again."))
+        self.open_database()
 
     def _to_login(self, all_closed: bool) -> None:
         if not all_closed:

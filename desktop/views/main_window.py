@@ -131,6 +131,7 @@ class LoginPage(QWidget):
 class MainWindow(QMainWindow):
     sig_lock_requested = Signal()
     sig_switch_user = Signal()
+    sig_database_replaced = Signal()  # Admin > Restore database… put a backup in place: the session ends
 
     def __init__(self, ctx: AppContext | None = None, practice_name: str = ""):
         super().__init__()
@@ -203,6 +204,22 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self.workspace.search_panel.search.setFocus()
         return self.workspace
+
+    def leave(self) -> None:
+        """End the session without a successor (the database under it was replaced): the workspace, its
+        context and the menus go; the login page stays."""
+        if self.workspace is not None:
+            self.stack.removeWidget(self.workspace)
+            self.workspace.deleteLater()
+            self.workspace = None
+        if self.ctx is not None:
+            self.ctx.ops.error.disconnect(self._show_error)
+            self.ctx.ops.busy_changed.disconnect(self._show_busy)
+            self.ctx = None
+        self.menuBar().clear()
+        self.user_label.clear()
+        self.busy_label.clear()
+        self.show_login()
 
     def show_login(self, username: str = "", locked_for: str | None = None) -> None:
         self.menuBar().setEnabled(locked_for is None and self.workspace is not None)

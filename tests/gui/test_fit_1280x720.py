@@ -211,10 +211,18 @@ def password_dialog(qtbot, ctx, harold, db) -> Opened:
     return Opened(ChangePasswordDialog(ctx("nurse")), ())
 
 
+def restore_dialog(qtbot, ctx, harold, db) -> Opened:
+    from desktop.views.admin.restore_dialog import RestoreDialog
+
+    dialog = RestoreDialog(ctx("admin"))
+    dialog.passphrase.setVisible(True)  # at its tallest: the passphrase row shown for a backup with another key
+    return Opened(dialog, ("restore_button", "choose_button", "confirm"))
+
+
 WINDOWS: dict[str, Callable[..., Opened]] = {f.__name__: f for f in (
     main_window_with_a_note, prescription_editor, prescriptions_dialog, pdf_preview, conflict_dialog,
     alert_dialog_merge, alert_dialog_order, phr_import_dialog, registration, demographics, settings_dialog,
-    users_dialog, add_user_dialog, audit_dialog, password_dialog)}
+    users_dialog, add_user_dialog, audit_dialog, password_dialog, restore_dialog)}
 
 
 @pytest.mark.parametrize("name", list(WINDOWS))

@@ -234,6 +234,38 @@ def test_the_guard_sees_a_service_call_made_on_the_gui_thread(app_ctx, add_patie
     assert [name for name, _stack in seen] == ["desktop.services.patients.get_patient"]
 
 
+def test_the_restore_dialog_reads_and_restores_off_the_gui_thread(qtbot, app_ctx, db, add_patient, tmp_path,
+                                                                  gui_thread_uows, gui_thread_service_calls,
+                                                                  messages):
+    """Admin > Restore database…: checking the chosen file and the restore itself (which opens a unit of work for
+    the permission check and the audit row) run in workers."""
+    from PySide6.QtWidgets import QWidget
+
+    from desktop.views.admin.restore_dialog import RestoreDialog
+
+    seen, watching = gui_thread_uows
+    service_calls, watching_services = gui_thread_service_calls
+    if db.target.path is None:
+        pytest.skip("PostgreSQL is restored on the server")
+    add_patient(family="Kept")
+    backup = db.backup_to(tmp_path / "backups" / "b.db")
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    dialog = RestoreDialog(app_ctx("admin"), parent)
+    dialog.open()
+    watching[0] = watching_services[0] = True
+    dialog.file_edit.setText(str(backup))
+    dialog.check()
+    qtbot.waitUntil(lambda: dialog.info is not None, timeout=10000)
+    dialog.confirm.click()
+    with qtbot.waitSignal(dialog.sig_finished, timeout=20000) as finished:
+        dialog.restore_button.click()
+    watching[0] = watching_services[0] = False
+    assert finished.args[0] is not None, messages.shown
+    assert not seen, "database work on the GUI thread:\n" + "\n----\n".join(seen[:3])
+    assert not service_calls, [name for name, _stack in service_calls]
+
+
 WAITING = re.compile(r"\bops\.wait\s*\(|\bOps\.call\b|\.call\(|wait_detached\s*\(|\.wait_idle\s*\(")
 
 
