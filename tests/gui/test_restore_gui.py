@@ -174,3 +174,47 @@ def test_a_postgresql_database_gets_the_server_instructions(qtbot, messages):
     note = dialog.findChild(QWidget, "restoreServerNote")
     assert note.isVisible() and "pg_restore --no-owner" in note.text() and "every workstation" in note.text()
     assert dialog.findChild(QWidget, "restoreButton") is None
+
+
+def test_a_backup_made_under_another_passphrase_asks_for_it(qtbot, messages, tmp_path):
+    """An encrypted practice whose passphrase changed since the backup: the dialog says the key does not open
+    it, asks for the backup's passphrase, and restores with it into the database's current key."""
+    from desktop.ops import Ops
+    from desktop.services.database import Database
+    from desktop.views.context import AppContext
+    from tests.conftest import _seed
+
+    old = Database.open(f"sqlcipher:///{tmp_path / 'old' / 'clinic.db'}", create=True, passphrase="old-passphrase")
+    _seed(old)
+    _register(old, "FromOldKey")
+    backup = old.backup_to(tmp_path / "old-key-backup.db")
+    old.dispose()
+    db = Database.open(f"sqlcipher:///{tmp_path / 'now' / 'clinic.db'}", create=True, passphrase="new-passphrase")
+    _seed(db)
+    ctx = AppContext(ops=Ops(db, user_for("admin")), messages=messages)
+    try:
+        dialog = _dialog(qtbot, ctx)
+        _choose(qtbot, dialog, backup)
+        assert dialog.error.isVisible() and "another passphrase" in dialog.error.text()
+        assert dialog.passphrase.isVisible() and not dialog.restore_button.isEnabled()
+        dialog.passphrase.setText("old-passphrase")
+        qtbot.mouseClick(dialog.check_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: dialog.info is not None, timeout=10000)
+        assert not dialog.error.isVisible() and "Patients: 1" in dialog.details.text()
+        dialog.confirm.click()
+        with qtbot.waitSignal(dialog.sig_finished, timeout=20000) as finished:
+            qtbot.mouseClick(dialog.restore_button, Qt.MouseButton.LeftButton)
+        assert finished.args[0] is not None, messages.shown
+    finally:
+        ctx.ops.wait_idle(5000)
+        db.dispose()
+    reopened = Database.open(db.target.url, passphrase="new-passphrase")  # the database keeps its own key
+    try:
+        from sqlalchemy import select
+
+        from desktop.models import Patient
+
+        with reopened.uow() as uow:
+            assert uow.session.execute(select(Patient.family_name)).scalars().all() == ["FromOldKey"]
+    finally:
+        reopened.dispose()

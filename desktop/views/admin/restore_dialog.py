@@ -88,6 +88,7 @@ class RestoreDialog(BaseDialog):
         note.setWordWrap(True)
         note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(note)
+        layout.addStretch(1)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
@@ -233,7 +234,9 @@ class RestoreDialog(BaseDialog):
         self.info = None
         self.details.setText(self.tr("This file cannot be restored."))
         _title, sentence = explain(exc)
-        self.error.setText(sentence[:1].upper() + sentence[1:])
+        if isinstance(exc, backup_check.BackupRefused):  # its sentence may start with the file's name, as typed
+            sentence = self.tr("Cannot restore from this file: {why}.").format(why=sentence.rstrip("."))
+        self.error.setText(sentence)
         self.error.setVisible(True)
         if isinstance(exc, backup_check.BackupRefused) and exc.wrong_key and self.ctx.db.encrypted:
             self._show_passphrase(True)
