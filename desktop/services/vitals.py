@@ -40,6 +40,7 @@ from desktop.kb.vitals import (
 from desktop.models import Patient, VitalSign
 
 from .alert_decisions import Decision, NeedsDecision, gate, record
+from .audit_state import note_bulk_insert
 from .chart_rows import Provenance, clip, column_length
 from .errors import NotFound, ValidationError
 from .permissions import Permission
@@ -493,9 +494,8 @@ def add_readings(uow: UnitOfWork, patient_id: int, readings: Iterable[Reading], 
     patient = uow.session.get(Patient, patient_id)
     if patient is None:
         raise NotFound(f"no patient with id {patient_id}")
-    rows = _ReadingRows(patient_id, uow.user.id)
-    table = VitalSign.__table__
     s = uow.session
+    rows = _ReadingRows(patient_id, uow.user.id, sqlite=s.bind.dialect.name == "sqlite")
     # what the alert gate needs from before these rows: the chart's newest reading, the highest row id
     on_chart = s.execute(select(func.max(VitalSign.taken_at)).where(
         VitalSign.patient_id == patient_id, VitalSign.entered_in_error.is_(False))).scalar()
@@ -506,7 +506,7 @@ def add_readings(uow: UnitOfWork, patient_id: int, readings: Iterable[Reading], 
         while chunk := rows.make(islice(it, READINGS_CHUNK)):
             if point is None:
                 point = uow.savepoint()
-            s.execute(insert(table), chunk)
+            _insert_rows(s, chunk)
         if point is None:
             return 0
         label = f"adding {rows.count} readings{' ' + what if what else ''}"
@@ -531,8 +531,9 @@ class _ReadingRows:
 
     _CUT = ("set_id", "loinc", "unit", "entered_unit", "source_system", "source_resource_id")
 
-    def __init__(self, patient_id: int, user_id: int | None):
+    def __init__(self, patient_id: int, user_id: int | None, sqlite: bool = False):
         self.patient_id, self.user_id = patient_id, user_id
+        self.stamp, self.false = (_sqlite_stamp, 0) if sqlite else (lambda dt: dt, False)
         self.now = datetime.now(UTC)
         self.latest = self.now + timedelta(days=1)  # a device clock a few hours ahead is not an error
         self.limit = {n: column_length(VitalSign, n) for n in self._CUT}
@@ -544,38 +545,90 @@ class _ReadingRows:
         n = self.limit[name]
         return value[: n - 1] + "…" if n is not None and value and len(value) > n else value
 
-    def make(self, readings: Iterable[Reading]) -> list[dict]:
-        """Raises ValidationError naming the first wrong reading (numbered from the first of the call)."""
-        cut, now, no_provenance = self._cut, self.now, Provenance()
+    def make(self, readings: Iterable[Reading]) -> list[tuple]:
+        """Rows in COLUMNS order. Raises ValidationError naming the first wrong reading (numbered from the first
+        of the call). `stamp` turns each time into what the driver takes (SQLite: the stored text)."""
+        cut, stamp, no_provenance, latest, isfinite = self._cut, self.stamp, Provenance(), self.latest, math.isfinite
+        now = stamp(self.now)
+        fits = self._fits  # the text columns' limits: a value within them needs no cutting (nearly all)
+        big = 1 << 30
+        set_max, loinc_max, unit_max = (self.limit[n] or big for n in ("set_id", "loinc", "unit"))
         out = []
+        first, last = self.first, self.last
         for r in readings:
-            taken = _utc(r.taken_at)
-            problem = ("not a number" if not (isinstance(r.value, int | float) and math.isfinite(r.value)) else
-                       "no LOINC code" if not r.loinc else "no unit" if not r.unit else
-                       f"unknown origin {r.origin!r}" if r.origin not in ORIGINS else
-                       "taken in the future" if taken > self.latest else "")
-            if problem:
-                n = self.count + len(out) + 1
-                raise ValidationError({"readings": f"reading {n} ({r.loinc} {r.value} {r.unit}): {problem}"})
-            if self.first is None or taken < self.first:
-                self.first = taken
-            if self.last is None or taken > self.last:
-                self.last = taken
+            t = r.taken_at
+            taken = t.astimezone(UTC) if t.tzinfo is not None else t.replace(tzinfo=UTC)
+            value = r.value
+            if not (isinstance(value, int | float) and isfinite(value)) or not r.loinc or not r.unit \
+                    or r.origin not in ORIGINS or taken > latest:
+                self.first, self.last = first, last
+                self._refuse(r, self.count + len(out) + 1)
+            if first is None or taken < first:
+                first = taken
+            if last is None or taken > last:
+                last = taken
             prov = r.provenance or no_provenance
             source_date = prov.source_date
-            out.append({
-                "patient_id": self.patient_id, "set_id": cut("set_id", r.set_id), "taken_at": taken,
-                "loinc": cut("loinc", r.loinc), "value": float(r.value), "unit": cut("unit", r.unit),
-                "entered_unit": cut("entered_unit", r.entered_unit or None), "origin": r.origin,
-                "encounter_id": r.encounter_id, "created_by_id": self.user_id, "updated_by_id": self.user_id,
-                "version": 1, "created_at": now, "updated_at": now, "entered_in_error": False,
-                "phr_import_id": prov.import_id, "source_system": cut("source_system", prov.source_system or None),
-                "source_resource_id": cut("source_resource_id", prov.resource_id or None),
-                # a device reading's source date is its time (the same object): converted once
-                "source_date": taken if source_date is r.taken_at else _utc(source_date) if source_date else None,
-            })
+            taken_stamp = stamp(taken)
+            row = (self.patient_id, r.set_id, taken_stamp, r.loinc, float(value), r.unit, r.entered_unit or None,
+                   r.origin, r.encounter_id, self.user_id, self.user_id, 1, now, now, self.false, prov.import_id,
+                   prov.source_system or None, prov.resource_id or None,
+                   # a device reading's source date is its time (the same object): converted once
+                   taken_stamp if source_date is t else stamp(_utc(source_date)) if source_date else None)
+            if (len(row[1]) > set_max or len(row[3]) > loinc_max or len(row[5]) > unit_max
+                    or row[6] is not None or row[16] is not None or row[17] is not None) and not fits(row):
+                row = (*row[:1], cut("set_id", row[1]), row[2], cut("loinc", row[3]), row[4], cut("unit", row[5]),
+                       cut("entered_unit", row[6]), *row[7:16], cut("source_system", row[16]),
+                       cut("source_resource_id", row[17]), row[18])
+            out.append(row)
+        self.first, self.last = first, last
         self.count += len(out)
         return out
+
+    def _refuse(self, r: Reading, n: int) -> None:
+        ok_value = isinstance(r.value, int | float) and math.isfinite(r.value)
+        problem = ("not a number" if not ok_value else "no LOINC code" if not r.loinc else
+                   "no unit" if not r.unit else f"unknown origin {r.origin!r}" if r.origin not in ORIGINS else
+                   "taken in the future")
+        raise ValidationError({"readings": f"reading {n} ({r.loinc} {r.value} {r.unit}): {problem}"})
+
+    def _fits(self, row: tuple) -> bool:
+        limit = self.limit
+        for i, name in ((1, "set_id"), (3, "loinc"), (5, "unit"), (6, "entered_unit"), (16, "source_system"),
+                        (17, "source_resource_id")):
+            v, n = row[i], limit[name]
+            if v is not None and n is not None and len(v) > n:
+                return False
+        return True
+
+    COLUMNS = ("patient_id", "set_id", "taken_at", "loinc", "value", "unit", "entered_unit", "origin", "encounter_id",
+               "created_by_id", "updated_by_id", "version", "created_at", "updated_at", "entered_in_error",
+               "phr_import_id", "source_system", "source_resource_id", "source_date")
+
+
+def _sqlite_stamp(dt: datetime) -> str:
+    """An aware UTC time as SQLAlchemy stores it in SQLite (naive, always with microseconds)."""
+    return dt.replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _insert_rows(s: Any, rows: list[tuple]) -> None:
+    """One executemany. On SQLite straight on the driver with the values already in stored form (SQLAlchemy's
+    per-value conversions cost more than the insert for a device's 100,000s of readings), the audit told of
+    the insert as SQLAlchemy's own would tell it; elsewhere through SQLAlchemy."""
+    table = VitalSign.__table__
+    if s.bind.dialect.name != "sqlite":
+        s.execute(insert(table), [dict(zip(_ReadingRows.COLUMNS, r, strict=True)) for r in rows])
+        return
+    note_bulk_insert(s, table)
+    cursor = s.connection().connection.driver_connection.cursor()
+    try:
+        cursor.executemany(_SQLITE_INSERT, rows)
+    finally:
+        cursor.close()
+
+
+_SQLITE_INSERT = (f"INSERT INTO vital_sign ({', '.join(_ReadingRows.COLUMNS)}) "
+                  f"VALUES ({', '.join('?' * len(_ReadingRows.COLUMNS))})")
 
 
 def _newest_readings_gate(uow: UnitOfWork, patient: Patient, rows: _ReadingRows, on_chart: datetime | None,
