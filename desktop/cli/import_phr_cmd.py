@@ -66,8 +66,10 @@ def _patient_json(chart, plan, created: bool) -> dict:
     return out
 
 
-def _report(args, chart, plan, created: bool, applied: bool, import_id, skipped, notes=(), alerts=None) -> None:
-    categories = plan.counts() if plan is not None else {}
+def _report(args, chart, plan, created: bool, applied: bool, import_id, skipped, notes=(), alerts=None,
+            categories: dict | None = None) -> None:
+    if categories is None:
+        categories = plan.counts() if plan is not None else {}
     if args.json:
         print(json.dumps({
             "patient": _patient_json(chart, plan, created),
@@ -117,13 +119,23 @@ def run(args) -> int:
     db = open_db(args)
     db.small_page_cache()  # a one-off bulk write: its pages need not stay cached (peak memory)
     user = cli_user()
+    handed = [parsed]  # handed over, not kept here: _merge lets the file go before its commit (peak memory)
+    del parsed
     try:
-        return _merge(args, db, user, parsed, choose_patient)
+        return _merge(args, db, user, handed, choose_patient)
     finally:
         db.dispose()
 
 
-def _merge(args, db, user, parsed, choose_patient) -> int:
+def _slim(plan):
+    """The plan without its items: what the report needs once the merge is written."""
+    from dataclasses import replace
+
+    return replace(plan, items=(), series=())
+
+
+def _merge(args, db, user, handed: list, choose_patient) -> int:
+    parsed = handed.pop()
     from desktop.phr import ChartSnapshot, Verdict, build_plan
     from desktop.services import phr_import
     from desktop.services.errors import NotFound
@@ -213,7 +225,12 @@ def _merge(args, db, user, parsed, choose_patient) -> int:
         with db.uow(user) as uow, terminal_progress(plan.info.name) as progress:
             result = phr_import.apply_import(uow, details.id, plan, decisions, plan.info,
                                              identity_confirmed=args.confirm_identity, progress=progress)
+            # the file's readings are written: let them go before the commit's audit work (a device export's
+            # 100,000s of readings would otherwise still be held at the import's busiest moment)
+            categories, plan = plan.counts(), _slim(plan)
+            del parsed, decisions
     except phr_import.IdentityMismatch as exc:
         raise CliError(str(exc), EXIT_IDENTITY) from exc
-    _report(args, chart, plan, created, result.applied, result.import_id, plan.skipped, result.notes, result.alerts)
+    _report(args, chart, plan, created, result.applied, result.import_id, plan.skipped, result.notes, result.alerts,
+            categories)
     return EXIT_OK
