@@ -655,8 +655,8 @@ def _fetch(conn: Connection, compiled, values: dict) -> list:
 def _search_walked(conn: Connection, prefixes: tuple[str, ...], limit: int) -> list:
     counted = False
     if len(prefixes) > 1 and len(prefixes[0]) <= _SHORT_WORD:  # only short words: which is rarest?
-        counts, counted = _range_counts(conn, prefixes), True
-        if max(counts) <= _PG_INTERSECT_CAP:
+        counts, counted = _range_counts(conn, prefixes, _PG_SHORT_CAP), True
+        if max(counts) <= _PG_SHORT_CAP:
             return _fetch(conn, _intersect_sql(conn.dialect, len(prefixes)), _intersect_values(prefixes, limit))
         prefixes = tuple(p for _n, p in sorted(zip(counts, prefixes, strict=True), key=lambda c: c[0]))
     drive, others = prefixes[0], prefixes[1:]
@@ -679,7 +679,7 @@ def _search_walked(conn: Connection, prefixes: tuple[str, ...], limit: int) -> l
             # the words rarely meet ("garcia jose": 15 patients among 1,047 and 1,274 tokens): walking on costs a
             # seek per token; when every word's tokens are few, intersecting the ranges reads each once
             counted = True
-            if max(_range_counts(conn, prefixes)) <= _PG_INTERSECT_CAP:
+            if max(_range_counts(conn, prefixes, _PG_INTERSECT_CAP)) <= _PG_INTERSECT_CAP:
                 return _fetch(conn, _intersect_sql(conn.dialect, len(prefixes)),
                               _intersect_values(prefixes, limit))
         skip += len(rows)
@@ -690,6 +690,8 @@ def _search_walked(conn: Connection, prefixes: tuple[str, ...], limit: int) -> l
 # a word with at most this many tokens is read whole for an intersection (an index-only range scan reads about
 # five tokens a microsecond; a seek per token takes about six microseconds)
 _PG_INTERSECT_CAP = 3000
+# only short words typed: most are common ("jo s", "s j"), so finding out costs less when it gives up sooner
+_PG_SHORT_CAP = 1500
 
 
 @functools.cache
@@ -703,9 +705,9 @@ def _range_counts_sql(dialect, words: int):
     return select(*counts).compile(dialect=dialect)
 
 
-def _range_counts(conn: Connection, prefixes: tuple[str, ...]) -> list[int]:
-    """Each word's token count, capped just above _PG_INTERSECT_CAP, in one statement."""
-    values: dict = {"cap": _PG_INTERSECT_CAP + 1}
+def _range_counts(conn: Connection, prefixes: tuple[str, ...], cap: int) -> list[int]:
+    """Each word's token count, capped just above `cap`, in one statement."""
+    values: dict = {"cap": cap + 1}
     for i, p in enumerate(prefixes):
         values[f"lo{i}"], values[f"hi{i}"] = p, _prefix_upper(p)
     return list(_fetch(conn, _range_counts_sql(conn.dialect, len(prefixes)), values)[0])
