@@ -89,7 +89,9 @@ class VitalSign(ClinicalRow, Base):
     """One measured value (LOINC + UCUM). A blood pressure is two rows sharing set_id."""
 
     __tablename__ = "vital_sign"
-    __table_args__ = (Index("ix_vital_sign_patient_code_time", "patient_id", "loinc", "taken_at"),)
+    # (patient, time): the chart's latest readings without scanning them all (alert list, summary)
+    __table_args__ = (Index("ix_vital_sign_patient_code_time", "patient_id", "loinc", "taken_at"),
+                      Index("ix_vital_sign_patient_time", "patient_id", "taken_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     set_id: Mapped[str] = mapped_column(String(40), index=True)  # one intake form or one device reading
