@@ -114,11 +114,27 @@ def append_entries(session: Session, entries: list[dict]) -> None:
         head.keyed_since, head.key_check = head.last_id + 1, fingerprint(key)
     head.last_id, head.last_hash = last_id, prev
     session.flush()
-    for start in range(0, len(states), 5000):  # Core executemany in chunks: a PHR import writes 100,000s
-        session.execute(insert(AuditRowState.__table__), [
-            {"entry_id": last_id, "table_name": t, "row_id": i, "digest": d} for t, i, d in states[start:start + 5000]])
+    _insert_states(session, last_id, states)
     if ck is not None:
         session.info[_TIP] = (ck, key, last_id, prev, head.keyed_since)
+
+
+def _insert_states(session: Session, entry_id: int, states: list[tuple[str, int, str]]) -> None:
+    """A PHR import writes 100,000s: on SQLite one executemany on the driver (the values are plain text and
+    integers, SQLAlchemy's per-row work cost more than the insert); elsewhere Core executemany in chunks."""
+    if not states:
+        return
+    if session.bind.dialect.name == "sqlite":
+        cursor = session.connection().connection.driver_connection.cursor()
+        try:
+            cursor.executemany("INSERT INTO audit_row_state (entry_id, table_name, row_id, digest) VALUES (?, ?, ?, ?)",
+                               ((entry_id, t, i, d) for t, i, d in states))
+        finally:
+            cursor.close()
+        return
+    for start in range(0, len(states), 5000):
+        session.execute(insert(AuditRowState.__table__), [
+            {"entry_id": entry_id, "table_name": t, "row_id": i, "digest": d} for t, i, d in states[start:start + 5000]])
 
 
 @event.listens_for(Session, "after_commit")
