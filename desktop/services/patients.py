@@ -607,8 +607,10 @@ def reindex_all(s: Session) -> None:
 # PostgreSQL's planner turns the one-statement walk above into a hash join over every token of a short word
 # followed by a sort (18-80 ms for "jo s" at 100,000 patients). Here the walk is explicit: read the driving
 # word's tokens in index order a batch at a time (an index-only scan), then fetch those patients that also have
-# the other words (primary-key and (patient_id, token) seeks), until `limit` patients are found. Same rows,
-# same order as the SQLite statement; each statement has one plan whatever the statistics say.
+# the other words (primary-key and (patient_id, token) seeks), until `limit` patients are found: the SQLite
+# statement's rows. Words that rarely meet are intersected instead (each word's tokens read once): every match
+# when they fit on a page, else the page's first patients by name. Each statement has one plan whatever the
+# statistics say.
 _PG_BATCH = 96
 _PG_BATCH_MAX = 1536
 
@@ -657,13 +659,11 @@ def _search_walked(conn: Connection, prefixes: tuple[str, ...], limit: int) -> l
     if len(prefixes) > 1 and len(prefixes[0]) <= _SHORT_WORD:  # only short words: which is rarest?
         counts, counted = _range_counts(conn, prefixes, _PG_SHORT_CAP), True
         if max(counts) <= _PG_SHORT_CAP:
-            return _fetch(conn, _intersect_sql(conn.dialect, len(prefixes)), _intersect_values(prefixes, limit))
+            return _fetch(conn, _intersect_sql(conn.dialect, len(prefixes)), _word_ranges(prefixes, n=limit))
         prefixes = tuple(p for _n, p in sorted(zip(counts, prefixes, strict=True), key=lambda c: c[0]))
     drive, others = prefixes[0], prefixes[1:]
     walk = _walk_batch_sql(conn.dialect, len(others))
-    values = {"lo": drive, "hi": _prefix_upper(drive)}
-    for i, other in enumerate(others):
-        values[f"lo{i}"], values[f"hi{i}"] = other, _prefix_upper(other)
+    values = _word_ranges(others, lo=drive, hi=_prefix_upper(drive))
     found: dict[int, tuple] = {}  # insertion order = walk order
     # one word: its tokens are mostly one per patient, so a page and a little more usually fills the page in one
     # batch; more words: most tokens fail the other words, so start wider
@@ -681,7 +681,7 @@ def _search_walked(conn: Connection, prefixes: tuple[str, ...], limit: int) -> l
             counted = True
             if max(_range_counts(conn, prefixes, _PG_INTERSECT_CAP)) <= _PG_INTERSECT_CAP:
                 return _fetch(conn, _intersect_sql(conn.dialect, len(prefixes)),
-                              _intersect_values(prefixes, limit))
+                              _word_ranges(prefixes, n=limit))
         skip += len(rows)
         batch = min(batch * 2, _PG_BATCH_MAX)  # few matches so far: the other words are selective
     return _by_name(list(found.values()))
@@ -705,12 +705,16 @@ def _range_counts_sql(dialect, words: int):
     return select(*counts).compile(dialect=dialect)
 
 
-def _range_counts(conn: Connection, prefixes: tuple[str, ...], cap: int) -> list[int]:
-    """Each word's token count, capped just above `cap`, in one statement."""
-    values: dict = {"cap": cap + 1}
+def _word_ranges(prefixes: tuple[str, ...], **values) -> dict:
+    """lo0/hi0, lo1/hi1, ...: each word's token range, as the statements below take them."""
     for i, p in enumerate(prefixes):
         values[f"lo{i}"], values[f"hi{i}"] = p, _prefix_upper(p)
-    return list(_fetch(conn, _range_counts_sql(conn.dialect, len(prefixes)), values)[0])
+    return values
+
+
+def _range_counts(conn: Connection, prefixes: tuple[str, ...], cap: int) -> list[int]:
+    """Each word's token count, capped just above `cap`, in one statement."""
+    return list(_fetch(conn, _range_counts_sql(conn.dialect, len(prefixes)), _word_ranges(prefixes, cap=cap + 1))[0])
 
 
 @functools.cache
@@ -726,10 +730,3 @@ def _intersect_sql(dialect, words: int):
             .order_by(Patient.sort_key, Patient.birth_date, Patient.id)
             .limit(bindparam("n", literal_execute=False))
             .compile(dialect=dialect))
-
-
-def _intersect_values(prefixes: tuple[str, ...], limit: int) -> dict:
-    values: dict = {"n": limit}
-    for i, p in enumerate(prefixes):
-        values[f"lo{i}"], values[f"hi{i}"] = p, _prefix_upper(p)
-    return values
