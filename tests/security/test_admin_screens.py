@@ -228,8 +228,9 @@ def test_audit_dialog_exports_csv(qtbot, audit_dialog, messages, tmp_path, db):
 def test_admin_menu_opens_the_screens(qtbot, logged_in):
     window, _controller = logged_in("admin")
     names = [a.objectName() for a in window.admin_menu.actions()]
-    # Back up database (a file chooser, then a progress dialog) has its own test: tests/gui/test_backup_gui.py
-    assert names == ["actAdminUsers", "actAdminSettings", "actAdminAudit", "actAdminBackup"]
+    # Back up and Restore (a file chooser, then a progress dialog) have their own tests: tests/gui/test_backup_gui.py
+    # and tests/gui/test_restore_gui.py
+    assert names == ["actAdminUsers", "actAdminSettings", "actAdminAudit", "actAdminBackup", "actAdminRestore"]
     opened: list[str] = []
     for action in window.admin_menu.actions()[:3]:
         action.trigger()  # opens window-modal with open(): no nested event loop, the test goes on
