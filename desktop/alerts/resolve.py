@@ -11,7 +11,8 @@ from .errors import UnknownDrug
 from .kb import KnowledgeBase, load_kb, norm
 from .model import DrugRef
 
-_NUMBER = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+# an amount of drug in a product's strength ("300 mg / 30 mg"), not the volume it is in ("per 5 mL", "/5 mL")
+_AMOUNT = re.compile(r"(?<![/\w.])(?<!per )([0-9]+(?:\.[0-9]+)?)\s*(?!ml\b|l\b)[a-zµ%]", re.IGNORECASE)
 
 
 def drug_ref_from_name(name: str, formulary: Any | None = None, kb: KnowledgeBase | None = None,
@@ -50,8 +51,16 @@ def _believable(strength: NamedStrength, found: DrugRef, formulary: Any | None) 
         return True
     if formulary is None:
         return False
-    amounts = {n for p in formulary.resolve(strength.name) for n in _NUMBER.findall(p.strength.replace(",", ""))}
-    return strength.amount in amounts
+    # only the products of the drug it resolved to: "APAP 5" is hydrocodone 5 mg / acetaminophen, never plain
+    # acetaminophen (which would leave the opioid unchecked)
+    same = {norm(i) for i in found.ingredients}
+    amounts = {n for p in formulary.resolve(strength.name) if {norm(i) for i in p.ingredient_names} == same
+               for n in _AMOUNT.findall(p.strength.replace(",", ""))}
+    return _same_number(strength.amount, amounts)
+
+
+def _same_number(typed: str, amounts: set[str]) -> bool:
+    return any(float(typed) == float(a) for a in amounts)
 
 
 def _by_name(text: str, formulary: Any | None, kb: KnowledgeBase | None, med_id: int | None) -> DrugRef:

@@ -26,6 +26,9 @@ def formulary():
     ("asa 325", ("aspirin",)),
     ("APAP 500", ("acetaminophen",)),
     ("APAP500mg", ("acetaminophen",)),
+    ("APAP 325", ("acetaminophen",)),
+    ("Percocet 5", ("oxycodone", "acetaminophen")),  # a combination's own strength keeps both ingredients
+    ("ASA 81.0", ("aspirin",)),
     ("lisinopril10mg", ("lisinopril",)),
     ("lisinopril 15", ("lisinopril",)),  # an ingredient's name: any number after it is a strength
     ("metformin 500 mg tabs", ("metformin",)),
@@ -55,6 +58,10 @@ def test_a_number_that_is_part_of_the_name_stays_with_it(formulary, typed, ingre
     "Tylenol 3",  # Tylenol with Codeine #3: never plain acetaminophen (the codeine would go unchecked)
     "ASA 3",  # no aspirin product of 3 (mg): a bare number after an abbreviation must be a real strength
     "T3", "K20", "D5W", "Co-Q10", "XYZZY 25", "XYZZY25mg", "25 mg",
+    # a number of another product of the abbreviation: the opioid of hydrocodone 5 mg / acetaminophen, oxycodone
+    # 7.5 mg, codeine 12 mg, acetaminophen 120 mg / 5 mL with codeine; never plain acetaminophen
+    "APAP 5", "APAP5", "APAP 7.5", "APAP 12", "APAP 120",
+    "augmentin 5",  # the 5 of "per 5 mL" is a volume, not a strength
 ])
 def test_unrelated_or_ambiguous_names_do_not_start_matching(formulary, typed):
     with pytest.raises(UnknownDrug) as err:
