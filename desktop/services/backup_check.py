@@ -44,6 +44,8 @@ class BackupInfo:
     patients: int
     schema: str  # its migration revision
     upgrade_needed: bool  # made by an older version: brought up to date after the restore
+    practice: str = ""  # the practice named in it ("" when none was set up)
+    this_practice: str = ""  # the running database's practice (describe_backup): a differing name is shown
 
 
 def backup_key(key: DbKey | None, passphrase: str | None) -> DbKey | None:
@@ -54,7 +56,7 @@ def check_backup(target: DbTarget, key: DbKey | None, backup: Path, *, passphras
     """BackupRefused with the sentence to show when `backup` cannot replace the database at `target`."""
     from sqlalchemy import func, select, text
 
-    from desktop.models import AuditEntry, Patient
+    from desktop.models import AuditEntry, Patient, Practice
     from desktop.models.schema import SchemaError, state
 
     if target.is_postgres or target.path is None:
@@ -89,6 +91,7 @@ def check_backup(target: DbTarget, key: DbKey | None, backup: Path, *, passphras
         with engine.connect() as conn:
             patients = conn.execute(select(func.count()).select_from(Patient)).scalar_one()
             last = conn.execute(select(func.max(AuditEntry.ts))).scalar_one_or_none()
+            practice = conn.execute(select(Practice.name).order_by(Practice.id).limit(1)).scalar_one_or_none()
     except BackupRefused:
         raise
     except Exception as exc:  # the driver's own error classes: a file that opens but cannot be read through
@@ -100,7 +103,8 @@ def check_backup(target: DbTarget, key: DbKey | None, backup: Path, *, passphras
     stat = src.stat()
     return BackupInfo(path=src, size_bytes=stat.st_size, modified=datetime.fromtimestamp(stat.st_mtime),
                       last_activity=last.replace(tzinfo=UTC) if last is not None and last.tzinfo is None else last,
-                      patients=int(patients), schema=str(st.current), upgrade_needed=bool(st.older))
+                      patients=int(patients), schema=str(st.current), upgrade_needed=bool(st.older),
+                      practice=practice or "")
 
 
 def _unreadable(src: Path, target: DbTarget, detail: str) -> BackupRefused:
@@ -117,5 +121,15 @@ def _unreadable(src: Path, target: DbTarget, detail: str) -> BackupRefused:
 
 def describe_backup(uow: UnitOfWork, database: Any, backup: Path, passphrase: str | None = None) -> BackupInfo:
     """Admin > Restore database…: what the chosen file holds, before the user confirms (administrator only)."""
+    from dataclasses import replace
+
+    from sqlalchemy import select
+
+    from desktop.models import Practice
+
     uow.require(Permission.MANAGE_SETTINGS)
-    return check_backup(database.target, database.key, backup, passphrase=passphrase)
+    info = check_backup(database.target, database.key, backup, passphrase=passphrase)
+    # a backup of another practice (an office with two, a file copied from elsewhere) is told apart before the
+    # administrator confirms: the patient count alone does not say whose patients they are
+    current = uow.session.execute(select(Practice.name).order_by(Practice.id).limit(1)).scalar_one_or_none()
+    return replace(info, this_practice=current or "")

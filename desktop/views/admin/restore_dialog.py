@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable
 from datetime import datetime
 from functools import partial
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -216,13 +217,20 @@ class RestoreDialog(BaseDialog):
     def _described(self, info: backup_check.BackupInfo) -> None:
         self.info = info
         lines = [
-            self.tr("Backup: <b>{name}</b> in {folder}").format(name=info.path.name, folder=info.path.parent),
+            self.tr("Backup: <b>{name}</b> in {folder}").format(name=escape(info.path.name),
+                                                               folder=escape(str(info.path.parent))),
             self.tr("Written {when}, {size}").format(when=f"{info.modified:%Y-%m-%d %H:%M}",
                                                     size=_megabytes(info.size_bytes)),
             self.tr("Newest entry in it: {when}").format(
                 when=f"{info.last_activity.astimezone():%Y-%m-%d %H:%M}" if info.last_activity else "—"),
             self.tr("Patients: {n}").format(n=f"{info.patients:,}"),
         ]
+        if info.practice:
+            lines.insert(1, self.tr("Practice: <b>{name}</b>").format(name=escape(info.practice)))
+        if info.practice and info.this_practice and info.practice != info.this_practice:
+            lines.append("<span style='color: #b00020;'>" + self.tr(
+                "<b>This backup is of another practice</b>: this database is {current}'s.").format(
+                current=escape(info.this_practice)) + "</span>")
         if info.upgrade_needed:
             lines.append(self.tr("Made by an older version of the app: it is brought up to date after the restore."))
         self.details.setText("<br>".join(lines))
