@@ -240,3 +240,20 @@ def test_a_backup_of_another_practice_is_named_as_such(qtbot, app_ctx, db, tmp_p
     assert dialog.info is not None and "another practice" in dialog.details.text()
     assert "Hillside Pediatrics" in dialog.details.text()
     assert dialog.confirm.isEnabled()  # told, not refused: restoring it may be what the administrator wants
+
+
+def test_editing_the_file_name_after_the_check_asks_for_a_new_check(qtbot, app_ctx, db, backup):
+    """Checked and confirmed one file, then the name changed by hand: Restore must not restore the first file
+    under the second one's name."""
+    other = backup.with_name("clinic-tuesday.db")
+    other.write_bytes(backup.read_bytes())
+    dialog = _dialog(qtbot, app_ctx("admin"))
+    _choose(qtbot, dialog, backup)
+    dialog.confirm.setChecked(True)
+    assert dialog.restore_button.isEnabled()
+    dialog.file_edit.selectAll()
+    qtbot.keyClicks(dialog.file_edit, str(other))
+    assert dialog.info is None and not dialog.confirm.isChecked() and not dialog.restore_button.isEnabled()
+    assert "Press Enter" in dialog.details.text()
+    _choose(qtbot, dialog, other)
+    assert dialog.info is not None and dialog.info.path == other.resolve()

@@ -106,6 +106,7 @@ class RestoreDialog(BaseDialog):
         self.file_edit.setObjectName("restoreFile")
         self.file_edit.setPlaceholderText(self.tr("Choose a backup made with Back up database…"))
         self.file_edit.returnPressed.connect(self.check)
+        self.file_edit.textEdited.connect(self._forget)
         file_label.setBuddy(self.file_edit)
         row.addWidget(self.file_edit, 1)
         self.choose_button = QPushButton(self.tr("&Choose…"))
@@ -198,6 +199,22 @@ class RestoreDialog(BaseDialog):
             self.file_edit.setText(path)
             self.check()
 
+    def _forget(self) -> None:
+        """The file name was changed by hand: what was checked (and confirmed) was another file's, so Restore
+        waits for this one to be checked; otherwise it would replace the data with the file checked before."""
+        if self.info is None and not self.error.isVisible():
+            return
+        self.info = None
+        self.confirm.setChecked(False)
+        self.confirm.setEnabled(False)
+        self.error.setVisible(False)
+        self.details.setText(self.tr("Press Enter to check this file."))
+        self._update_buttons()
+
+    def _shown_file(self) -> Path | None:
+        text = self.file_edit.text().strip()
+        return Path(text).expanduser().resolve() if text else None
+
     def check(self) -> None:
         """What the chosen file holds, read in a worker (the service checks the permission and the file)."""
         text = self.file_edit.text().strip()
@@ -215,6 +232,8 @@ class RestoreDialog(BaseDialog):
                          busy=[self.check_button, self.choose_button])
 
     def _described(self, info: backup_check.BackupInfo) -> None:
+        if info.path != self._shown_file():  # the name was changed while this one was being checked
+            return
         self.info = info
         lines = [
             self.tr("Backup: <b>{name}</b> in {folder}").format(name=escape(info.path.name),
