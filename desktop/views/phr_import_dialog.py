@@ -77,6 +77,7 @@ from desktop.widgets.phr_review_models import (
     comparison_html,
     entries_raising,
 )
+from desktop.widgets.progress_dialog import close_progress
 from desktop.widgets.table_model import Column, DataclassTableModel
 
 from .context import AppContext
@@ -524,12 +525,8 @@ class PhrImportDialog(BaseDialog):
             dialog.setValue(min(done, total))
 
     def _close_merge_progress(self) -> None:
-        if self.merge_progress is not None:
-            self.merge_progress.canceled.disconnect()
-            self.merge_progress.reset()
-            self.merge_progress.hide()
-            self.merge_progress.deleteLater()
-            self.merge_progress = None
+        close_progress(self.merge_progress)
+        self.merge_progress = None
 
     def _merged(self, outcome: Any, decisions: dict, decision: AlertDecision) -> None:
         self._close_merge_progress()

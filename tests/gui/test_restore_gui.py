@@ -221,20 +221,15 @@ def test_a_backup_made_under_another_passphrase_asks_for_it(qtbot, messages, tmp
 
 
 def test_a_backup_of_another_practice_is_named_as_such(qtbot, app_ctx, db, tmp_path):
-    from desktop.services.settings import PracticeInput, save_practice
+    from tests.services.test_restore_database import name_practice
 
-    def name_practice(name: str) -> None:
-        with db.uow(user_for("admin")) as uow:
-            save_practice(uow, PracticeInput(name=name, address_line1="1 Main St", city="Springfield", state="IL",
-                                             postal_code="62701", phone="217-555-0100"))
-
-    name_practice("Lakeside & Sons <Family> Practice")
+    name_practice(db, "Lakeside & Sons <Family> Practice")
     theirs = db.backup_to(tmp_path / "theirs.db")
     dialog = _dialog(qtbot, app_ctx("admin"))
     _choose(qtbot, dialog, theirs)
     assert "Lakeside &amp; Sons &lt;Family&gt; Practice" in dialog.details.text()  # shown as typed, not as markup
     assert "another practice" not in dialog.details.text()
-    name_practice("Hillside Pediatrics")
+    name_practice(db, "Hillside Pediatrics")
     _choose(qtbot, dialog, tmp_path / "missing.db")  # a refused file in between: the next check starts afresh
     _choose(qtbot, dialog, theirs)
     assert dialog.info is not None and "another practice" in dialog.details.text()

@@ -211,21 +211,22 @@ def test_postgresql_is_restored_on_the_server():
         check_backup(target, None, Path("/nonexistent.dump"))
 
 
-def test_the_description_names_the_backups_practice_and_tells_another_one_apart(db, tmp_path):
-    """The patient count does not say whose patients they are: a backup of another practice is named as such."""
+def name_practice(db, name: str) -> None:
     from desktop.services.settings import PracticeInput, save_practice
 
-    def name_practice(name: str) -> None:
-        with db.uow(user_for("admin")) as uow:
-            save_practice(uow, PracticeInput(name=name, address_line1="1 Main St", city="Springfield", state="IL",
-                                             postal_code="62701", phone="217-555-0100"))
+    with db.uow(user_for("admin")) as uow:
+        save_practice(uow, PracticeInput(name=name, address_line1="1 Main St", city="Springfield", state="IL",
+                                         postal_code="62701", phone="217-555-0100"))
 
-    name_practice("Lakeside Family Practice")
+
+def test_the_description_names_the_backups_practice_and_tells_another_one_apart(db, tmp_path):
+    """The patient count does not say whose patients they are: a backup of another practice is named as such."""
+    name_practice(db, "Lakeside Family Practice")
     ours = db.backup_to(tmp_path / "ours.db")
     with db.uow(user_for("admin")) as uow:
         info = describe_backup(uow, db, ours)
     assert info.practice == info.this_practice == "Lakeside Family Practice"
-    name_practice("Hillside Pediatrics")  # as if this database were another practice's
+    name_practice(db, "Hillside Pediatrics")  # as if this database were another practice's
     with db.uow(user_for("admin")) as uow:
         info = describe_backup(uow, db, ours)
     assert (info.practice, info.this_practice) == ("Lakeside Family Practice", "Hillside Pediatrics")

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QFileDialog, QProgressDialog, QWidget
 
 from desktop.services import backups
 from desktop.services.errors import Cancelled
+from desktop.widgets.progress_dialog import close_progress
 
 from ..context import AppContext
 
@@ -63,12 +64,8 @@ class BackupRunner(QObject):
             self.progress.setLabelText(self.tr("Backing up the database … %.1f of %.1f MB") % (done / 1e6, total / 1e6))
 
     def _close(self) -> None:
-        if self.progress is not None:
-            self.progress.canceled.disconnect()
-            self.progress.reset()
-            self.progress.hide()
-            self.progress.deleteLater()
-            self.progress = None
+        close_progress(self.progress)
+        self.progress = None
 
     def _done(self, path: Any) -> None:
         self._close()

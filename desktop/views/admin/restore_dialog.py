@@ -34,6 +34,7 @@ from desktop.services import backup_check, restore
 from desktop.services.errors import Cancelled
 from desktop.widgets.dialog_base import BaseDialog
 from desktop.widgets.messages import explain
+from desktop.widgets.progress_dialog import close_progress
 
 from ..context import AppContext
 
@@ -316,12 +317,8 @@ class RestoreDialog(BaseDialog):
             self.progress.setCancelButton(None)
 
     def _close_progress(self) -> None:
-        if self.progress is not None:
-            self.progress.canceled.disconnect()
-            self.progress.reset()
-            self.progress.hide()
-            self.progress.deleteLater()
-            self.progress = None
+        close_progress(self.progress)
+        self.progress = None
 
     def _done(self, result: Any) -> None:
         self._close_progress()
