@@ -8,6 +8,7 @@ copies go through SQLite's backup API, so edits still in the write-ahead log are
 from __future__ import annotations
 
 import os
+import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -29,11 +30,14 @@ def run(args) -> int:
         raise CliError("restore a PostgreSQL database with pg_restore --clean --dbname=DBNAME clinic.dump")
     assert target.path is not None
     src = Path(args.file).expanduser().resolve()
-    key = None
+    key, typed = None, None
     if src.is_file() and target.path.exists() and not os.path.samefile(src, target.path):
         current = open_db(args, upgrade=False, read_only=True)
         key = current.key
         current.dispose()
+    elif src.is_file() and target.encrypted and not target.path.exists():
+        key = _new_computer_key(target.path)
+        typed = key.passphrase
     # check the backup with the same key before touching anything (read-only: the backup stays as it was)
     try:
         info = check_backup(target, key, src)
@@ -50,16 +54,38 @@ def run(args) -> int:
     if aside is not None:
         print(f"the previous database was kept as {aside}")
     print(f"restored {src} into {target.path}")
-    _note_in_audit(args, src)
+    _note_in_audit(args, src, typed)
     return 0
 
 
-def _note_in_audit(args, src: Path) -> None:
+def _new_computer_key(path: Path):
+    """No database here yet (a new or repaired computer): the backup opens with the passphrase it was made with,
+    and the restored database keeps it (without one, every encrypted backup was refused as 'not a backup')."""
+    import getpass
+
+    from desktop.models.engine import DbKey
+    from desktop.models.keys import PASSPHRASE_ENV
+
+    passphrase = os.environ.get(PASSPHRASE_ENV)
+    if not passphrase and sys.stdin.isatty():
+        passphrase = getpass.getpass("The backup's passphrase: ")
+    if not passphrase:
+        raise CliError(f"there is no database at {path} yet: set {PASSPHRASE_ENV} to the passphrase the backup "
+                       "was made with; nothing restored")
+    return DbKey(passphrase=passphrase)
+
+
+def _note_in_audit(args, src: Path, passphrase: str | None = None) -> None:
     """The audit log records the restore and the anchor beside the database follows the restored log
     (a copy put back by hand leaves the anchor ahead, which check-db reports)."""
     from desktop.services.audit import note_restore
 
-    restored = open_db(args)
+    if passphrase:  # typed for the restore on a new computer: not asked a second time
+        from desktop.services.database import Database
+
+        restored = Database.open(args.db, passphrase=passphrase)
+    else:
+        restored = open_db(args)
     try:
         print(f"audit: {note_restore(restored, src.name)}")
     finally:

@@ -76,3 +76,38 @@ def test_restoring_a_database_onto_itself_is_refused(db, db_url, capsys):
     assert main(["restore", "--db", db_url, str(path)]) == 1
     assert "the database itself" in capsys.readouterr().err
     assert path.read_bytes() == before
+
+
+def test_an_encrypted_backup_is_restored_on_a_computer_without_the_database(tmp_path, monkeypatch, capsys):
+    """Disaster recovery: the practice's computer is replaced; the encrypted backup is restored where there is no
+    database yet, with the passphrase it was made with (it was refused as 'not a backup of this database')."""
+    from sqlalchemy import select
+
+    from desktop.models import Patient
+    from desktop.models.keys import PASSPHRASE_ENV
+    from desktop.services.database import Database
+    from tests.conftest import _seed
+
+    old = Database.open(f"sqlcipher:///{tmp_path / 'old' / 'clinic.db'}", create=True, passphrase="the-passphrase")
+    _seed(old)
+    _register(old, "Saved")
+    backup = old.backup_to(tmp_path / "monday.db")
+    old.dispose()
+    url = f"sqlcipher:///{tmp_path / 'new' / 'clinic.db'}"
+    (tmp_path / "new").mkdir()
+    monkeypatch.delenv(PASSPHRASE_ENV, raising=False)
+    assert main(["restore", "--db", url, str(backup)]) == 1  # no passphrase (not a terminal): said what to do
+    assert PASSPHRASE_ENV in capsys.readouterr().err and not (tmp_path / "new" / "clinic.db").exists()
+    monkeypatch.setenv(PASSPHRASE_ENV, "the-passphrase")
+    assert main(["restore", "--db", url, str(backup)]) == 0
+    assert "restored" in capsys.readouterr().out
+    restored = Database.open(url, passphrase="the-passphrase")
+    try:
+        with restored.uow(user_for("front_desk")) as uow:
+            from sqlalchemy import select
+
+            from desktop.models import Patient
+
+            assert "Saved" in set(uow.session.execute(select(Patient.family_name)).scalars())
+    finally:
+        restored.dispose()
