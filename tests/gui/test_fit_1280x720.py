@@ -215,6 +215,8 @@ def restore_dialog(qtbot, ctx, harold, db) -> Opened:
     from desktop.views.admin.restore_dialog import RestoreDialog
 
     dialog = RestoreDialog(ctx("admin"))
+    if dialog.server:  # on PostgreSQL: the server's restore steps, and Close
+        return Opened(dialog, ())
     dialog.passphrase.setVisible(True)  # at its tallest: the passphrase row shown for a backup with another key
     return Opened(dialog, ("restore_button", "choose_button", "confirm"))
 
