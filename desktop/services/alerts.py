@@ -141,9 +141,21 @@ def check_for_patient(uow: UnitOfWork, patient_id: int, proposed: DrugRef | None
     except KnowledgeBaseUnavailable as exc:
         return _unavailable(exc, severities)
 
+    more: list[dict[str, float]] = []  # the chart's newest readings beyond one value per LOINC
+    if vitals is None and proposed is None:
+        latest = _latest_vital_sets(uow, patient_id)
+        vitals, more = (latest[0], latest[1:]) if latest else ({}, [])
     context, unchecked = patient_context(uow, patient_id, proposed, vitals, kb=kb, today=today)
     try:
         found = evaluate(context, kb, kinds=kinds)
+        if more and (kinds is None or "vital" in kinds):
+            seen = {a.key or a.message for a in found}
+            for values in more:
+                for alert in evaluate(AlertContext(vitals=values, age_years=context.age_years), kb, kinds=("vital",)):
+                    if (alert.key or alert.message) not in seen:
+                        seen.add(alert.key or alert.message)
+                        found = [*found, alert]
+            found = sorted(found, key=lambda a: a.sort_key())
     except KnowledgeBaseUnavailable as exc:  # the files changed under us and are now broken
         return _unavailable(exc, severities)
 
@@ -374,12 +386,31 @@ def _recognised(ref: DrugRef, formulary: _Lazy, kb: Any) -> DrugRef | None:
 def _latest_vitals(uow: UnitOfWork, patient_id: int) -> dict[str, float]:
     """The most recent readings: every value taken at the chart's latest instant (one intake form, or the
     readings of a device or PHR file, which come one set per reading)."""
+    sets = _latest_vital_sets(uow, patient_id)
+    return sets[0] if sets else {}
+
+
+def _latest_vital_sets(uow: UnitOfWork, patient_id: int) -> list[dict[str, float]]:
     live = (VitalSign.patient_id == patient_id, VitalSign.entered_in_error.is_(False))
     newest = select(func.max(VitalSign.taken_at)).where(*live).scalar_subquery()
     rows = uow.session.execute(
         select(VitalSign.loinc, VitalSign.value).where(*live, VitalSign.taken_at == newest).order_by(VitalSign.id)
     ).all()
-    return {loinc: value for loinc, value in rows}
+    return reading_sets(rows)
+
+
+def reading_sets(rows: Sequence[tuple[str, float]]) -> list[dict[str, float]]:
+    """Readings taken at one instant as value sets for the vital rules: the first value of each LOINC, then one
+    more set for each further value of a LOINC measured twice at that instant (a watch and a cuff each giving a
+    heart rate): in a single LOINC -> value map the later would hide the earlier, a rate of 30 behind one of 72."""
+    first: dict[str, float] = {}
+    again: list[tuple[str, float]] = []
+    for loinc, value in rows:
+        if loinc not in first:
+            first[loinc] = value
+        elif value != first[loinc]:
+            again.append((loinc, value))
+    return ([first] if first else []) + [{**first, loinc: value} for loinc, value in again]
 
 
 def _age(birth: date | None, today: date | None) -> float | None:

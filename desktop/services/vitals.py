@@ -642,10 +642,10 @@ def _newest_readings_gate(uow: UnitOfWork, patient: Patient, rows: _ReadingRows,
     # chart's alert list (alerts._latest_vitals) checks them together
     found = uow.session.execute(select(VitalSign.loinc, VitalSign.value).where(
         VitalSign.patient_id == patient.id, VitalSign.id > floor, VitalSign.taken_at >= taken).order_by(VitalSign.id))
-    values = {loinc: value for loinc, value in found}
     from . import alerts
 
-    check = alerts.check_vital_sets(uow, patient.id, [(values, age_on(patient.birth_date, local(taken).date()))])
+    age = age_on(patient.birth_date, local(taken).date())
+    check = alerts.check_vital_sets(uow, patient.id, [(values, age) for values in alerts.reading_sets(found.all())])
     return check, gate(uow, check, decision, what=what)
 
 

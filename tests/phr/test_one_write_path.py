@@ -283,3 +283,38 @@ def test_every_newest_reading_is_checked_not_only_the_first_set(db, add_patient,
     with db.uow(user_for("physician")) as uow:
         shown = alerts.check_for_patient(uow, patient.id)
     assert "adult-hr-high" in {a.rule_id for a in shown.alerts}
+
+
+@pytest.mark.parametrize("low_first", [True, False])
+def test_two_heart_rates_at_the_newest_instant_are_both_checked(db, add_patient, low_first):
+    """Two devices give a heart rate at the same instant (30 and 72): whichever is stored last, the rate of 30
+    stops the merge and stays in the chart's alert list (one value per LOINC hid the other)."""
+    from datetime import UTC, date, datetime, timedelta
+
+    from desktop.phr import read_bytes
+    from desktop.services import alerts
+
+    when = (datetime.now(UTC) - timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    rates = [("hr-a", "8867-4", 30, "/min"), ("hr-b", "8867-4", 72, "/min")]
+    data = _readings_bundle(when, [("w", "29463-7", 70, "kg"), *(rates if low_first else rates[::-1])])
+    patient = add_patient(given="Ruth", family="Oxley", birth_date=date(1950, 3, 4), sex="female")
+    with db.uow(user_for("nurse")) as uow:
+        plan = svc.plan_import(uow, patient.id, read_bytes(data, "ruth.json"))
+    decisions = plan.default_decisions("new")
+    with db.uow(user_for("nurse")) as uow:
+        need = svc.apply_import(uow, patient.id, plan, decisions, plan.info)
+    assert isinstance(need, NeedsDecision) and [a.rule_id for a in need.pending] == ["adult-hr-low"]
+    with db.uow() as uow:
+        done = svc.apply_import(uow, patient.id, plan, decisions, plan.info)
+    assert done.applied and done.written["observations"]["added"] == 3
+    with db.uow(user_for("physician")) as uow:
+        shown = alerts.check_for_patient(uow, patient.id)
+    assert "adult-hr-low" in {a.rule_id for a in shown.alerts}
+
+
+def test_reading_sets_keep_every_value_of_a_loinc_measured_twice():
+    from desktop.services.alerts import reading_sets
+
+    rows = [("8867-4", 30.0), ("29463-7", 70.0), ("8867-4", 72.0), ("8867-4", 30.0)]
+    assert reading_sets(rows) == [{"8867-4": 30.0, "29463-7": 70.0}, {"8867-4": 72.0, "29463-7": 70.0}]
+    assert reading_sets([]) == []
