@@ -252,3 +252,8 @@ def test_editing_the_file_name_after_the_check_asks_for_a_new_check(qtbot, app_c
     assert "Press Enter" in dialog.details.text()
     _choose(qtbot, dialog, other)
     assert dialog.info is not None and dialog.info.path == other.resolve()
+    # edited while its check runs: the answer for the name no longer shown is dropped, the new name waits for Enter
+    dialog.check()
+    qtbot.keyClicks(dialog.file_edit, "x")
+    qtbot.wait(500)
+    assert dialog.info is None and "Press Enter" in dialog.details.text()

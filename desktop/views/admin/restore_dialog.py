@@ -203,13 +203,12 @@ class RestoreDialog(BaseDialog):
     def _forget(self) -> None:
         """The file name was changed by hand: what was checked (and confirmed) was another file's, so Restore
         waits for this one to be checked; otherwise it would replace the data with the file checked before."""
-        if self.info is None and not self.error.isVisible():
-            return
         self.info = None
         self.confirm.setChecked(False)
         self.confirm.setEnabled(False)
         self.error.setVisible(False)
-        self.details.setText(self.tr("Press Enter to check this file."))
+        self.details.setText(self.tr("Press Enter to check this file.") if self.file_edit.text().strip()
+                             else self.tr("No backup chosen yet."))
         self._update_buttons()
 
     def _shown_file(self) -> Path | None:
