@@ -198,34 +198,50 @@ def _sqlite_datetime(v: object) -> str:
     return _canonical(v)
 
 
-def _sqlite_bool(v: object) -> str:
-    return "\x00" if v is None else str(bool(v))
-
-
 _RAW_DIGESTS: dict[str, object] = {}
 
 
 def _raw_digest(t: Table):
-    """row_digest for a raw SQLite row: each column converted as SQLAlchemy's type would read it back (text and
-    NULL, most values, without a call)."""
     found = _RAW_DIGESTS.get(t.name)
     if found is None:
-        special = {i: (_sqlite_datetime if isinstance(c.type, DateTime) else _sqlite_bool)
-                   for i, c in enumerate(t.c) if isinstance(c.type, DateTime | Boolean)}
-        plain = [i for i in range(len(t.c)) if i not in special]
-        prefix = f"{t.name}\x1e"
+        found = _RAW_DIGESTS[t.name] = _make_raw_digest(t)
+    return found
 
-        def found(_table: Table, row) -> str:
-            values = list(row)
-            for i, f in special.items():
-                values[i] = f(values[i])
-            for i in plain:
-                v = values[i]
-                if v.__class__ is not str:
-                    values[i] = "\x00" if v is None else _canonical(v)
-            return hashlib.sha256((prefix + "\x1f".join(values)).encode()).hexdigest()
 
-        _RAW_DIGESTS[t.name] = found
+def _make_raw_digest(t: Table):
+    """row_digest for a raw SQLite row: each column converted as SQLAlchemy's type would read it back. Text and
+    NULL, most values, pass without a call; a stored time is converted once per distinct text (a bulk insert's
+    created/updated times are the same on every row)."""
+    cols = list(t.c)
+    kinds = ["dt" if isinstance(c.type, DateTime) else "bool" if isinstance(c.type, Boolean) else "plain"
+             for c in cols]
+    prefix = f"{t.name}\x1e"
+    sha, join = hashlib.sha256, "\x1f".join
+    dt_idx = [i for i, k in enumerate(kinds) if k == "dt"]
+    bool_idx = [i for i, k in enumerate(kinds) if k == "bool"]
+    plain_idx = [i for i, k in enumerate(kinds) if k == "plain"]
+    memo: dict[object, str] = {}
+
+    def found(_table: Table, row) -> str:
+        values = list(row)
+        for i in dt_idx:
+            v = values[i]
+            s = memo.get(v)
+            if s is None:
+                s = _sqlite_datetime(v)
+                if len(memo) > 4096:
+                    memo.clear()
+                memo[v] = s
+            values[i] = s
+        for i in bool_idx:
+            v = values[i]
+            values[i] = "\x00" if v is None else "True" if v else "False"
+        for i in plain_idx:
+            v = values[i]
+            if v.__class__ is not str:
+                values[i] = "\x00" if v is None else str(v) if v.__class__ is int else _canonical(v)
+        return sha((prefix + join(values)).encode()).hexdigest()
+
     return found
 
 
@@ -296,3 +312,4 @@ def check_rows(session: Session, latest: dict[tuple[str, int], tuple[str, int]],
 
 __all__ = ["CHART_TABLES", "GONE", "RowFinding", "check_rows", "collect", "row_digest",
            "states_by_entry", "states_root"]
+
