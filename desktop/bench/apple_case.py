@@ -171,7 +171,11 @@ def run(ctx: BenchContext) -> CaseResult:
         generate(partial)
         partial.rename(export)
     env = {**os.environ, "EMR_DATA_DIR": str(cache / "apple-data")}
-    template = cache / "apple-practice.db"  # a practice with its users, made once (not timed)
+    from desktop.models.schema import head_revision
+
+    # a practice with its users, made once per schema version (not timed): a template of an older schema would
+    # have every timed import upgrade (and back up) its copy first
+    template = cache / f"apple-practice-{head_revision()}.db"
     mrn_file = template.with_suffix(".mrn")
     if not (template.exists() and mrn_file.exists()):
         mrn_file.write_text(_make_practice(Path(f"{template}.tmp")), encoding="utf-8")
