@@ -8,6 +8,7 @@ the GUI shows the red "Interaction checking unavailable" banner and demands an a
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -374,6 +375,8 @@ def _recognised(ref: DrugRef, formulary: _Lazy, kb: Any) -> DrugRef | None:
             return ref  # formulary down: trust coded ingredients (but not a name copied into the field)
     tokens = (ref.name or "").split()
     for n in range(len(tokens), 0, -1):
+        if n < len(tokens) and _tail_names_more(tokens[n:]):
+            return None  # "Tylenol 3", "Tylenol w/ codeine": the name alone would check acetaminophen, not codeine
         try:
             found = drug_ref_from_name(" ".join(tokens[:n]), f, kb, med_id=ref.med_id)
         except UnknownDrug:
@@ -381,6 +384,21 @@ def _recognised(ref: DrugRef, formulary: _Lazy, kb: Any) -> DrugRef | None:
         return DrugRef(name=ref.name, ingredients=found.ingredients, classes=found.classes,
                        rxcui=ref.rxcui or found.rxcui, med_id=ref.med_id)
     return None
+
+
+_BARE_NUMBER = re.compile(r"#?\d+(?:\.\d+)?")
+_UNIT = re.compile(r"(?:mg|mcg|µg|ug|g|gm|ml|meq|mmol|units?|iu|%)(?:/.*)?", re.IGNORECASE)
+_JOINS = {"w/", "with", "+", "&", "and", "plus"}
+
+
+def _tail_names_more(tail: list[str]) -> bool:
+    """Whether the words left off a free-text name may name another product or drug: a bare number right after
+    the name (drug_ref_from_name judged it with the name: "Tylenol 3" is Tylenol with Codeine, "APAP 5" is
+    hydrocodone with acetaminophen), or a "w/", "+" or "#3" joining another drug. (A salt, "warfarin sodium",
+    or a form, "5 mg tablets", may be left off.)"""
+    if _BARE_NUMBER.fullmatch(tail[0]) and not (len(tail) > 1 and _UNIT.fullmatch(tail[1])):
+        return True  # "warfarin sodium 5 mg" may still be read as warfarin: a unit says 5 is a strength
+    return any(w.lower() in _JOINS or w.lower().startswith("w/") or w.startswith("#") for w in tail)
 
 
 def _latest_vitals(uow: UnitOfWork, patient_id: int) -> dict[str, float]:

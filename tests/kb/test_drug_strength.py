@@ -98,3 +98,22 @@ def test_type_ahead_reads_a_glued_strength_as_if_typed_apart(formulary):
     assert formulary.search("ASA81")[0].strength == "81 mg"
     assert formulary.search("lisinopril10mg")[0].display == "lisinopril 10 mg oral tablet"
     assert formulary.search("T3") == []
+
+
+@pytest.mark.parametrize("typed", ["Tylenol 3", "Tylenol #3", "Tylenol 3 tabs", "Tylenol w/ codeine", "APAP 5",
+                                   "ASA 3"])
+def test_the_alert_check_does_not_fall_back_to_the_name_before_another_products_number(typed):
+    """The chart's check also tries a free-text name's leading words ("Coumadin 5 mg tablets" -> Coumadin): it
+    must not drop a bare number or a "w/ codeine" to reach plain acetaminophen, which would leave the codeine or
+    hydrocodone unchecked; the medication is reported "not checked" instead."""
+    from desktop.services.alerts import drug_is_checkable
+
+    assert not drug_is_checkable(DrugRef(name=typed, ingredients=()))
+
+
+@pytest.mark.parametrize("typed", ["Coumadin 5 mg tablets", "warfarin sodium 5 mg", "losartan potassium 50 mg",
+                                   "Lasix 40 mg po daily", "ASA 81 daily", "metformin 500 bid"])
+def test_a_strength_form_or_salt_after_the_name_is_still_left_off(typed):
+    from desktop.services.alerts import drug_is_checkable
+
+    assert drug_is_checkable(DrugRef(name=typed, ingredients=()))
