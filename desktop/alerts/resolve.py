@@ -43,14 +43,15 @@ def drug_ref_from_name(name: str, formulary: Any | None = None, kb: KnowledgeBas
 
 
 def _believable(strength: NamedStrength, found: DrugRef, formulary: Any | None) -> bool:
-    """A unit says the number is a strength ("HCTZ 25mg"), and so does an ingredient's name before it
-    ("lisinopril 15"); after a brand or an abbreviation, a bare number must be one of its products' strengths
-    ("ASA81": aspirin 81 mg), since it may belong to another product's name ("Tylenol 3" is Tylenol with
-    Codeine #3, not Tylenol)."""
-    if strength.has_unit or norm(strength.name) in {norm(i) for i in found.ingredients}:
+    """An ingredient's name before the number says it is a strength ("lisinopril 15"); after a brand or an
+    abbreviation, the number, with or without a unit, must be one of its products' strengths ("ASA81": aspirin
+    81 mg), since it may belong to another product ("Tylenol 3" is Tylenol with Codeine #3, "APAP 5 mg" the
+    hydrocodone 5 mg of hydrocodone / acetaminophen, not plain acetaminophen). Without a formulary, a unit is
+    taken as a strength."""
+    if norm(strength.name) in {norm(i) for i in found.ingredients}:
         return True
     if formulary is None:
-        return False
+        return strength.has_unit
     # only the products of the drug it resolved to: "APAP 5" is hydrocodone 5 mg / acetaminophen, never plain
     # acetaminophen (which would leave the opioid unchecked)
     same = {norm(i) for i in found.ingredients}

@@ -375,30 +375,42 @@ def _recognised(ref: DrugRef, formulary: _Lazy, kb: Any) -> DrugRef | None:
             return ref  # formulary down: trust coded ingredients (but not a name copied into the field)
     tokens = (ref.name or "").split()
     for n in range(len(tokens), 0, -1):
-        if n < len(tokens) and _tail_names_more(tokens[n:]):
-            return None  # "Tylenol 3", "Tylenol w/ codeine": the name alone would check acetaminophen, not codeine
         try:
             found = drug_ref_from_name(" ".join(tokens[:n]), f, kb, med_id=ref.med_id)
         except UnknownDrug:
             continue
+        if n < len(tokens) and (_tail_names_more(tokens[n:]) or _names_two_drugs(tokens, kb, formulary)):
+            return None  # "Tylenol 3", "Tylenol w/ codeine": the name alone would check acetaminophen, not codeine
         return DrugRef(name=ref.name, ingredients=found.ingredients, classes=found.classes,
                        rxcui=ref.rxcui or found.rxcui, med_id=ref.med_id)
     return None
 
 
-_BARE_NUMBER = re.compile(r"#?\d+(?:\.\d+)?")
-_UNIT = re.compile(r"(?:mg|mcg|µg|ug|g|gm|ml|meq|mmol|units?|iu|%)(?:/.*)?", re.IGNORECASE)
+# a number, or a strength with its unit glued on ("5mg", "160mg/5ml")
+_NUMBER = re.compile(r"#?\d+(?:\.\d+)?(?:(?:mg|mcg|µg|ug|g|gm|ml|meq|mmol|units?|iu|%)(?:/.*)?)?", re.IGNORECASE)
 _JOINS = {"w/", "with", "+", "&", "and", "plus"}
 
 
 def _tail_names_more(tail: list[str]) -> bool:
-    """Whether the words left off a free-text name may name another product or drug: a bare number right after
-    the name (drug_ref_from_name judged it with the name: "Tylenol 3" is Tylenol with Codeine, "APAP 5" is
+    """Whether the words left off a free-text name may name another product or drug: a number right after the
+    name (drug_ref_from_name judged it with the name: "Tylenol 3" is Tylenol with Codeine, "APAP 5" is
     hydrocodone with acetaminophen), or a "w/", "+" or "#3" joining another drug. (A salt, "warfarin sodium",
     or a form, "5 mg tablets", may be left off.)"""
-    if _BARE_NUMBER.fullmatch(tail[0]) and not (len(tail) > 1 and _UNIT.fullmatch(tail[1])):
-        return True  # "warfarin sodium 5 mg" may still be read as warfarin: a unit says 5 is a strength
+    if _NUMBER.fullmatch(tail[0]):
+        # the name with this number, unit or not, was refused a moment ago (the longer words are tried first):
+        # "APAP 5 mg" is not an acetaminophen strength. ("warfarin sodium 5 mg" still reads as warfarin.)
+        return True
     return any(w.lower() in _JOINS or w.lower().startswith("w/") or w.startswith("#") for w in tail)
+
+
+def _names_two_drugs(tokens: list[str], kb: Any, formulary: _Lazy) -> bool:
+    """Whether a free-text name joins two drugs anywhere after its first word ("APAP & codeine": the join is
+    then kept with "APAP" when "codeine" is left off) or names an ingredient after its first word ("Tylenol w
+    codeine", "APAP codeine 300/30"): its leading words alone would leave that ingredient unchecked."""
+    keys = formulary.ingredient_keys() or frozenset()
+    rest = [w.lower() for w in tokens[1:]]
+    return any(w in _JOINS or w.startswith("w/") or norm(w) in kb.known_ingredients or norm(w) in keys
+               for w in rest)
 
 
 def _latest_vitals(uow: UnitOfWork, patient_id: int) -> dict[str, float]:

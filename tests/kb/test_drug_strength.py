@@ -62,6 +62,8 @@ def test_a_number_that_is_part_of_the_name_stays_with_it(formulary, typed, ingre
     # 7.5 mg, codeine 12 mg, acetaminophen 120 mg / 5 mL with codeine; never plain acetaminophen
     "APAP 5", "APAP5", "APAP 7.5", "APAP 12", "APAP 120",
     "augmentin 5",  # the 5 of "per 5 mL" is a volume, not a strength
+    # a unit does not make another product's number a strength of this one: hydrocodone 5 mg, codeine 12 mg
+    "APAP 5 mg", "APAP5mg", "APAP 12 mg", "Tylenol 3 mg", "APAP 5 ml",
 ])
 def test_unrelated_or_ambiguous_names_do_not_start_matching(formulary, typed):
     with pytest.raises(UnknownDrug) as err:
@@ -101,7 +103,10 @@ def test_type_ahead_reads_a_glued_strength_as_if_typed_apart(formulary):
 
 
 @pytest.mark.parametrize("typed", ["Tylenol 3", "Tylenol #3", "Tylenol 3 tabs", "Tylenol w/ codeine", "APAP 5",
-                                   "ASA 3"])
+                                   "ASA 3", "APAP 5 mg", "APAP 5mg tabs", "Tylenol 3 mg",
+                                   # the other drug named without a "w/" or after a join kept with the name
+                                   "APAP & codeine", "APAP + hydrocodone", "Tylenol w codeine", "Tylenol c codeine",
+                                   "APAP codeine 300/30"])
 def test_the_alert_check_does_not_fall_back_to_the_name_before_another_products_number(typed):
     """The chart's check also tries a free-text name's leading words ("Coumadin 5 mg tablets" -> Coumadin): it
     must not drop a bare number or a "w/ codeine" to reach plain acetaminophen, which would leave the codeine or
@@ -112,7 +117,8 @@ def test_the_alert_check_does_not_fall_back_to_the_name_before_another_products_
 
 
 @pytest.mark.parametrize("typed", ["Coumadin 5 mg tablets", "warfarin sodium 5 mg", "losartan potassium 50 mg",
-                                   "Lasix 40 mg po daily", "ASA 81 daily", "metformin 500 bid"])
+                                   "Lasix 40 mg po daily", "ASA 81 daily", "metformin 500 bid", "APAP 500mg tabs",
+                                   "HCTZ25 daily", "lisinopril 10 mg po daily"])
 def test_a_strength_form_or_salt_after_the_name_is_still_left_off(typed):
     from desktop.services.alerts import drug_is_checkable
 
