@@ -324,3 +324,25 @@ def test_summary_cuts_a_long_encounter_reason_in_its_table(qtbot, db, chart_view
         from desktop.models import Encounter
 
         assert uow.session.get(Encounter, saved.id).reason == reason
+
+
+def test_drug_typeahead_reads_a_glued_strength_as_typed_apart(qtbot, chart_view):
+    """Typed as a clinic writes it, HCTZ25 (strength glued on): Enter takes hydrochlorothiazide 25 mg alone; T3 (a
+    thyroid hormone or Tylenol #3, never an abbreviation with a strength) offers nothing."""
+    view = chart_view(tab="medications")
+    page = view.page("medications")
+    qtbot.waitUntil(lambda: page._loading == 0, timeout=5000)
+    page.add()
+    dialog = page.editor
+    qtbot.keyClicks(dialog.drug.edit, "HCTZ25")
+    qtbot.waitUntil(lambda: bool(dialog.drug.results())
+                    and dialog.drug.results()[0].display.startswith("hydrochlorothiazide 25"), timeout=3000)
+    qtbot.keyClick(dialog.drug.edit, Qt.Key.Key_Down)
+    qtbot.keyClick(dialog.drug.table, Qt.Key.Key_Return)
+    assert [i.name for i in dialog.drug.chosen.ingredients] == ["hydrochlorothiazide"]
+    assert dialog.drug.chosen.strength == "25 mg"
+    dialog.drug.edit.clear()
+    qtbot.keyClicks(dialog.drug.edit, "T3")
+    # the search runs after a short pause in typing, and then says so
+    qtbot.waitUntil(lambda: "Not in the formulary" in dialog.drug.status.text(), timeout=3000)
+    assert dialog.drug.chosen is None and list(dialog.drug.results()) == []
