@@ -202,6 +202,14 @@ def test_a_backup_made_under_another_passphrase_asks_for_it(qtbot, messages, tmp
         qtbot.waitUntil(lambda: dialog.info is not None, timeout=10000)
         assert not dialog.error.isVisible() and "Patients: 1" in dialog.details.text()
         dialog.confirm.click()
+        # the passphrase edited after the check: the restore would open the backup with what was not checked
+        qtbot.keyClicks(dialog.passphrase, "x")
+        assert dialog.info is None and not dialog.confirm.isChecked() and not dialog.restore_button.isEnabled()
+        assert "Press Enter" in dialog.details.text()
+        dialog.passphrase.setText("old-passphrase")
+        qtbot.mouseClick(dialog.check_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: dialog.info is not None, timeout=10000)
+        dialog.confirm.click()
         with qtbot.waitSignal(dialog.sig_finished, timeout=20000) as finished:
             qtbot.mouseClick(dialog.restore_button, Qt.MouseButton.LeftButton)
         assert finished.args[0] is not None, messages.shown
@@ -257,3 +265,23 @@ def test_editing_the_file_name_after_the_check_asks_for_a_new_check(qtbot, app_c
     qtbot.keyClicks(dialog.file_edit, "x")
     qtbot.wait(500)
     assert dialog.info is None and "Press Enter" in dialog.details.text()
+
+
+def test_the_safety_copy_path_is_shown_as_it_is_named(qtbot, messages, tmp_path):
+    """A data folder named 'R&D <main>' is shown as such in 'What will happen', not read as markup."""
+    from desktop.ops import Ops
+    from desktop.services.database import Database
+    from desktop.views.context import AppContext
+    from tests.conftest import _seed
+
+    (tmp_path / "R&D <main>").mkdir()
+    db = Database.open(f"sqlite:///{tmp_path / 'R&D <main>' / 'clinic.db'}", create=True)
+    _seed(db)
+    ctx = AppContext(ops=Ops(db, user_for("admin")), messages=messages)
+    try:
+        dialog = _dialog(qtbot, ctx)
+        what = dialog.findChild(QWidget, "restoreWhat")
+        assert "R&amp;D &lt;main&gt;" in what.text()
+    finally:
+        ctx.ops.wait_idle(5000)
+        db.dispose()

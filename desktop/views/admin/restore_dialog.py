@@ -123,6 +123,7 @@ class RestoreDialog(BaseDialog):
         self.passphrase.setEchoMode(QLineEdit.EchoMode.Password)
         self.passphrase.setPlaceholderText(self.tr("only if the backup was made with another passphrase"))
         self.passphrase.returnPressed.connect(self.check)
+        self.passphrase.textEdited.connect(self._forget)  # the check opened the file with the passphrase before
         self.passphrase_label.setBuddy(self.passphrase)
         self.check_button = QPushButton(self.tr("Chec&k"))
         self.check_button.setObjectName("restoreCheck")
@@ -154,7 +155,7 @@ class RestoreDialog(BaseDialog):
             "is no longer in the working database (it stays in the safety copy).</li>"
             "<li>Everyone is logged out; log in again to work with the restored data.</li></ol>"
             "<b>Before you start:</b> close the app on every other workstation. The restore is refused while "
-            "another computer has the database open.").format(copy=self.safety_copy))
+            "another computer has the database open.").format(copy=escape(str(self.safety_copy))))
         what.setObjectName("restoreWhat")
         what.setWordWrap(True)
         what.setTextFormat(Qt.TextFormat.RichText)
