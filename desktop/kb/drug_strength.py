@@ -13,11 +13,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_UNIT = r"mg|mcg|µg|ug|g|gm|grams?|ml|l|meq|mmol|units?|iu|%"
-_PER = rf"(?:\s*/\s*(?:\d+(?:\.\d+)?\s*)?(?:{_UNIT}|hr|h|dose|actuation))"
+UNITS = r"mg|mcg|µg|ug|g|gm|grams?|ml|l|meq|mmol|units?|iu|%"  # a strength's units, as a regex alternation
+_PER = rf"(?:\s*/\s*(?:\d+(?:\.\d+)?\s*)?(?:{UNITS}|hr|h|dose|actuation))"
 _FORM = r"tabs?|tablets?|caps?|capsules?|po|oral"
 _TRAILING = re.compile(
-    rf"^(?P<name>.*?(?:[^\W\d_][\s\-]?|\w[\s\-]))(?P<amount>\d+(?:\.\d+)?)\s*(?P<unit>(?:{_UNIT}){_PER}?)?"
+    rf"^(?P<name>.*?(?:[^\W\d_][\s\-]?|\w[\s\-]))(?P<amount>\d+(?:\.\d+)?)\s*(?P<unit>(?:{UNITS}){_PER}?)?"
     rf"(?:\s+(?:{_FORM}))*\.?\s*$",
     re.IGNORECASE,
 )

@@ -32,6 +32,7 @@ from desktop.alerts import (
     severity_rank,
 )
 from desktop.kb.age import age_years
+from desktop.kb.drug_strength import UNITS
 from desktop.kb.vitals import WEIGHT
 from desktop.models import AlertOverride, Allergy, Medication, Patient, VitalSign
 
@@ -387,7 +388,7 @@ def _recognised(ref: DrugRef, formulary: _Lazy, kb: Any) -> DrugRef | None:
 
 
 # a number, or a strength with its unit glued on ("5mg", "160mg/5ml")
-_NUMBER = re.compile(r"#?\d+(?:\.\d+)?(?:(?:mg|mcg|µg|ug|g|gm|ml|meq|mmol|units?|iu|%)(?:/.*)?)?", re.IGNORECASE)
+_NUMBER = re.compile(rf"#?\d+(?:\.\d+)?(?:(?:{UNITS})(?:/.*)?)?", re.IGNORECASE)
 _JOINS = {"w/", "with", "+", "&", "and", "plus"}
 
 
