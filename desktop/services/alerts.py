@@ -390,18 +390,26 @@ def _recognised(ref: DrugRef, formulary: _Lazy, kb: Any) -> DrugRef | None:
 # a number, or a strength with its unit glued on ("5mg", "160mg/5ml")
 _NUMBER = re.compile(rf"#?\d+(?:\.\d+)?(?:(?:{UNITS})(?:/.*)?)?", re.IGNORECASE)
 _JOINS = {"w/", "with", "+", "&", "and", "plus"}
+# words after a brand that name a combination product with another drug in it (Claritin-D: pseudoephedrine,
+# Mucinex DM: dextromethorphan, Tylenol PM / Advil PM: diphenhydramine, ... HCT: hydrochlorothiazide, "Cold",
+# "Sinus" products: a decongestant or an antihistamine): leaving the word off would check the brand's single
+# drug and leave the other unchecked, so such a name is reported not checked
+# ("night", "sleep" or "cough" are left out: "at night", "for sleep", "for cough" are directions or reasons)
+_COMBINATION_WORDS = {"d", "dm", "pm", "hct", "cold", "sinus", "multi-symptom"}
 
 
 def _tail_names_more(tail: list[str]) -> bool:
     """Whether the words left off a free-text name may name another product or drug: a number right after the
     name (drug_ref_from_name judged it with the name: "Tylenol 3" is Tylenol with Codeine, "APAP 5" is
-    hydrocodone with acetaminophen), or a "w/", "+" or "#3" joining another drug. (A salt, "warfarin sodium",
+    hydrocodone with acetaminophen), a "w/", "+" or "#3" joining another drug, or a combination product's word
+    ("Claritin D", "Mucinex DM", "Tylenol PM"). (A salt, "warfarin sodium",
     or a form, "5 mg tablets", may be left off.)"""
     if _NUMBER.fullmatch(tail[0]):
         # the name with this number, unit or not, was refused a moment ago (the longer words are tried first):
         # "APAP 5 mg" is not an acetaminophen strength. ("warfarin sodium 5 mg" still reads as warfarin.)
         return True
-    return any(w.lower() in _JOINS or w.lower().startswith("w/") or w.startswith("#") for w in tail)
+    return any(w.lower() in _JOINS or w.lower().startswith("w/") or w.startswith("#")
+               or w.lower().strip(".,;") in _COMBINATION_WORDS for w in tail)
 
 
 def _names_two_drugs(tokens: list[str], kb: Any, formulary: _Lazy) -> bool:

@@ -106,7 +106,9 @@ def test_type_ahead_reads_a_glued_strength_as_if_typed_apart(formulary):
                                    "ASA 3", "APAP 5 mg", "APAP 5mg tabs", "Tylenol 3 mg",
                                    # the other drug named without a "w/" or after a join kept with the name
                                    "APAP & codeine", "APAP + hydrocodone", "Tylenol w codeine", "Tylenol c codeine",
-                                   "APAP codeine 300/30"])
+                                   "APAP codeine 300/30",
+                                   # a combination product's word: pseudoephedrine, dextromethorphan, diphenhydramine
+                                   "Claritin D", "Zyrtec D", "Mucinex DM", "Tylenol PM", "Advil PM", "Tylenol Sinus"])
 def test_the_alert_check_does_not_fall_back_to_the_name_before_another_products_number(typed):
     """The chart's check also tries a free-text name's leading words ("Coumadin 5 mg tablets" -> Coumadin): it
     must not drop a bare number or a "w/ codeine" to reach plain acetaminophen, which would leave the codeine or
@@ -118,7 +120,8 @@ def test_the_alert_check_does_not_fall_back_to_the_name_before_another_products_
 
 @pytest.mark.parametrize("typed", ["Coumadin 5 mg tablets", "warfarin sodium 5 mg", "losartan potassium 50 mg",
                                    "Lasix 40 mg po daily", "ASA 81 daily", "metformin 500 bid", "APAP 500mg tabs",
-                                   "HCTZ25 daily", "lisinopril 10 mg po daily"])
+                                   "HCTZ25 daily", "lisinopril 10 mg po daily", "Lipitor at night", "Aspirin EC",
+                                   "Motrin IB", "warfarin as directed"])
 def test_a_strength_form_or_salt_after_the_name_is_still_left_off(typed):
     from desktop.services.alerts import drug_is_checkable
 
