@@ -172,6 +172,7 @@ def entries_raising(alerts: Sequence[Any], book: DecisionBook) -> dict[str, tupl
     """The plan items being merged that each alert names (a medication by its name in the alert, a drug
     allergy by its substance): item key -> the alerts' messages."""
     out: dict[str, list[str]] = {}
+    readings = _readings_of_value(alerts, book)
     for item in book.plan.items:
         decision = book.get(item.key)
         if decision is None or not decision.writes or item.category not in ("medications", "allergies",
@@ -185,6 +186,7 @@ def entries_raising(alerts: Sequence[Any], book: DecisionBook) -> dict[str, tupl
             elif item.category == "observations":  # a vital-sign alert on the newest readings: by its LOINC
                 hit = getattr(alert, "kind", "") == "vital" and same_vital(values.get("loinc") or "",
                                                                            getattr(f, "loinc", "") or "")
+                hit = hit and (id(alert) not in readings or item.key in readings[id(alert)])
             elif item.category == "social_history":  # the smoking + contraceptive rule: the smoking status
                 hit = getattr(f, "kind", "") == "smoking" and "smoking" in values
             else:
@@ -192,6 +194,24 @@ def entries_raising(alerts: Sequence[Any], book: DecisionBook) -> dict[str, tupl
             if hit:
                 out.setdefault(item.key, []).append(alert.message)
     return {k: tuple(v) for k, v in out.items()}
+
+
+def _readings_of_value(alerts: Sequence[Any], book: DecisionBook) -> dict[int, set[str]]:
+    """For each vital alert, the readings being merged with its LOINC and its very value, when there are any: a
+    heart rate of 30 beside one of 72 (a watch and a cuff), or one of 200 days before, marks only the 30. (A value
+    the alert states in another unit than the file's matches none: then every reading of its LOINC is marked.)"""
+    out: dict[int, set[str]] = {}
+    for alert in alerts:
+        values = getattr(alert, "values", None) or {}
+        if getattr(alert, "kind", "") != "vital" or not isinstance(values.get("value"), int | float):
+            continue
+        keys = {item.key for item in book.plan.items if item.category == "observations"
+                and same_vital(values.get("loinc") or "", getattr(item.file_item, "loinc", "") or "")
+                and isinstance(getattr(item.file_item, "value", None), int | float)
+                and abs(item.file_item.value - values["value"]) < 1e-6}
+        if keys:
+            out[id(alert)] = keys
+    return out
 
 
 def _same_name(file_name: str, alert_name: str) -> bool:
