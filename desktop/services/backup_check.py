@@ -62,6 +62,8 @@ def check_backup(target: DbTarget, key: DbKey | None, backup: Path, *, passphras
     if target.is_postgres or target.path is None:
         raise BackupRefused(POSTGRES_RESTORE)
     src = Path(backup).expanduser().resolve()
+    if src.is_dir():  # a backups folder chosen or typed instead of one of its files
+        raise BackupRefused(f"{src} is a folder: choose one of the backup files in it; nothing restored", code=2)
     if not src.is_file():
         raise BackupRefused(f"no backup file at {src}", code=2)
     if src.stat().st_size == 0:

@@ -111,3 +111,14 @@ def test_an_encrypted_backup_is_restored_on_a_computer_without_the_database(tmp_
             assert "Saved" in set(uow.session.execute(select(Patient.family_name)).scalars())
     finally:
         restored.dispose()
+
+
+def test_a_folder_is_refused_as_a_folder(db, db_url, tmp_path, capsys):
+    """The backups folder typed instead of one of its files: said so (exit 2, as a missing file), nothing changed."""
+    path = Path(db_url.removeprefix("sqlite:///"))
+    db.dispose()
+    before = path.read_bytes()
+    assert main(["restore", "--db", db_url, str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "is a folder" in err and err.count("\n") == 1
+    assert path.read_bytes() == before
