@@ -77,7 +77,7 @@ from desktop.widgets.phr_review_models import (
     comparison_html,
     entries_raising,
 )
-from desktop.widgets.progress_dialog import close_progress
+from desktop.widgets.progress_dialog import close_progress, open_progress
 from desktop.widgets.table_model import Column, DataclassTableModel
 
 from .context import AppContext
@@ -503,15 +503,9 @@ class PhrImportDialog(BaseDialog):
     def _open_merge_progress(self) -> None:
         self._close_merge_progress()
         self._merge_cancel = threading.Event()
-        dialog = QProgressDialog(self.tr("Merging into the chart …"), self.tr("Cancel"), 0, 0, self)
-        dialog.setObjectName("phrMergeProgress")
-        dialog.setWindowTitle(self.tr("Merging"))
-        dialog.setWindowModality(Qt.WindowModality.WindowModal)
-        dialog.setMinimumDuration(300)  # a small file merges before it would appear
-        dialog.setAutoClose(False)
-        dialog.setAutoReset(False)
-        dialog.canceled.connect(self._merge_cancel.set)
-        self.merge_progress = dialog
+        # shown after 300 ms: a small file merges before it would appear
+        self.merge_progress = open_progress(self, self.tr("Merging into the chart …"), self.tr("Cancel"),
+                                            self.tr("Merging"), "phrMergeProgress", self._merge_cancel)
 
     def _on_merge_progress(self, done: int, total: int, stage: str) -> None:
         dialog = self.merge_progress

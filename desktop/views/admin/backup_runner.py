@@ -7,12 +7,12 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QProgressDialog, QWidget
 
 from desktop.services import backups
 from desktop.services.errors import Cancelled
-from desktop.widgets.progress_dialog import close_progress
+from desktop.widgets.progress_dialog import close_progress, open_progress
 
 from ..context import AppContext
 
@@ -43,15 +43,8 @@ class BackupRunner(QObject):
             self.start(Path(path))
 
     def start(self, path: Path) -> None:
-        dialog = QProgressDialog(self.tr("Backing up the database …"), self.tr("Cancel"), 0, 0, self.parent_widget)
-        dialog.setObjectName("backupProgress")
-        dialog.setWindowTitle(self.tr("Backup"))
-        dialog.setWindowModality(Qt.WindowModality.WindowModal)
-        dialog.setMinimumDuration(300)
-        dialog.setAutoClose(False)
-        dialog.setAutoReset(False)
-        dialog.canceled.connect(self.cancel.set)
-        self.progress = dialog
+        self.progress = open_progress(self.parent_widget, self.tr("Backing up the database …"), self.tr("Cancel"),
+                                      self.tr("Backup"), "backupProgress", self.cancel)
         work = partial(backups.backup_database, progress=self._relay.changed.emit, cancelled=self.cancel.is_set)
         self.ctx.ops.run(work, self.ctx.db, path, done=self._done, failed=self._failed)
 

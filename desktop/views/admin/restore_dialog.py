@@ -34,7 +34,7 @@ from desktop.services import backup_check, restore
 from desktop.services.errors import Cancelled
 from desktop.widgets.dialog_base import BaseDialog
 from desktop.widgets.messages import explain
-from desktop.widgets.progress_dialog import close_progress
+from desktop.widgets.progress_dialog import close_progress, open_progress
 
 from ..context import AppContext
 
@@ -287,15 +287,8 @@ class RestoreDialog(BaseDialog):
             return
         assert self.info is not None
         self.cancel.clear()
-        dialog = QProgressDialog(self.tr("Keeping a safety copy of the current database…"), self.tr("Cancel"),
-                                 0, 1000, self)
-        dialog.setObjectName("restoreProgress")
-        dialog.setWindowTitle(self.tr("Restore"))
-        dialog.setWindowModality(Qt.WindowModality.WindowModal)
-        dialog.setMinimumDuration(0)
-        dialog.setAutoClose(False)
-        dialog.setAutoReset(False)
-        dialog.canceled.connect(self.cancel.set)
+        dialog = open_progress(self, self.tr("Keeping a safety copy of the current database…"), self.tr("Cancel"),
+                               self.tr("Restore"), "restoreProgress", self.cancel, maximum=1000, show_after_ms=0)
         self.progress = dialog
         dialog.show()
         work = partial(restore.restore_database, self.ctx.db, self.ctx.user, self.info.path,
