@@ -109,3 +109,19 @@ def apply_reviewed(uow, patient_id, plan, decisions=None, **kw):
             overrides=tuple((a, "Patient has tolerated this combination", "") for a in outcome.pending),
             acknowledged_no_checking=not outcome.kb_available))
     raise AssertionError("the merge kept asking for alert decisions")
+
+
+def readings_bundle(when: str, readings) -> bytes:
+    """A FHIR Bundle for Ruth Oxley (born 1950-03-04) with one Observation per (id, LOINC, value, unit[, time])
+    reading, each taken `when` unless it names its own time: a PHR file's readings, one set per reading."""
+    import json
+
+    obs = [{"resource": {"resourceType": "Observation", "id": oid, "status": "final",
+                         "subject": {"reference": "Patient/p1"},
+                         "code": {"coding": [{"system": "http://loinc.org", "code": loinc}]},
+                         "effectiveDateTime": own[0] if own else when,
+                         "valueQuantity": {"value": value, "unit": unit, "system": "http://unitsofmeasure.org",
+                                           "code": unit}}} for oid, loinc, value, unit, *own in readings]
+    return json.dumps({"resourceType": "Bundle", "type": "collection", "entry": [
+        {"resource": {"resourceType": "Patient", "id": "p1", "name": [{"family": "Oxley", "given": ["Ruth"]}],
+                      "gender": "female", "birthDate": "1950-03-04"}}, *obs]}).encode()

@@ -17,7 +17,7 @@ from desktop.services.alert_decisions import NeedsDecision
 from desktop.services.chart_rows import DEMO
 from tests.conftest import user_for
 
-from .conftest import CCD1, MIGUEL, apply_reviewed
+from .conftest import CCD1, MIGUEL, apply_reviewed, readings_bundle
 
 ENTITY_SERVICES = (allergies, immunizations, medications, problems, vitals)
 WRITERS = ("add_", "update_", "record_")  # the public functions that write clinical rows
@@ -243,16 +243,31 @@ def test_merged_vitals_need_the_same_acknowledgement_as_typed_ones(db, add_patie
     assert ack.reason == ACKNOWLEDGED and ack.kind == "vital"
 
 
-def _readings_bundle(when: str, ids_values: list[tuple[str, str, float, str]]) -> bytes:
-    import json
+def _merge_by_nurse_then_system(db, add_patient, data: bytes):
+    """Ruth Oxley's file merged by a nurse (answered: what needs deciding), then by the system as `import-phr`
+    runs (answered: the result), and the chart's alert list afterwards."""
+    from datetime import date
 
-    obs = [{"resource": {"resourceType": "Observation", "id": oid, "status": "final", "subject": {"reference": "Patient/p1"},
-                         "code": {"coding": [{"system": "http://loinc.org", "code": loinc}]}, "effectiveDateTime": when,
-                         "valueQuantity": {"value": value, "unit": unit, "system": "http://unitsofmeasure.org",
-                                           "code": unit}}} for oid, loinc, value, unit in ids_values]
-    return json.dumps({"resourceType": "Bundle", "type": "collection", "entry": [
-        {"resource": {"resourceType": "Patient", "id": "p1", "name": [{"family": "Oxley", "given": ["Ruth"]}],
-                      "gender": "female", "birthDate": "1950-03-04"}}, *obs]}).encode()
+    from desktop.phr import read_bytes
+    from desktop.services import alerts
+
+    patient = add_patient(given="Ruth", family="Oxley", birth_date=date(1950, 3, 4), sex="female")
+    with db.uow(user_for("nurse")) as uow:
+        plan = svc.plan_import(uow, patient.id, read_bytes(data, "ruth.json"))
+    decisions = plan.default_decisions("new")
+    with db.uow(user_for("nurse")) as uow:
+        need = svc.apply_import(uow, patient.id, plan, decisions, plan.info)
+    with db.uow() as uow:
+        done = svc.apply_import(uow, patient.id, plan, decisions, plan.info)
+    with db.uow(user_for("physician")) as uow:
+        shown = alerts.check_for_patient(uow, patient.id)
+    return need, done, shown
+
+
+def _two_hours_ago() -> str:
+    from datetime import UTC, datetime, timedelta
+
+    return (datetime.now(UTC) - timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @pytest.mark.parametrize("weight_first", [True, False])
@@ -260,28 +275,13 @@ def test_every_newest_reading_is_checked_not_only_the_first_set(db, add_patient,
     """A PHR file gives each reading its own set: a heart rate of 240 taken at the same instant as a weight must
     stop the merge whichever comes first in the file; merged by the system (command line) it is reported, and
     the chart's alert list shows it."""
-    from datetime import UTC, date, datetime, timedelta
-
-    from desktop.phr import read_bytes
-    from desktop.services import alerts
-
-    when = (datetime.now(UTC) - timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
     readings = [("w", "29463-7", 70, "kg"), ("hr", "8867-4", 240, "/min")]
-    data = _readings_bundle(when, readings if weight_first else readings[::-1])
-    patient = add_patient(given="Ruth", family="Oxley", birth_date=date(1950, 3, 4), sex="female")
-    with db.uow(user_for("nurse")) as uow:
-        plan = svc.plan_import(uow, patient.id, read_bytes(data, "ruth.json"))
-    decisions = plan.default_decisions("new")
-    with db.uow(user_for("nurse")) as uow:
-        need = svc.apply_import(uow, patient.id, plan, decisions, plan.info)
+    need, done, shown = _merge_by_nurse_then_system(
+        db, add_patient, readings_bundle(_two_hours_ago(), readings if weight_first else readings[::-1]))
     assert isinstance(need, NeedsDecision)
     assert [a.rule_id for a in need.pending] == ["adult-hr-high"]
-    with db.uow() as uow:  # the system, as `import-phr` runs: written, and the alert reported
-        done = svc.apply_import(uow, patient.id, plan, decisions, plan.info)
     assert done.applied and done.written["observations"]["added"] == 2
     assert [a.rule_id for a in done.alerts.alerts if a.kind == "vital"] == ["adult-hr-high"]
-    with db.uow(user_for("physician")) as uow:
-        shown = alerts.check_for_patient(uow, patient.id)
     assert "adult-hr-high" in {a.rule_id for a in shown.alerts}
 
 
@@ -289,26 +289,12 @@ def test_every_newest_reading_is_checked_not_only_the_first_set(db, add_patient,
 def test_two_heart_rates_at_the_newest_instant_are_both_checked(db, add_patient, low_first):
     """Two devices give a heart rate at the same instant (30 and 72): whichever is stored last, the rate of 30
     stops the merge and stays in the chart's alert list (one value per LOINC hid the other)."""
-    from datetime import UTC, date, datetime, timedelta
-
-    from desktop.phr import read_bytes
-    from desktop.services import alerts
-
-    when = (datetime.now(UTC) - timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
     rates = [("hr-a", "8867-4", 30, "/min"), ("hr-b", "8867-4", 72, "/min")]
-    data = _readings_bundle(when, [("w", "29463-7", 70, "kg"), *(rates if low_first else rates[::-1])])
-    patient = add_patient(given="Ruth", family="Oxley", birth_date=date(1950, 3, 4), sex="female")
-    with db.uow(user_for("nurse")) as uow:
-        plan = svc.plan_import(uow, patient.id, read_bytes(data, "ruth.json"))
-    decisions = plan.default_decisions("new")
-    with db.uow(user_for("nurse")) as uow:
-        need = svc.apply_import(uow, patient.id, plan, decisions, plan.info)
+    need, done, shown = _merge_by_nurse_then_system(
+        db, add_patient, readings_bundle(_two_hours_ago(), [("w", "29463-7", 70, "kg"),
+                                                            *(rates if low_first else rates[::-1])]))
     assert isinstance(need, NeedsDecision) and [a.rule_id for a in need.pending] == ["adult-hr-low"]
-    with db.uow() as uow:
-        done = svc.apply_import(uow, patient.id, plan, decisions, plan.info)
     assert done.applied and done.written["observations"]["added"] == 3
-    with db.uow(user_for("physician")) as uow:
-        shown = alerts.check_for_patient(uow, patient.id)
     assert "adult-hr-low" in {a.rule_id for a in shown.alerts}
 
 
