@@ -84,11 +84,10 @@ def restore_file(path: Path, backup: Path, key: DbKey | None, *, encrypted: bool
     cancelled() true stops before the swap (Cancelled): the database is as it was and no copy is left behind.
     backup_key: the backup's own key when it differs from the database's (made before a passphrase change); the
     restored file is written with the database's key either way."""
-    aside = aside_path(path, stamp) if path.exists() else None
+    aside = free_aside_path(path, stamp) if path.exists() else None
     tmp = path.with_name(path.name + ".restoring")
-    for p in (aside, tmp):
-        if p is not None and p.exists():
-            raise RestoreRefused(f"{p} is in the way; move it and try again")
+    if tmp.exists():
+        raise RestoreRefused(f"{tmp} is in the way; move it and try again")
     conn = None
     try:
         if path.exists():
@@ -134,9 +133,19 @@ def restore_file(path: Path, backup: Path, key: DbKey | None, *, encrypted: bool
     return aside
 
 
-def aside_path(path: Path, stamp: str) -> Path:
-    """Where restore_file keeps the database it replaces (the safety copy)."""
-    return path.with_name(f"{path.stem}.before-restore-{stamp}{path.suffix}")
+def aside_path(path: Path, stamp: str, n: int = 1) -> Path:
+    """Where restore_file keeps the database it replaces (the safety copy); n > 1 for a later try."""
+    suffix = "" if n == 1 else f"-{n}"
+    return path.with_name(f"{path.stem}.before-restore-{stamp}{suffix}{path.suffix}")
+
+
+def free_aside_path(path: Path, stamp: str) -> Path:
+    """The first safety-copy name not taken: a failed restore keeps its safety copy, and trying again (the same
+    dialog, the same second) must neither overwrite it nor be refused because of it."""
+    n = 1
+    while aside_path(path, stamp, n).exists():
+        n += 1
+    return aside_path(path, stamp, n)
 
 
 @dataclass(frozen=True, slots=True)

@@ -285,3 +285,38 @@ def test_the_safety_copy_path_is_shown_as_it_is_named(qtbot, messages, tmp_path)
     finally:
         ctx.ops.wait_idle(5000)
         db.dispose()
+
+
+def test_restore_again_after_a_failure_in_the_same_dialog(qtbot, app_ctx, db, backup, messages, monkeypatch):
+    """The copy failed (a full disk) after the safety copy was written; the admin frees space and presses Restore
+    again in the same dialog: it restores, beside the first safety copy, under the name the dialog now shows."""
+    path = db.target.path
+    dialog = _dialog(qtbot, app_ctx("admin"))
+    what = dialog.findChild(QWidget, "restoreWhat")
+    first = restore.aside_path(path, dialog.stamp)
+    assert str(first) in what.text()
+    _choose(qtbot, dialog, backup)
+    dialog.confirm.click()
+    real_copy = restore._copy
+
+    def disk_full(source, dest, key, encrypted, *, stage="copying", **kw):
+        if stage == "copying the backup":
+            raise OSError(28, "No space left on device")
+        return real_copy(source, dest, key, encrypted, stage=stage, **kw)
+
+    monkeypatch.setattr(restore, "_copy", disk_full)
+    with qtbot.waitSignal(dialog.sig_finished, timeout=20000) as finished:
+        qtbot.mouseClick(dialog.restore_button, Qt.MouseButton.LeftButton)
+    assert finished.args == [None] and dialog.isVisible()
+    assert "No space left" in messages.shown[-1][1] and first.exists()
+    second = restore.aside_path(path, dialog.stamp, 2)
+    assert str(second) in what.text() and str(first) not in what.text()
+    assert dialog.restore_button.isEnabled()
+
+    monkeypatch.setattr(restore, "_copy", real_copy)
+    with qtbot.waitSignal(dialog.sig_finished, timeout=20000) as finished:
+        qtbot.mouseClick(dialog.restore_button, Qt.MouseButton.LeftButton)
+    done = finished.args[0]
+    assert done is not None and done.kept_as == second
+    assert _families(path) == ["InBackup"] and _families(second) == ["AfterBackup", "InBackup"]
+    assert _families(first) == ["AfterBackup", "InBackup"]

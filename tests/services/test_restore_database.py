@@ -230,3 +230,30 @@ def test_the_description_names_the_backups_practice_and_tells_another_one_apart(
     with db.uow(user_for("admin")) as uow:
         info = describe_backup(uow, db, ours)
     assert (info.practice, info.this_practice) == ("Lakeside Family Practice", "Hillside Pediatrics")
+
+
+def test_a_restore_that_failed_after_its_safety_copy_can_be_tried_again(with_backup, monkeypatch):
+    """The disk filled while the backup was being copied: the database is as it was and its safety copy stays.
+    Trying again (the same dialog, so the same stamp) writes a second safety copy beside the first one; it was
+    refused because the first one's name was taken."""
+    from desktop.services import restore
+
+    db, backup = with_backup
+    path = db.target.path
+    real_copy = restore._copy
+
+    def disk_full(source, dest, key, encrypted, *, stage="copying", **kw):
+        if stage == "copying the backup":
+            raise OSError(28, "No space left on device")
+        return real_copy(source, dest, key, encrypted, stage=stage, **kw)
+
+    monkeypatch.setattr(restore, "_copy", disk_full)
+    with pytest.raises(RestoreRefused, match="No space left"):
+        restore_database(db, user_for("admin"), backup, stamp="t9")
+    first = path.with_name("clinic.before-restore-t9.db")
+    assert _families(path) == ["AfterBackup", "InBackup"] and _families(first) == ["AfterBackup", "InBackup"]
+    monkeypatch.setattr(restore, "_copy", real_copy)
+    done = restore_database(db, user_for("admin"), backup, stamp="t9")
+    assert done.kept_as == path.with_name("clinic.before-restore-t9-2.db")
+    assert _families(path) == ["InBackup"] and _families(done.kept_as) == ["AfterBackup", "InBackup"]
+    assert first.exists()  # the first try's safety copy is not overwritten

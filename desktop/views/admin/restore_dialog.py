@@ -72,7 +72,7 @@ class RestoreDialog(BaseDialog):
         if self.server:
             self._build_server_note(layout)
             return
-        self.safety_copy = restore.aside_path(target.path, self.stamp)
+        self.safety_copy = restore.free_aside_path(target.path, self.stamp)
         self._build(layout)
 
     # ---- layout
@@ -148,14 +148,8 @@ class RestoreDialog(BaseDialog):
         self.error.setVisible(False)
         layout.addWidget(self.error)
 
-        what = QLabel(self.tr(
-            "<b>What will happen</b><ol style='margin-left: 12px;'>"
-            "<li>A safety copy of the current database is written first, to<br><code>{copy}</code></li>"
-            "<li>The current data is <b>replaced</b> by the backup: everything entered since the backup was made "
-            "is no longer in the working database (it stays in the safety copy).</li>"
-            "<li>Everyone is logged out; log in again to work with the restored data.</li></ol>"
-            "<b>Before you start:</b> close the app on every other workstation. The restore is refused while "
-            "another computer has the database open.").format(copy=escape(str(self.safety_copy))))
+        what = self.what = QLabel()
+        self._say_what_will_happen()
         what.setObjectName("restoreWhat")
         what.setWordWrap(True)
         what.setTextFormat(Qt.TextFormat.RichText)
@@ -184,6 +178,16 @@ class RestoreDialog(BaseDialog):
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
         self.resize(640, 520)
+
+    def _say_what_will_happen(self) -> None:
+        self.what.setText(self.tr(
+            "<b>What will happen</b><ol style='margin-left: 12px;'>"
+            "<li>A safety copy of the current database is written first, to<br><code>{copy}</code></li>"
+            "<li>The current data is <b>replaced</b> by the backup: everything entered since the backup was made "
+            "is no longer in the working database (it stays in the safety copy).</li>"
+            "<li>Everyone is logged out; log in again to work with the restored data.</li></ol>"
+            "<b>Before you start:</b> close the app on every other workstation. The restore is refused while "
+            "another computer has the database open.").format(copy=escape(str(self.safety_copy))))
 
     def _show_passphrase(self, visible: bool) -> None:
         for w in (self.passphrase_label, self.passphrase, self.check_button):
@@ -332,5 +336,8 @@ class RestoreDialog(BaseDialog):
                                    title=self.tr("Restore"))
         else:
             self.ctx.messages.error(self, exc, title=self.tr("The database was not restored"))
+        # a failed try may have left its safety copy: the next try writes beside it, under the name shown
+        self.safety_copy = restore.free_aside_path(self.ctx.db.target.path, self.stamp)
+        self._say_what_will_happen()
         self._update_buttons()
         self.sig_finished.emit(None)
