@@ -15,6 +15,8 @@ from pathlib import Path
 from .common import CliError, add_db_argument, open_db
 from .progress import terminal_progress
 
+BACKUP_PASSPHRASE_ENV = "EMR_BACKUP_PASSPHRASE"  # the passphrase (or written-down key) a backup was made with
+
 
 def add_arguments(parser) -> None:
     add_db_argument(parser)
@@ -42,20 +44,49 @@ def run(args) -> int:
     try:
         info = check_backup(target, key, src)
     except BackupRefused as exc:
-        raise CliError(str(exc), exc.code) from exc
+        if not (exc.wrong_key and target.encrypted and typed is None):
+            raise CliError(str(exc), exc.code) from exc
+        # made under another passphrase (or another computer's keyring key): opened with the one it was made
+        # with, given in the environment or typed, never as an argument kept in the shell's history
+        info = _with_the_backups_own_key(target, key, src, exc)
     from desktop.services.restore import RestoreRefused, restore_file
 
     try:
         with terminal_progress(f"restore {src.name}", unit=" pages") as progress:
             aside = restore_file(target.path, info.path, key, encrypted=target.encrypted,
-                                 stamp=datetime.now().strftime("%Y%m%d-%H%M%S"), progress=progress)
+                                 stamp=datetime.now().strftime("%Y%m%d-%H%M%S"), progress=progress,
+                                 backup_key=info.own_key)
     except RestoreRefused as exc:
         raise CliError(str(exc)) from exc
     if aside is not None:
         print(f"the previous database was kept as {aside}")
     print(f"restored {src} into {target.path}")
+    if info.own_key is not None:  # its audit log is keyed from its own key: the database keeps that key
+        typed = info.own_key.passphrase
+        if typed:
+            print("the restored database opens with the passphrase the backup was made with")
     _note_in_audit(args, src, typed)
     return 0
+
+
+def _with_the_backups_own_key(target, key, src: Path, refused):
+    """The backup checked with the passphrase (or written-down keyring key) it was made with."""
+    import getpass
+
+    from desktop.services.backup_check import BackupRefused, check_backup
+
+    secret = os.environ.get(BACKUP_PASSPHRASE_ENV)
+    if not secret and sys.stdin.isatty():
+        print(f"{src.name} does not open with this database's key.", file=sys.stderr)
+        secret = getpass.getpass("The passphrase the backup was made with: ")
+    if not secret:
+        raise CliError(str(refused), refused.code) from refused
+    try:
+        return check_backup(target, key, src, passphrase=secret)
+    except BackupRefused as exc:
+        if exc.wrong_key:
+            raise CliError(f"{src.name} does not open with that passphrase either; nothing restored") from exc
+        raise CliError(str(exc), exc.code) from exc
 
 
 def _new_computer_key(path: Path):
@@ -67,6 +98,13 @@ def _new_computer_key(path: Path):
     from desktop.models.keys import PASSPHRASE_ENV
 
     passphrase = os.environ.get(PASSPHRASE_ENV)
+    if not passphrase:  # the written-down keyring key, put back into this computer's keyring (docs: key escrow)
+        from desktop.models.keys import KeyUnavailable, key_for
+
+        try:
+            return key_for(path, create=False)
+        except KeyUnavailable:
+            pass  # no keyring, or no key for this file in it: the passphrase is asked for below
     if not passphrase and sys.stdin.isatty():
         passphrase = getpass.getpass("The backup's passphrase: ")
     if not passphrase:

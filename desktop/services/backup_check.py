@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -46,14 +47,35 @@ class BackupInfo:
     upgrade_needed: bool  # made by an older version: brought up to date after the restore
     practice: str = ""  # the practice named in it ("" when none was set up)
     this_practice: str = ""  # the running database's practice (describe_backup): a differing name is shown
+    own_key: DbKey | None = field(default=None, repr=False)  # the backup's key when a passphrase was given
 
 
-def backup_key(key: DbKey | None, passphrase: str | None) -> DbKey | None:
-    return DbKey(passphrase=passphrase) if passphrase else key
+def secret_keys(secret: str) -> list[DbKey]:
+    """What a typed or written-down key can be: a passphrase, or (64 hex digits) the raw key that a computer's
+    keyring held (key escrow: the administrator wrote it down)."""
+    text = secret.strip()
+    raw = [DbKey(raw_hex=text.lower())] if re.fullmatch(r"[0-9a-fA-F]{64}", text) else []
+    return [*raw, DbKey(passphrase=secret)]
 
 
 def check_backup(target: DbTarget, key: DbKey | None, backup: Path, *, passphrase: str | None = None) -> BackupInfo:
-    """BackupRefused with the sentence to show when `backup` cannot replace the database at `target`."""
+    """BackupRefused with the sentence to show when `backup` cannot replace the database at `target`.
+    passphrase: the one the backup was made with (or its written-down raw key); own_key says which opened it."""
+    if not passphrase:
+        return _check(target, key, backup)
+    refused: BackupRefused | None = None
+    for candidate in secret_keys(passphrase):
+        try:
+            return replace(_check(target, candidate, backup), own_key=candidate)
+        except BackupRefused as exc:
+            if not exc.wrong_key:
+                raise
+            refused = exc
+    assert refused is not None
+    raise refused
+
+
+def _check(target: DbTarget, key: DbKey | None, backup: Path) -> BackupInfo:
     from sqlalchemy import func, select, text
 
     from desktop.models import AuditEntry, Patient, Practice
@@ -72,7 +94,7 @@ def check_backup(target: DbTarget, key: DbKey | None, backup: Path, *, passphras
         raise BackupRefused(f"{src} is the database itself: nothing to restore")
     candidate = DbTarget(url=f"sqlite:///{src}", encrypted=target.encrypted, path=src)
     try:
-        engine = check_openable(candidate, backup_key(key, passphrase), read_only=True)
+        engine = check_openable(candidate, key, read_only=True)
     except DatabaseOpenError as exc:
         raise _unreadable(src, target, str(exc)) from exc
     try:
@@ -123,8 +145,6 @@ def _unreadable(src: Path, target: DbTarget, detail: str) -> BackupRefused:
 
 def describe_backup(uow: UnitOfWork, database: Any, backup: Path, passphrase: str | None = None) -> BackupInfo:
     """Admin > Restore database…: what the chosen file holds, before the user confirms (administrator only)."""
-    from dataclasses import replace
-
     from sqlalchemy import select
 
     from desktop.models import Practice

@@ -13,7 +13,7 @@ from typing import Any
 from desktop.models.engine import DbKey, create_owner_only
 
 from .audit import note_restore
-from .backup_check import backup_key, check_backup
+from .backup_check import check_backup
 from .errors import CancelFn, Cancelled, ProgressFn, ServiceError
 from .permissions import Permission
 from .uow import CurrentUser
@@ -82,13 +82,15 @@ def restore_file(path: Path, backup: Path, key: DbKey | None, *, encrypted: bool
     """Keep the current database aside (returned), then put the backup in its place. RestoreRefused when another
     connection has the database open or a file is in the way. progress(pages, of pages, stage) while copying;
     cancelled() true stops before the swap (Cancelled): the database is as it was and no copy is left behind.
-    backup_key: the backup's own key when it differs from the database's (made before a passphrase change); the
-    restored file is written with the database's key either way."""
+    backup_key: the backup's own key when it differs from the database's (a backup of another computer, or made
+    before the key changed). The restored database keeps the backup's key: its audit log is keyed from it, and
+    under another key nothing more could be saved. The keyring follows (see _key_follows)."""
     aside = free_aside_path(path, stamp) if path.exists() else None
     tmp = path.with_name(path.name + ".restoring")
     if tmp.exists():
         raise RestoreRefused(f"{tmp} is in the way; move it and try again")
     conn = None
+    key_moved = False
     try:
         if path.exists():
             conn = _connect(path, key, encrypted)
@@ -112,17 +114,23 @@ def restore_file(path: Path, backup: Path, key: DbKey | None, *, encrypted: bool
             conn.execute("PRAGMA journal_mode = DELETE")
         source = _connect(backup, backup_key or key, encrypted, read_only=True)
         try:
-            _copy(source, tmp, key, encrypted, stage="copying the backup", progress=progress, cancelled=cancelled)
+            _copy(source, tmp, backup_key or key, encrypted, stage="copying the backup", progress=progress,
+                  cancelled=cancelled)
         finally:
             source.close()
         if cancelled is not None and cancelled():
             raise Cancelled("restore cancelled: the database was not changed")
+        if encrypted and backup_key is not None and backup_key != key:
+            _key_follows(path, aside, key, backup_key)
+            key_moved = True
         os.replace(tmp, path)
         for leftover in ("-wal", "-shm", "-journal"):
             Path(str(path) + leftover).unlink(missing_ok=True)
         _fsync_dir(path.parent)
     except BaseException as exc:
         tmp.unlink(missing_ok=True)  # the current database is as it was (its copy aside stays, harmless)
+        if key_moved and key is not None:  # the swap failed: the keyring names the current file's key again
+            _key_follows(path, None, None, key)
         if isinstance(exc, Cancelled) and aside is not None:
             aside.unlink(missing_ok=True)  # the user called it off: nothing of it is left
         raise
@@ -131,6 +139,25 @@ def restore_file(path: Path, backup: Path, key: DbKey | None, *, encrypted: bool
             conn.close()
     log.info("restored %s into %s (previous kept as %s)", backup, path, aside)
     return aside
+
+
+def _key_follows(path: Path, aside: Path | None, old: DbKey | None, new: DbKey) -> None:
+    """The restored file opens with the backup's key, the safety copy with the old one. A keyring key moves with
+    its file: the old one to the safety copy's name (it would be lost otherwise), the backup's raw key (one written
+    down from another computer's keyring) to the database's name; a backup's passphrase is typed, so no keyring
+    entry may stand in front of it. Done before the swap: a keyring that refuses leaves the database as it was."""
+    from desktop.models.keys import KEYRING_SERVICE, keyring_usable
+
+    if not keyring_usable():
+        return
+    import keyring
+
+    if old is not None and old.raw_hex and aside is not None:
+        keyring.set_password(KEYRING_SERVICE, str(aside), old.raw_hex)
+    if new.raw_hex:
+        keyring.set_password(KEYRING_SERVICE, str(path), new.raw_hex)
+    elif keyring.get_password(KEYRING_SERVICE, str(path)):
+        keyring.delete_password(KEYRING_SERVICE, str(path))
 
 
 def aside_path(path: Path, stamp: str, n: int = 1) -> Path:
@@ -153,6 +180,7 @@ class RestoreDone:
     backup: Path
     kept_as: Path | None  # the safety copy of the database that was replaced
     audit: str  # what the restored database's audit log now says
+    passphrase_changed: bool = False  # it opens with the passphrase the backup was made with now
 
 
 def restore_database(database: Any, user: CurrentUser, backup: Path, *, passphrase: str | None = None,
@@ -175,15 +203,14 @@ def restore_database(database: Any, user: CurrentUser, backup: Path, *, passphra
     stamp = stamp or datetime.now().strftime("%Y%m%d-%H%M%S")
     try:
         kept = restore_file(target.path, info.path, database.key, encrypted=target.encrypted, stamp=stamp,
-                            progress=progress, cancelled=cancelled,
-                            backup_key=backup_key(database.key, passphrase) if passphrase else None)
+                            progress=progress, cancelled=cancelled, backup_key=info.own_key)
     except ServiceError:  # refused (in use, a file in the way) or cancelled: nothing changed
         raise
     except Exception as exc:  # the driver's own classes, an OSError from the swap: the file is as it was
         log.exception("restore of %s failed", info.path)
         raise RestoreRefused(f"the backup could not be copied ({exc}); the database was not changed") from exc
     log.info("%s restored %s (safety copy %s)", user.username, info.path, kept)
-    key = database.key
+    key = info.own_key or database.key  # the restored database opens with the backup's own key
     try:  # the backup is in place now: what follows cannot undo it, only fail to record it
         restored = Database.open(target.url, passphrase=key.passphrase if key is not None else None)
         try:
@@ -193,4 +220,5 @@ def restore_database(database: Any, user: CurrentUser, backup: Path, *, passphra
     except Exception as exc:  # opening it again at login says what is wrong, with what to do
         log.exception("restored %s, but could not record it in its audit log", info.path)
         text = f"not recorded in the audit log: {exc}"
-    return RestoreDone(backup=info.path, kept_as=kept, audit=text)
+    return RestoreDone(backup=info.path, kept_as=kept, audit=text,
+                       passphrase_changed=info.own_key is not None and info.own_key.passphrase is not None)

@@ -122,3 +122,146 @@ def test_a_folder_is_refused_as_a_folder(db, db_url, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "is a folder" in err and err.count("\n") == 1
     assert path.read_bytes() == before
+
+
+# ---------------------------------------------------------------- a backup made under another passphrase (issue 17)
+
+
+def _encrypted_practice(path: Path, family: str, passphrase: str | None = None):
+    from desktop.services.database import Database
+    from tests.conftest import _seed
+
+    db = Database.open(f"sqlcipher:///{path}", create=True, passphrase=passphrase)
+    _seed(db)
+    _register(db, family)
+    return db
+
+
+def _families_in(url: str, passphrase: str | None = None) -> set[str]:
+    from sqlalchemy import select
+
+    from desktop.models import Patient
+    from desktop.services.database import Database
+
+    db = Database.open(url, passphrase=passphrase)
+    try:
+        with db.uow(user_for("front_desk")) as uow:
+            return set(uow.session.execute(select(Patient.family_name)).scalars())
+    finally:
+        db.dispose()
+
+
+@pytest.fixture
+def old_key_backup(tmp_path, monkeypatch):
+    """The practice's database is on its current passphrase; the backup was made under the one before."""
+    from desktop.cli.restore_cmd import BACKUP_PASSPHRASE_ENV
+    from desktop.models.keys import PASSPHRASE_ENV
+
+    old = _encrypted_practice(tmp_path / "old" / "clinic.db", "FromOldKey", "old-passphrase")
+    backup = old.backup_to(tmp_path / "old-key-backup.db")
+    old.dispose()
+    current = _encrypted_practice(tmp_path / "now" / "clinic.db", "Current", "current-passphrase")
+    current.dispose()
+    monkeypatch.setenv(PASSPHRASE_ENV, "current-passphrase")
+    monkeypatch.delenv(BACKUP_PASSPHRASE_ENV, raising=False)
+    return current.target.url, current.target.path, backup
+
+
+def test_a_backup_made_under_another_passphrase_is_restored_with_it_from_the_environment(old_key_backup, monkeypatch,
+                                                                                         capsys):
+    from desktop.cli.restore_cmd import BACKUP_PASSPHRASE_ENV
+
+    url, path, backup = old_key_backup
+    before = path.read_bytes()
+    assert main(["restore", "--db", url, str(backup)]) == 1  # not a terminal, nothing given: refused as before
+    assert "another passphrase" in capsys.readouterr().err and path.read_bytes() == before
+    monkeypatch.setenv(BACKUP_PASSPHRASE_ENV, "not-this-one")
+    assert main(["restore", "--db", url, str(backup)]) == 1
+    assert "does not open with that passphrase either" in capsys.readouterr().err
+    assert path.read_bytes() == before and not list(path.parent.glob("*before-restore*"))
+
+    monkeypatch.setenv(BACKUP_PASSPHRASE_ENV, "old-passphrase")
+    assert main(["restore", "--db", url, str(backup)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("the previous database was kept as ") and out[1].startswith("restored ")
+    assert out[2] == "the restored database opens with the passphrase the backup was made with"
+    assert out[3].startswith("audit: database replaced by the backup")
+    # it keeps the backup's passphrase (its audit log is keyed from it) and takes new rows; the safety copy keeps
+    # the current passphrase
+    monkeypatch.setenv("EMR_DB_PASSPHRASE", "old-passphrase")
+    assert _families_in(url) == {"FromOldKey"}
+    from desktop.services.database import Database
+
+    restored = Database.open(url)
+    try:
+        _register(restored, "SavedAfter")
+    finally:
+        restored.dispose()
+    kept = Path(out[0].removeprefix("the previous database was kept as "))
+    assert _families_in(f"sqlcipher:///{kept}", "current-passphrase") == {"Current"}
+
+
+def test_on_a_terminal_the_backups_passphrase_is_asked_for(old_key_backup, monkeypatch, capsys):
+    import getpass
+
+    url, _path, backup = old_key_backup
+    asked: list[str] = []
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: True)
+    monkeypatch.setattr(getpass, "getpass", lambda prompt: asked.append(prompt) or "old-passphrase")
+    assert main(["restore", "--db", url, str(backup)]) == 0
+    assert asked == ["The passphrase the backup was made with: "]
+    assert "does not open with this database's key" in capsys.readouterr().err
+    assert _families_in(url, "old-passphrase") == {"FromOldKey"}
+
+
+def test_the_written_down_keyring_key_opens_a_backup_of_the_lost_computer(tmp_path, memory_keyring, monkeypatch,
+                                                                          capsys):
+    """Key escrow: the old computer kept its key in its keyring; the administrator wrote it down (64 hex digits).
+    A new computer's database has its own key; the old backup is restored with the written-down key."""
+    from desktop.cli.restore_cmd import BACKUP_PASSPHRASE_ENV
+    from desktop.models.keys import KEYRING_SERVICE, PASSPHRASE_ENV
+
+    monkeypatch.delenv(PASSPHRASE_ENV, raising=False)
+    old_path = tmp_path / "old" / "clinic.db"
+    old = _encrypted_practice(old_path, "FromOldComputer")
+    backup = old.backup_to(tmp_path / "friday.db")
+    old.dispose()
+    written_down = memory_keyring.get_password(KEYRING_SERVICE, str(old_path))
+    assert written_down and len(written_down) == 64
+    memory_keyring.store.clear()  # the old computer, and its keyring, are gone
+    new = _encrypted_practice(tmp_path / "new" / "clinic.db", "NewComputer")
+    new.dispose()
+    monkeypatch.setenv(BACKUP_PASSPHRASE_ENV, written_down.upper())
+    new_key = memory_keyring.get_password(KEYRING_SERVICE, str(new.target.path))
+    assert main(["restore", "--db", new.target.url, str(backup)]) == 0
+    out = capsys.readouterr().out
+    assert "restored" in out and "passphrase" not in out and "audit: database replaced" in out
+    # the keyring follows the files: the restored database opens with the written-down key, its safety copy
+    # with this computer's own
+    assert memory_keyring.get_password(KEYRING_SERVICE, str(new.target.path)) == written_down
+    assert _families_in(new.target.url) == {"FromOldComputer"}
+    kept = next(new.target.path.parent.glob("clinic.before-restore-*.db"))
+    assert memory_keyring.get_password(KEYRING_SERVICE, str(kept)) == new_key
+    assert _families_in(f"sqlcipher:///{kept}") == {"NewComputer"}
+
+
+def test_the_written_down_key_put_back_in_the_keyring_restores_on_an_empty_computer(tmp_path, memory_keyring,
+                                                                                    monkeypatch, capsys):
+    """Key escrow, the whole machine lost: the written-down key is put into the new computer's keyring for the
+    database's file (keyring set "ClinicEMR database key" PATH), then `restore` needs nothing else."""
+    from desktop.models.keys import KEYRING_SERVICE, PASSPHRASE_ENV
+
+    monkeypatch.delenv(PASSPHRASE_ENV, raising=False)
+    old_path = tmp_path / "old" / "clinic.db"
+    old = _encrypted_practice(old_path, "FromOldComputer")
+    backup = old.backup_to(tmp_path / "friday.db")
+    old.dispose()
+    written_down = memory_keyring.get_password(KEYRING_SERVICE, str(old_path))
+    memory_keyring.store.clear()
+    new_path = tmp_path / "new" / "clinic.db"
+    new_path.parent.mkdir()
+    memory_keyring.set_password(KEYRING_SERVICE, str(new_path), written_down)
+    url = f"sqlcipher:///{new_path}"
+    assert main(["restore", "--db", url, str(backup)]) == 0
+    assert "restored" in capsys.readouterr().out
+    assert _families_in(url) == {"FromOldComputer"}

@@ -178,7 +178,9 @@ def test_a_postgresql_database_gets_the_server_instructions(qtbot, messages):
 
 def test_a_backup_made_under_another_passphrase_asks_for_it(qtbot, messages, tmp_path):
     """An encrypted practice whose passphrase changed since the backup: the dialog says the key does not open
-    it, asks for the backup's passphrase, and restores with it into the database's current key."""
+    it, asks for the backup's passphrase, and restores with it. The restored database keeps the backup's
+    passphrase (its audit log is keyed from it: under the current key nothing could be saved any more), the
+    message says so, and the safety copy keeps the current one."""
     from desktop.ops import Ops
     from desktop.services.database import Database
     from desktop.views.context import AppContext
@@ -212,20 +214,26 @@ def test_a_backup_made_under_another_passphrase_asks_for_it(qtbot, messages, tmp
         dialog.confirm.click()
         with qtbot.waitSignal(dialog.sig_finished, timeout=20000) as finished:
             qtbot.mouseClick(dialog.restore_button, Qt.MouseButton.LeftButton)
-        assert finished.args[0] is not None, messages.shown
+        done = finished.args[0]
+        assert done is not None and done.passphrase_changed, messages.shown
+        assert "passphrase the backup was made with" in messages.shown[-1][1]
     finally:
         ctx.ops.wait_idle(5000)
         db.dispose()
-    reopened = Database.open(db.target.url, passphrase="new-passphrase")  # the database keeps its own key
+    reopened = Database.open(db.target.url, passphrase="old-passphrase")
     try:
         from sqlalchemy import select
 
         from desktop.models import Patient
 
+        _register(reopened, "SavedAfterRestore")  # the audit log takes new rows
         with reopened.uow() as uow:
-            assert uow.session.execute(select(Patient.family_name)).scalars().all() == ["FromOldKey"]
+            assert sorted(uow.session.execute(select(Patient.family_name)).scalars()) == [
+                "FromOldKey", "SavedAfterRestore"]
     finally:
         reopened.dispose()
+    kept = Database.open(f"sqlcipher:///{done.kept_as}", passphrase="new-passphrase", read_only=True)
+    kept.dispose()
 
 
 def test_a_backup_of_another_practice_is_named_as_such(qtbot, app_ctx, db, tmp_path):

@@ -189,10 +189,18 @@ def test_a_backup_made_with_another_passphrase_needs_that_passphrase(tmp_path):
     with pytest.raises(BackupRefused):
         check_backup(db.target, db.key, backup, passphrase="not-this-one")
     done = restore_database(db, user_for("admin"), backup, passphrase="old-passphrase", stamp="t6")
-    # the restored database keeps this database's key: the app opens it as before
-    assert _families(db, db.key, True) == ["FromOldKey"] and done.kept_as is not None
-    reopened = Database.open(db.target.url, passphrase="current-passphrase")
-    reopened.dispose()
+    # the restored database keeps the backup's passphrase: its audit log is keyed from it, and under the current
+    # key nothing more could be saved (it was so until issue 17's review); the safety copy keeps the current one
+    from desktop.models.engine import DbKey
+
+    assert _families(db, DbKey(passphrase="old-passphrase"), True) == ["FromOldKey"]
+    assert done.passphrase_changed and "by admin" in done.audit
+    assert _families(done.kept_as, db.key, True) == ["Current"]
+    reopened = Database.open(db.target.url, passphrase="old-passphrase")
+    try:
+        _register(reopened, "SavedAfterRestore")
+    finally:
+        reopened.dispose()
 
 
 def test_an_unencrypted_file_is_not_a_backup_of_an_encrypted_database(tmp_path, db):

@@ -323,6 +323,9 @@ class RestoreDialog(BaseDialog):
         text = self.tr("The database was restored from {backup}.").format(backup=result.backup.name)
         if kept is not None:
             text += "\n" + self.tr("The previous database is kept as {path}.").format(path=kept)
+        if result.passphrase_changed:
+            text += "\n\n" + self.tr("The restored database opens with the passphrase the backup was made with: "
+                                      "enter that one when the app asks for it.")
         text += "\n\n" + self.tr("You are logged out: log in again to work with the restored data.")
         self.ctx.messages.info(self.parentWidget() or self, text, title=self.tr("Restore"))
         self.accept()
