@@ -144,7 +144,7 @@ def main() -> int:
     # the prescription editor: the drug list, then a schedule II drug chosen
     from desktop.views.prescription_editor import PrescriptionEditor, services_for
 
-    editor = PrescriptionEditor(services_for(ctx.ops, miguel), "Garica, Miguel · DOB 18 Aug 1936")
+    editor = PrescriptionEditor(services_for(ctx.ops, miguel), "Garica, Miguel · DOB 1936-08-18")
     editor.show()
     editor.drug.edit.setText("oxycodone")
     editor.drug.refresh()

@@ -10,7 +10,7 @@ from reportlab.platypus import Flowable, KeepTogether, Table, TableStyle
 from .data import NoteData
 from .flow import Styles, build, none_line, para, spacer, when
 from .fonts import REGULAR
-from .page import GREY, MARGIN, page_size
+from .page import GREY, MARGIN, fmt_datetime, page_size
 
 
 class _SignatureLine(Flowable):
@@ -74,7 +74,7 @@ def render_note(data: NoteData) -> bytes:
                 spacer(4),
             ]))
     printed_at = data.printed_at or datetime.now()
-    printed = f"Printed {printed_at:%Y-%m-%d %H:%M}" + (f" by {data.printed_by}" if data.printed_by else "")
+    printed = f"Printed {fmt_datetime(printed_at)}" + (f" by {data.printed_by}" if data.printed_by else "")
     return build(story, page_size_name=data.page_size, title=f"Encounter note — {data.patient.full_name}",
                  author=data.provider, practice=data.practice, patient=data.patient, doc_title="Encounter note",
                  footer_left=printed, as_of=data.encounter_date.date())

@@ -10,6 +10,7 @@ from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
+from desktop.domain.dates import show_date, show_datetime
 from desktop.kb.age import age_label
 
 from .data import PatientInfo, PracticeInfo
@@ -44,17 +45,12 @@ def wrap(text: str, font: str, size: float, width: float) -> list[str]:
 
 
 def fmt_date(d: date | datetime | None) -> str:
-    if d is None:
-        return "—"
-    if isinstance(d, datetime):
-        d = d.date()
-    return d.strftime("%d %b %Y").lstrip("0")
+    """The practice's one date form (desktop.domain.dates), as on screen; "—" when there is none."""
+    return show_date(d, "—")
 
 
 def fmt_datetime(ts: datetime | None) -> str:
-    if ts is None:
-        return "—"
-    return f"{fmt_date(ts)} {ts.strftime('%H:%M')}"
+    return show_datetime(ts, "—")
 
 
 def age_on(birth: date | None, on: date) -> str:

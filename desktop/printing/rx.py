@@ -33,6 +33,7 @@ from .page import (
     draw_practice_header,
     draw_watermark,
     fmt_date,
+    fmt_datetime,
     page_size,
     patient_id_line,
     practice_header_height,
@@ -376,6 +377,6 @@ def _draw_page(c: Canvas, g: RxGroup, page: list[tuple[RxItem, list[_Line]]], pr
     _draw_signature(c, g.prescriber, len(page), controlled, x0, x1, y - 6, written)
     numbers = ", ".join(it.rx_number for it, _ in page)
     left = f"Rx {numbers}" + (f" · {REPRINT_MARK} {fmt_date(g.reprint_of)}" if g.reprint_of else "")
-    draw_footer(c, width, left, f"Printed {printed_at:%Y-%m-%d %H:%M} · Page {page_no} of {total}")
+    draw_footer(c, width, left, f"Printed {fmt_datetime(printed_at)} · Page {page_no} of {total}")
     c.setFillColor(white)
     c.showPage()

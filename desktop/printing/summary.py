@@ -11,7 +11,7 @@ from desktop.kb.vitals import HEIGHT, TEMPERATURE, WEIGHT
 from .charts import trend_chart
 from .data import SummaryData, TrendPoint, VitalsRow
 from .flow import Styles, build, none_line, para, spacer, table, when
-from .page import MARGIN, age_on, fmt_date, page_size, sex_label
+from .page import MARGIN, age_on, fmt_date, fmt_datetime, page_size, sex_label
 
 
 def _num(v: float | None, digits: int = 0) -> str:
@@ -187,7 +187,7 @@ def render_summary(data: SummaryData) -> bytes:
     else:
         story.append(none_line("No encounters recorded."))
 
-    printed = f"Printed {data.generated_at:%Y-%m-%d %H:%M}" + (f" by {data.printed_by}" if data.printed_by else "")
+    printed = f"Printed {fmt_datetime(data.generated_at)}" + (f" by {data.printed_by}" if data.printed_by else "")
     return build(story, page_size_name=data.page_size, title=f"Patient summary — {data.patient.full_name}",
                  author=data.practice.name, practice=data.practice, patient=data.patient,
                  doc_title="Patient summary", footer_left=printed, as_of=data.generated_at.date())

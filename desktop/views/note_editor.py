@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.domain.dates import QT_DATETIME, show_date, show_datetime
 from desktop.services import encounters, history_summary, note_templates, results
 from desktop.services.encounters import EncounterDetails, NoteContent, ProblemChoice, VisitInput
 from desktop.services.errors import ConflictError, ValidationError
@@ -341,15 +342,15 @@ class NoteEditor(QWidget):
         self.template.setCurrentIndex(max(0, self.template.findData(details.template)))
         self._fill(details.content)
         kind = self.tr(encounters.KIND_LABELS.get(details.kind, details.kind))
-        self.title.setText(f"{kind} — {details.encounter_date:%Y-%m-%d %H:%M}"
+        self.title.setText(f"{kind} — {show_datetime(details.encounter_date)}"
                            + (f" — {details.provider_name}" if details.provider_name else ""))
         self.signature.setVisible(details.signed)
         self.signature.setText(self.tr("Electronically signed by {who} on {when}").format(
-            who=details.signed_by, when=f"{details.signed_at:%Y-%m-%d %H:%M}") if details.signed else "")
+            who=details.signed_by, when=show_datetime(details.signed_at)) if details.signed else "")
         if details.addenda:
             items = "".join(
                 f"<p style='margin:4px 0'><b>{self.tr('Addendum')}</b> — {escape(a.author)}, "
-                f"{a.created_at:%Y-%m-%d %H:%M}<br>{escape(a.text).replace(chr(10), '<br>')}</p>"
+                f"{show_datetime(a.created_at)}<br>{escape(a.text).replace(chr(10), '<br>')}</p>"
                 for a in details.addenda)
             self.addenda.setText(items)
         self.addenda.setVisible(bool(details.addenda))
@@ -376,7 +377,7 @@ class NoteEditor(QWidget):
         if found is None:
             return
         text = self.tr("This note has unsaved text from {when} (kept by autosave, e.g. after a crash).\n\n"
-                       "Restore it?").format(when=f"{found.saved_at:%Y-%m-%d %H:%M:%S}")
+                       "Restore it?").format(when=show_datetime(found.saved_at, seconds=True))
         if found.saved_since:
             text += "\n\n" + self.tr("The note was saved by {who} after that text was typed; when you save, "
                                      "both versions are shown so you can merge them.").format(
@@ -466,7 +467,7 @@ class NoteEditor(QWidget):
             return
         if not text:
             self.ctx.messages.info(self, self.tr("No vitals were recorded on {day}.").format(
-                day=f"{self.details.encounter_date:%Y-%m-%d}"), title=self.tr("Vitals"))
+                day=show_date(self.details.encounter_date)), title=self.tr("Vitals"))
             return
         editor = self.editors["objective"]
         body = editor.toPlainText()
@@ -1044,7 +1045,7 @@ class VisitFields:
                  provider_id: int | None = None, provider_name: str = ""):
         self.when = QDateTimeEdit(QDateTime(when) if when is not None else QDateTime.currentDateTime())
         self.when.setObjectName("encounterDate")
-        self.when.setDisplayFormat("yyyy-MM-dd HH:mm")
+        self.when.setDisplayFormat(QT_DATETIME)
         self.when.setCalendarPopup(True)
         self.kind = QComboBox()
         self.kind.setObjectName("kind")

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.domain.dates import show_date
 from desktop.services import patients
 from desktop.services.errors import ConflictError, ValidationError
 from desktop.services.patients import FIELD_LABELS, PatientDetails, PatientInput, PossibleDuplicate
@@ -212,7 +213,7 @@ class PatientDialog(BaseDialog):
             self.ctx.messages.error(self, exc)
 
     def _possible_duplicate(self, dup: PossibleDuplicate, inp: PatientInput) -> None:
-        lines = "\n".join(f"• {c.display_name}, DOB {c.birth_date:%Y-%m-%d}, MRN {c.mrn}" for c in dup.candidates)
+        lines = "\n".join(f"• {c.display_name}, DOB {show_date(c.birth_date)}, MRN {c.mrn}" for c in dup.candidates)
         choice = self.ctx.messages.choose(
             self,
             self.tr("This may be a patient who is already registered:\n\n{lines}\n\n"

@@ -42,6 +42,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.domain.dates import show_date
 from desktop.phr import (
     CLINICAL_CATEGORIES,
     Decision,
@@ -660,7 +661,7 @@ class PhrImportHistoryDialog(BaseDialog):
             Column("#", lambda r: r.id), Column("Imported", lambda r: r.imported_at.astimezone()),
             Column("By", lambda r: r.user), Column("File", lambda r: r.file_name),
             Column("Source", lambda r: r.source_system), Column("Added", _added_text),
-            Column("Status", lambda r: r.status if r.status != "undone" else f"undone {r.undone_at:%Y-%m-%d}"),
+            Column("Status", lambda r: r.status if r.status != "undone" else f"undone {show_date(r.undone_at)}"),
         ], self)
         self.model.greyed = lambda r: r.status == "undone"
         self.table = QTableView(self)

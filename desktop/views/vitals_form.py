@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.domain.dates import QT_DATETIME, show_date
 from desktop.services import display_units, vitals
 from desktop.services.alert_decisions import NeedsDecision
 from desktop.services.errors import ValidationError
@@ -136,7 +137,7 @@ class VitalsForm(BaseDialog):
         grid.addWidget(QLabel(self.tr("Taken at")), row, 0)
         self.taken_at = _TimeEdit(QDateTime.currentDateTime())
         self.taken_at.setObjectName("taken_at")
-        self.taken_at.setDisplayFormat("yyyy-MM-dd HH:mm")
+        self.taken_at.setDisplayFormat(QT_DATETIME)
         self.taken_at.setMaximumDateTime(QDateTime.currentDateTime().addSecs(300))
         self.taken_at.setCalendarPopup(True)
         grid.addWidget(self.taken_at, row, 1)
@@ -235,7 +236,7 @@ class VitalsForm(BaseDialog):
         if self.unit_system not in display_units.SYSTEMS or not c.last_height_cm:
             return self.check.bmi_note
         shown = display_units.text(vitals.HEIGHT, c.last_height_cm, self.unit_system)
-        return f"with height {shown}" + (f" from {c.last_height_date:%Y-%m-%d}" if c.last_height_date else "")
+        return f"with height {shown}" + (f" from {show_date(c.last_height_date)}" if c.last_height_date else "")
 
     # ---- live checking
     def texts(self) -> dict[str, str]:

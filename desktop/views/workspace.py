@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.domain.dates import show_date
 from desktop.memory import release_freed_memory
 from desktop.ops import Debouncer
 from desktop.services import patients
@@ -157,7 +158,7 @@ class PatientSearchPanel(QWidget):
     def _show_recent(self, rows: list[PatientRow]) -> None:
         self.recent.clear()
         for r in rows:
-            item = QListWidgetItem(f"{r.display_name}  ·  {r.birth_date:%Y-%m-%d}  ·  {r.mrn}")
+            item = QListWidgetItem(f"{r.display_name}  ·  {show_date(r.birth_date)}  ·  {r.mrn}")
             item.setData(Qt.ItemDataRole.UserRole, r.id)
             self.recent.addItem(item)
 

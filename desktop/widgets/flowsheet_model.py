@@ -8,6 +8,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QCoreApplication, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 
+from desktop.domain.dates import show_date
 from desktop.services import display_units
 from desktop.services.vitals import (
     BMI,
@@ -168,7 +169,7 @@ class FlowsheetModel(QAbstractTableModel):
             return None
         if role == Qt.ItemDataRole.DisplayRole:
             origin = ORIGIN_LABELS.get(col.origin, col.origin)
-            text = f"{col.taken_at:%Y-%m-%d}\n{col.taken_at:%H:%M}"
+            text = f"{show_date(col.taken_at)}\n{col.taken_at:%H:%M}"
             return f"{text}\n{_tr(origin)}" if origin else text
         if role == Qt.ItemDataRole.ToolTipRole:
             return _tr("Measured in the clinic") if col.origin == "clinic" else \

@@ -8,6 +8,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QCoreApplication, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 
+from desktop.domain.dates import show_date, show_datetime
 from desktop.services.results import FLAG_WORDS, Flowsheet, PanelView, ResultRow, unit_label
 
 Index = QModelIndex | QPersistentModelIndex
@@ -45,7 +46,7 @@ def result_tooltip(r: ResultRow) -> str:
              f"{r.value_display} {unit_label(r.unit)}".strip()
              + (f"  [{FLAG_WORDS.get(r.flag, r.flag)}]" if r.flag else ""),
              _tr("Range: {range}").format(range=r.range_display),
-             _tr("Collected {when:%Y-%m-%d %H:%M}, {status}").format(when=r.collected_at, status=r.status)]
+             _tr("Collected {when}, {status}").format(when=show_datetime(r.collected_at), status=r.status)]
     if r.flag:
         lines.append(_tr("Flag: {src}").format(src=r.flag_source))
     if r.origin != "clinic":
@@ -119,7 +120,7 @@ class LabFlowsheetModel(QAbstractTableModel):
         if orientation == Qt.Orientation.Horizontal:
             if role == Qt.ItemDataRole.DisplayRole and section < len(self.sheet.columns):
                 when = self.sheet.columns[section]
-                return f"{when:%Y-%m-%d}\n{when:%H:%M}"
+                return f"{show_date(when)}\n{when:%H:%M}"
             return None
         if section >= len(self.sheet.rows):
             return None
@@ -175,7 +176,7 @@ class PanelListModel(QAbstractTableModel):
                     src = _tr("clinic") if panel.origin == "clinic" else \
                         _tr("imported from {src}").format(src=panel.source_system or "PHR")
                     lab = f" · {panel.performing_lab}" if panel.performing_lab else ""
-                    return f"{panel.collected_at:%Y-%m-%d %H:%M}   {panel.title}   ({src}{lab})"
+                    return f"{show_datetime(panel.collected_at)}   {panel.title}   ({src}{lab})"
                 if col == 1:
                     n = panel.abnormal_count
                     return _tr("{n} abnormal").format(n=n) if n else ""

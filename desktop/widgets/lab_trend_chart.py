@@ -20,6 +20,7 @@ from PySide6.QtCore import QMargins, QPointF, Qt
 from PySide6.QtGui import QBrush, QColor, QCursor, QFont, QPainter, QPen
 from PySide6.QtWidgets import QToolTip, QWidget
 
+from desktop.domain.dates import show_datetime
 from desktop.services.results import LabTrend, TrendPoint
 
 from .trend_chart import _ms, _nice
@@ -147,7 +148,7 @@ class LabTrendChart(QChartView):
         if p is None:
             return
         converted = f"{p.value:.4g} {self.trend.unit}" if self.trend else ""
-        text = f"{p.collected_at:%Y-%m-%d %H:%M}\n{p.original}"
+        text = f"{show_datetime(p.collected_at)}\n{p.original}"
         if converted and converted.replace(" ", "") != p.original.replace(" ", ""):
             text += "\n" + self.tr("shown as {value}").format(value=converted)
         text += "\n" + (self.tr("clinic") if p.origin == "clinic" else self.tr("imported"))

@@ -5,6 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from desktop.domain.dates import show_date
+
 
 class PatientBanner(QFrame):
     def __init__(self, parent: QWidget | None = None):
@@ -41,7 +43,7 @@ class PatientBanner(QFrame):
         self.name.setText(details.display_name)
         sex = {"female": "F", "male": "M", "other": "Other", "unknown": "Unknown"}.get(d.sex, d.sex)
         self.details.setText(
-            f"{details.age}   {sex}   DOB {d.birth_date:%Y-%m-%d}   MRN {details.mrn}"
+            f"{details.age}   {sex}   DOB {show_date(d.birth_date)}   MRN {details.mrn}"
             + (f"   {d.phone_mobile or d.phone_home}" if (d.phone_mobile or d.phone_home) else "")
         )
         self.set_allergy_status(details.allergy_status, details.has_allergies)

@@ -16,6 +16,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersisten
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QComboBox, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
+from desktop.domain.dates import show_date, show_datetime
 from desktop.phr import Decision, ImportPlan, ItemStatus, PlanItem, ReadingSeries, history_text
 from desktop.services.vitals import same_vital
 
@@ -102,7 +103,7 @@ class DecisionBook(QObject):
 def _in_file_time(value: datetime | None) -> str:
     """A reading's time as the file gives it (its own UTC offset), the same clock as its day in the daily
     values: 2026-03-07 20:00 -0500 stays 03-07 20:00, not 03-08 01:00 on a computer in another zone."""
-    return value.strftime("%Y-%m-%d %H:%M") if value is not None else ""
+    return show_datetime(value)
 
 
 def unit_text(unit: str) -> str:
@@ -116,9 +117,9 @@ def _fmt(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return value.astimezone().strftime("%Y-%m-%d %H:%M")
+        return show_datetime(value.astimezone())
     if isinstance(value, date):
-        return value.isoformat()
+        return show_date(value)
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)

@@ -10,6 +10,8 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
+from desktop.domain.dates import show_date, show_datetime
+
 Index = QModelIndex | QPersistentModelIndex
 
 
@@ -26,9 +28,9 @@ def display(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
+        return show_datetime(value)
     if isinstance(value, date):
-        return value.strftime("%Y-%m-%d")
+        return show_date(value)
     if isinstance(value, bool):
         return "yes" if value else ""
     if isinstance(value, float):

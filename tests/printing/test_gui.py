@@ -44,7 +44,7 @@ def _editor(app_ctx, patient, messages, resolver=None):
 
     ctx = app_ctx("physician")
     services = services_for(ctx.ops, patient.id)
-    return ctx, PrescriptionEditor(services, "José Núñez · DOB 14 Mar 1958", messages=messages,
+    return ctx, PrescriptionEditor(services, "José Núñez · DOB 1958-03-14", messages=messages,
                                    resolve_alerts=resolver)
 
 

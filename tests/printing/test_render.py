@@ -57,8 +57,8 @@ def test_prescription_carries_every_required_field():
     for expected in [
         "Riverside Family Medicine", "1200 Riverside Drive, Suite 300", "Springfield, IL 62704", "(217) 555-0142",
         "Ana Ramírez, MD", f"NPI {VALID_NPI}", "License IL 036-123456",
-        "José Núñez", "DOB 14 Mar 1958", "48 Oak Street, Apt 2B", "Springfield, IL 62701",
-        "DATE WRITTEN", "6 Jan 2025",
+        "José Núñez", "DOB 1958-03-14", "48 Oak Street, Apt 2B", "Springfield, IL 62701",
+        "DATE WRITTEN", "2025-01-06",
         "amoxicillin 500 mg oral capsule",
         "Take 1 capsule by mouth three times a day for 10 days",
         "Dispense: 30 (thirty) capsules", "Days supply: 10", "Refills: 2 (two)",
@@ -125,7 +125,7 @@ def test_reprint_is_marked_with_its_date():
     pdf = render_prescriptions([item()], PRACTICE, DOCTOR, PATIENT, reprint_of=date(2025, 2, 1))
     text = flat(pdf_text(pdf))
     assert "COPY — REPRINT" in text
-    assert "reprinted 1 Feb 2025" in text and "original written 6 Jan 2025" in text
+    assert "reprinted 2025-02-01" in text and "original written 2025-01-06" in text
 
 
 def test_originals_and_reprints_in_one_document():
@@ -225,11 +225,11 @@ def test_note_with_signature_and_addenda():
                     signed_by="Ana Ramírez, MD", signed_at=now + timedelta(hours=1),
                     addenda=(AddendumLine("Ana Ramírez, MD", now + timedelta(days=2), "Potassium 4.6 mmol/L."),))
     text = flat(pdf_text(render_note(data)))
-    for expected in ["Encounter note", "José Núñez", "Office visit — 6 Jan 2025 10:30", "Subjective", "Feels well.",
+    for expected in ["Encounter note", "José Núñez", "Office visit — 2025-01-06 10:30", "Subjective", "Feels well.",
                      "Objective", "Assessment", "Plan", "Increase lisinopril to 20 mg daily.", "Diagnoses",
                      "I10 Essential (primary) hypertension", "Signature",
-                     "Electronically signed by Ana Ramírez, MD on 6 Jan 2025 11:30", "Addenda",
-                     "Addendum by Ana Ramírez, MD — 8 Jan 2025 10:30", "Potassium 4.6 mmol/L."]:
+                     "Electronically signed by Ana Ramírez, MD on 2025-01-06 11:30", "Addenda",
+                     "Addendum by Ana Ramírez, MD — 2025-01-08 10:30", "Potassium 4.6 mmol/L."]:
         assert expected in text, expected
 
 

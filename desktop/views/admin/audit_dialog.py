@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.domain.dates import QT_DATE, show_datetime
 from desktop.services import audit_report, patients
 from desktop.services.audit_report import AuditFilter, AuditPage, AuditRow
 from desktop.services.errors import NotFound
@@ -77,7 +78,7 @@ class AuditReportDialog(BaseDialog):
         self.date_to.setObjectName("dateTo")
         for edit, box in ((self.date_from, self.use_from), (self.date_to, self.use_to)):
             edit.setCalendarPopup(True)
-            edit.setDisplayFormat("yyyy-MM-dd")
+            edit.setDisplayFormat(QT_DATE)
             edit.setEnabled(False)
             box.toggled.connect(edit.setEnabled)
         self.action = QComboBox()
@@ -114,7 +115,7 @@ class AuditReportDialog(BaseDialog):
         # results
         self.model = DataclassTableModel([
             Column(self.tr("#"), lambda r: r.id, align=Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
-            Column(self.tr("Time"), lambda r: r.ts.astimezone().strftime("%Y-%m-%d %H:%M:%S"),
+            Column(self.tr("Time"), lambda r: show_datetime(r.ts.astimezone(), seconds=True),
                    tooltip=lambda r: r.ts.strftime("%Y-%m-%d %H:%M:%S UTC")),
             Column(self.tr("User"), lambda r: r.username),
             Column(self.tr("Patient"), lambda r: f"{r.patient_name} ({r.patient_mrn})" if r.patient_mrn

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.domain.dates import show_datetime
 from desktop.services import backup_check, restore
 from desktop.services.errors import Cancelled
 from desktop.widgets.dialog_base import BaseDialog
@@ -243,10 +244,10 @@ class RestoreDialog(BaseDialog):
         lines = [
             self.tr("Backup: <b>{name}</b> in {folder}").format(name=escape(info.path.name),
                                                                folder=escape(str(info.path.parent))),
-            self.tr("Written {when}, {size}").format(when=f"{info.modified:%Y-%m-%d %H:%M}",
+            self.tr("Written {when}, {size}").format(when=show_datetime(info.modified),
                                                     size=_megabytes(info.size_bytes)),
             self.tr("Newest entry in it: {when}").format(
-                when=f"{info.last_activity.astimezone():%Y-%m-%d %H:%M}" if info.last_activity else "—"),
+                when=show_datetime(info.last_activity.astimezone()) if info.last_activity else "—"),
             self.tr("Patients: {n}").format(n=f"{info.patients:,}"),
         ]
         if info.practice:

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.domain.dates import show_date, show_datetime
 from desktop.services import encounters, note_templates
 from desktop.services.encounters import EncounterInput, EncounterPage, EncounterRow
 from desktop.services.errors import ValidationError
@@ -64,14 +65,14 @@ class EncountersTab(ChartTab):
         self.more_button.clicked.connect(self.load_more)
 
         self.model = DataclassTableModel([
-            Column(self.tr("Date"), lambda r: f"{r.encounter_date:%Y-%m-%d}"),
+            Column(self.tr("Date"), lambda r: show_date(r.encounter_date)),
             Column(self.tr("Type"), lambda r: self.tr(r.kind_label)),
             Column(self.tr("Reason"), lambda r: r.reason, tooltip=lambda r: r.reason),
             Column(self.tr("Diagnoses"), lambda r: r.diagnoses, tooltip=lambda r: r.diagnoses),
             Column(self.tr("Provider"), lambda r: r.provider),
             Column(self.tr("Status"), lambda r: self.tr(_status(r)),
                    color=lambda r: None if r.status == "signed" else "#9a6700",
-                   tooltip=lambda r: f"{r.signed_by} {r.signed_at:%Y-%m-%d %H:%M}" if r.signed_at else ""),
+                   tooltip=lambda r: f"{r.signed_by} {show_datetime(r.signed_at)}" if r.signed_at else ""),
         ], self)
         self.table = QTableView()
         self.table.setObjectName("encounterList")

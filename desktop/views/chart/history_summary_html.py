@@ -7,6 +7,8 @@ from collections.abc import Callable
 from html import escape
 from typing import Any
 
+from desktop.domain.dates import show_date
+
 RED, GREY = "#b00020", "#666666"
 
 
@@ -18,7 +20,7 @@ def history_html(brief: Any, tr: Callable[[str], str]) -> str:
         smoke = f"<b style='color:#8a5a00'>{escape(tr('Smoking status not recorded'))}</b>"
     else:
         colour = RED if smoking.smoking_group == "current" else ""
-        text = escape(smoking.summary) + (f" <span style='color:{GREY}'>({smoking.observed_date:%Y-%m-%d})</span>"
+        text = escape(smoking.summary) + (f" <span style='color:{GREY}'>({show_date(smoking.observed_date)})</span>"
                                           if smoking.observed_date else "")
         smoke = f"<b style='color:{colour}'>{text}</b>" if colour else f"<b>{text}</b>"
     parts = [f"<div><span style='color:{GREY}'>{escape(tr('Smoking'))}:</span> {smoke}</div>"]
@@ -27,7 +29,7 @@ def history_html(brief: Any, tr: Callable[[str], str]) -> str:
     if brief.procedures:
         items = []
         for p in brief.procedures:
-            when = f"{p.last:%Y-%m-%d}" if p.last else tr("date unknown")
+            when = show_date(p.last) if p.last else tr("date unknown")
             times = f" ×{p.times}" if p.times > 1 else ""
             items.append(f"{escape(p.description)} <span style='color:{GREY}'>({when}{times})</span>")
         more = brief.procedures_total - len(brief.procedures)

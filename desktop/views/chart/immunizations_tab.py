@@ -9,6 +9,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QComboBox, QCompleter, QLineEdit, QPlainTextEdit, QWidget
 
+from desktop.domain.dates import show_date
 from desktop.ops import bind
 from desktop.services import immunizations, knowledge
 from desktop.services.immunizations import FIELD_LABELS, ROUTES, SITES, ImmunizationInput, ImmunizationRow
@@ -154,7 +155,7 @@ class ImmunizationsTab(ListTab):
         return immunizations.list_immunizations(uow, patient_id, include_errors)
 
     def describe(self, row: ImmunizationRow) -> str:
-        return f"{row.vaccine}, {row.date_given:%Y-%m-%d}"
+        return f"{row.vaccine}, {show_date(row.date_given)}"
 
     def make_editor(self, row: ImmunizationRow | None) -> ImmunizationDialog:
         return ImmunizationDialog(self.chart, row, self)

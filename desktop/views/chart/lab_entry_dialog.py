@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.domain.dates import QT_DATETIME
 from desktop.services import results
 from desktop.services.errors import ValidationError
 from desktop.services.results import EntryContext, PanelInput, ResultInput, SavedResults
@@ -115,7 +116,7 @@ class LabEntryDialog(BaseDialog):
         self.collected = QDateTimeEdit(QDateTime.currentDateTime())
         self.collected.setObjectName("labCollected")
         self.collected.setCalendarPopup(True)
-        self.collected.setDisplayFormat("yyyy-MM-dd HH:mm")
+        self.collected.setDisplayFormat(QT_DATETIME)
         self.collected.setMaximumDateTime(QDateTime.currentDateTime().addSecs(300))
         self.lab = QComboBox()
         self.lab.setObjectName("labPerforming")

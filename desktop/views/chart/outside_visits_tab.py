@@ -8,6 +8,7 @@ from typing import Any
 
 from PySide6.QtWidgets import QWidget
 
+from desktop.domain.dates import show_datetime
 from desktop.ops import bind
 from desktop.services import outside_encounters as svc
 from desktop.services.outside_encounters import OutsideEncounterRow
@@ -19,7 +20,7 @@ from .list_tab import ListTab
 
 
 def _when(row: OutsideEncounterRow) -> str:
-    return row.start.astimezone().strftime("%Y-%m-%d %H:%M") if row.start else ""
+    return show_datetime(row.start.astimezone()) if row.start else ""
 
 
 class OutsideVisitsTab(ListTab):

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.domain.dates import show_date
 from desktop.services import results
 from desktop.services.permissions import Permission
 from desktop.services.results import EntryContext, Flowsheet, LabTrend, ResultsView, SavedResults
@@ -277,9 +278,9 @@ class ResultsTab(ChartTab):
         if selected is None:
             return
         kind, item = selected
-        what = (self.tr("the result {name} of {when:%Y-%m-%d}").format(name=item.name, when=item.collected_at)
-                if kind == "result" else
-                self.tr("every result of {title} ({when:%Y-%m-%d})").format(title=item.title, when=item.collected_at))
+        when = show_date(item.collected_at)
+        what = (self.tr("the result {name} of {when}").format(name=item.name, when=when) if kind == "result" else
+                self.tr("every result of {title} ({when})").format(title=item.title, when=when))
         reason, ok = QInputDialog.getText(self, self.tr("Entered in error"),
                                           self.tr("Why is {what} wrong?").format(what=what))
         if not ok:

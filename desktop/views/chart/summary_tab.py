@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.domain.dates import show_date, show_datetime
 from desktop.services import alerts as alert_service
 from desktop.services import results
 from desktop.services import summary as summary_service
@@ -233,7 +234,7 @@ class SummaryTab(ChartTab):
         for p in s.problems[:MAX_LINES]:
             code = (f"<span style='color:{GREY}'>{escape(p.icd10_code)}</span> " if p.icd10_code
                     else f"<span style='color:{AMBER}'>{escape(self.tr('uncoded'))}</span> ")
-            since = f" <span style='color:{GREY}'>since {p.onset_date:%Y-%m-%d}</span>" if p.onset_date else ""
+            since = f" <span style='color:{GREY}'>since {show_date(p.onset_date)}</span>" if p.onset_date else ""
             lines.append(f"<div>{code}{escape(p.description)}{since}</div>")
         return "".join(lines) + _more(len(s.problems), MAX_LINES)
 
@@ -261,7 +262,7 @@ class SummaryTab(ChartTab):
             value = (f"<b style='color:{colour}'>{escape(v.text)}{arrow}</b>" if colour else escape(v.text))
             rows.append(f"<tr><td style='color:{GREY}; padding-right:14px'>{escape(self.tr(v.label))}</td>"
                         f"<td>{value}</td></tr>")
-        when = f"<div style='color:{GREY}'>{s.vitals_taken_at:%Y-%m-%d %H:%M}</div>" if s.vitals_taken_at else ""
+        when = f"<div style='color:{GREY}'>{show_datetime(s.vitals_taken_at)}</div>" if s.vitals_taken_at else ""
         return when + "<table cellspacing='0' cellpadding='1'>" + "".join(rows) + "</table>"
 
     def _labs_html(self, s: ChartSummary) -> str:
@@ -278,7 +279,7 @@ class SummaryTab(ChartTab):
             value = f"<b style='color:{colour}'>{text}{arrow}</b>" if colour else text
             origin = "" if r.origin == "clinic" else f" <i style='color:{GREY}'>{escape(self.tr('imported'))}</i>"
             rows.append(f"<tr><td style='color:{GREY}; padding-right:14px'>{escape(r.short)}</td><td>{value}</td>"
-                        f"<td style='color:{GREY}; padding-left:10px'>{r.collected_at:%Y-%m-%d}{origin}</td></tr>")
+                        f"<td style='color:{GREY}; padding-left:10px'>{show_date(r.collected_at)}{origin}</td></tr>")
         return "<table cellspacing='0' cellpadding='1'>" + "".join(rows) + "</table>"
 
     def _encounters_html(self, s: ChartSummary) -> str:
@@ -288,7 +289,7 @@ class SummaryTab(ChartTab):
         for e in s.encounters:
             status = (f"<span style='color:{AMBER}'>{escape(self.tr('draft'))}</span>" if e.status != "signed"
                       else f"<span style='color:{GREY}'>{escape(self.tr('signed'))}</span>")
-            rows.append(f"<tr><td style='padding-right:10px'>{e.encounter_date:%Y-%m-%d}</td>"
+            rows.append(f"<tr><td style='padding-right:10px'>{show_date(e.encounter_date)}</td>"
                         f"<td style='color:{GREY}; padding-right:10px'>{escape(e.kind)}</td>"
                         f"<td style='padding-right:10px'>{escape(_cut(e.reason or '—', REASON_CHARS))}</td>"
                         f"<td>{status}</td></tr>")

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.domain.dates import QT_DATE, show_datetime
 from desktop.services import display_units, vitals
 from desktop.services.alerts import AlertCheck
 from desktop.services.permissions import Permission
@@ -123,7 +124,7 @@ class VitalsTab(ChartTab):
         self.to_date = QDateEdit(QDate.currentDate())
         for edit in (self.from_date, self.to_date):
             edit.setCalendarPopup(True)
-            edit.setDisplayFormat("yyyy-MM-dd")
+            edit.setDisplayFormat(QT_DATE)
             edit.setVisible(False)
             edit.dateChanged.connect(lambda _d: self.load_trend())
         self.chart_view = TrendChart()
@@ -265,7 +266,7 @@ class VitalsTab(ChartTab):
             return
         reason, ok = QInputDialog.getText(
             self, self.tr("Entered in error"),
-            self.tr("Why are the vitals of {when} wrong?").format(when=f"{col.taken_at:%Y-%m-%d %H:%M}"))
+            self.tr("Why are the vitals of {when} wrong?").format(when=show_datetime(col.taken_at)))
         if not ok:
             return
         self.chart.ops.run(vitals.mark_set_entered_in_error, self.chart.patient_id, col.set_id, reason,
