@@ -24,6 +24,7 @@ from desktop.services import summary as summary_service
 from desktop.services.summary import ChartSummary
 from desktop.widgets.alert_bar import AlertBar
 from desktop.widgets.alert_dialog import KbUnavailableBanner
+from desktop.widgets.rich_text_label import RichTextLabel
 
 from .base import FAILED_STYLE, ChartContext, ChartTab, failure_text
 from .history_summary_html import history_html
@@ -129,11 +130,11 @@ class SummaryTab(ChartTab):
         layout.addWidget(self.unchecked)
         layout.addWidget(scroll, 1)
 
-    def _section(self, name: str, title: str) -> QLabel:
+    def _section(self, name: str, title: str) -> RichTextLabel:
         box = QGroupBox(title, self)
         box.setObjectName(f"summary_{name}")
         self.boxes[name] = box
-        label = QLabel()
+        label = RichTextLabel()
         label.setObjectName(f"summaryText_{name}")
         label.setWordWrap(True)
         label.setTextFormat(Qt.TextFormat.RichText)
