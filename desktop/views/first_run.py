@@ -18,6 +18,7 @@ from desktop.services import auth, users
 from desktop.services.errors import ValidationError
 from desktop.services.permissions import Role
 from desktop.services.settings import PracticeInput, clean_practice, validate_practice
+from desktop.widgets.hint_label import hint_style
 from desktop.widgets.messages import get_messages
 
 from .admin.forms import FieldForm
@@ -83,7 +84,7 @@ class AdminPage(QWizardPage):
         text = self.password.text()
         if not text:
             self.strength.setText(self.tr("At least {n} characters.").format(n=auth.MIN_PASSWORD))
-            self.strength.setStyleSheet("color: #555;")
+            self.strength.setStyleSheet(hint_style())
             return
         problem = auth.check_password_strength(text)
         if problem:

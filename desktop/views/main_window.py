@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.widgets.hint_label import hint_label
 from desktop.widgets.screen_fit import fit_to_screen
 
 if TYPE_CHECKING:
@@ -54,9 +55,7 @@ class LoginPage(QWidget):
         self.error.setObjectName("loginError")
         self.error.setStyleSheet("color: #b00020;")
         self.error.setWordWrap(True)
-        self.status = QLabel()
-        self.status.setObjectName("loginStatus")
-        self.status.setStyleSheet("color: #555;")
+        self.status = hint_label(name="loginStatus")
         self.login_button = QPushButton(self.tr("Log in"))
         self.login_button.setObjectName("loginButton")
         self.login_button.setDefault(True)

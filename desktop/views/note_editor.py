@@ -41,6 +41,7 @@ from desktop.services.encounters import EncounterDetails, NoteContent, ProblemCh
 from desktop.services.errors import ConflictError, ValidationError
 from desktop.services.permissions import Permission
 from desktop.widgets.dialog_base import BaseDialog
+from desktop.widgets.hint_label import hint_label, hint_style
 
 from .context import AppContext
 
@@ -188,9 +189,7 @@ class NoteEditor(QWidget):
         self.addenda.setVisible(False)
         body.addWidget(self.addenda)
 
-        self.status = QLabel()
-        self.status.setObjectName("noteStatus")
-        self.status.setStyleSheet("color: #555;")
+        self.status = hint_label(name="noteStatus")
         self.save_button = QPushButton(self.tr("Save dra&ft"))
         self.save_button.setToolTip("Ctrl+S")
         self.save_button.clicked.connect(lambda: self.save())  # not clicked(bool) as `then`
@@ -673,7 +672,7 @@ class NoteEditor(QWidget):
             self.show_details(details)
             self.status.setText(self.tr("Signed") if details.signed else self.tr("Saved {when}").format(
                 when=datetime.now().strftime("%H:%M:%S")))
-            self.status.setStyleSheet("color: #555;")
+            self.status.setStyleSheet(hint_style())
             self.ctx.ops.changed("encounters", self.patient_id)
             self.sig_saved.emit(details)
             then(True)
@@ -968,10 +967,8 @@ class AddendumDialog(BaseDialog):
         self.setWindowTitle(self.tr("Add addendum"))
         self.edit = QPlainTextEdit()
         self.edit.setObjectName("addendumText")
-        note = QLabel(self.tr("The addendum is added below the signed note with your name and the time; "
-                              "the note itself does not change."))
-        note.setWordWrap(True)
-        note.setStyleSheet("color: #555;")
+        note = hint_label(self.tr("The addendum is added below the signed note with your name and the time; "
+                                  "the note itself does not change."), wrap=True)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self._accept)
         buttons.rejected.connect(self.reject)

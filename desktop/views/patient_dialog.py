@@ -23,6 +23,7 @@ from desktop.services import patients
 from desktop.services.errors import ConflictError, ValidationError
 from desktop.services.patients import FIELD_LABELS, PatientDetails, PatientInput, PossibleDuplicate
 from desktop.widgets.dialog_base import BaseDialog
+from desktop.widgets.hint_label import hint_label
 
 from .conflict_dialog import ConflictDialog
 from .context import AppContext
@@ -76,15 +77,13 @@ class PatientDialog(BaseDialog):
         right.addStretch(1)
         columns.addLayout(left)
         columns.addLayout(right)
-        self.dob_hint = QLabel()
-        self.dob_hint.setStyleSheet("color: #555; font-size: 9pt;")
+        self.dob_hint = hint_label(small=True)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
         self.save_button.setDefault(True)
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
-        note = QLabel(self.tr("* required. Date of birth: 1980-01-02, 01/02/1980 or 2 Jan 1980."))
-        note.setStyleSheet("color: #555;")
+        note = hint_label(self.tr("* required. Date of birth: 1980-01-02, 01/02/1980 or 2 Jan 1980."))
         layout = QVBoxLayout(self)
         if details:
             mrn = QLabel(self.tr("MRN {mrn}").format(mrn=details.mrn))

@@ -8,13 +8,13 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QGroupBox,
-    QLabel,
     QVBoxLayout,
     QWidget,
 )
 
 from desktop.services import display_units
 from desktop.widgets.dialog_base import BaseDialog
+from desktop.widgets.hint_label import hint_label
 
 from .context import AppContext
 
@@ -33,9 +33,7 @@ class PreferencesDialog(BaseDialog):
         for system in display_units.SYSTEMS:
             self.unit_choice.addItem(self.tr(display_units.SYSTEM_LABELS[system]), system)
         form.addRow(self.tr("&Vitals shown in"), self.unit_choice)
-        self.hint = QLabel()
-        self.hint.setWordWrap(True)
-        self.hint.setStyleSheet("color: #555;")
+        self.hint = hint_label(wrap=True)
         form.addRow("", self.hint)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)

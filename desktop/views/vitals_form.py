@@ -28,6 +28,7 @@ from desktop.services.errors import ValidationError
 from desktop.services.vitals import FormCheck, IntakeContext, SavedSet
 from desktop.widgets.alert_dialog import decide
 from desktop.widgets.dialog_base import BaseDialog, app_settings
+from desktop.widgets.hint_label import hint_style
 
 from .context import AppContext
 
@@ -151,7 +152,7 @@ class VitalsForm(BaseDialog):
             "<span style='background:#fde0dc;color:#b3261e'>&nbsp;high&nbsp;</span> "
             "<span style='background:#dde8fb;color:#1a4fa0'>&nbsp;low&nbsp;</span> "
             "for age {age}. Enter saves.").format(age=self._age_text()))
-        self.legend.setStyleSheet("color: #555; font-size: 9pt;")
+        self.legend.setStyleSheet(hint_style(small=True))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
         self.save_button.setDefault(True)  # Enter in any field saves (keyPressEvent makes sure of it)

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from .dialog_base import BaseDialog
+from .hint_label import hint_label
 
 # background, text colour per severity (the badge); red family for the interruptive ones
 SEVERITY_COLOURS = {
@@ -89,8 +90,7 @@ class AlertCard(QFrame):
         self.setStyleSheet(f"#alertCard {{ border: 1px solid {bg}; border-left: 6px solid {bg}; }}")
         top = QHBoxLayout()
         top.addWidget(severity_badge(alert.severity, self), 0, Qt.AlignmentFlag.AlignTop)
-        kind = QLabel(self.tr(_KIND_LABELS.get(alert.kind, alert.kind)))
-        kind.setStyleSheet("color: #555;")
+        kind = hint_label(self.tr(_KIND_LABELS.get(alert.kind, alert.kind)))
         top.addWidget(kind, 0, Qt.AlignmentFlag.AlignTop)
         top.addStretch(1)
         self.title = QLabel(alert.message)

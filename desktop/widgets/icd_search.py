@@ -17,7 +17,6 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
-    QLabel,
     QLineEdit,
     QTableView,
     QVBoxLayout,
@@ -26,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from desktop.services import icd10
 
+from .hint_label import hint_label, hint_style
 from .table_model import Column, DataclassTableModel
 
 RunPlain = Callable[..., None]  # ops.run_plain(work, done=..., failed=...)
@@ -72,9 +72,7 @@ class IcdSearch(QWidget):
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         self.table.setMinimumHeight(180)
-        self.status = QLabel(self)
-        self.status.setObjectName("icdStatus")
-        self.status.setStyleSheet("color: #555; font-size: 9pt;")
+        self.status = hint_label(parent=self, small=True, name="icdStatus")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
@@ -169,7 +167,7 @@ class IcdSearch(QWidget):
             self.status.setStyleSheet("color: #8a5a00; font-size: 9pt; font-weight: 600;")
             self.table.setFocus()
             return
-        self.status.setStyleSheet("color: #555; font-size: 9pt;")
+        self.status.setStyleSheet(hint_style(small=True))
         self.pick(code)
 
     def pick(self, code: icd10.IcdCode) -> None:

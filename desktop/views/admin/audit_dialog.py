@@ -31,6 +31,7 @@ from desktop.services.audit_report import AuditFilter, AuditPage, AuditRow
 from desktop.services.errors import NotFound
 from desktop.services.patients import PatientDetails
 from desktop.widgets.dialog_base import BaseDialog
+from desktop.widgets.hint_label import hint_label, hint_style
 from desktop.widgets.table_model import Column, DataclassTableModel
 
 from ..context import AppContext
@@ -64,9 +65,7 @@ class AuditReportDialog(BaseDialog):
         self.mrn.setObjectName("filterMrn")
         self.mrn.setPlaceholderText(self.tr("MRN (blank: any patient)"))
         self.mrn.setClearButtonEnabled(True)
-        self.patient_label = QLabel()
-        self.patient_label.setObjectName("patientName")
-        self.patient_label.setStyleSheet("color: #555;")
+        self.patient_label = hint_label(name="patientName")
         today = date.today()
         self.use_from = QCheckBox(self.tr("From"))
         self.use_from.setObjectName("useFrom")
@@ -216,7 +215,7 @@ class AuditReportDialog(BaseDialog):
         if details is not None:
             self.patient_id = details.id
             self.patient_label.setText(details.display_name)
-            self.patient_label.setStyleSheet("color: #555;")
+            self.patient_label.setStyleSheet(hint_style())
         self._show(page)
 
     def _show(self, page: AuditPage) -> None:

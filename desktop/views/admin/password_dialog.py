@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QDialogButtonBox, QLabel, QVBoxLayout, QWidget
 from desktop.services import auth, users
 from desktop.services.errors import ValidationError
 from desktop.widgets.dialog_base import BaseDialog
+from desktop.widgets.hint_label import hint_label
 
 from ..context import AppContext
 from .forms import FieldForm
@@ -30,8 +31,7 @@ class ChangePasswordDialog(BaseDialog):
                                       200, password=True)
         self.new = self.form.line("password", self.tr("New password"), 200, password=True)
         self.again = self.form.line("password_again", self.tr("Repeat new password"), 200, password=True)
-        hint = QLabel(self.tr("At least {n} characters.").format(n=auth.MIN_PASSWORD))
-        hint.setStyleSheet("color: #555;")
+        hint = hint_label(self.tr("At least {n} characters.").format(n=auth.MIN_PASSWORD))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         self.ok_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
         self.ok_button.setText(self.tr("Change password"))

@@ -23,6 +23,7 @@ from desktop.services import display_units, prescribers, settings
 from desktop.services.errors import ConflictError, ValidationError
 from desktop.services.settings import PracticeForm, PracticeInput
 from desktop.widgets.dialog_base import BaseDialog
+from desktop.widgets.hint_label import hint_label
 
 from ..context import AppContext
 from .forms import FieldForm
@@ -61,10 +62,8 @@ class SettingsDialog(BaseDialog):
         self.idle_minutes.setValue(settings.IDLE_LOCK_DEFAULT)
         self.idle_minutes.setSuffix(self.tr(" min"))
         self.security.add_field("idle_lock_minutes", self.tr("Lock after idle"), self.idle_minutes)
-        hint = QLabel(self.tr("Each workstation locks itself after this many minutes without use and asks for "
-                              "the password again; open work is kept."))
-        hint.setWordWrap(True)
-        hint.setStyleSheet("color: #555;")
+        hint = hint_label(self.tr("Each workstation locks itself after this many minutes without use and asks for "
+                                  "the password again; open work is kept."), wrap=True)
         self.security.addRow("", hint)
         security_box.setLayout(self.security)
 
@@ -83,10 +82,8 @@ class SettingsDialog(BaseDialog):
         for system in display_units.SYSTEMS:
             self.unit_system.addItem(self.tr(display_units.SYSTEM_LABELS[system]), system)
         self.units_form.add_field("unit_system", self.tr("Vitals shown in"), self.unit_system)
-        units_hint = QLabel(self.tr("Temperature, weight and height on screens and paper; each user may "
-                                    "choose otherwise (File › My preferences)."))
-        units_hint.setWordWrap(True)
-        units_hint.setStyleSheet("color: #555;")
+        units_hint = hint_label(self.tr("Temperature, weight and height on screens and paper; each user may "
+                                        "choose otherwise (File › My preferences)."), wrap=True)
         self.units_form.addRow("", units_hint)
         units_box.setLayout(self.units_form)
 

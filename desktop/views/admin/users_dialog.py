@@ -22,6 +22,7 @@ from desktop.services.errors import ValidationError
 from desktop.services.permissions import Role
 from desktop.services.users import NewUser, UserRow
 from desktop.widgets.dialog_base import BaseDialog
+from desktop.widgets.hint_label import hint_label
 from desktop.widgets.table_model import Column, DataclassTableModel
 
 from ..context import AppContext
@@ -50,8 +51,7 @@ class AddUserDialog(BaseDialog):
         self.form.add_field("role", self.tr("Role *"), self.role)
         self.form.line("password", self.tr("Password *"), 200, password=True)
         self.form.line("password_again", self.tr("Repeat password *"), 200, password=True)
-        hint = QLabel(self.tr("At least 8 characters. The user can change it later."))
-        hint.setStyleSheet("color: #555;")
+        hint = hint_label(self.tr("At least 8 characters. The user can change it later."))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
         self.save_button.setText(self.tr("Add user"))
@@ -171,10 +171,8 @@ class UsersDialog(BaseDialog):
         body = QHBoxLayout()
         body.addWidget(self.table, 1)
         body.addLayout(side)
-        self.note = QLabel(self.tr("Users are never deleted: a disabled user cannot log in, and the records they "
-                                   "made keep their name."))
-        self.note.setStyleSheet("color: #555;")
-        self.note.setWordWrap(True)
+        self.note = hint_label(self.tr("Users are never deleted: a disabled user cannot log in, and the records "
+                                       "they made keep their name."), wrap=True)
         layout = QVBoxLayout(self)
         layout.addLayout(body, 1)
         layout.addWidget(self.note)

@@ -23,10 +23,11 @@ from desktop.ops import bind
 from desktop.services import allergies
 from desktop.services.allergies import FIELD_LABELS, AllergyInput, AllergyRow, AllergySaved
 from desktop.services.errors import ServiceError
+from desktop.widgets.hint_label import hint_label
 from desktop.widgets.table_model import Column
 
 from .base import ChartContext
-from .entry_dialogs import HINT_STYLE, DateField, EntryDialog, combo, set_combo
+from .entry_dialogs import DateField, EntryDialog, combo, set_combo
 from .list_tab import ListTab
 
 CATEGORY_CHOICES = [("Medication", "medication"), ("Food", "food"), ("Environmental", "environment"),
@@ -156,8 +157,7 @@ class NkdaEditDialog(EntryDialog):
     def __init__(self, chart: ChartContext, row: AllergyRow, parent: QWidget | None = None):
         super().__init__(chart, row, parent)
         self.setWindowTitle(self.tr("No known drug allergies"))
-        info = QLabel(self.tr("No known drug allergies (NKDA), recorded explicitly."))
-        info.setStyleSheet(HINT_STYLE)
+        info = hint_label(self.tr("No known drug allergies (NKDA), recorded explicitly."), small=True)
         self.form.addRow("", info)
         self.status = self.add_row("status", self.tr("Status"), combo([(self.tr(a), b) for a, b in STATUS_CHOICES]))
         self.note = self.add_row("note", self.tr("Note"), QPlainTextEdit())

@@ -27,6 +27,7 @@ from desktop.services.errors import ValidationError
 from desktop.services.permissions import Permission
 from desktop.views.note_editor import NoteEditor, VisitFields
 from desktop.widgets.dialog_base import BaseDialog
+from desktop.widgets.hint_label import hint_label
 from desktop.widgets.table_model import Column, DataclassTableModel
 
 from .base import FAILED_STYLE, ChartContext, ChartTab, failure_text
@@ -52,8 +53,7 @@ class EncountersTab(ChartTab):
         self.new_button.setEnabled(self.can_draft)
         self.new_button.clicked.connect(self.new_encounter)
         QShortcut(QKeySequence("Ctrl+Shift+N"), self, activated=self.new_encounter)
-        self.count_label = QLabel()
-        self.count_label.setStyleSheet("color: #555;")
+        self.count_label = hint_label()
         self.error_button = QPushButton(self.tr("Entered in error…"))
         self.error_button.setObjectName("encounterInError")
         self.error_button.setToolTip(self.tr("Ctrl+Del: wrong patient or duplicate (the note is kept, with the reason)"))

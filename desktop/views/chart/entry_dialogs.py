@@ -26,11 +26,11 @@ from desktop.services.errors import ConflictError, ValidationError
 from desktop.services.patients import parse_date
 from desktop.views.conflict_dialog import ConflictDialog
 from desktop.widgets.dialog_base import BaseDialog
+from desktop.widgets.hint_label import hint_label
 
 from .base import ChartContext
 
 ERROR_STYLE = "color: #b00020; font-size: 9pt;"
-HINT_STYLE = "color: #555; font-size: 9pt;"
 
 
 class DateField(QLineEdit):
@@ -144,10 +144,7 @@ class EntryDialog(BaseDialog):
         cell.setSpacing(1)
         cell.addWidget(widget)
         if hint:
-            h = QLabel(hint)
-            h.setStyleSheet(HINT_STYLE)
-            h.setWordWrap(True)
-            cell.addWidget(h)
+            cell.addWidget(hint_label(hint, small=True, wrap=True))
         cell.addWidget(error)
         self.form.addRow(label + (" *" if required else ""), cell)
         self.inputs[name] = widget

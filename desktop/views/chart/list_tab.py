@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.services.permissions import Permission
+from desktop.widgets.hint_label import hint_label
 from desktop.widgets.table_model import Column, DataclassTableModel
 
 from .base import FAILED_STYLE, ChartContext, ChartTab, failure_text
@@ -110,8 +111,7 @@ class ListTab(ChartTab):
         self.show_errors = QCheckBox(self.tr("Show entered in error"))
         self.show_errors.setObjectName("showErrors")
         self.show_errors.toggled.connect(lambda _on: self.load())
-        self.count_label = QLabel()
-        self.count_label.setStyleSheet("color: #555;")
+        self.count_label = hint_label()
 
         self.toolbar = QHBoxLayout()
         self.toolbar.setContentsMargins(0, 0, 0, 0)

@@ -34,6 +34,7 @@ from desktop.services.permissions import Permission
 from desktop.widgets.alert_dialog import decide
 from desktop.widgets.dialog_base import BaseDialog
 from desktop.widgets.drug_typeahead import DrugTypeahead
+from desktop.widgets.hint_label import hint_style
 from desktop.widgets.table_model import Column
 
 from .base import ChartContext
@@ -113,7 +114,7 @@ class MedicationDialog(EntryDialog):
         coded = product is not None
         for w in (self.strength, self.dose_form, self.route):
             w.setReadOnly(coded)  # a formulary product defines these
-            w.setStyleSheet("color: #555;" if coded else "")
+            w.setStyleSheet(hint_style() if coded else "")
         if coded:
             codes = f"RxNorm {product.product_rxcui}" if product.product_rxcui else self.tr("RxNorm ingredient")
             ingredients = ", ".join(f"{i.name} {i.rxcui}" for i in product.ingredients)

@@ -30,6 +30,7 @@ from desktop.services import results
 from desktop.services.permissions import Permission
 from desktop.services.results import EntryContext, Flowsheet, LabTrend, ResultsView, SavedResults
 from desktop.widgets.alert_dialog import AlertDialog, KbUnavailableBanner
+from desktop.widgets.hint_label import hint_label
 from desktop.widgets.lab_models import LabFlowsheetModel, PanelListModel
 from desktop.widgets.lab_trend_chart import LabTrendChart
 
@@ -89,9 +90,7 @@ class ResultsTab(ChartTab):
         self.older_button.setVisible(False)
         self.older_button.clicked.connect(self.show_all)
         self._all = False
-        self.count_label = QLabel()
-        self.count_label.setObjectName("resultsCount")
-        self.count_label.setStyleSheet("color: #555;")
+        self.count_label = hint_label(name="resultsCount")
         self.failure = QLabel()
         self.failure.setObjectName("resultsFailure")
         self.failure.setWordWrap(True)

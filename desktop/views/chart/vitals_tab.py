@@ -32,6 +32,7 @@ from desktop.services.permissions import Permission
 from desktop.services.vitals import FlowsheetPage, SavedSet, Trend
 from desktop.widgets.alert_dialog import KbUnavailableBanner
 from desktop.widgets.flowsheet_model import FlowsheetModel
+from desktop.widgets.hint_label import hint_label
 from desktop.widgets.trend_chart import TrendChart
 
 from .base import ChartContext, ChartTab
@@ -76,8 +77,7 @@ class VitalsTab(ChartTab):
         self.error_button.clicked.connect(self.mark_in_error)
         self.readings_box = QCheckBox(self.tr("Show &home/device readings"))
         self.readings_box.toggled.connect(lambda _on: self.load_flowsheet())
-        self.count_label = QLabel()
-        self.count_label.setStyleSheet("color: #555;")
+        self.count_label = hint_label()
         self.alert_bar = QLabel()
         self.alert_bar.setObjectName("alertBar")
         self.alert_bar.setWordWrap(True)
