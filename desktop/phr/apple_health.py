@@ -30,6 +30,7 @@ from desktop.kb.vitals import STEPS as STEPS_LOINC
 
 from . import dates
 from .builder import ParsedBuilder
+from .bulk import gc_paused, maker
 from .dates import EARLIEST, apple_ts, check_past
 from .errors import SkipEntry, UnreadableFile, UnsafeFile
 from .records import PhrObservation, PhrPatient
@@ -124,7 +125,8 @@ def read(stream: BinaryIO, builder: ParsedBuilder, name: str) -> None:
     p.StartElementHandler = state.start
     p.EndElementHandler = state.end
     try:
-        p.ParseFile(stream)
+        with gc_paused():  # hundreds of thousands of readings, no cycles among them
+            p.ParseFile(stream)
     except _Refuse as exc:
         raise UnsafeFile(f"{name} declares XML entities or external references; refused for safety ({exc})") from None
     except expat.ExpatError as exc:
@@ -134,6 +136,7 @@ def read(stream: BinaryIO, builder: ParsedBuilder, name: str) -> None:
         raise UnreadableFile(f"{name} {exc}") from None
     if not state.seen_health_data:
         raise UnreadableFile(f"{name} is not an Apple Health export")
+    builder.count_readings(SOURCE_SYSTEM, PATIENT_REF, state.devices)
     if state.over_limit:
         builder.skip(f"{state.over_limit:,} further readings",
                      f"more than {builder.control.limits.max_readings:,} readings in one file (limit)")
@@ -150,24 +153,29 @@ class _State:
     """The parser's callbacks: a Record's attributes arrive at its start; whether the user typed it (a
     MetadataEntry child) is known at its end, where the reading is made."""
 
-    __slots__ = ("builder", "max_readings", "depth", "seen_health_data", "correlation", "steps", "steps_tz",
-                 "over_limit", "record", "user_entered", "values", "names", "latest_day")
+    __slots__ = ("builder", "append", "max_readings", "depth", "seen_health_data", "correlation", "steps",
+                 "steps_tz", "over_limit", "record", "user_entered", "values", "types", "sources", "devices",
+                 "hours", "latest_day")
 
     def __init__(self, builder: ParsedBuilder):
         self.builder = builder
+        self.append = builder.observations.append  # counted once at the end (count_readings), not per reading
         self.max_readings = builder.control.limits.max_readings
         self.depth = 0
         self.seen_health_data = False
-        self.correlation: str | None = None
+        self.correlation: str | None = None  # the open Correlation's group
         self.steps: dict[tuple[date, str], float] = defaultdict(float)
         self.steps_tz: dict[date, object] = {}
         self.over_limit = 0
         self.record: dict | None = None  # the open Record's attributes, when it is one we read
         self.user_entered = False
-        # an export repeats a few hundred values, units and device names a hundred thousand times: each is
-        # converted once and every reading shares the same objects (less time, a fraction of the memory)
+        # an export repeats a few hundred values, units, types and device names a hundred thousand times: each is
+        # worked out once and every reading shares the same objects (less time, a fraction of the memory)
         self.values: dict[tuple[str, str | None, str], tuple[float, float] | str] = {}
-        self.names: dict[str, str] = {}
+        self.types: dict[str, _TypeInfo] = {}
+        self.sources: dict[str, tuple[str, str]] = {}
+        self.devices: dict[str, int] = {}
+        self.hours: dict[str, tuple[datetime, bool]] = {}
         # check_past's bounds, worked out once: a date inside them passes check_past (today only moves on)
         self.latest_day = dates._today() + timedelta(days=1)
 
@@ -190,7 +198,7 @@ class _State:
             self.seen_health_data = True
         elif depth == 2:
             if tag == "Correlation":
-                self.correlation = f"{a.get('type', '')}|{a.get('sourceName', '')}|{a.get('startDate', '')}"
+                self.correlation = f"apple:{a.get('type', '')}|{a.get('sourceName', '')}|{a.get('startDate', '')}"[:300]
             elif tag == "Me":
                 _me(a, self.builder)
             elif tag in _TOP_LEVEL_IGNORED:
@@ -202,59 +210,106 @@ class _State:
         self.depth -= 1
         if tag == "Record" and self.record is not None:
             a, self.record = self.record, None
-            if self.builder.reading_count >= self.max_readings:
+            if len(self.builder.observations) >= self.max_readings:
                 self.over_limit += 1
             else:
                 self._record(a)
         elif tag == "Correlation" and self.depth == 1:
             self.correlation = None
 
+    def when(self, text: str) -> tuple[datetime, bool]:
+        """apple_ts(text), and whether its day is inside check_past's bounds. The hour (with its date checks) is
+        worked out once for every record of that hour; minutes and seconds come from a table."""
+        if len(text) == 25 and text[4] == "-" and text[10] == " " and text[19] == " ":
+            hour_key = text[:13] + text[19:]
+            hour = self.hours.get(hour_key)
+            if hour is None:
+                try:
+                    base = apple_ts(text[:13] + ":00:00" + text[19:])
+                except SkipEntry:
+                    apple_ts(text)  # raises, naming the file's own text
+                    raise
+                day = base.date()
+                hour = (base, EARLIEST <= day <= self.latest_day)
+                if len(self.hours) < _HOUR_CACHE:
+                    self.hours[hour_key] = hour
+            past = _MINUTES_SECONDS.get(text[13:19])
+            if past is not None:
+                return hour[0] + past, hour[1]
+        taken = apple_ts(text)  # another shape, or minutes and seconds written oddly: the one general parser
+        day = taken.date()
+        return taken, EARLIEST <= day <= self.latest_day
+
     def _step(self, a: dict) -> None:
         try:
-            when = apple_ts(a.get("startDate", ""))
+            when, _in_range = self.when(a.get("startDate", ""))
             day = when.date()
             self.steps[(day, a.get("sourceName", ""))] += float(a.get("value", "0"))
             self.steps_tz.setdefault(day, when.tzinfo)
         except (SkipEntry, ValueError) as exc:
             self.builder.skip(f"StepCount {a.get('startDate', '')}", getattr(exc, "reason", "unreadable value"))
 
-
     def _record(self, a: dict) -> None:
         rtype = a.get("type", "")
         start = a.get("startDate", "")
-        names = self.names
+        t = self.types.get(rtype)
+        if t is None:
+            t = self.types[rtype] = _TypeInfo(rtype)
         source = a.get("sourceName", "")
-        source = names.setdefault(source, source)
-        kind_ref = APPLE_TYPES[rtype]
-        kind: VitalKind = VITALS[kind_ref.loinc]
+        known = self.sources.get(source)
+        if known is None:
+            known = self.sources[source] = (source, source[:200])
+        source, device = known
         try:
-            taken = apple_ts(start)
-            day = taken.date()
-            if day < EARLIEST or day > self.latest_day:
+            taken, in_range = self.when(start)
+            if not in_range:
                 check_past(taken, "measurement date")  # raises for a date really out of range, with the sentence
             raw_value = a.get("value")
             unit = a.get("unit", "")
-            unit = names.setdefault(unit, unit)
             key = (rtype, raw_value, unit)
             converted = self.values.get(key)
             if converted is None:
-                converted = _convert(kind_ref, kind, raw_value, unit)
+                converted = _convert(t.apple, t.kind, raw_value, unit)
                 if len(self.values) < _VALUE_CACHE:
                     self.values[key] = converted
             if converted.__class__ is str:
-                raise SkipEntry(converted)
+                raise SkipEntry(converted)  # type: ignore[arg-type]
             canonical, value = converted  # type: ignore[misc]
-            group = f"{source}|{start}" if rtype in _BP else (self.correlation or f"{source}|{start}|{kind.loinc}")
-            short = _short_type(rtype)
-            self.builder.add_reading(PhrObservation(
-                loinc=kind.loinc, name=kind.name, value=canonical, unit=kind.unit, taken_at=taken,
-                group=f"apple:{group}"[:300], original_value=value, original_unit=unit[:40],
-                origin="patient" if self.user_entered else "device", device=source[:200], patient_ref=PATIENT_REF,
-                source_system=SOURCE_SYSTEM, source_resource_id=f"{short}|{source}|{start}"[:300],
-                source_date=taken,
+            if t.bp:
+                group = f"apple:{source}|{start}"[:300]
+            elif self.correlation is not None:
+                group = self.correlation
+            else:
+                group = f"apple:{source}|{start}|{t.loinc}"[:300]
+            self.devices[device] = self.devices.get(device, 0) + 1
+            self.append(_observation(
+                t.loinc, t.name, canonical, t.unit, taken, group, value, unit[:40],
+                "patient" if self.user_entered else "device", device, PATIENT_REF, SOURCE_SYSTEM,
+                f"{t.short}|{source}|{start}"[:300], taken, "",
             ))
         except SkipEntry as exc:
-            self.builder.skip(f"{_short_type(rtype)} {start}", exc.reason)
+            self.builder.skip(f"{t.short} {start}", exc.reason)
+
+
+_observation = maker(PhrObservation)  # positional, in PhrObservation's field order
+
+
+class _TypeInfo:
+    """What every record of one Apple type shares."""
+
+    __slots__ = ("apple", "kind", "loinc", "name", "unit", "short", "bp")
+
+    def __init__(self, rtype: str):
+        self.apple = APPLE_TYPES[rtype]
+        self.kind: VitalKind = VITALS[self.apple.loinc]
+        self.loinc, self.name, self.unit = self.kind.loinc, self.kind.name, self.kind.unit
+        self.short = _short_type(rtype)
+        self.bp = rtype in _BP
+
+
+# ":MM:SS" -> the time past the hour (a record's hour is parsed once, see _State.when)
+_MINUTES_SECONDS = {f":{m:02d}:{s:02d}": timedelta(minutes=m, seconds=s) for m in range(60) for s in range(60)}
+_HOUR_CACHE = 200_000
 
 
 _VALUE_CACHE = 50_000

@@ -99,6 +99,21 @@ class ParsedBuilder:
             if record.device:
                 self.reading_devices[record.device] += 1
 
+    def count_readings(self, source_system: str, patient_ref: str, devices: dict[str, int]) -> None:
+        """What add_reading counts, for readings a streaming reader appended to `observations` itself (Apple
+        Health: hundreds of thousands of one source system and patient). devices: readings per device, in the
+        order each device was first seen."""
+        n = sum(devices.values())
+        if not n:
+            return
+        if patient_ref:
+            self.patient_refs.setdefault(patient_ref, None)
+        if source_system:
+            self.source_systems[source_system] += n
+            for device, count in devices.items():
+                if device:
+                    self.reading_devices[device] += count
+
     @property
     def reading_count(self) -> int:
         return len(self.observations)

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 from desktop.kb.text import fold
 
+from .bulk import maker
 from .drugs import ingredient_key
 from .matching import (
     Collapsed,
@@ -19,7 +20,6 @@ from .matching import (
     collapse_immunizations,
     collapse_medications,
     collapse_problems,
-    count_of,
     immunization_key,
     medication_keys,
     observation_groups,
@@ -247,22 +247,34 @@ def diff_observations(items: Iterable[PhrObservation], rows: Iterable[ChartObser
         if r.source_system and r.source_resource_id:
             by_source[(r.source_system, r.source_resource_id, r.loinc)] = r
     out = []
+    append = out.append
     new = ItemStatus.NEW
+    used = keys.used
+    series_of: dict[tuple[str, str], str] = {}  # (LOINC, origin) -> series_key: one string for a kind's readings
     for (loinc, minute, _value), group in observation_groups(items).items():  # collapse_observations, unrolled
-        o = same_reading(group)
-        key = keys.make("observations", o, f"{loinc}@{minute}")
+        if group.__class__ is list:
+            o, copies = same_reading(group), len(group)  # type: ignore[arg-type]
+        else:
+            o, copies = group, 1  # type: ignore[assignment]
+        key = f"observations|{o.source_resource_id or ''}|{loinc}@{minute}"  # keys.make, inline (one per reading)
+        if key in used:
+            key = keys.make("observations", o, f"{loinc}@{minute}")
+        else:
+            used.add(key)
+        series = series_of.get((loinc, o.origin))
+        if series is None:
+            series = series_of[(loinc, o.origin)] = series_key(o)
         candidates = by_time.get((loinc, minute)) if by_time else None
         if not candidates and not by_source:  # the common case (a chart without these readings): kept lean
-            out.append(PlanItem(key=key, category="observations", status=new, file_item=o, choices=NEW_CHOICES,
-                                default=D.ADD, copies_in_file=count_of(group), series=series_key(o)))
+            append(_plan_item(key, "observations", new, o, None, (), NEW_CHOICES, D.ADD, "", copies, series))
             continue
-        base = dict(key=key, category="observations", file_item=o, copies_in_file=count_of(group), series=series_key(o))
+        base = dict(key=key, category="observations", file_item=o, copies_in_file=copies, series=series)
         candidates = candidates or []
         live = [r for r in candidates if not r.entered_in_error]
         same = next((r for r in live if same_value(o.value, r.value)), None)
         if same is not None:
-            out.append(PlanItem(status=ItemStatus.DUPLICATE, chart_item=same, choices=DUPLICATE_CHOICES,
-                                default=D.SKIP, matched_by="time and value", **base))
+            append(PlanItem(status=ItemStatus.DUPLICATE, chart_item=same, choices=DUPLICATE_CHOICES,
+                            default=D.SKIP, matched_by="time and value", **base))
             continue
         struck = next((r for r in candidates if r.entered_in_error and same_value(o.value, r.value)), None)
         if struck is None:
@@ -270,15 +282,18 @@ def diff_observations(items: Iterable[PhrObservation], rows: Iterable[ChartObser
             struck = struck if struck is not None and struck.entered_in_error else None
         if struck is not None:
             reason = f"marked entered-in-error in the chart{': ' + struck.error_reason if struck.error_reason else ''}"
-            out.append(PlanItem(status=ItemStatus.CONFLICT, chart_item=struck, differences=(reason,),
-                                choices=(D.SKIP, D.ADD), default=None, matched_by="time and value", **base))
+            append(PlanItem(status=ItemStatus.CONFLICT, chart_item=struck, differences=(reason,),
+                            choices=(D.SKIP, D.ADD), default=None, matched_by="time and value", **base))
             continue
         if live:
             other = live[0]
-            out.append(PlanItem(
+            append(PlanItem(
                 status=ItemStatus.CONFLICT, chart_item=other, matched_by="time",
                 differences=(f"value at the same time: file {o.value:g} {o.unit} / chart {other.value:g} {other.unit}",),
                 choices=(D.KEEP_CHART, D.KEEP_BOTH), default=None, **base))
             continue
-        out.append(PlanItem(status=ItemStatus.NEW, choices=NEW_CHOICES, default=D.ADD, **base))
+        append(_plan_item(key, "observations", new, o, None, (), NEW_CHOICES, D.ADD, "", copies, series))
     return out
+
+
+_plan_item = maker(PlanItem)  # positional, in PlanItem's field order: one per reading of a device export

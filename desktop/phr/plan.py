@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import date
 
 from . import diff, history_diff
+from .bulk import gc_paused
 from .diff_results import diff_results
 from .errors import SeveralPatients
 from .identity import match_identity
@@ -29,6 +30,12 @@ def build_plan(parsed: ParsedFile, snapshot: ChartSnapshot, patient_ref: str | N
                allergy_key: Callable[[PhrAllergy], str | None] | None = None, previous_import: str = "") -> ImportPlan:
     """The merge plan of a file against a chart. Raises SeveralPatients when the file holds several and
     no patient_ref was given. allergy_key: how the chart keys a substance (the allergy service's rule)."""
+    with gc_paused():  # a device export: a plan item for each of 100,000s of readings
+        return _build_plan(parsed, snapshot, patient_ref, allergy_key, previous_import)
+
+
+def _build_plan(parsed: ParsedFile, snapshot: ChartSnapshot, patient_ref: str | None,
+                allergy_key: Callable[[PhrAllergy], str | None] | None, previous_import: str) -> ImportPlan:
     if patient_ref is None and parsed.several_patients:
         names = [p.display_name for p in parsed.patients] or list(parsed.patient_refs)
         raise SeveralPatients(list(parsed.patient_refs), names)
