@@ -85,3 +85,35 @@ def test_only_the_admin_may_back_up(db, tmp_path):
     with pytest.raises(PermissionDenied), db.uow(user_for("physician")) as uow:
         backups.backup_database(uow, db, tmp_path / "b.db")
     assert not (tmp_path / "b.db").exists()
+
+
+def test_the_first_backup_of_an_encrypted_database_says_to_write_the_key_down(qtbot, messages, tmp_path,
+                                                                             monkeypatch):
+    """Key escrow: the keyring key is lost with the computer, and every backup with it. The first backup of an
+    encrypted database on this computer says so, once."""
+    from PySide6.QtCore import QSettings
+
+    from desktop.ops import Ops
+    from desktop.views.admin import backup_runner
+
+    # this test's own settings file: the user's real one is neither read nor written
+    monkeypatch.setattr(backup_runner, "app_settings",
+                        lambda: QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    from desktop.services.database import Database
+    from desktop.views.context import AppContext
+    from tests.conftest import _seed, user_for
+
+    db = Database.open(f"sqlcipher:///{tmp_path / 'clinic.db'}", create=True, passphrase="the-passphrase")
+    _seed(db)
+    ctx = AppContext(ops=Ops(db, user_for("admin")), messages=messages)
+    try:
+        runner = _runner(qtbot, ctx)
+        for name in ("monday.db", "tuesday.db"):
+            with qtbot.waitSignal(runner.sig_finished, timeout=20000):
+                runner.start(tmp_path / name)
+        first, second = messages.shown[-2][1], messages.shown[-1][1]
+        assert "monday.db" in first and "Key escrow" in first and "written down" in first
+        assert "tuesday.db" in second and "Key escrow" not in second
+    finally:
+        ctx.ops.wait_idle(5000)
+        db.dispose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from functools import partial
 from pathlib import Path
@@ -12,6 +13,7 @@ from PySide6.QtWidgets import QFileDialog, QProgressDialog, QWidget
 
 from desktop.services import backups
 from desktop.services.errors import Cancelled
+from desktop.widgets.dialog_base import app_settings
 from desktop.widgets.progress_dialog import close_progress, open_progress
 
 from ..context import AppContext
@@ -62,8 +64,26 @@ class BackupRunner(QObject):
 
     def _done(self, path: Any) -> None:
         self._close()
-        self.ctx.messages.info(self.parent_widget, self.tr("Backup written to %s") % path, title=self.tr("Backup"))
+        text = self.tr("Backup written to %s") % path
+        if self._first_encrypted_backup():
+            text += "\n\n" + self.tr(
+                "This backup opens only with the database key, which this computer keeps. If the computer is lost, "
+                "the backups are lost with it unless the key is written down and kept apart from them: see Help › "
+                "User guide, Administrator, \"Key escrow\". (Said once.)")
+        self.ctx.messages.info(self.parent_widget, text, title=self.tr("Backup"))
         self.sig_finished.emit(path)
+
+    def _first_encrypted_backup(self) -> bool:
+        """The key-escrow reminder goes with the first backup of an encrypted database on this computer."""
+        db = self.ctx.db
+        if not db.encrypted:
+            return False
+        where = hashlib.sha256(str(db.target.path or db.target.url).encode()).hexdigest()[:16]
+        settings, key = app_settings(), f"key_escrow_reminded/{where}"
+        if settings.value(key):
+            return False
+        settings.setValue(key, True)
+        return True
 
     def _failed(self, exc: BaseException) -> None:
         self._close()
