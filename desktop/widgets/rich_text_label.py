@@ -5,17 +5,18 @@ QLabel answers every size question (its size hint, its height at each width a la
 asked about 15 times, at five widths, while the tab is first laid out) by laying its whole text out at the asked
 width and then once more at its own width, and its size hint alone costs six layouts. This label measures the
 same text, with the same font and wrapping, on a document of its own that is never put back, and remembers each
-answer until the text, font or wrapping changes: the same sizes with a third of the layouts. QLabel still paints
-the text, so what is shown, selection included, is unchanged.
+answer until the text, font or wrapping changes: the same sizes with a third of the layouts. It also paints that
+document, as QLabel paints its own, so QLabel's copy of the text is read and laid out only when the user selects
+in it (QLabel then paints the selection).
 """
 
 from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QEvent, QSize, Qt
-from PySide6.QtGui import QTextDocument, QTextOption
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtCore import QEvent, QRect, QSize, Qt
+from PySide6.QtGui import QAbstractTextDocumentLayout, QPainter, QPalette, QTextDocument, QTextOption
+from PySide6.QtWidgets import QLabel, QStyleOption, QWidget
 
 QWIDGETSIZE_MAX = (1 << 24) - 1  # Qt's "no maximum" (not exported by PySide6)
 
@@ -113,6 +114,28 @@ class RichTextLabel(QLabel):
         if self._plain_label():
             return super().minimumSizeHint()
         return QSize(self._measured_hints()[1])
+
+    def paintEvent(self, event) -> None:
+        """Draws the measured document, as QLabel draws its own (which it would first have to read and lay out
+        again); while text is selected, or the label has focus, QLabel draws it with its selection."""
+        if self._plain_label() or self.hasSelectedText() or self.hasFocus():
+            super().paintEvent(event)
+            return
+        doc = self._document()
+        area = self.contentsRect()
+        doc.setTextWidth(area.width())  # QLabel lays its document out at its own width, wrapped or not
+        option = QStyleOption()
+        option.initFrom(self)  # the palette in the window's current state (active, inactive, disabled)
+        palette = QPalette(option.palette)
+        if self.foregroundRole() != QPalette.ColorRole.Text and self.isEnabled():
+            palette.setColor(QPalette.ColorRole.Text, palette.color(self.foregroundRole()))
+        context = QAbstractTextDocumentLayout.PaintContext()
+        context.palette = palette
+        painter = QPainter(self)
+        painter.translate(area.topLeft())
+        painter.setClipRect(QRect(0, 0, area.width(), area.height()))
+        doc.documentLayout().draw(painter, context)
+        painter.end()
 
     def heightForWidth(self, width: int) -> int:
         if self._plain_label():

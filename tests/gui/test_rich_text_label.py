@@ -69,3 +69,20 @@ def test_a_new_text_or_font_is_measured_again(qtbot):
     for lab in (label, reference):
         lab.setWordWrap(False)
     assert _sizes(label) == _sizes(reference)
+
+
+def _pixels(label: QLabel):
+    label.box.resize(420, 600)  # the same width for both, so both wrap alike
+    label.box.layout().activate()
+    return label.grab().toImage()
+
+
+@pytest.mark.parametrize("html", [PROBLEMS, VITALS], ids=["list", "table"])
+def test_it_paints_the_pixels_qlabel_paints(qtbot, html):
+    plain, rich = _label(qtbot, QLabel, html, True), _label(qtbot, RichTextLabel, html, True)
+    shown = _pixels(rich)
+    assert shown == _pixels(plain)
+    for lab in (plain, rich):  # text selected: QLabel paints it, highlight included
+        lab.setSelection(0, 12)
+    assert rich.hasSelectedText()
+    assert _pixels(rich) == _pixels(plain) != shown
