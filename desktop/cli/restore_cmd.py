@@ -21,6 +21,8 @@ BACKUP_PASSPHRASE_ENV = "EMR_BACKUP_PASSPHRASE"  # the passphrase (or written-do
 def add_arguments(parser) -> None:
     add_db_argument(parser)
     parser.add_argument("file", metavar="FILE", help="a backup made with `backup`")
+    parser.epilog = (f"A backup made under another key: set {BACKUP_PASSPHRASE_ENV} to the passphrase it was made "
+                     "with (or the written-down keyring key), or type it when asked on a terminal.")
 
 
 def run(args) -> int:

@@ -85,6 +85,8 @@ def restore_file(path: Path, backup: Path, key: DbKey | None, *, encrypted: bool
     backup_key: the backup's own key when it differs from the database's (a backup of another computer, or made
     before the key changed). The restored database keeps the backup's key: its audit log is keyed from it, and
     under another key nothing more could be saved. The keyring follows (see _key_follows)."""
+    if encrypted and backup_key is not None and backup_key.raw_hex and backup_key != key:
+        _refuse_an_unkept_raw_key()
     aside = free_aside_path(path, stamp) if path.exists() else None
     tmp = path.with_name(path.name + ".restoring")
     if tmp.exists():
@@ -139,6 +141,19 @@ def restore_file(path: Path, backup: Path, key: DbKey | None, *, encrypted: bool
             conn.close()
     log.info("restored %s into %s (previous kept as %s)", backup, path, aside)
     return aside
+
+
+def _refuse_an_unkept_raw_key() -> None:
+    """A raw key (written down from a keyring) is kept only by a keyring: restored where none would hold it, or
+    where EMR_DB_PASSPHRASE stands in front of it, the database would open with nothing. Refused before a copy."""
+    from desktop.models.keys import PASSPHRASE_ENV, keyring_usable
+
+    if not keyring_usable():
+        raise RestoreRefused("this backup's key is a keyring key, and this computer has no keyring to keep it for "
+                             "the restored database; nothing was changed")
+    if os.environ.get(PASSPHRASE_ENV):
+        raise RestoreRefused(f"this backup's key is a keyring key, which {PASSPHRASE_ENV} would override: unset it "
+                             "and restore again; nothing was changed")
 
 
 def _key_follows(path: Path, aside: Path | None, old: DbKey | None, new: DbKey) -> None:

@@ -265,3 +265,34 @@ def test_the_written_down_key_put_back_in_the_keyring_restores_on_an_empty_compu
     assert main(["restore", "--db", url, str(backup)]) == 0
     assert "restored" in capsys.readouterr().out
     assert _families_in(url) == {"FromOldComputer"}
+
+
+def test_restore_help_names_the_backups_passphrase_variable(capsys):
+    with pytest.raises(SystemExit):
+        main(["restore", "--help"])
+    assert "EMR_BACKUP_PASSPHRASE" in capsys.readouterr().out
+
+
+def test_a_keyring_key_is_not_restored_where_no_keyring_would_keep_it(tmp_path, memory_keyring, monkeypatch,
+                                                                       capsys):
+    """The written-down keyring key opens the backup, but this computer has no keyring: the restored database
+    would open with nothing, so nothing is restored."""
+    from desktop.cli.restore_cmd import BACKUP_PASSPHRASE_ENV
+    from desktop.models import keys
+    from desktop.models.keys import KEYRING_SERVICE, PASSPHRASE_ENV
+
+    monkeypatch.delenv(PASSPHRASE_ENV, raising=False)
+    old_path = tmp_path / "old" / "clinic.db"
+    old = _encrypted_practice(old_path, "FromOldComputer")
+    backup = old.backup_to(tmp_path / "friday.db")
+    old.dispose()
+    written_down = memory_keyring.get_password(KEYRING_SERVICE, str(old_path))
+    new = _encrypted_practice(tmp_path / "new" / "clinic.db", "Here", "a-passphrase")
+    new.dispose()
+    before = new.target.path.read_bytes()
+    monkeypatch.setenv(PASSPHRASE_ENV, "a-passphrase")
+    monkeypatch.setenv(BACKUP_PASSPHRASE_ENV, written_down)
+    monkeypatch.setattr(keys, "keyring_usable", lambda: False)
+    assert main(["restore", "--db", new.target.url, str(backup)]) == 1
+    assert "no keyring to keep it" in capsys.readouterr().err
+    assert new.target.path.read_bytes() == before and not list(new.target.path.parent.glob("*before-restore*"))
