@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, fields
 from datetime import UTC, date, datetime
 from typing import NamedTuple
 
-from sqlalchemy import Connection, and_, bindparam, case, delete, func, intersect, null, select, true
+from sqlalchemy import Connection, bindparam, delete, func, intersect, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -21,7 +21,7 @@ from desktop.models import Allergy, Patient, PatientToken, RecentPatient, User
 from .check_digits import luhn_digit
 from .errors import ConflictError, NotFound, ServiceError, ValidationError
 from .permissions import Permission
-from .uow import UnitOfWork
+from .uow import UnitOfWork, account_gated
 
 SEXES = ("female", "male", "other", "unknown")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -310,9 +310,7 @@ def _driver_first(conn: Connection, prefixes: tuple[str, ...]) -> tuple[str, ...
 
 
 def _search_driven(conn: Connection, prefixes: tuple[str, ...], limit: int) -> list:
-    """Walk the driving word's tokens in index order; stop after `limit` distinct patients."""
-    if conn.dialect.name != "sqlite":
-        return _search_walked(conn, prefixes, limit)
+    """Walk the driving word's tokens in index order; stop after `limit` distinct patients (SQLite)."""
     prefixes = _driver_first(conn, prefixes)
     drive, others = prefixes[0], prefixes[1:]
     values: dict = {"lo": drive, "hi": _prefix_upper(drive), "n": limit * 8}
@@ -343,20 +341,31 @@ def search_patients(uow: UnitOfWork, text: str, limit: int = 50) -> list[Patient
     checked with one index seek per row, stopping after `limit` patients. At most `limit` patients come
     back, sorted by name (the UI says "type more" when the page is full).
     """
-    uow.require(Permission.VIEW_DEMOGRAPHICS)
+    # the role now; the account with the search's first statement on PostgreSQL (one round trip fewer per
+    # keystroke), and `require` below makes sure it was checked whatever path the search took
+    uow.require_role(Permission.VIEW_DEMOGRAPHICS)
     q = parse_query(text)
     if q.empty:
+        uow.require(Permission.VIEW_DEMOGRAPHICS)
         return []
     conn = uow.read_connection()
     limit = max(1, min(limit, 500))
-    if q.birth_date is not None:  # a birth date is the most selective thing anyone types
-        stmt = select(*_ROW_COLUMNS).where(Patient.active.is_(True), Patient.birth_date == q.birth_date)
-        for prefix in q.prefixes:
-            stmt = stmt.where(_has_word(prefix))
-        stmt = stmt.order_by(Patient.sort_key, Patient.birth_date, Patient.id).limit(limit)
-        rows = list(conn.execute(stmt))
+    if conn.dialect.name == "postgresql":
+        if q.birth_date is not None:  # a birth date is the most selective thing anyone types
+            rows = _pg_rows(uow, conn, "birth", len(q.prefixes), _word_ranges(q.prefixes, birth=q.birth_date, n=limit))
+        else:
+            rows = _search_walked(uow, conn, q.prefixes, limit)
     else:
-        rows = _search_driven(conn, q.prefixes, limit)
+        uow.require(Permission.VIEW_DEMOGRAPHICS)  # a local read: nothing to save
+        if q.birth_date is not None:
+            stmt = select(*_ROW_COLUMNS).where(Patient.active.is_(True), Patient.birth_date == q.birth_date)
+            for prefix in q.prefixes:
+                stmt = stmt.where(_has_word(prefix))
+            stmt = stmt.order_by(Patient.sort_key, Patient.birth_date, Patient.id).limit(limit)
+            rows = list(conn.execute(stmt))
+        else:
+            rows = _search_driven(conn, q.prefixes, limit)
+    uow.require(Permission.VIEW_DEMOGRAPHICS)  # free once a statement has carried the account check
     out = []
     for pid, mrn, given, middle, family, birth, sex, mobile, home, _sort in rows:
         if birth.__class__ is str:  # SQLite's driver gives the stored ISO text back
@@ -605,45 +614,115 @@ def reindex_all(s: Session) -> None:
 
 # ---------------------------------------------------------------- PostgreSQL: the walk driven from here
 # PostgreSQL's planner turns the one-statement walk above into a hash join over every token of a short word
-# followed by a sort (18-80 ms for "jo s" at 100,000 patients). Here the walk is explicit: read the driving
-# word's tokens in index order a batch at a time (an index-only scan), then fetch those patients that also have
-# the other words (primary-key and (patient_id, token) seeks), until `limit` patients are found: the SQLite
-# statement's rows. Words that rarely meet are intersected instead (each word's tokens read once): every match
-# when they fit on a page, else the page's first patients by name. Each statement has one plan whatever the
-# statistics say.
-_PG_BATCH = 96
-_PG_BATCH_MAX = 1536
+# followed by a sort (18-80 ms for "jo s" at 100,000 patients). Here each statement pins its plan: the driving
+# word's tokens read in index order (an index-only scan); every other word tested by one seek per token on
+# (patient_id, token) (OFFSET 0 keeps it a per-token test: else the planner may hash every token of a short word
+# to test a hundred patients); the patient row read only for tokens that pass (a lateral lookup); and the LIMIT
+# stops the scan when the page is full: the SQLite statement's rows. Words that rarely meet are intersected
+# instead (each word's tokens read once): every match when they fit on a page, else the page's first patients by
+# name. The first statement of a keystroke also carries the account check (uow.account_gated), so the check
+# costs no round trip of its own.
+
+# the driving word's first tokens, read before deciding between walking on and intersecting
+_PG_PROBE = 96
+# words with at most this many tokens together are read whole for an intersection (an index-only range scan
+# reads about five tokens a microsecond; a seek per token takes about six microseconds): "garcia jo" (1,047 and
+# 6,676 tokens) intersects in 2.7 ms where walking garcia's tokens with a seek each took 6.7 ms
+_PG_INTERSECT_CAP = 9000
+# only short words typed: most are common ("jo s", "s j"), so finding out costs less when it gives up sooner
+_PG_SHORT_CAP = 1500
+# a walk's row: the driving token, its patient, then _ROW_COLUMNS; a probe adds how many tokens it read
+_W_TOKEN, _W_PATIENT, _W_ROW, _W_SCANNED = 0, 1, slice(2, 12), 12
+
+
+def _walk_stmt(extra_words: int, probe: bool):
+    """The driving word's tokens from `skip` on (at most `scan` of them) in index order, those whose patient is
+    active and has every other word, with the patient's row: the `taken`th to the (taken + n)th of them."""
+    t = PatientToken.__table__
+    tokens = (select(t.c.token, t.c.patient_id)
+              .where(t.c.token >= bindparam("lo"), t.c.token < bindparam("hi"))
+              .order_by(t.c.token, t.c.patient_id)
+              .limit(bindparam("scan", literal_execute=False))
+              .offset(bindparam("skip", literal_execute=False)))
+    # the next tokens by OFFSET, not by a (token, patient_id) > (last seen) condition: the planner cannot estimate
+    # a row comparison (83 rows guessed for 2,986 'smith' tokens), and then sorts a bitmap scan of the whole range
+    # instead of reading the index in order (11 ms instead of 0.1 ms); skipping entries already read is cheap
+    d = tokens.subquery("d")
+    row = (select(*_ROW_COLUMNS).where(Patient.id == d.c.patient_id, Patient.active.is_(True))
+           .offset(0).lateral("p"))
+    columns = [d.c.token, d.c.patient_id, *row.c]
+    if probe:  # fewer than `scan` read: the word's tokens ended (computed once, when the first row comes back)
+        columns.append(select(func.count()).select_from(tokens.subquery("s")).scalar_subquery().label("scanned"))
+    stmt = select(*columns).select_from(d.join(row, true()))
+    for i in range(extra_words):
+        other = t.alias(f"w{i}")
+        stmt = stmt.where(select(other.c.patient_id).where(
+            other.c.patient_id == d.c.patient_id, other.c.token >= bindparam(f"lo{i}"),
+            other.c.token < bindparam(f"hi{i}")).offset(0).exists())
+    return (stmt.order_by(d.c.token, d.c.patient_id)
+            .limit(bindparam("n", literal_execute=False)).offset(bindparam("taken", literal_execute=False)),
+            ("token", "patient_id"))
+
+
+def _range_counts_stmt(words: int):
+    """Each word's token count, capped at `cap`, in one row."""
+    t = PatientToken.__table__
+    counts = []
+    for i in range(words):
+        capped = (select(t.c.patient_id).where(t.c.token >= bindparam(f"lo{i}"), t.c.token < bindparam(f"hi{i}"))
+                  .limit(bindparam("cap", literal_execute=False)).subquery(f"c{i}"))
+        counts.append(select(func.count()).select_from(capped).scalar_subquery().label(f"n{i}"))
+    return select(*counts), ()
+
+
+def _intersect_stmt(words: int):
+    """The active patients having every word, first `n` by name: the words' token ranges intersected (each read
+    once, in the index), then the patients' rows."""
+    t = PatientToken.__table__
+    ranges = [select(t.c.patient_id).where(t.c.token >= bindparam(f"lo{i}"), t.c.token < bindparam(f"hi{i}"))
+              for i in range(words)]
+    matched = intersect(*ranges).subquery("m")
+    return (select(*_ROW_COLUMNS).join_from(matched, Patient, Patient.id == matched.c.patient_id)
+            .where(Patient.active.is_(True))
+            .order_by(Patient.sort_key, Patient.birth_date, Patient.id)
+            .limit(bindparam("n", literal_execute=False)),
+            ("sort_key", "birth_date", "id"))
+
+
+def _birth_stmt(words: int):
+    """The active patients born on `birth` having every word, first `n` by name."""
+    stmt = select(*_ROW_COLUMNS).where(Patient.active.is_(True), Patient.birth_date == bindparam("birth"))
+    for i in range(words):
+        other = PatientToken.__table__.alias(f"w{i}")
+        stmt = stmt.where(select(other.c.patient_id).where(
+            other.c.patient_id == Patient.id, other.c.token >= bindparam(f"lo{i}"),
+            other.c.token < bindparam(f"hi{i}")).exists())
+    return (stmt.order_by(Patient.sort_key, Patient.birth_date, Patient.id).limit(bindparam("n", literal_execute=False)),
+            ("sort_key", "birth_date", "id"))
+
+
+_PG_STATEMENTS = {"probe": functools.partial(_walk_stmt, probe=True), "walk": functools.partial(_walk_stmt, probe=False),
+                  "counts": _range_counts_stmt, "intersect": _intersect_stmt, "birth": _birth_stmt}
 
 
 @functools.cache
-def _walk_batch_sql(dialect, extra_words: int):
-    """One batch of the walk: the next `n` tokens of the driving word in index order (an index-only scan), each
-    with its patient's row when that patient is active and has every other word (else NULLs)."""
-    t = PatientToken.__table__
-    # the next batch by OFFSET, not by a (token, patient_id) > (last seen) condition: the planner cannot estimate
-    # a row comparison (83 rows guessed for 2,986 'smith' tokens), and then sorts a bitmap scan of the whole range
-    # instead of reading the index in order (11 ms instead of 0.1 ms); skipping entries already read is cheap
-    batch = (select(t.c.token, t.c.patient_id)
-             .where(t.c.token >= bindparam("lo"), t.c.token < bindparam("hi"))
-             .order_by(t.c.token, t.c.patient_id)
-             .limit(bindparam("n", literal_execute=False))
-             .offset(bindparam("skip", literal_execute=False))
-             .subquery("d"))
-    has_words = [true()]
-    for i in range(extra_words):
-        other = PatientToken.__table__.alias(f"w{i}")
-        # tested on the batch's tokens only (not on the skipped ones), each a seek on (patient_id, token); OFFSET 0
-        # keeps it a per-token seek: without it the planner may hash every token of a short word ("s": a third of
-        # the practice) to test a hundred patients
-        has_words.append(select(other.c.patient_id).where(
-            other.c.patient_id == batch.c.patient_id, other.c.token >= bindparam(f"lo{i}"),
-            other.c.token < bindparam(f"hi{i}")).offset(0).exists())
-    # the patient row is read only for tokens whose patient has every word (a NULL key finds nothing)
-    key = case((and_(*has_words), batch.c.patient_id), else_=null())
-    return (select(batch.c.token, batch.c.patient_id, *_ROW_COLUMNS)
-            .select_from(batch.outerjoin(Patient, and_(Patient.id == key, Patient.active.is_(True))))
-            .order_by(batch.c.token, batch.c.patient_id)
-            .compile(dialect=dialect))
+def _pg_sql(dialect, kind: str, words: int, gated: bool):
+    """Compiled once per kind, word count and gate, so a keystroke's statement costs one driver call."""
+    stmt, order = _PG_STATEMENTS[kind](words)
+    if gated:
+        stmt = account_gated(stmt, *order)
+    return stmt.compile(dialect=dialect)
+
+
+def _pg_rows(uow: UnitOfWork, conn: Connection, kind: str, words: int, values: dict) -> list:
+    """One statement's rows. Until the unit of work has seen the account active, the statement carries the
+    check: a disabled or deleted account is refused here, and its statement never ran."""
+    if not uow.account_unconfirmed:
+        return _fetch(conn, _pg_sql(conn.dialect, kind, words, False), values)
+    rows = _fetch(conn, _pg_sql(conn.dialect, kind, words, True), {**values, "account_id": uow.user.id})
+    uow.confirm_account(rows[0][0] if rows else None, Permission.VIEW_DEMOGRAPHICS)
+    # every statement's first column is never NULL in a real row: the account's row alone has NULLs there
+    return [r[1:] for r in rows if r[1] is not None]
 
 
 def _fetch(conn: Connection, compiled, values: dict) -> list:
@@ -654,80 +733,62 @@ def _fetch(conn: Connection, compiled, values: dict) -> list:
         cursor.close()
 
 
-def _search_walked(conn: Connection, prefixes: tuple[str, ...], limit: int) -> list:
+def _take(found: dict[int, tuple], rows: list, limit: int) -> None:
+    """Walk rows in walk order; a patient found through two tokens ('smith' and 'smithjones') counts once."""
+    for r in rows:
+        if len(found) >= limit:
+            return
+        if r[_W_PATIENT] not in found:
+            found[r[_W_PATIENT]] = r[_W_ROW]
+
+
+def _search_walked(uow: UnitOfWork, conn: Connection, prefixes: tuple[str, ...], limit: int) -> list:
     counted = False
     if len(prefixes) > 1 and len(prefixes[0]) <= _SHORT_WORD:  # only short words: which is rarest?
-        counts, counted = _range_counts(conn, prefixes, _PG_SHORT_CAP), True
+        counts, counted = _range_counts(uow, conn, prefixes, _PG_SHORT_CAP), True
         if max(counts) <= _PG_SHORT_CAP:
-            return _fetch(conn, _intersect_sql(conn.dialect, len(prefixes)), _word_ranges(prefixes, n=limit))
+            return _pg_rows(uow, conn, "intersect", len(prefixes), _word_ranges(prefixes, n=limit))
         prefixes = tuple(p for _n, p in sorted(zip(counts, prefixes, strict=True), key=lambda c: c[0]))
     drive, others = prefixes[0], prefixes[1:]
-    walk = _walk_batch_sql(conn.dialect, len(others))
     values = _word_ranges(others, lo=drive, hi=_prefix_upper(drive))
     found: dict[int, tuple] = {}  # insertion order = walk order
-    # one word: its tokens are mostly one per patient, so a page and a little more usually fills the page in one
-    # batch; more words: most tokens fail the other words, so start wider
-    skip, batch = 0, (limit + limit // 4 if not others else _PG_BATCH)
+    skip = 0
+    if others and not counted:
+        # the driving word's first tokens: when they fill the page the walk is done; else the words may rarely
+        # meet ("garcia jose": 15 patients among 1,047 and 1,274 tokens): walking on costs a seek per token, and
+        # when every word's tokens are few, intersecting the ranges reads each once
+        rows = _pg_rows(uow, conn, "probe", len(others),
+                        {**values, "scan": _PG_PROBE, "skip": 0, "n": _PG_PROBE, "taken": 0})
+        _take(found, rows, limit)
+        if len(found) >= limit:
+            return _by_name(list(found.values()))
+        scanned = rows[0][_W_SCANNED] if rows else _range_counts(uow, conn, (drive,), _PG_PROBE)[0]
+        if scanned < _PG_PROBE:  # the word's tokens ended: every match is found
+            return _by_name(list(found.values()))
+        if sum(_range_counts(uow, conn, prefixes, _PG_INTERSECT_CAP)) <= _PG_INTERSECT_CAP:
+            return _pg_rows(uow, conn, "intersect", len(prefixes), _word_ranges(prefixes, n=limit))
+        skip = _PG_PROBE
+    # then on in one statement until the page is full. A patient may match through two tokens, so ask for a few
+    # more rows than the page lacks (one word: most tokens match, a quarter more; several: an eighth)
+    taken = 0
     while len(found) < limit:
-        rows = _fetch(conn, walk, {**values, "skip": skip, "n": batch})
-        for r in rows:
-            if r[2] is not None and r[1] not in found and len(found) < limit:
-                found[r[1]] = r[2:]
-        if len(rows) < batch:
+        need = limit - len(found)
+        n = need + (need // 8 if others else need // 4) + 1
+        rows = _pg_rows(uow, conn, "walk", len(others), {**values, "scan": None, "skip": skip, "n": n, "taken": taken})
+        _take(found, rows, limit)
+        if len(rows) < n:  # the word's tokens ended
             break
-        if others and not counted and len(found) < limit:
-            # the words rarely meet ("garcia jose": 15 patients among 1,047 and 1,274 tokens): walking on costs a
-            # seek per token; when every word's tokens are few, intersecting the ranges reads each once
-            counted = True
-            if sum(_range_counts(conn, prefixes, _PG_INTERSECT_CAP)) <= _PG_INTERSECT_CAP:
-                return _fetch(conn, _intersect_sql(conn.dialect, len(prefixes)),
-                              _word_ranges(prefixes, n=limit))
-        skip += len(rows)
-        batch = min(batch * 2, _PG_BATCH_MAX)  # few matches so far: the other words are selective
+        taken += n
     return _by_name(list(found.values()))
 
 
-# words with at most this many tokens together are read whole for an intersection (an index-only range scan
-# reads about five tokens a microsecond; a seek per token takes about six microseconds): "garcia jo" (1,047 and
-# 6,676 tokens) intersects in 2.7 ms where walking garcia's tokens with a seek each took 6.7 ms
-_PG_INTERSECT_CAP = 9000
-# only short words typed: most are common ("jo s", "s j"), so finding out costs less when it gives up sooner
-_PG_SHORT_CAP = 1500
-
-
-@functools.cache
-def _range_counts_sql(dialect, words: int):
-    t = PatientToken.__table__
-    counts = []
-    for i in range(words):
-        capped = (select(t.c.patient_id).where(t.c.token >= bindparam(f"lo{i}"), t.c.token < bindparam(f"hi{i}"))
-                  .limit(bindparam("cap", literal_execute=False)).subquery(f"c{i}"))
-        counts.append(select(func.count()).select_from(capped).scalar_subquery())
-    return select(*counts).compile(dialect=dialect)
-
-
 def _word_ranges(prefixes: tuple[str, ...], **values) -> dict:
-    """lo0/hi0, lo1/hi1, ...: each word's token range, as the statements below take them."""
+    """lo0/hi0, lo1/hi1, ...: each word's token range, as the statements above take them."""
     for i, p in enumerate(prefixes):
         values[f"lo{i}"], values[f"hi{i}"] = p, _prefix_upper(p)
     return values
 
 
-def _range_counts(conn: Connection, prefixes: tuple[str, ...], cap: int) -> list[int]:
+def _range_counts(uow: UnitOfWork, conn: Connection, prefixes: tuple[str, ...], cap: int) -> list[int]:
     """Each word's token count, capped just above `cap`, in one statement."""
-    return list(_fetch(conn, _range_counts_sql(conn.dialect, len(prefixes)), _word_ranges(prefixes, cap=cap + 1))[0])
-
-
-@functools.cache
-def _intersect_sql(dialect, words: int):
-    """The active patients having every word, first `n` by name: the words' token ranges intersected (each read
-    once, in the index), then the patients' rows."""
-    t = PatientToken.__table__
-    ranges = [select(t.c.patient_id).where(t.c.token >= bindparam(f"lo{i}"), t.c.token < bindparam(f"hi{i}"))
-              for i in range(words)]
-    matched = intersect(*ranges).subquery("m")
-    return (select(*_ROW_COLUMNS).join_from(matched, Patient, Patient.id == matched.c.patient_id)
-            .where(Patient.active.is_(True))
-            .order_by(Patient.sort_key, Patient.birth_date, Patient.id)
-            .limit(bindparam("n", literal_execute=False))
-            .compile(dialect=dialect))
+    return list(_pg_rows(uow, conn, "counts", len(prefixes), _word_ranges(prefixes, cap=cap + 1))[0])

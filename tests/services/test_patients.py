@@ -263,3 +263,85 @@ def test_every_search_path_finds_exactly_the_patients_having_every_word(db, as_r
             assert {r.id for r in found} == expected, q
             assert [(r.family_name, r.given_name) for r in found] == sorted(
                 (r.family_name, r.given_name) for r in found), q
+
+
+def test_a_patient_found_through_several_tokens_counts_once_and_the_page_still_fills(as_role, add_patient):
+    """Every name part of one patient starts with 'aa': the walk meets her three times before anyone else, and a
+    page of two still holds two patients (on PostgreSQL the walk asks again past the repeats)."""
+    first = add_patient(given="Aab", middle_name="Aac", family="Aad")
+    second = add_patient(given="Aae", family="Aaf")
+    add_patient(given="Aag", family="Aah")
+    with as_role("front_desk") as uow:
+        assert [r.id for r in patients.search_patients(uow, "aa", limit=2)] == [first.id, second.id]
+        assert len(patients.search_patients(uow, "aa", limit=3)) == 3
+
+
+@pytest.fixture
+def second_workstation(db_url):
+    """The same database opened by another computer (its own connection pool)."""
+    from desktop.services.database import Database
+
+    other = Database.open(db_url)
+    yield other
+    other.dispose()
+
+
+def test_search_is_refused_on_the_next_keystroke_after_another_workstation_disables_the_account(
+        db, as_role, add_patient, second_workstation):
+    from desktop.services import users
+    from tests.conftest import user_for
+
+    add_patient(given="Ann", family="Lee")
+    with as_role("front_desk") as uow:
+        assert names(patients.search_patients(uow, "lee")) == ["Lee, Ann"]
+    with second_workstation.uow(user_for("admin")) as uow:
+        users.disable_user(uow, user_for("front_desk").id, "left the practice")
+    # every path of the search: one word, two long words, two short words, a birth date, nothing typed
+    for typed in ("lee", "lee ann", "le a", "1970-05-06", ""):
+        with as_role("front_desk") as uow, pytest.raises(PermissionDenied, match="disabled"):
+            patients.search_patients(uow, typed)
+    with second_workstation.uow(user_for("admin")) as uow:
+        users.enable_user(uow, user_for("front_desk").id)
+    with as_role("front_desk") as uow:
+        assert names(patients.search_patients(uow, "lee a")) == ["Lee, Ann"]
+
+
+def test_search_by_an_account_that_no_longer_exists_is_refused(db, add_patient):
+    from desktop.services.uow import CurrentUser
+
+    add_patient(given="Ann", family="Lee")
+    stranger = CurrentUser(id=987654, username="stranger", display_name="Stranger", role="front_desk")
+    for typed in ("lee", "lee ann", "1970-05-06"):
+        with db.uow(stranger) as uow, pytest.raises(PermissionDenied, match="no longer exists"):
+            patients.search_patients(uow, typed)
+
+
+def test_on_postgresql_a_keystroke_checks_the_account_in_its_search_statement(db, as_role, add_patient, monkeypatch):
+    """The account check travels inside the search's first statement: a one-word keystroke is one statement
+    (besides the pool's liveness ping), a disabled account's keystroke too, and it returns no patient."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("a round trip is what PostgreSQL's check costs; SQLite reads its own file")
+    import psycopg
+
+    from desktop.services import users
+    from tests.conftest import user_for
+
+    add_patient(given="Ann", family="Lee")
+    sent: list[str] = []
+    execute = psycopg.Cursor.execute
+
+    def counting(cursor, query, *args, **kwargs):
+        if str(query).strip() not in ("", ";", "SELECT 1"):  # the pool's pre-ping
+            sent.append(str(query))
+        return execute(cursor, query, *args, **kwargs)
+
+    monkeypatch.setattr(psycopg.Cursor, "execute", counting)
+    with as_role("front_desk") as uow:
+        assert names(patients.search_patients(uow, "lee")) == ["Lee, Ann"]
+    assert len(sent) == 1 and "app_user" in sent[0] and "patient_token" in sent[0]
+    with as_role("admin") as uow:
+        users.disable_user(uow, user_for("front_desk").id, "left")
+    sent.clear()
+    with as_role("front_desk") as uow, pytest.raises(PermissionDenied, match="disabled"):
+        patients.search_patients(uow, "lee")
+    assert len(sent) == 1
