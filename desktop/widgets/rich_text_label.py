@@ -123,7 +123,8 @@ class RichTextLabel(QLabel):
             return
         doc = self._document()
         area = self.contentsRect()
-        doc.setTextWidth(area.width())  # QLabel lays its document out at its own width, wrapped or not
+        if self.wordWrap():  # wrapped at its width; unwrapped, left-aligned text sits where it was measured
+            doc.setTextWidth(area.width())
         option = QStyleOption()
         option.initFrom(self)  # the palette in the window's current state (active, inactive, disabled)
         palette = QPalette(option.palette)

@@ -78,8 +78,9 @@ def _pixels(label: QLabel):
 
 
 @pytest.mark.parametrize("html", [PROBLEMS, VITALS], ids=["list", "table"])
-def test_it_paints_the_pixels_qlabel_paints(qtbot, html):
-    plain, rich = _label(qtbot, QLabel, html, True), _label(qtbot, RichTextLabel, html, True)
+@pytest.mark.parametrize("wrap", [True, False], ids=["wrapped", "unwrapped"])
+def test_it_paints_the_pixels_qlabel_paints(qtbot, html, wrap):
+    plain, rich = _label(qtbot, QLabel, html, wrap), _label(qtbot, RichTextLabel, html, wrap)
     shown = _pixels(rich)
     assert shown == _pixels(plain)
     for lab in (plain, rich):  # text selected: QLabel paints it, highlight included
