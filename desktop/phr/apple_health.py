@@ -7,9 +7,10 @@ steps). Records inside a Correlation repeat top-level records; the duplicates co
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from itertools import islice
 from typing import BinaryIO
 from xml.parsers import expat
 
@@ -139,7 +140,7 @@ def read(stream: BinaryIO, builder: ParsedBuilder, name: str) -> None:
         raise UnreadableFile(f"{name} {exc}") from None
     if not state.seen_health_data:
         raise UnreadableFile(f"{name} is not an Apple Health export")
-    builder.count_readings(SOURCE_SYSTEM, PATIENT_REF, state.devices)
+    builder.count_readings(SOURCE_SYSTEM, PATIENT_REF, Counter(r.device for r in islice(builder.observations, state.first, None)))
     if state.over_limit:
         builder.skip(f"{state.over_limit:,} further readings",
                      f"more than {builder.control.limits.max_readings:,} readings in one file (limit)")
@@ -160,7 +161,7 @@ class _State:
     MetadataEntry child) is known at its end, where the reading is made."""
 
     __slots__ = ("builder", "append", "max_readings", "depth", "seen_health_data", "correlation", "steps",
-                 "steps_tz", "over_limit", "record", "user_entered", "values", "types", "sources", "devices",
+                 "steps_tz", "over_limit", "record", "user_entered", "values", "types", "sources", "first",
                  "hours", "latest_day")
 
     def __init__(self, builder: ParsedBuilder):
@@ -180,8 +181,8 @@ class _State:
         self.values: dict[tuple[str, str | None, str], tuple[float, float] | str] = {}
         self.types: dict[str, _TypeInfo] = {}
         self.sources: dict[str, tuple[str, str]] = {}
-        self.devices: dict[str, int] = {}
-        self.hours: dict[str, tuple[datetime, bool]] = {}
+        self.first = len(builder.observations)  # this file's readings start here (a zip may hold several)
+        self.hours: dict[str, datetime] = {}  # "YYYY-MM-DD HH -ZZZZ" -> that hour
         # check_past's bounds, worked out once: a date inside them passes check_past (today only moves on)
         self.latest_day = dates._today() + timedelta(days=1)
 
@@ -223,32 +224,28 @@ class _State:
         elif tag == "Correlation" and self.depth == 1:
             self.correlation = None
 
-    def when(self, text: str) -> tuple[datetime, bool]:
-        """apple_ts(text), and whether its day is inside check_past's bounds. The hour (with its date checks) is
-        worked out once for every record of that hour; minutes and seconds come from a table."""
-        if len(text) == 25 and text[4] == "-" and text[10] == " " and text[19] == " ":
-            hour_key = text[:13] + text[19:]
-            hour = self.hours.get(hour_key)
-            if hour is None:
-                try:
-                    base = apple_ts(text[:13] + ":00:00" + text[19:])
-                except SkipEntry:
-                    apple_ts(text)  # raises, naming the file's own text
-                    raise
-                day = base.date()
-                hour = (base, EARLIEST <= day <= self.latest_day)
-                if len(self.hours) < _HOUR_CACHE:
-                    self.hours[hour_key] = hour
+    def when(self, text: str) -> datetime:
+        """apple_ts(text), with the hour of a plain Apple time worked out once (minutes and seconds from a table)."""
+        hour = self.hours.get(text[:13] + text[19:])  # a hit means the same shape as the text that made the entry
+        if hour is not None:
             past = _MINUTES_SECONDS.get(text[13:19])
             if past is not None:
-                return hour[0] + past, hour[1]
-        taken = apple_ts(text)  # another shape, or minutes and seconds written oddly: the one general parser
-        day = taken.date()
-        return taken, EARLIEST <= day <= self.latest_day
+                return hour + past
+        return self.parse_time(text)
+
+    def parse_time(self, text: str) -> datetime:
+        """apple_ts(text) (raises SkipEntry naming the text); the hour of a plain Apple time inside check_past's
+        bounds is kept for the next records of that hour (read through `hours`: a day out of range never is)."""
+        taken = apple_ts(text)
+        if len(text) == 25 and text[4] == "-" and text[10] == " " and text[19] == " ":
+            past = _MINUTES_SECONDS.get(text[13:19])
+            if past is not None and EARLIEST <= taken.date() <= self.latest_day and len(self.hours) < _HOUR_CACHE:
+                self.hours[text[:13] + text[19:]] = taken - past
+        return taken
 
     def _step(self, a: dict) -> None:
         try:
-            when, _in_range = self.when(a.get("startDate", ""))
+            when = self.when(a.get("startDate", ""))
             day = when.date()
             self.steps[(day, a.get("sourceName", ""))] += float(a.get("value", "0"))
             self.steps_tz.setdefault(day, when.tzinfo)
@@ -267,9 +264,15 @@ class _State:
             known = self.sources[source] = (source, source[:200])
         source, device = known
         try:
-            taken, in_range = self.when(start)
-            if not in_range:
-                check_past(taken, "measurement date")  # raises for a date really out of range, with the sentence
+            hour = self.hours.get(start[:13] + start[19:])  # self.when(start), inline: once per reading
+            past = _MINUTES_SECONDS.get(start[13:19]) if hour is not None else None
+            if past is not None:
+                taken = hour + past  # an hour in `hours` is inside check_past's bounds
+            else:
+                taken = self.parse_time(start)
+                day = taken.date()
+                if day < EARLIEST or day > self.latest_day:
+                    check_past(taken, "measurement date")  # raises for a date really out of range, with the sentence
             raw_value = a.get("value")
             unit = a.get("unit", "")
             key = (rtype, raw_value, unit)
@@ -287,7 +290,6 @@ class _State:
                 group = self.correlation
             else:
                 group = f"apple:{source}|{start}|{t.loinc}"[:300]
-            self.devices[device] = self.devices.get(device, 0) + 1
             self.append(_observation(
                 t.loinc, t.name, canonical, t.unit, taken, group, value, unit[:40],
                 "patient" if self.user_entered else "device", device, PATIENT_REF, SOURCE_SYSTEM,

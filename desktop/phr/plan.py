@@ -5,7 +5,8 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
+from operator import attrgetter
 
 from . import diff, history_diff
 from .bulk import gc_paused
@@ -72,28 +73,32 @@ def summarise_readings(items: list[PlanItem]) -> tuple[list[PlanItem], list[Read
     series: list[ReadingSeries] = []
     new = ItemStatus.NEW
     for key, members in sorted(groups.items()):
-        first = members[0].file_item
-        per_day: dict[date, list[float]] = defaultdict(list)
-        devices: set[str] = set()
-        new_keys: list[str] = []
-        low = high = first.taken_at
-        for m in members:  # one pass: an Apple export puts 100,000s of readings in a series
-            o = m.file_item
-            taken = o.taken_at
-            per_day[taken.date()].append(o.value)
-            if o.device:
-                devices.add(o.device)
-            if m.status is new:
-                new_keys.append(m.key)
-            if taken < low:
-                low = taken
-            elif taken > high:
-                high = taken
+        # column by column through C iterators: an Apple export puts 100,000s of readings in a series
+        readings = list(map(_file_item, members))
+        taken = list(map(_taken_at, readings))
+        per_day: dict[date, list[float]] = {}
+        for day, value in zip(map(datetime.date, taken), map(_value, readings), strict=True):
+            values = per_day.get(day)
+            if values is None:
+                per_day[day] = [value]
+            else:
+                values.append(value)
+        devices = set(map(_device, readings))
+        devices.discard("")
+        new_keys = tuple(m.key for m in members if m.status is new)
         daily = tuple(DailyValue(day=d, count=len(v), low=min(v), high=max(v), mean=round(statistics.fmean(v), 2))
                       for d, v in sorted(per_day.items()))
+        first = readings[0]
         series.append(ReadingSeries(
             key=key, loinc=first.loinc, name=first.name, unit=first.unit, devices=tuple(sorted(devices)),
-            count=len(members), new_count=len(new_keys), first=low, last=high, daily=daily,
-            item_keys=tuple(m.key for m in members), new_item_keys=tuple(new_keys),
+            count=len(members), new_count=len(new_keys), first=min(taken), last=max(taken), daily=daily,
+            item_keys=tuple(map(_key, members)), new_item_keys=new_keys,
         ))
     return items, series
+
+
+_file_item = attrgetter("file_item")
+_taken_at = attrgetter("taken_at")
+_value = attrgetter("value")
+_device = attrgetter("device")
+_key = attrgetter("key")
