@@ -87,6 +87,11 @@ def _by_name(text: str, formulary: Any | None, kb: KnowledgeBase | None, med_id:
 _BY_INGREDIENT: dict[int, tuple[Any, dict[str, str]]] = {}
 
 
+def formulary_ingredient_keys(formulary: Any) -> Any:
+    """The formulary's ingredient names normalised like the engine's (a set-like view, cached per formulary)."""
+    return _ingredients_by_norm(formulary).keys()
+
+
 def _ingredients_by_norm(formulary: Any) -> dict[str, str]:
     cached = _BY_INGREDIENT.get(id(formulary))
     if cached is None or cached[0] is not formulary:

@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
         AllergyRef,
         KnowledgeBaseUnavailable,
         UnknownDrug,
-        drug_ref_from_name,
+        drug_ref_from_text,
         evaluate,
         load_kb,
         resolve_allergy,
@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     drugs = []
     for name in args.drug:
         try:
-            drugs.append(drug_ref_from_name(name, formulary, kb))
+            drugs.append(drug_ref_from_text(name, formulary, kb))
         except UnknownDrug as exc:
             raise CliError(str(exc), EXIT_UNKNOWN_DRUG) from exc
 

@@ -251,6 +251,10 @@ class Formulary:
     def classes_of(self, ingredient_name: str) -> set[str]:
         return set(self._classes.get(fold(ingredient_name), ()))
 
+    def abbreviated(self, text: str) -> tuple[str, ...]:
+        """The ingredients the whole text abbreviates ("HCTZ": hydrochlorothiazide); () when it is no abbreviation."""
+        return self._abbreviations.ingredients_for(text) if self._abbreviations is not None else ()
+
     def resolve(self, name_or_rxcui: str) -> list[Product]:
         """Products for an ingredient name, generic name, brand name, ingredient RXCUI or product RXCUI; [] if unknown."""
         text = (name_or_rxcui or "").strip()

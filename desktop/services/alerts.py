@@ -8,7 +8,6 @@ the GUI shows the red "Interaction checking unavailable" banner and demands an a
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -25,14 +24,14 @@ from desktop.alerts import (
     DrugRef,
     KnowledgeBaseUnavailable,
     UnknownDrug,
-    drug_ref_from_name,
+    drug_ref_from_text,
     evaluate,
+    formulary_ingredient_keys,
     load_kb,
     norm,
     severity_rank,
 )
 from desktop.kb.age import age_years
-from desktop.kb.drug_strength import UNITS
 from desktop.kb.vitals import WEIGHT
 from desktop.models import AlertOverride, Allergy, Medication, Patient, VitalSign
 
@@ -298,12 +297,12 @@ class _Lazy:
     def __init__(self) -> None:
         self._loaded = False
         self._value: Any = None
-        self._keys: frozenset[str] | None = None
+        self._keys: Any = None
 
-    def ingredient_keys(self) -> frozenset[str] | None:
+    def ingredient_keys(self) -> Any:
         """The formulary's ingredient names, normalised like the engine's; None without a formulary."""
         if self._keys is None and self.get() is not None:
-            self._keys = _ingredient_keys(self._value)
+            self._keys = formulary_ingredient_keys(self._value)
         return self._keys
 
     def get(self) -> Any:
@@ -318,20 +317,6 @@ class _Lazy:
                 # classes then come from the alert knowledge base alone; uncoded names are reported unchecked
                 log.warning("formulary unavailable for alert checks: %s", exc)
         return self._value
-
-
-_KEYS_OF: dict[int, tuple[Any, frozenset[str]]] = {}  # id(formulary) -> (formulary, its normalised names)
-
-
-def _ingredient_keys(formulary: Any) -> frozenset[str]:
-    """Computed once per loaded formulary (tens of thousands of names; every order check asks)."""
-    hit = _KEYS_OF.get(id(formulary))
-    if hit is not None and hit[0] is formulary:
-        return hit[1]
-    keys = frozenset(norm(x) for x in formulary.ingredient_names())
-    _KEYS_OF.clear()  # a reloaded formulary replaces the old one
-    _KEYS_OF[id(formulary)] = (formulary, keys)
-    return keys
 
 
 def _med_ref(m: Medication, formulary: _Lazy, kb: Any) -> DrugRef | None:
@@ -374,52 +359,12 @@ def _recognised(ref: DrugRef, formulary: _Lazy, kb: Any) -> DrugRef | None:
             return ref
         if f is None and tuple(names) != (norm(ref.name),):
             return ref  # formulary down: trust coded ingredients (but not a name copied into the field)
-    tokens = (ref.name or "").split()
-    for n in range(len(tokens), 0, -1):
-        try:
-            found = drug_ref_from_name(" ".join(tokens[:n]), f, kb, med_id=ref.med_id)
-        except UnknownDrug:
-            continue
-        if n < len(tokens) and (_tail_names_more(tokens[n:]) or _names_two_drugs(tokens, kb, formulary)):
-            return None  # "Tylenol 3", "Tylenol w/ codeine": the name alone would check acetaminophen, not codeine
-        return DrugRef(name=ref.name, ingredients=found.ingredients, classes=found.classes,
-                       rxcui=ref.rxcui or found.rxcui, med_id=ref.med_id)
-    return None
-
-
-# a number, or a strength with its unit glued on ("5mg", "160mg/5ml")
-_NUMBER = re.compile(rf"#?\d+(?:\.\d+)?(?:(?:{UNITS})(?:/.*)?)?", re.IGNORECASE)
-_JOINS = {"w/", "with", "+", "&", "and", "plus"}
-# words after a brand that name a combination product with another drug in it (Claritin-D: pseudoephedrine,
-# Mucinex DM: dextromethorphan, Tylenol PM / Advil PM: diphenhydramine, ... HCT: hydrochlorothiazide, "Cold",
-# "Sinus" products: a decongestant or an antihistamine): leaving the word off would check the brand's single
-# drug and leave the other unchecked, so such a name is reported not checked
-# ("night", "sleep" or "cough" are left out: "at night", "for sleep", "for cough" are directions or reasons)
-_COMBINATION_WORDS = {"d", "dm", "pm", "hct", "cold", "sinus", "multi-symptom"}
-
-
-def _tail_names_more(tail: list[str]) -> bool:
-    """Whether the words left off a free-text name may name another product or drug: a number right after the
-    name (drug_ref_from_name judged it with the name: "Tylenol 3" is Tylenol with Codeine, "APAP 5" is
-    hydrocodone with acetaminophen), a "w/", "+" or "#3" joining another drug, or a combination product's word
-    ("Claritin D", "Mucinex DM", "Tylenol PM"). (A salt, "warfarin sodium",
-    or a form, "5 mg tablets", may be left off.)"""
-    if _NUMBER.fullmatch(tail[0]):
-        # the name with this number, unit or not, was refused a moment ago (the longer words are tried first):
-        # "APAP 5 mg" is not an acetaminophen strength. ("warfarin sodium 5 mg" still reads as warfarin.)
-        return True
-    return any(w.lower() in _JOINS or w.lower().startswith("w/") or w.startswith("#")
-               or w.lower().strip(".,;") in _COMBINATION_WORDS for w in tail)
-
-
-def _names_two_drugs(tokens: list[str], kb: Any, formulary: _Lazy) -> bool:
-    """Whether a free-text name joins two drugs anywhere after its first word ("APAP & codeine": the join is
-    then kept with "APAP" when "codeine" is left off) or names an ingredient after its first word ("Tylenol w
-    codeine", "APAP codeine 300/30"): its leading words alone would leave that ingredient unchecked."""
-    keys = formulary.ingredient_keys() or frozenset()
-    rest = [w.lower() for w in tokens[1:]]
-    return any(w in _JOINS or w.startswith("w/") or norm(w) in kb.known_ingredients or norm(w) in keys
-               for w in rest)
+    try:
+        found = drug_ref_from_text(ref.name or "", f, kb)
+    except UnknownDrug:
+        return None
+    return DrugRef(name=ref.name, ingredients=found.ingredients, classes=found.classes,
+                   rxcui=ref.rxcui or found.rxcui, med_id=ref.med_id)
 
 
 def _latest_vitals(uow: UnitOfWork, patient_id: int) -> dict[str, float]:

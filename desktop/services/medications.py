@@ -236,7 +236,7 @@ def drug_ref(inp: MedicationInput, med_id: int | None = None) -> Any:
     """The alert engine's view of the drug in a form (DrugRef). Free text is recognised by name where the
     formulary or knowledge base knows it ("Coumadin"); otherwise it carries its name only and the check
     reports nothing for it (the form says so: uncoded drugs cannot be checked)."""
-    from desktop.alerts import DrugRef, KnowledgeBaseUnavailable, UnknownDrug, drug_ref_from_name
+    from desktop.alerts import DrugRef, KnowledgeBaseUnavailable, UnknownDrug, drug_ref_from_text
 
     errors: dict[str, str] = {}
     coding = _coding(clean(inp), errors)
@@ -250,7 +250,7 @@ def drug_ref(inp: MedicationInput, med_id: int | None = None) -> Any:
             formulary = _formulary()
         except KnowledgeBaseError:
             formulary = None
-        return drug_ref_from_name(coding.drug_name, formulary, med_id=med_id)
+        return drug_ref_from_text(coding.drug_name, formulary, med_id=med_id)
     except (UnknownDrug, KnowledgeBaseUnavailable):
         return DrugRef(name=coding.drug_name, ingredients=(), med_id=med_id)
 

@@ -1,0 +1,160 @@
+"""A drug name as people write it on a medication list, in a PHR file or at the command line, read for the alert
+check: "metoprolol succinate ER", "nifedipine XL", "aspirin 81 mg EC", "lisinopril-HCTZ 20-12.5",
+"hydrocodone/APAP 5/325", "Tylenol w/ codeine". No Qt, no database.
+
+One reading for every path (the chart's check, the medication form, PHR merges, `alerts` on the command line):
+1. the whole text as a product, brand, ingredient, abbreviation or RXCUI, with a strength typed after it
+   (resolve.drug_ref_from_name);
+2. a combination written with "-", "/", "+", "&", "w/", "with", "and": every part must name an ingredient (or a
+   brand, when no number was typed after it), and the drug is checked as all of them;
+3. its leading words, when the words left off can only be a salt, a release form or a strength ("metoprolol
+   succinate ER"), never when they may name another drug ("Tylenol 3", "Claritin D", "Mucinex DM").
+Anything else raises UnknownDrug: the caller reports the drug as not checked, never as "no alerts".
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from desktop.kb.drug_strength import UNITS
+
+from .errors import UnknownDrug
+from .kb import KnowledgeBase, load_kb, norm
+from .model import DrugRef
+from .resolve import drug_ref_from_name, formulary_ingredient_keys
+
+# a number, or a strength with its unit glued on ("5mg", "160mg/5ml", "#3")
+_NUMBER = re.compile(rf"#?\d+(?:\.\d+)?(?:(?:{UNITS})(?:/.*)?)?", re.IGNORECASE)
+_UNIT_WORD = re.compile(rf"(?:{UNITS})\.?", re.IGNORECASE)
+# a combination's strengths written together ("20-12.5", "5/325", "875-125mg")
+_STRENGTHS = re.compile(rf"#?\d+(?:\.\d+)?(?:\s*[-/]\s*\d+(?:\.\d+)?)+\s*(?:{UNITS})?", re.IGNORECASE)
+_JOINS = {"w/", "with", "+", "&", "and", "plus"}
+# what joins the ingredients of a combination as people write it ("lisinopril-HCTZ", "APAP/codeine",
+# "Tylenol w/ codeine"); a hyphen only between letters, so "20-12.5" stays one strength
+_SEPARATOR = re.compile(r"\s*(?:/|\+|&|(?<=[^\W\d_])-(?=[^\W\d_])|\s-\s|\bw/|\b(?:with|and|plus)\b)\s*",
+                        re.IGNORECASE)
+# words after a brand that name a combination product with another drug in it (Claritin-D: pseudoephedrine,
+# Mucinex DM: dextromethorphan, Tylenol PM / Advil PM: diphenhydramine, ... HCT: hydrochlorothiazide, "Cold",
+# "Sinus" products: a decongestant or an antihistamine): leaving the word off would check the brand's single
+# drug and leave the other unchecked, so such a name is reported not checked
+# ("night", "sleep" or "cough" are left out: "at night", "for sleep", "for cough" are directions or reasons)
+_COMBINATION_WORDS = {"d", "dm", "pm", "hct", "cold", "sinus", "multi-symptom"}
+# words that say how a dose is made or taken, never which drug: left off a combination's parts
+_FORM_WORDS = {
+    "tab", "tabs", "tablet", "tablets", "cap", "caps", "capsule", "capsules", "po", "oral", "er", "xl", "xr", "sr",
+    "cr", "dr", "ec", "la", "cd", "odt", "hfa", "inhaler", "solution", "suspension", "syrup", "liquid", "chewable",
+}
+# salts written after an ingredient ("clavulanate potassium", "losartan potassium", "levothyroxine sodium")
+_SALT_WORDS = {
+    "sodium", "potassium", "hcl", "hydrochloride", "succinate", "tartrate", "maleate", "besylate", "mesylate",
+    "citrate", "sulfate", "phosphate", "acetate", "fumarate", "bromide", "hyclate", "monohydrate", "calcium",
+    "magnesium", "bitartrate", "dihydrate", "trihydrate", "xinafoate", "propionate", "furoate",
+}
+
+
+def drug_ref_from_text(name: str, formulary: Any | None = None, kb: KnowledgeBase | None = None,
+                       med_id: int | None = None) -> DrugRef:
+    """The drug a free-text name means, read as the module says; UnknownDrug when it cannot be read safely."""
+    text = " ".join((name or "").split())
+    try:
+        return drug_ref_from_name(text, formulary, kb, med_id)
+    except UnknownDrug as unknown:
+        kb = kb or load_kb()
+        found = _combination(text, formulary, kb) or _leading_words(text, formulary, kb)
+        if found is None:
+            raise unknown from None
+    single = len(found.ingredients) == 1
+    return DrugRef(name=text, ingredients=found.ingredients, classes=found.classes,
+                   rxcui=found.rxcui if single else None, med_id=med_id)
+
+
+def _combination(text: str, formulary: Any | None, kb: KnowledgeBase) -> DrugRef | None:
+    """"lisinopril-HCTZ 20-12.5 mg" -> lisinopril + hydrochlorothiazide; None unless every named part is a drug."""
+    parts = [p for p in _SEPARATOR.split(text) if p.strip()]
+    if len(parts) < 2:
+        return None
+    ingredients: list[str] = []
+    classes: set[str] = set()
+    named = 0
+    for part in parts:
+        words = part.split()
+        kept = [w for w in words if not (_NUMBER.fullmatch(w) or _STRENGTHS.fullmatch(w) or _UNIT_WORD.fullmatch(w)
+                                         or w.lower().strip(".") in _FORM_WORDS)]
+        if not kept:
+            continue  # a strength ("12.5 mg") between the names
+        ref = _part(" ".join(kept), formulary, kb, numbered=len(kept) < len(words))
+        if ref is None:
+            return None
+        named += 1
+        ingredients += [i for i in ref.ingredients if i not in ingredients]
+        classes.update(ref.classes)
+    if named < 2 or len(ingredients) < 2:
+        return None
+    return DrugRef(name=text, ingredients=tuple(ingredients), classes=tuple(sorted(classes)))
+
+
+def _part(words: str, formulary: Any | None, kb: KnowledgeBase, numbered: bool) -> DrugRef | None:
+    """One part of a combination: an ingredient or abbreviation (a salt after it left off), or a brand when no
+    number followed it (a number after a brand may name another product: "Tylenol 3")."""
+    tokens = words.split()
+    while tokens:
+        candidate = " ".join(tokens)
+        try:
+            ref = drug_ref_from_name(candidate, formulary, kb)
+        except UnknownDrug:
+            ref = None
+        if ref is not None:
+            if numbered and not _names_ingredients(candidate, ref, formulary):
+                return None
+            return ref
+        if len(tokens) > 1 and tokens[-1].lower() in _SALT_WORDS:
+            tokens = tokens[:-1]
+            continue
+        return None
+    return None
+
+
+def _names_ingredients(candidate: str, ref: DrugRef, formulary: Any | None) -> bool:
+    """Whether the name is the ingredient itself or an abbreviation of it ("HCTZ"), rather than a brand."""
+    if norm(candidate) in {norm(i) for i in ref.ingredients}:
+        return True
+    return formulary is not None and bool(formulary.abbreviated(candidate))
+
+
+def _leading_words(text: str, formulary: Any | None, kb: KnowledgeBase) -> DrugRef | None:
+    """The longest run of leading words that names a drug, when the words after it cannot name another one."""
+    tokens = text.split()
+    for n in range(len(tokens) - 1, 0, -1):
+        try:
+            found = drug_ref_from_name(" ".join(tokens[:n]), formulary, kb)
+        except UnknownDrug:
+            continue
+        if _tail_names_more(tokens[n:]) or _names_two_drugs(tokens, kb, formulary):
+            return None  # "Tylenol 3", "Tylenol w/ codeine": the name alone would check acetaminophen, not codeine
+        return found
+    return None
+
+
+def _tail_names_more(tail: list[str]) -> bool:
+    """Whether the words left off a free-text name may name another product or drug: a number right after the
+    name (drug_ref_from_name judged it with the name: "Tylenol 3" is Tylenol with Codeine, "APAP 5" is
+    hydrocodone with acetaminophen), a "w/", "+" or "#3" joining another drug, or a combination product's word
+    ("Claritin D", "Mucinex DM", "Tylenol PM"). (A salt, "warfarin sodium",
+    or a form, "5 mg tablets", may be left off.)"""
+    if _NUMBER.fullmatch(tail[0]):
+        # the name with this number, unit or not, was refused a moment ago (the longer words are tried first):
+        # "APAP 5 mg" is not an acetaminophen strength. ("warfarin sodium 5 mg" still reads as warfarin.)
+        return True
+    return any(w.lower() in _JOINS or w.lower().startswith("w/") or w.startswith("#")
+               or w.lower().strip(".,;") in _COMBINATION_WORDS for w in tail)
+
+
+def _names_two_drugs(tokens: list[str], kb: KnowledgeBase, formulary: Any | None) -> bool:
+    """Whether a free-text name joins two drugs anywhere after its first word ("APAP & codeine": the join is
+    then kept with "APAP" when "codeine" is left off) or names an ingredient after its first word ("Tylenol w
+    codeine", "APAP codeine 300/30"): its leading words alone would leave that ingredient unchecked."""
+    keys = formulary_ingredient_keys(formulary) if formulary is not None else frozenset()
+    rest = [piece for w in tokens[1:] for piece in re.split(r"[-/+&]", w.lower()) if piece]
+    return any(w in _JOINS or w.startswith("w/") or norm(w) in kb.known_ingredients or norm(w) in keys
+               for w in rest)

@@ -1,0 +1,105 @@
+"""Drug names as clinicians and patients write them ("metoprolol succinate ER", "lisinopril-HCTZ 20-12.5",
+"hydrocodone/APAP 5/325", "Tylenol w/ codeine") are read the same way on every path: the engine's reader,
+`alerts` on the command line, a medication typed in the form and a free-text entry already on the chart (a PHR
+merge or an old list). A name that could hide another drug stays "not checked", never "no alerts"."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from desktop.__main__ import main
+from desktop.alerts import DrugRef, UnknownDrug, drug_ref_from_text
+from desktop.kb.formulary import load_formulary
+from desktop.models import Medication
+from desktop.services.alerts import check_for_patient, drug_is_checkable
+from desktop.services.medications import MedicationInput, check_medication
+
+
+@pytest.fixture
+def patient(add_patient):
+    return add_patient(given="Maria", family="Santos")
+
+
+@pytest.fixture(scope="module")
+def formulary():
+    return load_formulary()
+
+
+@pytest.mark.parametrize(("typed", "ingredients"), [
+    # a salt, a release form or a strength after the ingredient
+    ("metoprolol succinate", ("metoprolol",)),
+    ("metoprolol tartrate 25 mg", ("metoprolol",)),
+    ("metoprolol succinate ER 50 mg", ("metoprolol",)),
+    ("nifedipine XL", ("nifedipine",)),
+    ("diltiazem CD 180", ("diltiazem",)),
+    ("aspirin 81 mg EC", ("aspirin",)),
+    ("albuterol HFA", ("albuterol",)),
+    # combinations, by ingredient, abbreviation or brand, with their strengths between or after
+    ("lisinopril-HCTZ 20-12.5", ("lisinopril", "hydrochlorothiazide")),
+    ("losartan/HCTZ 100/25 mg tab", ("losartan", "hydrochlorothiazide")),
+    ("hydrocodone-APAP 5-325", ("hydrocodone", "acetaminophen")),
+    ("oxycodone/APAP 5/325", ("oxycodone", "acetaminophen")),
+    ("amoxicillin-clavulanate potassium 875-125 mg", ("amoxicillin", "clavulanate")),
+    ("Tylenol w/ codeine", ("acetaminophen", "codeine")),
+    ("APAP & codeine", ("acetaminophen", "codeine")),
+    ("APAP + hydrocodone", ("acetaminophen", "hydrocodone")),
+    ("tramadol and APAP", ("tramadol", "acetaminophen")),
+    ("sacubitril-valsartan", ("sacubitril", "valsartan")),
+])
+def test_written_forms_are_read_as_their_ingredients(formulary, typed, ingredients):
+    assert drug_ref_from_text(typed, formulary).ingredients == ingredients
+
+
+@pytest.mark.parametrize("typed", [
+    "Tylenol 3", "Tylenol #3", "Claritin-D", "Mucinex DM", "Advil PM",  # another drug hides behind the word
+    "Advil/Claritin-D",  # one part is such a product
+    "APAP codeine 300/30",  # two drugs without a join: one part names both
+    "Tylenol 3/codeine",  # a number after a brand inside a combination
+    "salt and pepper", "lisinopril and", "co-Q10",
+])
+def test_names_that_could_hide_a_drug_stay_unknown(formulary, typed):
+    with pytest.raises(UnknownDrug):
+        drug_ref_from_text(typed, formulary)
+    assert not drug_is_checkable(DrugRef(name=typed, ingredients=()))
+
+
+@pytest.mark.parametrize(("first", "second", "rule"), [
+    ("metoprolol tartrate 25 mg", "verapamil", "beta-blocker-verapamil"),
+    ("lisinopril-HCTZ 20-12.5", "lithium", "lithium-thiazide"),
+    ("hydrocodone-APAP 5-325", "alprazolam", "opioid-benzodiazepine"),
+    ("Tylenol w/ codeine", "Xanax", "opioid-benzodiazepine"),
+])
+def test_the_command_line_alerts_on_written_forms(capsys, first, second, rule):
+    assert main(["alerts", "--drug", first, "--drug", second, "--json"]) == 0
+    alerts = json.loads(capsys.readouterr().out)
+    assert rule in {a["rule"] for a in alerts}
+
+
+def test_the_command_line_still_refuses_a_name_it_cannot_read(capsys):
+    assert main(["alerts", "--drug", "Tylenol 3", "--drug", "alprazolam"]) == 2
+    assert "unknown drug 'Tylenol 3'" in capsys.readouterr().err
+
+
+def test_a_free_text_entry_on_the_chart_is_checked_by_its_ingredients(db, as_role, patient):
+    # as a PHR merge or an old list leaves it: the name only, no coding
+    with db.uow() as uow:
+        uow.session.add(Medication(patient_id=patient.id, drug_name="hydrocodone-APAP 5-325 mg tab",
+                                   ingredients=""))
+    with as_role("physician") as uow:
+        check = check_medication(uow, patient.id, MedicationInput(formulary_id="", drug_name="Xanax 0.5 mg"))
+    assert "opioid-benzodiazepine" in {a.rule_id for a in check.alerts}
+    assert check.unchecked == ()
+
+
+def test_a_combination_typed_in_the_form_is_checked_against_the_chart(db, as_role, patient):
+    with db.uow() as uow:
+        uow.session.add(Medication(patient_id=patient.id, drug_name="lithium carbonate", ingredients="lithium"))
+    with as_role("physician") as uow:
+        check = check_medication(uow, patient.id, MedicationInput(drug_name="lisinopril/HCTZ 20/12.5"))
+        chart = check_for_patient(uow, patient.id)
+    # one alert per pair of drugs: the thiazide's (lisinopril's own rule would be of the same severity)
+    assert "lithium-thiazide" in {a.rule_id for a in check.alerts}
+    assert check.unchecked == ()
+    assert chart.unchecked == ()
