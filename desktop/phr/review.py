@@ -6,6 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
+from operator import attrgetter
 
 from .identity import IdentityMatch
 from .records import CATEGORIES, CLINICAL_CATEGORIES, FileInfo, PhrItem, PhrPatient, Skipped
@@ -33,7 +34,10 @@ class Decision(StrEnum):
 
     @property
     def writes(self) -> bool:
-        return self in (Decision.ADD, Decision.TAKE_FILE, Decision.KEEP_BOTH)
+        return self in _WRITING  # asked for every item of a plan: a set, not Decision.ADD (a slow enum lookup)
+
+
+_WRITING = frozenset({Decision.ADD, Decision.TAKE_FILE, Decision.KEEP_BOTH})
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,12 +115,12 @@ class ImportPlan:
 
     def counts(self) -> dict[str, dict[str, int]]:
         out = {c: {s.value: 0 for s in ItemStatus} for c in CATEGORIES}
-        for i in self.items:
-            out[i.category][i.status.value] += 1
+        for (category, status), n in Counter(map(_category_status, self.items)).items():  # counted in C
+            out[category][status.value] += n
         return out
 
     def totals(self) -> Counter:
-        return Counter(i.status.value for i in self.items)
+        return Counter({status.value: n for status, n in Counter(map(_status, self.items)).items()})
 
     def default_decisions(self, accept: str = "new") -> dict[str, Decision]:
         """accept='new': every NEW item is added (the dialog's defaults); 'none': nothing is."""
@@ -125,3 +129,7 @@ class ImportPlan:
         if accept == "none":
             return {}
         return {i.key: i.default for i in self.items if i.default is not None and i.default.writes}
+
+
+_category_status = attrgetter("category", "status")
+_status = attrgetter("status")
