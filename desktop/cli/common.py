@@ -149,13 +149,21 @@ def _redacted(exc: BaseException) -> str:
 
 def run_command(module, args) -> int:
     try:
-        return int(module.run(args) or 0)
+        code = int(module.run(args) or 0)
+        sys.stdout.flush()  # here, where a reader gone away is caught, not in the interpreter's exit
+        return code
     except CliError as exc:
         print(f"error: {_redacted(exc)}", file=sys.stderr)
         return exc.code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader went away ("... | head"): not a crash. Point stdout at nothing so the interpreter's own
+        # flush at exit does not raise again, and exit as a piped Unix tool does.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
     except Exception as exc:
         if _user_facing(exc):
             print(f"error: {_redacted(exc)}", file=sys.stderr)
