@@ -6,6 +6,12 @@ INSERT added (every id above the table's highest id before the first such insert
 reads those rows back and stores one digest each (audit_row_state), under the transaction's audit row, whose
 keyed hash covers them all. `check-db` then compares every chart row that has an audited state with it.
 
+A service that inserts 100,000s of rows on the SQLite driver with their ids given (a device import) hands over
+the rows as it wrote them instead (note_inserted_rows): they are digested then, not read back at commit (that
+read-back was the costliest part of such an import's commit). The digest is the same function of the same
+stored values; a savepoint rolled back drops what was noted inside it, and a row changed again later in the
+transaction is read back as any other.
+
 Not covered: rows written outside a unit of work (raw SQL, another program) until the app next changes them;
 tables outside CHART_TABLES.
 """
@@ -13,7 +19,7 @@ tables outside CHART_TABLES.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -29,7 +35,7 @@ CHART_TABLES = ("patient", "problem", "medication", "allergy", "immunization", "
                 "addendum", "prescription", "lab_result", "procedure_history", "social_history", "family_history",
                 "outside_encounter")
 GONE = "-"  # the digest of a row the transaction left absent
-_TOUCHED, _FLOOR = "audit_touched", "audit_floor"
+_TOUCHED, _FLOOR, _INSERTED = "audit_touched", "audit_floor", "audit_inserted"
 _CHUNK = 500
 
 
@@ -113,6 +119,40 @@ def note_bulk_insert(session: Session, t: Table) -> None:
         floors[t.name] = session.execute(select(func.coalesce(func.max(t.c.id), 0))).scalar_one()
 
 
+def note_inserted_rows(session: Session, t: Table, rows: Sequence[tuple]) -> None:
+    """After a service inserted `rows` into chart table `t` on the SQLite driver, each with every column in table
+    order and its id first, ids consecutive, as the driver took them (SQLite's stored form: see _sqlite_datetime):
+    their states, digested now (kept as 32 bytes each until the commit). Only for values SQLite stores unchanged
+    (text in text columns, numbers in numeric ones); a float -0.0, stored as 0.0, digests as 0.0."""
+    if not rows:
+        return
+    if list(t.c)[0].name != "id":
+        raise RuntimeError(f"{t.name}: the id must be the first column")
+    first = rows[0][0]
+    if rows[-1][0] != first + len(rows) - 1:
+        raise ValueError("note_inserted_rows: the rows' ids must be consecutive")
+    digest = _raw_digest(t, binary=True)
+    blob = b"".join([digest(t, row) for row in rows])
+    # the innermost savepoint at the time: rolling it (or one around it) back drops these states
+    session.info.setdefault(_INSERTED, []).append((session.get_nested_transaction(), str(t.name), first, blob))
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_rolled_back_inserts(session: Session, previous) -> None:
+    noted = session.info.get(_INSERTED)
+    if not noted or not previous.nested:
+        return
+
+    def inside(tx) -> bool:
+        while tx is not None:
+            if tx is previous:
+                return True
+            tx = tx.parent
+        return False
+
+    noted[:] = [n for n in noted if not inside(n[0])]
+
+
 def _id_bind(where, table: Table) -> str | None:
     """`id = :x` (one row per parameter set): the parameter's name, so the ids are read off the parameters."""
     if isinstance(where, BinaryExpression) and isinstance(where.right, BindParameter) \
@@ -142,20 +182,24 @@ def _forget(session: Session, transaction) -> None:
         return
     session.info.pop(_TOUCHED, None)
     session.info.pop(_FLOOR, None)
+    session.info.pop(_INSERTED, None)
 
 
 def collect(session: Session) -> list[tuple[str, int, str]]:
     """(table, row id, digest) of every chart row this transaction touched, read back as it now stands."""
     touched = session.info.pop(_TOUCHED, set())
     floors = session.info.pop(_FLOOR, {})
-    if not touched and not floors:
+    inserted: dict[str, list[tuple[int, bytes]]] = {}
+    for _tx, name, first, blob in session.info.pop(_INSERTED, ()):
+        inserted.setdefault(name, []).append((first, blob))
+    if not touched and not floors and not inserted:
         return []
     conn = session.connection()
     by_table: dict[str, set[int]] = {}
     for name, row_id in touched:
         by_table.setdefault(name, set()).add(row_id)
     out: list[tuple[str, int, str]] = []
-    for name in sorted(set(by_table) | set(floors)):
+    for name in sorted(set(by_table) | set(floors) | set(inserted)):
         name = str(name)  # not SQLAlchemy's quoted_name: sqlite3 would look for __conform__ on each of 100,000s
         t = TABLES[name]
         seen: set[int] = set()
@@ -166,12 +210,28 @@ def collect(session: Session) -> list[tuple[str, int, str]]:
             for row in rows:
                 seen.add(row[0])
                 out.append((name, row[0], digest(t, row)))
-        wanted = sorted(by_table.get(name, set()) - seen)
+        again = by_table.get(name, set())
+        # noted when inserted, and neither read back above nor changed since: as digested then
+        out.extend((name, i, d) for i, d in _inserted_states(inserted.get(name, ())) if i not in seen and i not in again)
+        wanted = sorted(again - seen)
         for start in range(0, len(wanted), _CHUNK):
             chunk = wanted[start:start + _CHUNK]
             found = {row.id: row for row in conn.execute(select(t).where(t.c.id.in_(chunk)))}
             out.extend((name, i, row_digest(t, found[i]) if i in found else GONE) for i in chunk)
     return out
+
+
+def _inserted_states(batches: list[tuple[int, bytes]]) -> Iterator[tuple[int, str]]:
+    """(row id, digest) of noted inserts. Their ids do not overlap unless a row was deleted and its id taken
+    again in the same transaction: then the later insert is the row's state."""
+    spans = sorted((first, first + len(blob) // 32) for first, blob in batches)
+    if any(a[1] > b[0] for a, b in zip(spans, spans[1:])):
+        latest = {first + k: blob[32 * k:32 * k + 32] for first, blob in batches for k in range(len(blob) // 32)}
+        yield from ((i, d.hex()) for i, d in latest.items())
+        return
+    for first, blob in batches:
+        for k in range(len(blob) // 32):
+            yield first + k, blob[32 * k:32 * k + 32].hex()
 
 
 def _raw_rows_after(conn, t: Table, floor: int):
@@ -198,20 +258,20 @@ def _sqlite_datetime(v: object) -> str:
     return _canonical(v)
 
 
-_RAW_DIGESTS: dict[str, object] = {}
+_RAW_DIGESTS: dict[tuple[str, bool], object] = {}
 
 
-def _raw_digest(t: Table):
-    found = _RAW_DIGESTS.get(t.name)
+def _raw_digest(t: Table, binary: bool = False):
+    found = _RAW_DIGESTS.get((t.name, binary))
     if found is None:
-        found = _RAW_DIGESTS[t.name] = _make_raw_digest(t)
+        found = _RAW_DIGESTS[(t.name, binary)] = _make_raw_digest(t, binary)
     return found
 
 
-def _make_raw_digest(t: Table):
-    """row_digest for a raw SQLite row: each column converted as SQLAlchemy's type would read it back. Text and
-    NULL, most values, pass without a call; a stored time is converted once per distinct text (a bulk insert's
-    created/updated times are the same on every row)."""
+def _make_raw_digest(t: Table, binary: bool = False):
+    """row_digest (binary: its 32 bytes, not their hex) for a raw SQLite row: each column converted as
+    SQLAlchemy's type would read it back. Text and NULL, most values, pass without a call; a stored time is
+    converted once per distinct text (a bulk insert's created/updated times are the same on every row)."""
     cols = list(t.c)
     kinds = ["dt" if isinstance(c.type, DateTime) else "bool" if isinstance(c.type, Boolean) else "plain"
              for c in cols]
@@ -239,8 +299,10 @@ def _make_raw_digest(t: Table):
         for i in plain_idx:
             v = values[i]
             if v.__class__ is not str:
-                values[i] = "\x00" if v is None else str(v) if v.__class__ is int else _canonical(v)
-        return sha((prefix + join(values)).encode()).hexdigest()
+                values[i] = "\x00" if v is None else str(v) if v.__class__ is int else \
+                    repr(v + 0.0) if v.__class__ is float else _canonical(v)  # -0.0: SQLite gives back 0.0
+        h = sha((prefix + join(values)).encode())
+        return h.digest() if binary else h.hexdigest()
 
     return found
 

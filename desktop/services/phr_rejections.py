@@ -62,8 +62,11 @@ def _label(item: PlanItem) -> str:
 
 def rejected_items(plan: ImportPlan, decisions: Mapping[str, Decision]) -> list[PlanItem]:
     """The NEW items the reviewer unticked (offered ticked, decided Skip)."""
+    skipped = [k for k, d in decisions.items() if Decision(d) is Decision.SKIP]
+    if not skipped:  # a device export taken whole: no index of its 100,000s of items at its busiest moment
+        return []
     items = plan.by_key()
-    return [items[k] for k, d in decisions.items() if k in items and Decision(d) is Decision.SKIP
+    return [items[k] for k in skipped if k in items
             and items[k].status is ItemStatus.NEW and items[k].default is not None and items[k].default.writes]
 
 

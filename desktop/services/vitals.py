@@ -40,7 +40,7 @@ from desktop.kb.vitals import (
 from desktop.models import Patient, VitalSign
 
 from .alert_decisions import Decision, NeedsDecision, gate, record
-from .audit_state import note_bulk_insert
+from .audit_state import note_inserted_rows
 from .chart_rows import Provenance, clip, column_length
 from .errors import NotFound, ValidationError
 from .permissions import Permission
@@ -570,16 +570,17 @@ class _ReadingRows:
             prov = r.provenance or no_provenance
             source_date = prov.source_date
             taken_stamp = stamp(taken)
-            row = (self.patient_id, r.set_id, taken_stamp, r.loinc, float(value), r.unit, r.entered_unit or None,
-                   r.origin, r.encounter_id, self.user_id, self.user_id, 1, now, now, self.false, prov.import_id,
-                   prov.source_system or None, prov.resource_id or None,
+            row = (r.set_id, taken_stamp, r.loinc, float(value), r.unit, r.origin, r.encounter_id,
+                   r.entered_unit or None, self.patient_id, 1, now, now, self.user_id, self.user_id, self.false,
+                   None, None, None, prov.source_system or None, prov.resource_id or None,
                    # a device reading's source date is its time (the same object): converted once
-                   taken_stamp if source_date is t else stamp(_utc(source_date)) if source_date else None)
-            if (len(row[1]) > set_max or len(row[3]) > loinc_max or len(row[5]) > unit_max
-                    or row[6] is not None or row[16] is not None or row[17] is not None) and not fits(row):
-                row = (*row[:1], cut("set_id", row[1]), row[2], cut("loinc", row[3]), row[4], cut("unit", row[5]),
-                       cut("entered_unit", row[6]), *row[7:16], cut("source_system", row[16]),
-                       cut("source_resource_id", row[17]), row[18])
+                   taken_stamp if source_date is t else stamp(_utc(source_date)) if source_date else None,
+                   prov.import_id)
+            if (len(row[0]) > set_max or len(row[2]) > loinc_max or len(row[4]) > unit_max
+                    or row[7] is not None or row[18] is not None or row[19] is not None) and not fits(row):
+                row = (cut("set_id", row[0]), row[1], cut("loinc", row[2]), *row[3:4], cut("unit", row[4]),
+                       *row[5:7], cut("entered_unit", row[7]), *row[8:18], cut("source_system", row[18]),
+                       cut("source_resource_id", row[19]), *row[20:])
             out.append(row)
         self.first, self.last = first, last
         self.count += len(out)
@@ -594,16 +595,22 @@ class _ReadingRows:
 
     def _fits(self, row: tuple) -> bool:
         limit = self.limit
-        for i, name in ((1, "set_id"), (3, "loinc"), (5, "unit"), (6, "entered_unit"), (16, "source_system"),
-                        (17, "source_resource_id")):
+        for i, name in ((0, "set_id"), (2, "loinc"), (4, "unit"), (7, "entered_unit"), (18, "source_system"),
+                        (19, "source_resource_id")):
             v, n = row[i], limit[name]
             if v is not None and n is not None and len(v) > n:
                 return False
         return True
 
-    COLUMNS = ("patient_id", "set_id", "taken_at", "loinc", "value", "unit", "entered_unit", "origin", "encounter_id",
-               "created_by_id", "updated_by_id", "version", "created_at", "updated_at", "entered_in_error",
-               "phr_import_id", "source_system", "source_resource_id", "source_date")
+    # every column but the id, in the table's order (the audit digests rows in that order)
+    COLUMNS = ("set_id", "taken_at", "loinc", "value", "unit", "origin", "encounter_id", "entered_unit", "patient_id",
+               "version", "created_at", "updated_at", "created_by_id", "updated_by_id", "entered_in_error",
+               "error_reason", "error_at", "error_by_id", "source_system", "source_resource_id", "source_date",
+               "phr_import_id")
+
+
+if ("id", *_ReadingRows.COLUMNS) != tuple(c.name for c in VitalSign.__table__.c):
+    raise RuntimeError("vital_sign's columns changed: update _ReadingRows.COLUMNS and make()")
 
 
 def _sqlite_stamp(dt: datetime) -> str:
@@ -613,22 +620,26 @@ def _sqlite_stamp(dt: datetime) -> str:
 
 def _insert_rows(s: Any, rows: list[tuple]) -> None:
     """One executemany. On SQLite straight on the driver with the values already in stored form (SQLAlchemy's
-    per-value conversions cost more than the insert for a device's 100,000s of readings), the audit told of
-    the insert as SQLAlchemy's own would tell it; elsewhere through SQLAlchemy."""
+    per-value conversions cost more than the insert for a device's 100,000s of readings), each row with its id
+    given (the next ones after the table's highest: this transaction holds the write lock, another writer's
+    row would fail the insert, not take an id), and the rows handed to the audit as written; elsewhere through
+    SQLAlchemy, whose insert the audit notes and reads back at commit."""
     table = VitalSign.__table__
     if s.bind.dialect.name != "sqlite":
         s.execute(insert(table), [dict(zip(_ReadingRows.COLUMNS, r, strict=True)) for r in rows])
         return
-    note_bulk_insert(s, table)
     cursor = s.connection().connection.driver_connection.cursor()
     try:
+        first = cursor.execute("SELECT coalesce(max(id), 0) + 1 FROM vital_sign").fetchone()[0]
+        rows = [(i, *r) for i, r in enumerate(rows, first)]
         cursor.executemany(_SQLITE_INSERT, rows)
     finally:
         cursor.close()
+    note_inserted_rows(s, table, rows)
 
 
-_SQLITE_INSERT = (f"INSERT INTO vital_sign ({', '.join(_ReadingRows.COLUMNS)}) "
-                  f"VALUES ({', '.join('?' * len(_ReadingRows.COLUMNS))})")
+_SQLITE_INSERT = (f"INSERT INTO vital_sign (id, {', '.join(_ReadingRows.COLUMNS)}) "
+                  f"VALUES ({', '.join('?' * (1 + len(_ReadingRows.COLUMNS)))})")
 
 
 def _newest_readings_gate(uow: UnitOfWork, patient: Patient, rows: _ReadingRows, on_chart: datetime | None,

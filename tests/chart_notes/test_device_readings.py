@@ -74,3 +74,42 @@ def test_the_caller_keeps_its_transaction_when_a_reading_is_refused(db, as_role,
         with pytest.raises(ValidationError):
             vitals.add_readings(uow, p.id, _readings(vitals.READINGS_CHUNK + 10, bad_at=vitals.READINGS_CHUNK + 5))
     assert _count(db, p.id) == 3
+
+
+def test_readings_are_audited_as_written_and_check_db_finds_a_changed_or_deleted_one(db, as_role, add_patient):
+    """On SQLite the readings' states are digested as they are written, not read back at commit: check-db must
+    find every reading as recorded (a -0.0, texts cut to their column, no provenance, microseconds; readings of
+    a refused batch rolled back, their ids then taken by others), then name a reading changed or deleted."""
+    from sqlalchemy import text
+
+    from desktop.models import AuditRowState
+    from desktop.services.audit import verify_chain
+
+    p = add_patient()
+    odd = [Reading(set_id="x" * 60, taken_at=START.replace(microsecond=123456), loinc="8867-4", value=-0.0,
+                   unit="/min", origin="device"),
+           Reading(set_id="y", taken_at=START, loinc="29463-7", value=70, unit="kg", origin="patient",
+                   entered_unit="[lb_av]", provenance=Provenance(import_id=None, source_system="S" * 400,
+                                                                 resource_id="r", source_date=START - timedelta(hours=1)))]
+    with as_role("nurse") as uow:
+        vitals.add_readings(uow, p.id, _readings(3))
+        with pytest.raises(ValidationError):
+            vitals.add_readings(uow, p.id, _readings(vitals.READINGS_CHUNK + 10, bad_at=vitals.READINGS_CHUNK + 5))
+        assert vitals.add_readings(uow, p.id, iter(odd)) == 2
+    with db.uow() as uow:
+        ids = uow.session.execute(select(VitalSign.id).where(VitalSign.patient_id == p.id)
+                                  .order_by(VitalSign.id)).scalars().all()
+        states = uow.session.execute(select(AuditRowState.row_id).where(AuditRowState.table_name == "vital_sign",
+                                                                        AuditRowState.row_id.in_(ids))).scalars().all()
+        assert sorted(states) == ids and len(ids) == 5
+        report = verify_chain(uow.session)
+        assert report.ok, report.reason
+    with db.uow() as uow:
+        uow.session.execute(text("UPDATE vital_sign SET value = 99.5 WHERE id = :i"), {"i": ids[1]})
+        uow.session.execute(text("DELETE FROM vital_sign WHERE id = :i"), {"i": ids[4]})
+    with db.uow() as uow:
+        report = verify_chain(uow.session)
+    assert not report.ok
+    assert any(f.startswith(f"vital_sign row {ids[1]} differs from its last audited state")
+               for f in report.chart_findings)
+    assert any(f.startswith(f"vital_sign row {ids[4]} was deleted") for f in report.chart_findings)
