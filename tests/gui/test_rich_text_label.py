@@ -5,7 +5,7 @@ measure again when its text or font changes."""
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QGroupBox, QLabel, QVBoxLayout
 
@@ -87,3 +87,15 @@ def test_it_paints_the_pixels_qlabel_paints(qtbot, html, wrap):
         lab.setSelection(0, 12)
     assert rich.hasSelectedText()
     assert _pixels(rich) == _pixels(plain) != shown
+
+
+def test_the_user_can_still_select_and_copy_the_text(qtbot):
+    """QLabel never read its own copy of the text for painting: selecting with the mouse still works."""
+    label = _label(qtbot, RichTextLabel, PROBLEMS, True)
+    _pixels(label)  # laid out and painted by RichTextLabel
+    y = label.fontMetrics().height() // 2
+    qtbot.mousePress(label, Qt.MouseButton.LeftButton, pos=QPoint(1, y))
+    qtbot.mouseMove(label, QPoint(label.width() // 2, y))
+    qtbot.mouseRelease(label, Qt.MouseButton.LeftButton, pos=QPoint(label.width() // 2, y))
+    assert label.hasSelectedText()
+    assert label.selectedText().startswith("E11.0 Type 2 diabetes")
