@@ -13,16 +13,18 @@ import re
 import stat
 import zipfile
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
-from . import app_exports, apple_health, ccda, wearable
+from . import app_exports, apple_health, wearable
 from .builder import ParsedBuilder
 from .control import CancelFn, ProgressFn, ReadControl
 from .errors import FileTooLarge, PhrError, UnreadableFile, UnsafeFile
-from .fhir_json import FhirJsonReader, decode, looks_like_fhir
 from .limits import ReadLimits, default_limits
 from .records import ParsedFile
 from .streams import MeteredReader, read_all
+
+if TYPE_CHECKING:
+    from .fhir_json import FhirJsonReader
 
 SNIFF_BYTES = 64 * 1024
 _XML_ROOT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(HealthData|ClinicalDocument)[\s>/]")
@@ -61,6 +63,20 @@ def read_bytes(data: bytes, name: str, *, limits: ReadLimits | None = None, prog
 
 
 # ------------------------------------------------------------------ one file
+
+def _fhir_json():
+    """The FHIR and C-CDA readers (and the lab catalog they load) are imported when a file needs them: an Apple
+    Health export, the biggest and most frequent import, starts without them."""
+    from . import fhir_json
+
+    return fhir_json
+
+
+def _ccda():
+    from . import ccda
+
+    return ccda
+
 
 def _sniff(head: bytes) -> str:
     h = head.lstrip(b"\xef\xbb\xbf").lstrip()
@@ -116,7 +132,7 @@ def _read_stream(fh: BinaryIO, name: str, size: int, control: ReadControl) -> Pa
         return builder.build(name, reader.sha.hexdigest(), reader.count, "apple-health")
     if kind == "ccda":
         data, sha = read_all(fh, control, total=size, limit=control.limits.max_ccda_bytes, what=name)
-        ccda.read(data, builder, name)
+        _ccda().read(data, builder, name)
         return builder.build(name, sha, len(data), "ccda")
     if kind == "xml":
         raise UnreadableFile(f"{name} is XML but neither an Apple Health export nor a C-CDA document")
@@ -132,9 +148,10 @@ def _read_stream(fh: BinaryIO, name: str, size: int, control: ReadControl) -> Pa
 
 
 def _read_json(data: bytes, name: str, builder: ParsedBuilder) -> str:
-    values = decode(data, name)
-    if looks_like_fhir(values):
-        reader = FhirJsonReader(builder, name)
+    fhir_json = _fhir_json()
+    values = fhir_json.decode(data, name)
+    if fhir_json.looks_like_fhir(values):
+        reader = fhir_json.FhirJsonReader(builder, name)
         reader.add_values(values, name)
         reader.run()
         if len(values) > 1:
@@ -175,7 +192,7 @@ def _member_kind(name: str) -> str:
 
 def _read_folder(folder: Path, control: ReadControl) -> ParsedFile:
     builder = ParsedBuilder(control)
-    fhir = FhirJsonReader(builder, folder.name)
+    fhir = _fhir_json().FhirJsonReader(builder, folder.name)
     files = sorted(p for p in folder.rglob("*") if p.is_file())
     if len(files) > control.limits.max_zip_members:
         raise FileTooLarge(f"{folder.name} holds more than {control.limits.max_zip_members:,} files")
@@ -226,7 +243,7 @@ def _read_zip(fh: BinaryIO, name: str, size: int, control: ReadControl) -> Parse
         if declared > 1024 * 1024 and declared > max(compressed, 1) * limits.max_zip_ratio:
             raise UnsafeFile(f"{name} expands more than {limits.max_zip_ratio} times its size (a zip bomb?); not read")
         builder = ParsedBuilder(control)
-        fhir = FhirJsonReader(builder, name)
+        fhir = _fhir_json().FhirJsonReader(builder, name)
         formats: set[str] = set()
         read_so_far = 0
         has_export = any(PurePosixPath(i.filename.lower()).name == "export.xml" for i in infos)
@@ -298,16 +315,16 @@ def _read_member(fh: BinaryIO, rel: str, size: int, control: ReadControl, builde
         return reader.sha.hexdigest(), reader.count, "apple-health"
     if kind == "ccda":
         data, sha = read_all(buffered, control, total=size, limit=control.limits.max_ccda_bytes, what=rel)
-        ccda.read(data, builder, rel)
+        _ccda().read(data, builder, rel)
         return sha, len(data), "ccda"
     if kind == "json":
         data, sha = read_all(buffered, control, total=size, limit=control.limits.max_json_bytes, what=rel)
         try:
-            values = decode(data, rel)
+            values = _fhir_json().decode(data, rel)
         except UnreadableFile as exc:
             builder.skip(rel, str(exc))
             return sha, len(data), "skipped"
-        if looks_like_fhir(values):
+        if _fhir_json().looks_like_fhir(values):
             fhir.add_values(values, rel)
             return sha, len(data), "fhir"
         if len(values) == 1 and app_exports.is_app_json(values[0]):
