@@ -71,3 +71,18 @@ def test_every_editable_table_has_a_version_column():
     from desktop.models import Patient
 
     assert Patient.__mapper__.version_id_col is not None
+
+
+def test_the_head_read_off_the_migration_files_is_alembics(tmp_path):
+    """An up-to-date database opens without loading Alembic: the head read off the files' revision lines must be
+    Alembic's, and any other database (empty, older) still goes Alembic's way."""
+    from desktop.models import schema
+
+    assert schema._plain_head() == head_revision()
+    engine = make_engine(resolve_db(f"sqlite:///{tmp_path / 'q.db'}"))
+    assert schema._up_to_date(engine) is None  # empty: no version table
+    script = ScriptDirectory.from_config(alembic_config())
+    command.upgrade(alembic_config(engine), script.get_revision(head_revision()).down_revision)
+    assert schema._up_to_date(engine) is None  # older
+    command.upgrade(alembic_config(engine), "head")
+    assert schema._up_to_date(engine) == schema.SchemaState(head_revision(), head_revision(), True)
