@@ -72,8 +72,9 @@ def test_one_alert_per_topic_for_a_pair():
 
 
 def test_two_topics_for_one_pair_are_both_reported():
-    alerts = check("methadone", "clarithromycin")  # QT only (methadone is high-risk QT)
-    assert [a.rule_id for a in alerts] == ["onc08b-qt-high-risk"]
+    # QT (methadone is high-risk QT) and, another mechanism, methadone's CYP3A4 clearance (Dolophine's boxed warning)
+    alerts = check("methadone", "clarithromycin")
+    assert {a.rule_id for a in alerts} == {"onc08b-qt-high-risk", "opioid-strong-cyp3a4-inhibitor"}
     both = check("simvastatin", "amiodarone")  # statin dose limit; amiodarone-simvastatin
     assert {a.rule_id for a in both} == {"onc11b-simva-lova-moderate-cyp3a4"}
 
