@@ -660,8 +660,7 @@ def _walk_stmt(extra_words: int, probe: bool):
             other.c.patient_id == d.c.patient_id, other.c.token >= bindparam(f"lo{i}"),
             other.c.token < bindparam(f"hi{i}")).offset(0).exists())
     return (stmt.order_by(d.c.token, d.c.patient_id)
-            .limit(bindparam("n", literal_execute=False)).offset(bindparam("taken", literal_execute=False)),
-            ("token", "patient_id"))
+            .limit(bindparam("n", literal_execute=False)).offset(bindparam("taken", literal_execute=False)))
 
 
 def _range_counts_stmt(words: int):
@@ -672,7 +671,7 @@ def _range_counts_stmt(words: int):
         capped = (select(t.c.patient_id).where(t.c.token >= bindparam(f"lo{i}"), t.c.token < bindparam(f"hi{i}"))
                   .limit(bindparam("cap", literal_execute=False)).subquery(f"c{i}"))
         counts.append(select(func.count()).select_from(capped).scalar_subquery().label(f"n{i}"))
-    return select(*counts), ()
+    return select(*counts)
 
 
 def _intersect_stmt(words: int):
@@ -685,8 +684,7 @@ def _intersect_stmt(words: int):
     return (select(*_ROW_COLUMNS).join_from(matched, Patient, Patient.id == matched.c.patient_id)
             .where(Patient.active.is_(True))
             .order_by(Patient.sort_key, Patient.birth_date, Patient.id)
-            .limit(bindparam("n", literal_execute=False)),
-            ("sort_key", "birth_date", "id"))
+            .limit(bindparam("n", literal_execute=False)))
 
 
 def _birth_stmt(words: int):
@@ -697,8 +695,7 @@ def _birth_stmt(words: int):
         stmt = stmt.where(select(other.c.patient_id).where(
             other.c.patient_id == Patient.id, other.c.token >= bindparam(f"lo{i}"),
             other.c.token < bindparam(f"hi{i}")).exists())
-    return (stmt.order_by(Patient.sort_key, Patient.birth_date, Patient.id).limit(bindparam("n", literal_execute=False)),
-            ("sort_key", "birth_date", "id"))
+    return stmt.order_by(Patient.sort_key, Patient.birth_date, Patient.id).limit(bindparam("n", literal_execute=False))
 
 
 _PG_STATEMENTS = {"probe": functools.partial(_walk_stmt, probe=True), "walk": functools.partial(_walk_stmt, probe=False),
@@ -708,21 +705,18 @@ _PG_STATEMENTS = {"probe": functools.partial(_walk_stmt, probe=True), "walk": fu
 @functools.cache
 def _pg_sql(dialect, kind: str, words: int, gated: bool):
     """Compiled once per kind, word count and gate, so a keystroke's statement costs one driver call."""
-    stmt, order = _PG_STATEMENTS[kind](words)
-    if gated:
-        stmt = account_gated(stmt, *order)
-    return stmt.compile(dialect=dialect)
+    stmt = _PG_STATEMENTS[kind](words)
+    return (account_gated(stmt) if gated else stmt).compile(dialect=dialect)
 
 
 def _pg_rows(uow: UnitOfWork, conn: Connection, kind: str, words: int, values: dict) -> list:
     """One statement's rows. Until the unit of work has seen the account active, the statement carries the
-    check: a disabled or deleted account is refused here, and its statement never ran."""
+    check (uow.account_gated): a disabled or deleted account gets no row, and then the refusal."""
     if not uow.account_unconfirmed:
         return _fetch(conn, _pg_sql(conn.dialect, kind, words, False), values)
     rows = _fetch(conn, _pg_sql(conn.dialect, kind, words, True), {**values, "account_id": uow.user.id})
-    uow.confirm_account(rows[0][0] if rows else None, Permission.VIEW_DEMOGRAPHICS)
-    # every statement's first column is never NULL in a real row: the account's row alone has NULLs there
-    return [r[1:] for r in rows if r[1] is not None]
+    uow.account_answered(rows, Permission.VIEW_DEMOGRAPHICS)
+    return rows
 
 
 def _fetch(conn: Connection, compiled, values: dict) -> list:

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import Self
 
-from sqlalchemy import Connection, Select, bindparam, select, true
+from sqlalchemy import Connection, Select, bindparam, select
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -63,25 +63,13 @@ def _account_query():
     return select(User.active).where(User.id == bindparam("uid"))
 
 
-def account_gated(stmt: Select, *order_by: str) -> Select:
-    """`stmt` behind the account check, in one statement (one round trip instead of two on a server).
-
-    Rows are (account active, *stmt's row), ordered by stmt's columns `order_by`. The account row drives: no
-    row when the account does not exist; one row of NULLs after `active` when it is disabled, or when stmt finds
-    nothing. A disabled account's stmt is not run at all: the gate is a one-time filter (OFFSET 0 keeps the
-    planner from turning it into a filter on stmt's rows). The account id is the `account_id` parameter. Needs
-    LATERAL (PostgreSQL; not SQLite, where the separate check is a local read anyway).
-    """
+def account_gated(stmt: Select) -> Select:
+    """`stmt` answering only while the account (parameter `account_id`) exists and is active: one statement,
+    one round trip, instead of a check of its own before it. The condition is a one-time filter, so a disabled
+    account's statement reads nothing. No row back means no answer or no account: see `account_answered`."""
     from desktop.models import User
 
-    account = User.__table__
-    inner = stmt.subquery("gated")
-    rows = select(inner).where(account.c.active).offset(0).lateral("allowed")
-    return (select(account.c.active, *rows.c)
-            .select_from(account.outerjoin(rows, true()))
-            .where(account.c.id == bindparam("account_id"))
-            # the rows come out of a nested loop in stmt's order already; the sort of a page of rows says so
-            .order_by(*(rows.c[name] for name in order_by)))
+    return stmt.where(select(User.active).where(User.id == bindparam("account_id")).scalar_subquery())
 
 
 class UnitOfWork:
@@ -201,11 +189,12 @@ class UnitOfWork:
     def require(self, permission: Permission) -> None:
         self.require_role(permission)
         if not self._account_active():
-            self._refuse_account(permission)
+            log.info("refused %s to %s: no active account", permission, self.user.username)
+            raise PermissionDenied("your account is disabled or no longer exists: ask an administrator")
 
     def require_role(self, permission: Permission) -> None:
-        """The role half of `require`. The caller still owes the account check: it folds it into its own first
-        statement (see `account_gated`, then `confirm_account`) and ends with `require`, which is then free."""
+        """The role half of `require`. The caller owes the account check: it folds it into its first statement
+        (`account_gated`, then `account_answered`) and ends with `require`, which is then free."""
         if not self.user.can(permission):
             log.info("refused %s to %s (%s)", permission, self.user.username, self.user.role)
             raise PermissionDenied(DENIED_MESSAGES.get(permission, f"your role may not {permission.value}"))
@@ -215,15 +204,12 @@ class UnitOfWork:
         """True until this unit of work has seen the user's account active (never for the system actor)."""
         return not (self.user.system or self._account_checked)
 
-    def confirm_account(self, active: bool | None, permission: Permission) -> None:
-        """The answer of an account check folded into a caller's statement (None: no such account)."""
-        if not active:
-            self._refuse_account(permission)
-        self._account_checked = True
-
-    def _refuse_account(self, permission: Permission) -> None:
-        log.info("refused %s to %s: no active account", permission, self.user.username)
-        raise PermissionDenied("your account is disabled or no longer exists: ask an administrator")
+    def account_answered(self, rows: list, permission: Permission) -> None:
+        """After an `account_gated` statement: rows prove the account active; none may mean it is not: check."""
+        if rows:
+            self._account_checked = True
+        else:
+            self.require(permission)
 
     def _account_active(self) -> bool:
         """A signed-in user's permissions hold only while their account exists and is active (checked once per
