@@ -712,7 +712,7 @@ def _check_decisions(plan: ImportPlan, decisions: dict[str, Decision],
             errors[key] = "not an item of this plan"
             continue
         try:
-            decision = Decision(raw)
+            decision = raw if raw.__class__ is Decision else Decision(raw)  # the dialog's are members already
         except ValueError:
             errors[key] = f"unknown decision {raw!r}"
             continue

@@ -62,7 +62,7 @@ def _label(item: PlanItem) -> str:
 
 def rejected_items(plan: ImportPlan, decisions: Mapping[str, Decision]) -> list[PlanItem]:
     """The NEW items the reviewer unticked (offered ticked, decided Skip)."""
-    skipped = [k for k, d in decisions.items() if Decision(d) is Decision.SKIP]
+    skipped = [k for k, d in decisions.items() if d == Decision.SKIP]  # a StrEnum: the member or its value
     if not skipped:  # a device export taken whole: no index of its 100,000s of items at its busiest moment
         return []
     items = plan.by_key()
