@@ -178,7 +178,7 @@ class _State:
         self.user_entered = False
         # an export repeats a few hundred values, units, types and device names a hundred thousand times: each is
         # worked out once and every reading shares the same objects (less time, a fraction of the memory)
-        self.values: dict[tuple[str, str | None, str], tuple[float, float] | str] = {}
+        self.values: dict[tuple[str, str | None, str], tuple[float, float, str] | str] = {}
         self.types: dict[str, _TypeInfo] = {}
         self.sources: dict[str, tuple[str, str]] = {}
         self.first = len(builder.observations)  # this file's readings start here (a zip may hold several)
@@ -283,7 +283,7 @@ class _State:
                     self.values[key] = converted
             if converted.__class__ is str:
                 raise SkipEntry(converted)  # type: ignore[arg-type]
-            canonical, value = converted  # type: ignore[misc]
+            canonical, value, unit = converted  # type: ignore[misc]  # the first record's unit text, shared
             if t.bp:
                 group = f"apple:{source}|{start}"[:300]
             elif self.correlation is not None:
@@ -291,7 +291,7 @@ class _State:
             else:
                 group = f"apple:{source}|{start}|{t.loinc}"[:300]
             self.append(_observation(
-                t.loinc, t.name, canonical, t.unit, taken, group, value, unit[:40],
+                t.loinc, t.name, canonical, t.unit, taken, group, value, unit,
                 "patient" if self.user_entered else "device", device, PATIENT_REF, SOURCE_SYSTEM,
                 f"{t.short}|{source}|{start}"[:300], taken, "",
             ))
@@ -323,8 +323,9 @@ _HOUR_CACHE = 200_000
 _VALUE_CACHE = 50_000
 
 
-def _convert(kind_ref: _AppleType, kind: VitalKind, raw_value: str | None, unit: str) -> tuple[float, float] | str:
-    """(canonical value, value as written) of a record's value and unit, or why it cannot be read."""
+def _convert(kind_ref: _AppleType, kind: VitalKind, raw_value: str | None,
+             unit: str) -> tuple[float, float, str] | str:
+    """(canonical value, value as written, unit as kept) of a record's value and unit, or why it cannot be read."""
     try:
         value = float(raw_value) if raw_value is not None else None
     except ValueError:
@@ -332,7 +333,7 @@ def _convert(kind_ref: _AppleType, kind: VitalKind, raw_value: str | None, unit:
     if value is None:
         return "no value"
     try:
-        return to_canonical(kind, value, unit, fraction_percent=kind_ref.fraction_percent), value
+        return to_canonical(kind, value, unit, fraction_percent=kind_ref.fraction_percent), value, unit[:40]
     except SkipEntry as exc:
         return exc.reason
 
