@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,6 +13,7 @@ from typing import Any
 
 from desktop.config import DbTarget
 from desktop.models.engine import DatabaseOpenError, DbKey, check_openable, classify
+from desktop.models.keys import written_down_key
 
 from .errors import ServiceError
 from .permissions import Permission
@@ -53,9 +53,8 @@ class BackupInfo:
 def secret_keys(secret: str) -> list[DbKey]:
     """What a typed or written-down key can be: a passphrase, or (64 hex digits) the raw key that a computer's
     keyring held (key escrow: the administrator wrote it down)."""
-    text = secret.strip()
-    raw = [DbKey(raw_hex=text.lower())] if re.fullmatch(r"[0-9a-fA-F]{64}", text) else []
-    return [*raw, DbKey(passphrase=secret)]
+    raw = written_down_key(secret)
+    return [*([raw] if raw else []), DbKey(passphrase=secret)]
 
 
 def check_backup(target: DbTarget, key: DbKey | None, backup: Path, *, passphrase: str | None = None) -> BackupInfo:

@@ -21,7 +21,7 @@ from desktop.models.engine import (
     create_owner_only,
     session_factory,
 )
-from desktop.models.keys import KeyUnavailable, key_for
+from desktop.models.keys import KeyUnavailable, keep_in_keyring, key_for, written_down_key
 from desktop.models.schema import SchemaError, create_or_upgrade, state
 
 from . import audit
@@ -84,10 +84,13 @@ class Database:
         if target.path is not None and not target.path.exists() and not create:
             raise DatabaseOpenError(f"no database at {target.path} (run `python -m desktop demo` to create one)")
         key = None
+        escrowed = None
         if target.encrypted:
             assert target.path is not None
             key = key_for(target.path, create=create and not target.path.exists(), passphrase=passphrase)
             target.path.parent.mkdir(parents=True, exist_ok=True)
+            escrowed = _written_down_key_that_opens(target, passphrase)
+            key = escrowed or key
         if target.path is not None and target.path.exists():
             _refuse_a_file_not_ours(target, key, create=create)
         if read_only:
@@ -97,6 +100,8 @@ class Database:
             create_owner_only(target.path)
         engine = check_openable(target, key)
         db = cls(target, engine, key)
+        if escrowed is not None and escrowed.raw_hex:
+            keep_in_keyring(target.path, escrowed.raw_hex)  # the next start opens it without asking
         if upgrade:
             create_or_upgrade(engine, backup=db.backup_before_upgrade)
         else:
@@ -205,3 +210,18 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _written_down_key_that_opens(target: DbTarget, passphrase: str | None):
+    """A typed "passphrase" that is the keyring key written down (a new computer, or a keyring that lost it),
+    when it opens the file; None otherwise (a passphrase that only looks like a key is then used as typed)."""
+    if not passphrase or target.path is None or not target.path.exists():
+        return None
+    key = written_down_key(passphrase)
+    if key is None:
+        return None
+    try:
+        check_openable(target, key, read_only=True).dispose()
+    except DatabaseOpenError:
+        return None
+    return key

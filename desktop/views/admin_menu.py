@@ -47,12 +47,18 @@ def install(window) -> None:
         dialog.sig_restored.connect(lambda _done: window.sig_database_replaced.emit())
         show(dialog)
 
+    def key() -> None:
+        from .admin.key_dialog import DatabaseKeyDialog
+
+        show(DatabaseKeyDialog(ctx, window))
+
     entries = (
         (Permission.MANAGE_USERS, window.tr("&Users…"), users, "actAdminUsers"),
         (Permission.MANAGE_SETTINGS, window.tr("&Practice settings…"), practice_settings, "actAdminSettings"),
         (Permission.VIEW_AUDIT, window.tr("&Audit report…"), audit_report, "actAdminAudit"),
         (Permission.MANAGE_SETTINGS, window.tr("&Back up database…"), backup, "actAdminBackup"),
         (Permission.MANAGE_SETTINGS, window.tr("&Restore database…"), restore_database, "actAdminRestore"),
+        (Permission.MANAGE_SETTINGS, window.tr("Database &key…"), key, "actAdminKey"),
     )
     for permission, text, slot, name in entries:
         if ctx.can(permission):

@@ -97,7 +97,8 @@ class AppController(QObject):
             wrong_key = "wrong key" in str(error)
             if isinstance(error, KeyUnavailable) or (wrong_key and self._passphrase and self._tries < 3):
                 self._tries += 1 if self._passphrase else 0
-                if self._ask_passphrase(retry=wrong_key):
+                missing = isinstance(error, KeyUnavailable) and not error.no_keyring
+                if self._ask_passphrase(retry=wrong_key, missing_key=missing):
                     self.open_database()
                 else:
                     self.window.close()
@@ -110,8 +111,12 @@ class AppController(QObject):
         self.window.set_database(db.target.display(), db.encrypted, db.target.is_postgres)
         self._after_open()
 
-    def _ask_passphrase(self, retry: bool) -> bool:
+    def _ask_passphrase(self, retry: bool, missing_key: bool = False) -> bool:
         label = self.tr("This computer has no keyring to keep the database key.\nEnter the database passphrase:")
+        if missing_key:
+            label = self.tr("This computer's keyring does not hold this database's key\n(a new computer, or a "
+                            "database restored from a backup made with a passphrase).\nEnter the database "
+                            "passphrase, or the key written down from Admin › Database key…:")
         if retry:
             label = self.tr("That passphrase did not open the database. Try again:")
         if self._create:

@@ -229,8 +229,9 @@ def test_admin_menu_opens_the_screens(qtbot, logged_in):
     window, _controller = logged_in("admin")
     names = [a.objectName() for a in window.admin_menu.actions()]
     # Back up and Restore (a file chooser, then a progress dialog) have their own tests: tests/gui/test_backup_gui.py
-    # and tests/gui/test_restore_gui.py
-    assert names == ["actAdminUsers", "actAdminSettings", "actAdminAudit", "actAdminBackup", "actAdminRestore"]
+    # and tests/gui/test_restore_gui.py; Database key has tests/gui/test_key_escrow.py
+    assert names == ["actAdminUsers", "actAdminSettings", "actAdminAudit", "actAdminBackup", "actAdminRestore",
+                     "actAdminKey"]
     opened: list[str] = []
     for action in window.admin_menu.actions()[:3]:
         action.trigger()  # opens window-modal with open(): no nested event loop, the test goes on

@@ -175,6 +175,7 @@ MATRIX_TABLE: dict[str, object] = {
     # PHR import
     "backups.backup_database": needs(P.MANAGE_SETTINGS),
     "backup_check.describe_backup": needs(P.MANAGE_SETTINGS),
+    "database_key.database_key": needs(P.MANAGE_SETTINGS),
     "phr_import.chart_patient": needs(P.VIEW_DEMOGRAPHICS),
     "phr_import.snapshot": needs(P.VIEW_CHART),
     "phr_import.plan_import": needs(P.IMPORT_PHR_CLINICAL, P.IMPORT_PHR_VITALS),
