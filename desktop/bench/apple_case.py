@@ -124,21 +124,24 @@ print(len(rows))
 """
 
 
-def _child(cmd: list[str], env: dict) -> tuple[float, float, str]:
-    """Run one process; its wall time (ms), its own peak RSS (MB) and its stdout."""
+def _child(cmd: list[str], env: dict) -> tuple[float, float, float, str]:
+    """Run one process; its wall time (ms), its own peak RSS (MB), its CPU time (ms: user + system, steadier than
+    the wall time on a shared machine) and its stdout."""
     t0 = time.perf_counter()
     wrapper = ("import resource, subprocess, sys\n"
                "p = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
                "sys.stderr.write(p.stderr)\n"
-               "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+               "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+               "print(u.ru_maxrss)\n"
                "print(p.returncode)\n"
+               "print((u.ru_utime + u.ru_stime) * 1000)\n"
                "sys.stdout.write(p.stdout)\n")
     out = subprocess.run([sys.executable, "-c", wrapper, *cmd], env=env, capture_output=True, text=True)
     ms = (time.perf_counter() - t0) * 1000
-    lines = out.stdout.split("\n", 2)
-    if len(lines) < 2 or lines[1].strip() != "0":
+    lines = out.stdout.split("\n", 3)
+    if len(lines) < 3 or lines[1].strip() != "0":
         raise CaseCannotRun(f"{' '.join(cmd[:4])} … failed: {(out.stderr or out.stdout).strip()[-400:]}")
-    return ms, int(lines[0]) / 1024, lines[2] if len(lines) > 2 else ""
+    return ms, int(lines[0]) / 1024, float(lines[2]), lines[3] if len(lines) > 3 else ""
 
 
 def _make_practice(path: Path) -> str:
@@ -181,27 +184,32 @@ def run(ctx: BenchContext) -> CaseResult:
         mrn_file.write_text(_make_practice(Path(f"{template}.tmp")), encoding="utf-8")
         Path(f"{template}.tmp").rename(template)
     mrn = mrn_file.read_text(encoding="utf-8")
-    app_ms, ref_ms, app_mb, ref_mb = [], [], [], []
+    app_ms, ref_ms, app_mb, ref_mb, app_cpu, ref_cpu = [], [], [], [], [], []
     counts: dict = {}
     for _ in range(max(1, min(3, ctx.repeat // 5))):
         with tempfile.TemporaryDirectory(dir=cache) as tmp:
             db = Path(tmp) / "import.db"
             shutil.copyfile(template, db)
-            ms, mb, out = _child([sys.executable, "-m", "desktop", "import-phr", str(export), "--patient", mrn,
-                                  "--accept", "new", "--db", f"sqlite:///{db}", "--json"], env)
+            ms, mb, cpu, out = _child([sys.executable, "-m", "desktop", "import-phr", str(export), "--patient", mrn,
+                                       "--accept", "new", "--db", f"sqlite:///{db}", "--json"], env)
             app_ms.append(ms)
             app_mb.append(mb)
+            app_cpu.append(cpu)
             counts = json.loads(out).get("categories", {}).get("observations", counts)
-            ms, mb, _ = _child([sys.executable, "-c", REFERENCE, str(export), str(Path(tmp) / "ref.db")], env)
+            ms, mb, cpu, _ = _child([sys.executable, "-c", REFERENCE, str(export), str(Path(tmp) / "ref.db")], env)
             ref_ms.append(ms)
             ref_mb.append(mb)
+            ref_cpu.append(cpu)
     ms, p95 = median_p95(app_ms)
     ref, _ = median_p95(ref_ms)
+    cpu, _ = median_p95(app_cpu)
+    ref_cpu_ms, _ = median_p95(ref_cpu)
     return CaseResult(ms, p95, ref, {
         "reference": "stdlib iterparse of the same file + one executemany insert of its records (own process)",
         "records": N_RECORDS, "file_mb": round(export.stat().st_size / 1e6, 1),
         "peak_mb": round(max(app_mb), 1), "reference_peak_mb": round(max(ref_mb), 1), "readings": counts,
-        "samples": len(app_ms),
+        "samples": len(app_ms), "cpu_ms": round(cpu), "reference_cpu_ms": round(ref_cpu_ms),
+        "cpu_ratio": round(cpu / ref_cpu_ms, 3) if ref_cpu_ms else None,
     })
 
 
