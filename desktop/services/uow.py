@@ -66,7 +66,9 @@ def _account_query():
 def account_gated(stmt: Select) -> Select:
     """`stmt` answering only while the account (parameter `account_id`) exists and is active: one statement,
     one round trip, instead of a check of its own before it. The condition is a one-time filter, so a disabled
-    account's statement reads nothing. No row back means no answer or no account: see `account_answered`."""
+    account's statement reads nothing. No row back means no answer or no account: see `account_answered`.
+    Read with the statement, never cached: an account another workstation disabled is refused on the very next
+    statement (a keystroke of a search), as the separate check did."""
     from desktop.models import User
 
     return stmt.where(select(User.active).where(User.id == bindparam("account_id")).scalar_subquery())
