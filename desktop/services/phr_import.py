@@ -639,6 +639,8 @@ class _Writer:
 
     def flush_results(self) -> None:
         """Through the results service, one panel at a time (one writer of lab_result rows)."""
+        if not self.lab_panels:  # a device export: the results service (and the lab catalog) stay unloaded
+            return
         from .results import PanelInput, ResultInput, record_results
 
         for key, items in self.lab_panels.items():
@@ -729,10 +731,12 @@ def _check_decisions(plan: ImportPlan, decisions: dict[str, Decision],
 def _check_permissions(uow: UnitOfWork, plan: ImportPlan, decisions: dict[str, Decision],
                        items: dict[str, PlanItem] | None = None) -> None:
     items = plan.by_key() if items is None else items
-    clinical = {items[k].clinical for k, d in decisions.items() if d.writes}  # {True, False} at most, no list
-    if True in clinical:
+    writing = {d for d in Decision if d.writes}
+    # a set of a few categories, no list; an attribute and a set test per item (a device export has 100,000s)
+    categories = {items[k].category for k, d in decisions.items() if d in writing}
+    if categories & set(CLINICAL_CATEGORIES):
         uow.require(Permission.IMPORT_PHR_CLINICAL)
-    if False in clinical:
+    if categories - set(CLINICAL_CATEGORIES):
         uow.require(Permission.IMPORT_PHR_VITALS)
 
 
