@@ -140,7 +140,8 @@ def read(stream: BinaryIO, builder: ParsedBuilder, name: str) -> None:
         raise UnreadableFile(f"{name} {exc}") from None
     if not state.seen_health_data:
         raise UnreadableFile(f"{name} is not an Apple Health export")
-    builder.count_readings(SOURCE_SYSTEM, PATIENT_REF, Counter(r.device for r in islice(builder.observations, state.first, None)))
+    devices = Counter(r.device for r in islice(builder.observations, state.first, None))  # first seen, first
+    builder.count_readings(SOURCE_SYSTEM, PATIENT_REF, devices)
     if state.over_limit:
         builder.skip(f"{state.over_limit:,} further readings",
                      f"more than {builder.control.limits.max_readings:,} readings in one file (limit)")
