@@ -158,3 +158,23 @@ def _names_two_drugs(tokens: list[str], kb: KnowledgeBase, formulary: Any | None
     rest = [piece for w in tokens[1:] for piece in re.split(r"[-/+&]", w.lower()) if piece]
     return any(w in _JOINS or w.startswith("w/") or norm(w) in kb.known_ingredients or norm(w) in keys
                for w in rest)
+
+
+def allergen_from_text(text: str, formulary: Any | None = None, kb: KnowledgeBase | None = None) -> str | None:
+    """The ingredient a drug allergy written by brand or abbreviation stands for ("ASA" -> aspirin, "Keflex" ->
+    cephalexin, "Bactrim" -> sulfamethoxazole), for the allergy check; None when the text is a class, an allergen,
+    an ingredient already, or no drug this reader knows.
+
+    An allergy holds one substance: for a combination product the ingredient that belongs to an allergy class
+    (sulfamethoxazole in Bactrim, amoxicillin in Augmentin) is the one kept, else its first ingredient."""
+    kb = kb or load_kb()
+    key = norm(text)
+    if not key or key in kb.allergy_names or key in kb.allergen_names or key in kb.known_ingredients:
+        return None
+    try:
+        ref = drug_ref_from_text(text, formulary, kb)
+    except UnknownDrug:
+        return None
+    names = [norm(i) for i in ref.ingredients]
+    classed = [n for n in names if kb.ingredient_allergy_classes.get(n)]
+    return (classed or names or [None])[0]

@@ -37,6 +37,7 @@ def run(args: argparse.Namespace) -> int:
         AllergyRef,
         KnowledgeBaseUnavailable,
         UnknownDrug,
+        allergen_from_text,
         drug_ref_from_text,
         evaluate,
         load_kb,
@@ -62,8 +63,9 @@ def run(args: argparse.Namespace) -> int:
         except UnknownDrug as exc:
             raise CliError(str(exc), EXIT_UNKNOWN_DRUG) from exc
 
-    allergies = [AllergyRef(substance=s) for s in args.allergy]
-    allergies += [AllergyRef(substance=s, kind="intolerance") for s in args.intolerance]
+    allergies = [AllergyRef(substance=s, key=allergen_from_text(s, formulary, kb)) for s in args.allergy]
+    allergies += [AllergyRef(substance=s, key=allergen_from_text(s, formulary, kb), kind="intolerance")
+                  for s in args.intolerance]
     known_ings = set(kb.known_ingredients) | ({_norm(n) for n in formulary.ingredient_names()} if formulary else set())
     for allergy in allergies:
         meaning = resolve_allergy(kb, allergy)

@@ -24,6 +24,7 @@ from desktop.alerts import (
     DrugRef,
     KnowledgeBaseUnavailable,
     UnknownDrug,
+    allergen_from_text,
     drug_ref_from_text,
     evaluate,
     formulary_ingredient_keys,
@@ -271,8 +272,9 @@ def patient_context(uow: UnitOfWork, patient_id: int, proposed: DrugRef | None =
         .order_by(Allergy.id)
     ).scalars().all()
     allergies = tuple(AllergyRef(substance=a.substance, category=a.category or "medication",
-                                 key=a.substance_key or None, kind=a.kind or "allergy", reaction=a.reaction or "",
-                                 criticality=a.criticality or "", code_system=a.code_system, code=a.code)
+                                 key=_allergy_key(a, formulary, kb), kind=a.kind or "allergy",
+                                 reaction=a.reaction or "", criticality=a.criticality or "", code_system=a.code_system,
+                                 code=a.code)
                       for a in rows)
 
     if proposed is not None:
@@ -317,6 +319,15 @@ class _Lazy:
                 # classes then come from the alert knowledge base alone; uncoded names are reported unchecked
                 log.warning("formulary unavailable for alert checks: %s", exc)
         return self._value
+
+
+def _allergy_key(a: Allergy, formulary: _Lazy, kb: Any) -> str | None:
+    """The stored key, or for an entry kept under its own words (typed "ASA", a brand from a PHR file, saved
+    before the allergy list read brands and abbreviations) the ingredient those words stand for."""
+    key = a.substance_key or None
+    if a.code_system or (a.category or "medication") != "medication":
+        return key  # coded (a class, an RXCUI) or not a drug
+    return allergen_from_text(key or a.substance, formulary.get(), kb or load_kb()) or key
 
 
 def _med_ref(m: Medication, formulary: _Lazy, kb: Any) -> DrugRef | None:

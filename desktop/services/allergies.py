@@ -226,6 +226,18 @@ def _ingredient(name: str) -> tuple[str, str] | None:
     return (ing.name, ing.rxcui) if ing else None
 
 
+def _drug_behind(text: str) -> str | None:
+    """The ingredient a brand or abbreviation stands for, read as the alert check reads it."""
+    from desktop.alerts import KnowledgeBaseUnavailable, allergen_from_text
+
+    try:
+        from desktop.kb.formulary import load_formulary
+
+        return allergen_from_text(text, load_formulary())
+    except (KnowledgeBaseError, KnowledgeBaseUnavailable):
+        return None
+
+
 @dataclass(frozen=True, slots=True)
 class _Resolved:
     substance: str
@@ -258,6 +270,9 @@ def resolve_substance(inp: AllergyInput) -> _Resolved:
     allergen = _allergen_by_text(text)
     if allergen is not None:
         return _Resolved(text, allergen.id, None, None, allergen.category)  # "Latex" stays "Latex"
+    ing = _ingredient(_drug_behind(text) or "")
+    if ing is not None:  # "ASA", "Keflex", "Bactrim": kept as typed, checked (and merged) as the ingredient
+        return _Resolved(text, ing[0], "rxnorm" if ing[1] else None, ing[1] or None, "medication")
     return _Resolved(text, norm(text)[:200] or fold(text)[:200], None, None, inp.category)
 
 

@@ -103,3 +103,49 @@ def test_a_combination_typed_in_the_form_is_checked_against_the_chart(db, as_rol
     assert "lithium-thiazide" in {a.rule_id for a in check.alerts}
     assert check.unchecked == ()
     assert chart.unchecked == ()
+
+
+# ---------------------------------------------------------------- allergies written by brand or abbreviation
+
+@pytest.mark.parametrize(("allergy", "drug", "severity"), [
+    ("ASA", "naproxen", "major"),  # aspirin allergy: NSAID cross-sensitivity
+    ("ASA", "aspirin 81 mg EC", "contraindicated"),
+    ("Bactrim", "sulfadiazine", "major"),  # the sulfonamide in the combination
+    ("Keflex", "cefdinir", "major"),
+    ("Motrin", "naproxen", "major"),
+    ("Augmentin", "amoxicillin", "contraindicated"),
+])
+def test_an_allergy_written_as_a_brand_or_abbreviation_is_checked(capsys, allergy, drug, severity):
+    assert main(["alerts", "--allergy", allergy, "--drug", drug, "--json"]) == 0
+    captured = capsys.readouterr()
+    alerts = [a for a in json.loads(captured.out) if a["kind"] == "allergy"]
+    assert [a["severity"] for a in alerts] == [severity]
+    assert "not a known ingredient" not in captured.err
+
+
+def test_an_allergy_typed_as_asa_is_stored_as_aspirin_and_merges_with_it(db, as_role, patient):
+    from desktop.services.allergies import AllergyInput, add_allergy, list_allergies
+
+    with as_role("nurse") as uow:
+        first = add_allergy(uow, patient.id, AllergyInput(substance="ASA", reaction="hives"))
+    with as_role("nurse") as uow:
+        again = add_allergy(uow, patient.id, AllergyInput(substance="Aspirin", reaction="hives"))
+    assert again.merged  # one entry, however it was written
+    with as_role("physician") as uow:
+        rows = list_allergies(uow, patient.id)
+        check = check_medication(uow, patient.id, MedicationInput(drug_name="Aleve 220 mg"))
+    assert [r.substance_key for r in rows] == ["aspirin"]
+    assert first.row.id == rows[0].id
+    assert [a.severity for a in check.alerts if a.kind == "allergy"] == ["major"]
+
+
+def test_an_older_entry_kept_under_its_own_words_is_still_checked(db, as_role, patient):
+    from desktop.models import Allergy
+
+    # as saved before brands and abbreviations were read (or by a PHR file without a code): key = the text
+    with db.uow() as uow:
+        uow.session.add(Allergy(patient_id=patient.id, substance="Keflex", substance_key="keflex",
+                                category="medication"))
+    with as_role("physician") as uow:
+        check = check_medication(uow, patient.id, MedicationInput(drug_name="cefdinir 300 mg"))
+    assert [(a.kind, a.severity) for a in check.alerts] == [("allergy", "major")]
