@@ -301,3 +301,17 @@ def samples_dir() -> Path:
     return SAMPLES
 
 
+def disk_full_while_restoring(monkeypatch):
+    """A restore whose copy of the backup fails with a full disk, after its safety copy was written; returns the
+    real copy, to put back for the retry."""
+    from desktop.services import restore
+
+    real_copy = restore._copy
+
+    def disk_full(source, dest, key, encrypted, *, stage="copying", **kw):
+        if stage == "copying the backup":
+            raise OSError(28, "No space left on device")
+        return real_copy(source, dest, key, encrypted, stage=stage, **kw)
+
+    monkeypatch.setattr(restore, "_copy", disk_full)
+    return real_copy

@@ -137,6 +137,21 @@ def _encrypted_practice(path: Path, family: str, passphrase: str | None = None):
     return db
 
 
+def _backup_of_a_lost_computer(tmp_path: Path, memory_keyring) -> tuple[Path, str]:
+    """A backup of a practice whose computer (and keyring) is gone, and its key as the administrator wrote it
+    down (64 hex digits)."""
+    from desktop.models.keys import KEYRING_SERVICE
+
+    old_path = tmp_path / "old" / "clinic.db"
+    old = _encrypted_practice(old_path, "FromOldComputer")
+    backup = old.backup_to(tmp_path / "friday.db")
+    old.dispose()
+    written_down = memory_keyring.get_password(KEYRING_SERVICE, str(old_path))
+    assert written_down and len(written_down) == 64
+    memory_keyring.store.clear()  # the old computer, and its keyring, are gone
+    return backup, written_down
+
+
 def _families_in(url: str, passphrase: str | None = None) -> set[str]:
     from sqlalchemy import select
 
@@ -222,13 +237,7 @@ def test_the_written_down_keyring_key_opens_a_backup_of_the_lost_computer(tmp_pa
     from desktop.models.keys import KEYRING_SERVICE, PASSPHRASE_ENV
 
     monkeypatch.delenv(PASSPHRASE_ENV, raising=False)
-    old_path = tmp_path / "old" / "clinic.db"
-    old = _encrypted_practice(old_path, "FromOldComputer")
-    backup = old.backup_to(tmp_path / "friday.db")
-    old.dispose()
-    written_down = memory_keyring.get_password(KEYRING_SERVICE, str(old_path))
-    assert written_down and len(written_down) == 64
-    memory_keyring.store.clear()  # the old computer, and its keyring, are gone
+    backup, written_down = _backup_of_a_lost_computer(tmp_path, memory_keyring)
     new = _encrypted_practice(tmp_path / "new" / "clinic.db", "NewComputer")
     new.dispose()
     monkeypatch.setenv(BACKUP_PASSPHRASE_ENV, written_down.upper())
@@ -252,12 +261,7 @@ def test_the_written_down_key_put_back_in_the_keyring_restores_on_an_empty_compu
     from desktop.models.keys import KEYRING_SERVICE, PASSPHRASE_ENV
 
     monkeypatch.delenv(PASSPHRASE_ENV, raising=False)
-    old_path = tmp_path / "old" / "clinic.db"
-    old = _encrypted_practice(old_path, "FromOldComputer")
-    backup = old.backup_to(tmp_path / "friday.db")
-    old.dispose()
-    written_down = memory_keyring.get_password(KEYRING_SERVICE, str(old_path))
-    memory_keyring.store.clear()
+    backup, written_down = _backup_of_a_lost_computer(tmp_path, memory_keyring)
     new_path = tmp_path / "new" / "clinic.db"
     new_path.parent.mkdir()
     memory_keyring.set_password(KEYRING_SERVICE, str(new_path), written_down)
@@ -279,14 +283,10 @@ def test_a_keyring_key_is_not_restored_where_no_keyring_would_keep_it(tmp_path, 
     would open with nothing, so nothing is restored."""
     from desktop.cli.restore_cmd import BACKUP_PASSPHRASE_ENV
     from desktop.models import keys
-    from desktop.models.keys import KEYRING_SERVICE, PASSPHRASE_ENV
+    from desktop.models.keys import PASSPHRASE_ENV
 
     monkeypatch.delenv(PASSPHRASE_ENV, raising=False)
-    old_path = tmp_path / "old" / "clinic.db"
-    old = _encrypted_practice(old_path, "FromOldComputer")
-    backup = old.backup_to(tmp_path / "friday.db")
-    old.dispose()
-    written_down = memory_keyring.get_password(KEYRING_SERVICE, str(old_path))
+    backup, written_down = _backup_of_a_lost_computer(tmp_path, memory_keyring)
     new = _encrypted_practice(tmp_path / "new" / "clinic.db", "Here", "a-passphrase")
     new.dispose()
     before = new.target.path.read_bytes()

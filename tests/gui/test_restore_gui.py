@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QPushButton, QWidget
 
 from desktop.services import restore
 from desktop.services.patients import PatientInput, register_patient
-from tests.conftest import PG_URL, TEST_PASSWORDS, user_for
+from tests.conftest import PG_URL, TEST_PASSWORDS, disk_full_while_restoring, user_for
 
 pytestmark = [pytest.mark.gui,
               pytest.mark.skipif(bool(PG_URL), reason="restore of a SQLite file (PostgreSQL: pg_restore)")]
@@ -305,14 +305,7 @@ def test_restore_again_after_a_failure_in_the_same_dialog(qtbot, app_ctx, db, ba
     assert str(first) in what.text()
     _choose(qtbot, dialog, backup)
     dialog.confirm.click()
-    real_copy = restore._copy
-
-    def disk_full(source, dest, key, encrypted, *, stage="copying", **kw):
-        if stage == "copying the backup":
-            raise OSError(28, "No space left on device")
-        return real_copy(source, dest, key, encrypted, stage=stage, **kw)
-
-    monkeypatch.setattr(restore, "_copy", disk_full)
+    real_copy = disk_full_while_restoring(monkeypatch)
     with qtbot.waitSignal(dialog.sig_finished, timeout=20000) as finished:
         qtbot.mouseClick(dialog.restore_button, Qt.MouseButton.LeftButton)
     assert finished.args == [None] and dialog.isVisible()

@@ -17,7 +17,7 @@ from desktop.services.database import Database
 from desktop.services.errors import Cancelled, PermissionDenied
 from desktop.services.patients import PatientInput, register_patient
 from desktop.services.restore import RestoreRefused, _connect, restore_database
-from tests.conftest import PG_URL, _seed, user_for
+from tests.conftest import PG_URL, _seed, disk_full_while_restoring, user_for
 
 pytestmark = pytest.mark.skipif(bool(PG_URL), reason="restore of a SQLite file (PostgreSQL: pg_restore)")
 
@@ -248,14 +248,7 @@ def test_a_restore_that_failed_after_its_safety_copy_can_be_tried_again(with_bac
 
     db, backup = with_backup
     path = db.target.path
-    real_copy = restore._copy
-
-    def disk_full(source, dest, key, encrypted, *, stage="copying", **kw):
-        if stage == "copying the backup":
-            raise OSError(28, "No space left on device")
-        return real_copy(source, dest, key, encrypted, stage=stage, **kw)
-
-    monkeypatch.setattr(restore, "_copy", disk_full)
+    real_copy = disk_full_while_restoring(monkeypatch)
     with pytest.raises(RestoreRefused, match="No space left"):
         restore_database(db, user_for("admin"), backup, stamp="t9")
     first = path.with_name("clinic.before-restore-t9.db")
