@@ -48,14 +48,25 @@ class DrugAbbreviations:
         return self._by_term.get(" ".join(words(text)), ())
 
     def expand(self, text: str) -> str | None:
-        """The text with a leading abbreviation written out ("hctz 25" -> "hydrochlorothiazide 25");
-        None when it does not start with one."""
+        """The text with every abbreviation in it written out ("hctz 25" -> "hydrochlorothiazide 25",
+        "lisinopril-hctz" -> "lisinopril hydrochlorothiazide", "hydrocodone/apap" -> "hydrocodone
+        acetaminophen"); None when it has none."""
         tokens = words(text)
-        for n in range(min(_LONGEST, len(tokens)), 0, -1):
-            found = self._by_term.get(" ".join(tokens[:n]))
-            if found:
-                return " ".join([*found, *tokens[n:]])
-        return None
+        out: list[str] = []
+        found_any = False
+        i = 0
+        while i < len(tokens):
+            for n in range(min(_LONGEST, len(tokens) - i), 0, -1):
+                found = self._by_term.get(" ".join(tokens[i:i + n]))
+                if found:
+                    out += found
+                    i += n
+                    found_any = True
+                    break
+            else:
+                out.append(tokens[i])
+                i += 1
+        return " ".join(out) if found_any else None
 
 
 @cache

@@ -41,6 +41,18 @@ def test_combination_abbreviation_in_any_spelling_finds_only_the_combination(for
     assert hits and all({i.name for i in p.ingredients} == {"sulfamethoxazole", "trimethoprim"} for p in hits)
 
 
+@pytest.mark.parametrize(("typed", "generic"), [
+    ("lisinopril-hctz", "lisinopril / hydrochlorothiazide"),
+    ("lisinopril hctz 20", "lisinopril / hydrochlorothiazide"),
+    ("losartan/hctz", "losartan / hydrochlorothiazide"),
+    ("hydrocodone-apap", "hydrocodone / acetaminophen"),
+    ("oxycodone/APAP 5", "oxycodone / acetaminophen"),
+])
+def test_an_abbreviation_after_another_drug_is_written_out_too(formulary, typed, generic):
+    found = formulary.search(typed)
+    assert found and found[0].generic == generic, typed
+
+
 def test_abbreviation_with_a_strength_puts_that_strength_first(formulary):
     first = formulary.search("hctz 25")[0]
     assert first.generic == "hydrochlorothiazide" and first.strength == "25 mg"
