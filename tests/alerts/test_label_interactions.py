@@ -1,6 +1,8 @@
 """Label interactions beyond the ONC list that a clinic meets every week, as a clinician types the drugs: an NSAID
 with an oral corticosteroid, a CYP3A4-cleared opioid or salmeterol or quetiapine with a strong CYP3A4 inhibitor,
-an SSRI with aspirin. Each comes from the knowledge base with its label source."""
+an SSRI with aspirin, naltrexone with an opioid, an opioid with a muscle relaxant, serotonergic pairs beyond the
+SSRI list, a fluoroquinolone with a sulfonylurea or insulin, colchicine with a statin. Each comes from the
+knowledge base with its label source."""
 
 from __future__ import annotations
 
@@ -19,6 +21,13 @@ from desktop.__main__ import main
     ("fluticasone-salmeterol", "ketoconazole", "salmeterol-strong-cyp3a4-inhibitor", "major"),
     ("quetiapine", "itraconazole", "quetiapine-strong-cyp3a4-inhibitor", "major"),
     ("ASA 81", "Lexapro", "ssri-nsaid-bleeding", "moderate"),
+    ("naltrexone", "Percocet", "naltrexone-opioid", "contraindicated"),
+    ("baclofen 10 mg", "oxycodone", "opioid-other-cns-depressant", "moderate"),
+    ("tramadol 50 mg", "Zofran", "tramadol-other-serotonergic", "moderate"),
+    ("trazodone 50 mg at bedtime", "citalopram", "antidepressant-other-serotonergic", "moderate"),
+    ("glipizide XL", "ciprofloxacin", "fluoroquinolone-antidiabetic", "moderate"),
+    ("Lantus", "levofloxacin", "fluoroquinolone-antidiabetic", "moderate"),
+    ("colchicine", "atorvastatin 40 mg", "colchicine-statin-fibrate", "moderate"),
 ])
 def test_label_interaction_fires_with_its_source(capsys, first, second, rule, severity):
     assert main(["alerts", "--drug", first, "--drug", second, "--json"]) == 0
