@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -20,6 +21,22 @@ def test_every_default_range_and_threshold_names_its_source():
     crit, drug = labs.rules()
     assert {r.analyte for r in crit} == {"potassium", "sodium", "glucose", "inr", "hemoglobin"}
     assert all(r.source for r in crit + drug)
+
+
+def test_every_default_range_names_a_web_page_and_lies_inside_the_plausible_limits():
+    cat = labs.catalog()
+    web = re.compile(r"\b[a-z0-9-]+(\.[a-z0-9-]+)*\.(com|org|gov|net)\b")
+    ranged = [t for t in cat.tests if t.range is not None]
+    for t in ranged:
+        assert web.search(t.range.source), t.name
+        assert t.plausible_low <= (t.range.low if t.range.low is not None else t.plausible_low)
+        assert (t.range.high if t.range.high is not None else t.plausible_high) <= t.plausible_high
+        if t.range.low is not None and t.range.high is not None:
+            assert t.range.low < t.range.high, t.name
+    # the common CBC and liver tests now carry a default adult range
+    for name in ("Leukocytes", "Erythrocytes", "MCV", "MCH ", "MCHC", "Albumin", "Bilirubin.total",
+                 "Alanine aminotransferase", "Aspartate aminotransferase", "Alkaline phosphatase"):
+        assert any(t.name.startswith(name) for t in ranged), name
 
 
 def test_issue_thresholds():

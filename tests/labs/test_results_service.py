@@ -54,6 +54,17 @@ def test_default_range_flags_and_is_marked(as_role, patient):
     assert panel.title == "Basic Metabolic Panel" and panel.origin == "clinic"
 
 
+def test_wbc_without_a_lab_range_is_flagged_against_the_default(as_role, patient):
+    cbc = bmp(panel_code="58410-2", panel_name="CBC", results=(
+        ResultInput(name="WBC", loinc="6690-2", value=13.2, unit="10*3/uL"),
+        ResultInput(name="WBC", loinc="6690-2", value=6.0, unit="10*3/uL", ref_low=3.5, ref_high=5.5)))
+    with as_role("nurse") as uow:
+        svc.record_results(uow, patient.id, cbc)
+        high, lab = svc.results_view(uow, patient.id).panels[0].results
+    assert (high.flag, high.flag_source, high.range_display) == ("H", "default range", "4.5–11 (default)")
+    assert (lab.flag, lab.range_display) == ("H", "3.5–5.5")  # the lab's own range, not the default
+
+
 def test_a_range_and_flag_that_arrive_win(as_role, patient):
     panel = bmp(results=(ResultInput(name="Glucose", loinc="2339-0", value=131, unit="mg/dL", ref_low=60,
                                      ref_high=140),
