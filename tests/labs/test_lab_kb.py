@@ -80,5 +80,7 @@ def test_interpretation_prefers_what_arrived():
     default = labs.interpret(hb, 11.0, "g/dL")
     assert (default.flag, default.flag_source, default.range_source) == ("L", "default range", "default")
     assert labs.interpret(hb, 110, "g/L").flag == ""  # another unit: the default range does not apply
-    ldl = labs.catalog().by_loinc("18262-6")
-    assert labs.interpret(ldl, 190, "mg/dL").range_source == ""  # no range in the catalog: no flag
+    ntprobnp = labs.catalog().by_loinc("33762-6")
+    assert labs.interpret(ntprobnp, 900, "pg/mL").range_source == ""  # no range in the catalog: no flag
+    ldl = labs.catalog().by_loinc("18262-6")  # a one-sided desirable level: only a high flag
+    assert [labs.interpret(ldl, v, "mg/dL").flag for v in (40, 190)] == ["N", "H"]

@@ -78,8 +78,8 @@ def test_a_range_and_flag_that_arrive_win(as_role, patient):
 
 def test_no_range_no_flag(as_role, patient):
     with as_role("nurse") as uow:
-        svc.record_results(uow, patient.id, bmp(results=(ResultInput(loinc="18262-6", name="LDL", value=190,
-                                                                     unit="mg/dL"),)))
+        svc.record_results(uow, patient.id, bmp(results=(ResultInput(loinc="33762-6", name="NT-proBNP", value=900,
+                                                                     unit="pg/mL"),)))
         (row,) = svc.results_view(uow, patient.id).panels[0].results
     assert row.flag == "" and row.range_display == "no range"
 
