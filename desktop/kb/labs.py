@@ -32,6 +32,7 @@ class RefRange:
     low: float | None
     high: float | None
     source: str
+    below: bool = False  # the source says "less than high" (a desirable level): high itself is flagged H
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,11 +152,14 @@ class _RangeEntry(Strict):
     low: float | None = None
     high: float | None = None
     source: str = ""
+    below: bool = False  # "less than high", with no low: lipid desirable levels
 
     @model_validator(mode="after")
     def _sourced(self) -> _RangeEntry:
         if not self.source.strip():
             raise ValueError("a reference range without its source")
+        if self.below and (self.low is not None or self.high is None):
+            raise ValueError("a 'below' range has a high limit only")
         return self
 
 
@@ -255,7 +259,7 @@ def parse_catalog(data: dict[str, Any], name: str = "lab_tests.json") -> LabCata
         seen.add(key)
         if e.panel not in panel_keys:
             raise KnowledgeBaseError(f"{where}: unknown panel {e.panel!r}")
-        rng = RefRange(e.range.low, e.range.high, e.range.source) if e.range else None
+        rng = RefRange(e.range.low, e.range.high, e.range.source, e.range.below) if e.range else None
         tests.append(LabTest(
             key=key, loinc=loinc, name=e.name, short=e.short or e.name, unit=e.unit, panel=e.panel,
             decimals=e.decimals, range=rng, plausible_low=e.plausible.low, plausible_high=e.plausible.high,
@@ -298,10 +302,10 @@ class Interpretation:
     range_source: str  # "lab" | "default" | "" (no range)
 
 
-def _flag_from_range(value: float, low: float | None, high: float | None) -> str:
+def _flag_from_range(value: float, low: float | None, high: float | None, below: bool = False) -> str:
     if low is not None and value < low:
         return "L"
-    if high is not None and value > high:
+    if high is not None and (value >= high if below else value > high):
         return "H"
     return "N"
 
@@ -320,5 +324,6 @@ def interpret(test: LabTest | None, value: float | None, unit: str | None, *, re
         return Interpretation(_flag_from_range(value, ref_low, ref_high), "lab range", ref_low, ref_high, "lab")
     if test is not None and test.range is not None and test.same_unit(unit):
         r = test.range
-        return Interpretation(_flag_from_range(value, r.low, r.high), "default range", r.low, r.high, "default")
+        return Interpretation(_flag_from_range(value, r.low, r.high, r.below), "default range", r.low, r.high,
+                              "default")
     return Interpretation("", "", None, None, "")

@@ -349,6 +349,7 @@ class ResultRow(NamedTuple):
     performing_lab: str
     source_system: str
     decimals: int | None = None
+    ref_below: bool = False  # a default "less than" level (lipids): shown "< 200", and 200 is flagged
 
     @property
     def value_display(self) -> str:
@@ -363,7 +364,7 @@ class ResultRow(NamedTuple):
         if self.ref_low is None and self.ref_high is None:
             return "no range"
         if self.ref_low is None:
-            text = f"≤ {self.ref_high:g}"
+            text = f"{'<' if self.ref_below else '≤'} {self.ref_high:g}"
         elif self.ref_high is None:
             text = f"≥ {self.ref_low:g}"
         else:
@@ -422,17 +423,17 @@ class _RowMaker:
         if test is _MISSING:
             test = self.tests[key] = self.cat.find(r.loinc, r.name)
         range_source = ""
-        low, high = r.ref_low, r.ref_high
+        low, high, below = r.ref_low, r.ref_high, False
         if low is not None or high is not None or r.ref_text:
             range_source = "lab"
         elif r.flag_source == "default range" and test is not None and test.range is not None:
-            low, high, range_source = test.range.low, test.range.high, "default"
+            low, high, below, range_source = test.range.low, test.range.high, test.range.below, "default"
         return ResultRow(
             r.id, r.panel_id, r.loinc, r.name, test.short if test else r.name, test.panel if test else "other",
             r.value_num, r.comparator or "", r.value_text or "", r.unit or "", low, high, r.ref_text or "",
             range_source, r.flag or "", r.flag_source or "", self.local(r.collected_at), r.status, r.origin,
             r.performing_lab or "", r.source_system or "",
-            test.decimals if test is not None and test.unit == r.unit else None)
+            test.decimals if test is not None and test.unit == r.unit else None, below)
 
 
 _MISSING = object()

@@ -65,6 +65,21 @@ def test_wbc_without_a_lab_range_is_flagged_against_the_default(as_role, patient
     assert (lab.flag, lab.range_display) == ("H", "3.5–5.5")  # the lab's own range, not the default
 
 
+def test_a_desirable_level_is_less_than_its_number(as_role, patient):
+    """Lipid defaults are "less than" levels (MSD: LDL less than 100 mg/dL): 100 itself is flagged, and the range
+    reads "< 100", as the source says; a lab's own upper limit stays inclusive."""
+    lipids = bmp(panel_code="57698-3", panel_name="Lipid panel", results=(
+        ResultInput(name="LDL", loinc="18262-6", value=100, unit="mg/dL"),
+        ResultInput(name="LDL", loinc="18262-6", value=99, unit="mg/dL"),
+        ResultInput(name="LDL", loinc="18262-6", value=100, unit="mg/dL", ref_high=100)))
+    with as_role("nurse") as uow:
+        svc.record_results(uow, patient.id, lipids)
+        at, under, lab = svc.results_view(uow, patient.id).panels[0].results
+    assert (at.flag, at.range_display) == ("H", "< 100 (default)")
+    assert (under.flag, under.range_display) == ("N", "< 100 (default)")
+    assert (lab.flag, lab.range_display) == ("N", "≤ 100")
+
+
 def test_a_range_and_flag_that_arrive_win(as_role, patient):
     panel = bmp(results=(ResultInput(name="Glucose", loinc="2339-0", value=131, unit="mg/dL", ref_low=60,
                                      ref_high=140),
