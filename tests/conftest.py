@@ -315,3 +315,13 @@ def disk_full_while_restoring(monkeypatch):
 
     monkeypatch.setattr(restore, "_copy", disk_full)
     return real_copy
+
+
+def earlier_today(at_most=None):
+    """A moment before now, on today's local date (UTC-aware): a reading "taken today" stays today's when the
+    test runs just after midnight (an hour earlier would be yesterday's)."""
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime.now().astimezone()
+    since_midnight = now - now.replace(hour=0, minute=0, second=0, microsecond=0)
+    return (now - min(at_most or timedelta(hours=1), since_midnight / 2)).astimezone(UTC)

@@ -14,6 +14,7 @@ from desktop.services.medications import MedicationInput, add_medication, stop_m
 from desktop.services.problems import ProblemInput, add_problem
 from desktop.services.summary import ENCOUNTERS_SHOWN, chart_summary
 from desktop.services.vitals import VitalsInput, record_vitals
+from tests.conftest import earlier_today
 
 
 def _encounters(db, patient_id: int, n: int, start: datetime) -> None:
@@ -47,7 +48,7 @@ def test_summary_content(db, as_role, patient):
         add_allergy(uow, patient.id, AllergyInput(substance="Latex", category="environment"))
         record_vitals(uow, patient.id, VitalsInput(systolic=150, diastolic=95, heart_rate=72, spo2=98,
                                                    weight=80, height=170,
-                                                   taken_at=datetime.now(UTC) - timedelta(hours=1)))
+                                                   taken_at=earlier_today()))
     with as_role("physician") as uow:
         stop_medication(uow, lis.id, "cough", lis.version)
     _encounters(db, patient.id, 8, datetime(2024, 1, 1, 9, 0, tzinfo=UTC))

@@ -13,6 +13,7 @@ from desktop.models import VitalSign
 from desktop.services import display_units, vitals
 from desktop.services.vitals import VitalsInput, record_vitals
 from desktop.views.chart.base import ChartContext
+from tests.conftest import earlier_today
 
 pytestmark = pytest.mark.gui
 
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.gui
 def _record_metric(as_role, patient_id):
     with as_role("nurse") as uow:
         record_vitals(uow, patient_id, VitalsInput(systolic=128, diastolic=82, temperature=38.0, weight=82.1,
-                                                   height=162.6, taken_at=datetime.now(UTC) - timedelta(hours=1)))
+                                                   height=162.6, taken_at=earlier_today()))
 
 
 def _rows(tab):

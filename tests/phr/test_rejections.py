@@ -17,7 +17,10 @@ from tests.conftest import user_for
 
 from .conftest import FLETCHER, REYNA, apply_reviewed
 
-TODAY = date.today().isoformat()
+
+def _today() -> str:
+    """Read when asserted, not when the module is collected: a run that crosses midnight stays right."""
+    return date.today().isoformat()
 
 
 def _allergy(plan, substance: str):
@@ -40,7 +43,7 @@ def test_a_rejected_allergy_is_marked_on_re_import_and_not_offered_again(db, sam
         audit = uow.session.execute(select(AuditEntry.summary).where(AuditEntry.action == "phr_reject")).scalars().all()
     item = _allergy(again, left_out.file_item.substance)
     assert item.status is ItemStatus.NEW
-    assert item.rejected == f"rejected on {TODAY} by Dr. Ana Lima (import #{result.import_id})"
+    assert item.rejected == f"rejected on {_today()} by Dr. Ana Lima (import #{result.import_id})"
     # only the unticked item is remembered; the merged ones are duplicates now, not rejections
     assert [r.label for r in rows] == [left_out.file_item.substance]
     assert [i for i in again.items if i.rejected] == [item]
@@ -96,13 +99,13 @@ def test_review_shows_the_rejection_unticked_and_the_physician_can_still_merge_i
     row = next(r for r in range(allergies.rowCount()) if allergies.item_at(r).file_item.substance == substance)
     assert allergies.data(allergies.index(row, COL_CHECK), Qt.ItemDataRole.CheckStateRole) == Qt.CheckState.Unchecked
     status = allergies.data(allergies.index(row, COL_STATUS))
-    assert status == f"NEW · rejected on {TODAY} by Dr. Ana Lima"
+    assert status == f"NEW · rejected on {_today()} by Dr. Ana Lima"
     tip = allergies.data(allergies.index(row, COL_STATUS), Qt.ItemDataRole.ToolTipRole)
-    assert f"rejected on {TODAY} by Dr. Ana Lima (import #{first_import})" in tip
+    assert f"rejected on {_today()} by Dr. Ana Lima (import #{first_import})" in tip
     assert "rejected before" in again.tabs.tabText(2)
     tab = again.tabs_by_category["allergies"]
     tab.table.setCurrentIndex(allergies.index(row, COL_STATUS))
-    assert f"Rejected on {TODAY} by Dr. Ana Lima (import #{first_import})" in tab.detail.text()
+    assert f"Rejected on {_today()} by Dr. Ana Lima (import #{first_import})" in tab.detail.text()
     tab.select_all.setChecked(False)
     tab.select_all.setChecked(True)  # select-all leaves the rejected item to be ticked on its own
     assert allergies.data(allergies.index(row, COL_CHECK), Qt.ItemDataRole.CheckStateRole) == Qt.CheckState.Unchecked

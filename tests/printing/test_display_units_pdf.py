@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 
 from desktop.services import display_units, documents
 from desktop.services.vitals import VitalsInput, record_vitals
-from tests.conftest import user_for
+from tests.conftest import earlier_today, user_for
 
 from .conftest import flat
 
@@ -25,7 +25,7 @@ def pdftotext(pdf: bytes) -> str:
 
 def _record(db, patient_id: int, **values) -> None:
     with db.uow(user_for("nurse")) as uow:
-        record_vitals(uow, patient_id, VitalsInput(taken_at=datetime.now(UTC) - timedelta(hours=1), **values))
+        record_vitals(uow, patient_id, VitalsInput(taken_at=earlier_today(), **values))
 
 
 def test_summary_pdf_in_the_practices_units(db, patient):

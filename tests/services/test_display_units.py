@@ -4,7 +4,7 @@ chart keeps canonical UCUM values."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 
 import pytest
 from sqlalchemy import select
@@ -15,6 +15,7 @@ from desktop.models.audit import AuditEntry
 from desktop.services import display_units as du
 from desktop.services.errors import PermissionDenied, ValidationError
 from desktop.services.vitals import VitalsInput, record_vitals, summary_text, vitals_text_for_day
+from tests.conftest import earlier_today
 
 
 def test_the_same_stored_values_read_in_either_system():
@@ -93,7 +94,7 @@ def test_storage_stays_ucum_and_the_note_reads_the_writers_units(db, as_role, ad
     with as_role("nurse") as uow:
         record_vitals(uow, p.id, VitalsInput(temperature=100.4, temperature_unit="[degF]", weight=181,
                                              weight_unit="[lb_av]", height=64, height_unit="[in_i]",
-                                             taken_at=datetime.now(UTC) - timedelta(minutes=5)))
+                                             taken_at=earlier_today()))
     with db.uow() as uow:
         stored = {r.loinc: (round(r.value, 1), r.unit) for r in uow.session.execute(select(VitalSign)).scalars()}
     assert stored[TEMPERATURE] == (38.0, "Cel") and stored[WEIGHT] == (82.1, "kg") and stored[HEIGHT] == (162.6, "cm")
