@@ -114,7 +114,7 @@ class NoteEditor(QWidget):
         self.results_button = QPushButton(self.tr("Insert recent &results"))
         self.results_button.setObjectName("insertResults")
         self.results_button.setToolTip(self.tr("Insert the laboratory results of the last 90 days into Objective "
-                                               "(Ctrl+Shift+R)"))
+                                               "(Ctrl+Shift+T)"))
         self.results_button.clicked.connect(self.insert_results)
         self.social_button = QPushButton(self.tr("Insert social history"))
         self.social_button.setObjectName("insertSocialHistory")
@@ -230,7 +230,8 @@ class NoteEditor(QWidget):
         QShortcut(QKeySequence("Ctrl+S"), self, activated=self.save)
         QShortcut(QKeySequence("Ctrl+Shift+S"), self, activated=self.sign)
         QShortcut(QKeySequence("Ctrl+Shift+V"), self, activated=self.insert_vitals)
-        QShortcut(QKeySequence("Ctrl+Shift+R"), self, activated=self.insert_results)
+        # T for tests: Ctrl+Shift+R is Chart › New prescription (a shared key fires neither)
+        QShortcut(QKeySequence("Ctrl+Shift+T"), self, activated=self.insert_results)
         QShortcut(QKeySequence("Ctrl+Shift+H"), self, activated=self.insert_social_history)
         QShortcut(QKeySequence(Qt.Key.Key_F2), self, activated=self.next_marked_field,
                   context=Qt.ShortcutContext.WidgetWithChildrenShortcut)

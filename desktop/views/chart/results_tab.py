@@ -66,10 +66,11 @@ class ResultsTab(ChartTab):
 
         self.enter_button = QPushButton(self.tr("&Enter results…"))
         self.enter_button.setObjectName("enterResults")
-        self.enter_button.setToolTip(self.tr("Results from a paper report (Ctrl+Shift+L)"))
+        self.enter_button.setToolTip(self.tr("Results from a paper report (Ctrl+Shift+N)"))
         self.enter_button.setEnabled(self.can_edit)
         self.enter_button.clicked.connect(self.enter)
-        QShortcut(QKeySequence("Ctrl+Shift+L"), self, activated=self.enter)
+        # the other tabs' "add" key; Ctrl+Shift+L is File › Switch user (a shared key fires neither)
+        QShortcut(QKeySequence("Ctrl+Shift+N"), self, activated=self.enter)
         self.error_button = QPushButton(self.tr("Entered in &error…"))
         self.error_button.setObjectName("resultError")
         self.error_button.setEnabled(False)
