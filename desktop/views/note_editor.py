@@ -712,7 +712,7 @@ class NoteEditor(QWidget):
                          failed=failed)
 
     def _show_conflict(self, fn, conflict: ConflictError, then: Then) -> None:
-        dialog = NoteConflictDialog(conflict, self)
+        dialog = NoteConflictDialog(conflict, self, base=self._saved)
         self.conflict_dialog = dialog  # tests drive it
         dialog.finished.connect(lambda result: self._conflict_decided(dialog, result, fn, conflict, then))
         dialog.open()
@@ -874,9 +874,11 @@ def _sign(uow, encounter_id: int, content: NoteContent, version: int) -> Encount
 
 
 class NoteConflictDialog(BaseDialog):
-    """Both versions of each differing section side by side; keep mine, theirs or both (the default)."""
+    """Both versions of each differing section side by side; keep mine, theirs or both. Given the text both
+    started from (`base`), a section only one side changed starts on that side's version: "both" would repeat
+    the unchanged text, or set an old plan beside the new one. A section both changed starts on "both"."""
 
-    def __init__(self, conflict: ConflictError, parent: QWidget | None = None):
+    def __init__(self, conflict: ConflictError, parent: QWidget | None = None, base: NoteContent | None = None):
         super().__init__(parent)
         self.setWindowTitle(self.tr("Note changed by someone else"))
         self._conflict = conflict
@@ -910,12 +912,12 @@ class NoteConflictDialog(BaseDialog):
                 button.setObjectName(f"{('mine', 'theirs', 'both')[gid - 1]}_{key}")
                 group.addButton(button, gid)
                 choice_row.addWidget(button)
-            default = 1 if key == "reason" else 3
-            group.button(default).setChecked(True)
+            group.button(self._default_choice(key, base)).setChecked(True)
             choice_row.addStretch(1)
             grid.addLayout(choice_row, row, 1, 1, 2)
             self._choices[key] = group
             row += 1
+        grid.setRowStretch(row, 1)  # spare height below the sections, not spread between them
         holder = QWidget()
         holder.setLayout(grid)
         scroll = QScrollArea()
@@ -934,6 +936,23 @@ class NoteConflictDialog(BaseDialog):
         layout.addWidget(scroll, 1)
         layout.addWidget(buttons)
         self.resize(900, 620)
+
+    def _default_choice(self, key: str, base: NoteContent | None) -> int:
+        """1 mine, 2 theirs, 3 both (the reason is one line: mine unless only they changed it)."""
+        mine, theirs = self._conflict.mine, self._conflict.theirs
+        if base is None:
+            return 1 if key == "reason" else 3
+        if key == "diagnoses":
+            was = list(base.diagnosis_ids)
+            mine_now, theirs_now = list(mine.get("diagnosis_ids", ())), list(theirs.get("diagnosis_ids", ()))
+        else:
+            was = getattr(base, key).strip()
+            mine_now, theirs_now = str(mine.get(key, "")).strip(), str(theirs.get(key, "")).strip()
+        if mine_now == was and theirs_now != was:
+            return 2
+        if theirs_now == was or key == "reason":
+            return 1
+        return 3
 
     def _discard(self) -> None:
         self.discarded = True

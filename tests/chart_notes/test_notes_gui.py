@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextCursor
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QRadioButton
 from sqlalchemy import select
 
 from desktop.models import Encounter, EncounterDiagnosis
@@ -247,6 +247,34 @@ def test_stale_save_shows_both_versions_and_keeps_both(db, as_role, add_patient,
         text = uow.session.get(Encounter, e.id).subjective
     assert text.startswith("Doctor: no fever") and text.endswith("Nurse: cough 3 days")
     assert "saved by Nora Quinn, RN" in text
+
+
+def test_a_section_only_one_side_changed_starts_on_that_sides_version(db, as_role, add_patient, tab_for, qtbot):
+    """The nurse added to Objective, the physician rewrote the Plan: saving both must not repeat the whole
+    Objective, nor put the old plan ("2 weeks") beside the new one ("1 week")."""
+    p = add_patient()
+    start = encounters.NoteContent(objective="Lungs: clear", plan="Recheck in 2 weeks")
+    with as_role("physician") as uow:
+        e = encounters.create_encounter(uow, p.id, encounters.EncounterInput())
+        e = encounters.save_draft(uow, e.id, start, e.version)
+    tab = tab_for(p.id)
+    open_note(qtbot, tab, e.id)
+    with as_role("nurse") as uow:  # another workstation saves first
+        encounters.save_draft(uow, e.id, encounters.NoteContent(objective="Lungs: clear\nBP repeated 138/86",
+                                                                plan="Recheck in 2 weeks"), e.version)
+    tab.editor.editors["plan"].setPlainText("Recheck in 1 week")
+    answers: list[bool] = []
+    tab.editor.save(then=answers.append)
+    qtbot.waitUntil(lambda: getattr(tab.editor, "conflict_dialog", None) is not None, timeout=5000)
+    dialog = tab.editor.conflict_dialog
+    assert dialog.differing == ["objective", "plan"]
+    assert dialog.findChild(QRadioButton, "theirs_objective").isChecked()
+    assert dialog.findChild(QRadioButton, "mine_plan").isChecked()
+    dialog.save_button.click()
+    qtbot.waitUntil(lambda: bool(answers), timeout=5000)
+    with db.uow() as uow:
+        stored = uow.session.get(Encounter, e.id)
+        assert (stored.objective, stored.plan) == ("Lungs: clear\nBP repeated 138/86", "Recheck in 1 week")
 
 
 def test_an_encounter_can_be_marked_entered_in_error_with_a_reason(db, as_role, add_patient, tab_for, qtbot,
