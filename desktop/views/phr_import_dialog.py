@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import threading
 from functools import partial
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -386,12 +387,14 @@ class PhrImportDialog(BaseDialog):
 
     def _file_header(self, plan: ImportPlan) -> QWidget:
         info = plan.info
-        text = (f"<b>{info.name}</b> · {info.file_format} · {_size(info.size_bytes)} · "
-                f"from <b>{info.source_system or self.tr('unknown source')}</b> · SHA-256 {info.sha256[:12]}…")
+        # the file's own words (its name, source, notes about it) are text here, never markup
+        text = (f"<b>{escape(info.name)}</b> · {escape(info.file_format)} · {_size(info.size_bytes)} · "
+                f"from <b>{escape(info.source_system or self.tr('unknown source'))}</b> · "
+                f"SHA-256 {escape(info.sha256[:12])}…")
         if plan.previous_import:
-            text += f"<br><span style='color:#e65100'>Already imported: {plan.previous_import}</span>"
+            text += f"<br><span style='color:#e65100'>Already imported: {escape(str(plan.previous_import))}</span>"
         for note in plan.notes[:4]:
-            text += f"<br><span style='color:#555'>{note}</span>"
+            text += f"<br><span style='color:#555'>{escape(note)}</span>"
         label = QLabel(text, self.review)
         label.setTextFormat(Qt.TextFormat.RichText)
         label.setWordWrap(True)
@@ -410,11 +413,11 @@ class PhrImportDialog(BaseDialog):
         who = fp.display_name if fp and (fp.family or fp.given) else self.tr("(no name in the file)")
         born = fp.birth_date.isoformat() if fp and fp.birth_date else "?"
         self.identity_label = QLabel(
-            f"<span style='color:{colour}; font-weight:700'>{headline}</span> — file: {who}, born {born}"
+            f"<span style='color:{colour}; font-weight:700'>{headline}</span> — file: {escape(who)}, born {born}"
             f" (score {ident.score:.2f})", frame)
         self.identity_label.setTextFormat(Qt.TextFormat.RichText)
         lay.addWidget(self.identity_label)
-        evidence = QLabel("<br>".join(e.sentence for e in ident.evidence), frame)
+        evidence = QLabel("<br>".join(escape(e.sentence) for e in ident.evidence), frame)
         evidence.setTextFormat(Qt.TextFormat.RichText)
         evidence.setStyleSheet("color: #444;")
         lay.addWidget(evidence)

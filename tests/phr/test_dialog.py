@@ -136,6 +136,35 @@ def test_a_mismatched_patient_needs_confirmation_and_a_reason(qtbot, app_ctx, db
 
 
 
+def test_the_files_own_words_are_shown_as_text_never_as_markup(qtbot, app_ctx, tmp_path, add_patient, messages):
+    """A file's name and its patient's name are the file's words: markup in them must not restyle (or hide)
+    what the physician reads before confirming whose file it is."""
+    import json
+
+    from PySide6.QtGui import QTextDocument
+
+    patient = add_patient(given="Zoe", family="Brien", birth_date=date(2000, 2, 29), sex="female")
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": [
+        {"resource": {"resourceType": "Patient", "id": "p1", "gender": "female", "birthDate": "2000-02-29",
+                      "name": [{"family": "<s>Brien</s>", "given": ["<font size=7>Zoe</font>"]}]}},
+        {"resource": {"resourceType": "AllergyIntolerance", "patient": {"reference": "Patient/p1"},
+                      "code": {"text": "Peanut"}}}]}
+    path = tmp_path / "<u>record.json"
+    path.write_text(json.dumps(bundle), encoding="utf-8")
+    dialog = _open(qtbot, app_ctx("physician"), patient.id, path)
+    assert dialog.pages.currentIndex() == 2
+
+    def shown(label: QLabel) -> str:  # what the reader sees: the label's text laid out as it is displayed
+        doc = QTextDocument()
+        doc.setHtml(label.text())
+        return doc.toPlainText()
+
+    assert "<s>Brien</s>, <font size=7>Zoe</font>" in shown(dialog.identity_label)
+    texts = [shown(label) for label in dialog.review.findChildren(QLabel)]
+    assert any("<u>record.json" in t for t in texts)
+    assert any("file '<s>Brien</s>' matches" in t for t in texts)  # the evidence lines quote the file
+
+
 def test_alerts_are_shown_before_the_merge_and_cancel_keeps_the_chart(qtbot, app_ctx, db, samples, chart_for,
                                                                         messages):
     from desktop.widgets.alert_dialog import AlertDialog
