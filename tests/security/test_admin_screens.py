@@ -294,3 +294,41 @@ def test_after_a_reset_the_login_asks_for_a_new_password_and_cancelling_logs_out
     controller.idle_lock.uninstall()  # as the logged_in fixture does: no lock timer outlives this test
     window.ctx.ops.wait_idle(5000)
     controller.db.dispose()
+
+
+def test_a_physicians_prescriber_details_are_kept_from_the_users_screen(qtbot, users_dialog, db):
+    """A new practice's physician signs no prescription without an NPI: the administrator enters it here."""
+    from desktop.services import prescribers
+    from desktop.views.admin.users_dialog import PrescriberDialog
+
+    users_dialog.select_user("nquinn")
+    assert not users_dialog.prescriber_button.isEnabled()  # only physicians prescribe
+    users_dialog.select_user("drlima")
+    assert users_dialog.prescriber_button.isEnabled()
+    _click(qtbot, users_dialog.prescriber_button)
+    qtbot.waitUntil(lambda: isinstance(getattr(users_dialog, "prescriber_dialog", None), PrescriberDialog),
+                    timeout=5000)
+    dialog = users_dialog.prescriber_dialog
+    assert dialog.form.text("full_name") == "Dr. Ana Lima" and dialog.form.text("credentials") == "MD"
+    qtbot.keyClicks(dialog.form.inputs["npi"], "1234567890")  # wrong check digit
+    _click(qtbot, dialog.save_button)
+    qtbot.waitUntil(lambda: dialog.form.errors["npi"].isVisibleTo(dialog), timeout=5000)
+    assert dialog.saved is None
+    dialog.form.inputs["full_name"].setText("Ana Lima")
+    dialog.form.inputs["npi"].setText("1234567893")
+    dialog.form.inputs["dea_number"].setText("br1234563")
+    _click(qtbot, dialog.save_button)
+    qtbot.waitUntil(lambda: dialog.saved is not None, timeout=5000)
+    with db.uow() as uow:
+        kept = prescribers.prescriber_for_user(uow, TEST_USERS["physician"][0])
+    assert (kept.full_name, kept.npi, kept.dea_number) == ("Ana Lima", "1234567893", "BR1234563")
+    assert audit_rows(db, action="create")[0].entity == "prescriber"
+    # opened again: the stored details, and a change is an update of the same profile
+    _click(qtbot, users_dialog.prescriber_button)
+    qtbot.waitUntil(lambda: users_dialog.prescriber_dialog is not dialog, timeout=5000)
+    again = users_dialog.prescriber_dialog
+    assert again.form.text("npi") == "1234567893" and again.form.text("dea_number") == "BR1234563"
+    again.form.inputs["state_licence"].setText("IL 036-123456")
+    _click(qtbot, again.save_button)
+    qtbot.waitUntil(lambda: again.saved is not None, timeout=5000)
+    assert again.saved.id == kept.id and again.saved.state_licence == "IL 036-123456"

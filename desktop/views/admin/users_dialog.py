@@ -1,4 +1,5 @@
-"""Admin › Users: add a user with a role, change role, disable/enable, reset password, lift a lockout."""
+"""Admin › Users: add a user with a role, change role, disable/enable, reset password, lift a lockout, and a
+physician's prescriber details (NPI, DEA number, licence), without which they cannot sign a prescription."""
 
 from __future__ import annotations
 
@@ -17,9 +18,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.services import users
+from desktop.services import prescribers, users
 from desktop.services.errors import ValidationError
 from desktop.services.permissions import Role
+from desktop.services.prescribers import PrescriberInput, PrescriberProfile
 from desktop.services.users import NewUser, UserRow
 from desktop.widgets.dialog_base import BaseDialog
 from desktop.widgets.hint_label import hint_label
@@ -125,6 +127,70 @@ class ResetPasswordDialog(BaseDialog):
         self.accept()
 
 
+class PrescriberDialog(BaseDialog):
+    """A physician's prescriber profile, printed on every prescription: signing needs one (the NPI), and a
+    controlled substance needs the DEA number too."""
+
+    def __init__(self, ctx: AppContext, user: UserRow, profile: PrescriberProfile | None,
+                 parent: QWidget | None = None):
+        super().__init__(parent)
+        self.ctx = ctx
+        self.user = user
+        self.profile = profile
+        self.saved: PrescriberProfile | None = None
+        self.setWindowTitle(self.tr("Prescriber details — {name}").format(name=user.display_name))
+        self.form = FieldForm()
+        self.form.line("full_name", self.tr("Name as printed *"))
+        self.form.line("credentials", self.tr("Credentials"), 50).setPlaceholderText(self.tr("MD, DO, NP…"))
+        self.form.line("npi", self.tr("NPI *"), 20).setPlaceholderText(self.tr("10 digits"))
+        self.form.line("dea_number", self.tr("DEA number"), 20).setPlaceholderText(
+            self.tr("only to prescribe controlled substances"))
+        self.form.line("state_licence", self.tr("State licence"), 50)
+        self.form.line("specialty", self.tr("Specialty"), 100)
+        values = (dict(full_name=profile.full_name, credentials=profile.credentials, npi=profile.npi,
+                       dea_number=profile.dea_number or "", state_licence=profile.state_licence,
+                       specialty=profile.specialty) if profile is not None
+                  else dict(full_name=user.display_name, credentials="MD"))
+        for name, value in values.items():
+            self.form.inputs[name].setText(value)  # type: ignore[attr-defined]
+        hint = hint_label(self.tr("Printed on every prescription. Without an NPI this physician cannot sign "
+                                  "prescriptions; without a DEA number, not for controlled substances."), wrap=True)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
+        self.save_button.setDefault(True)
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(self.form)
+        layout.addWidget(hint)
+        layout.addWidget(buttons)
+        self.setMinimumWidth(460)
+        self.form.inputs["npi"].setFocus()
+
+    def prescriber_input(self) -> PrescriberInput:
+        t = self.form.text
+        return PrescriberInput(user_id=self.user.id, full_name=t("full_name"), credentials=t("credentials"),
+                               npi=t("npi"), dea_number=t("dea_number"), state_licence=t("state_licence"),
+                               specialty=t("specialty"))
+
+    def save(self) -> None:
+        p = self.profile
+        self.ctx.ops.run(prescribers.save_prescriber, self.prescriber_input(),
+                         prescriber_id=p.id if p else None, expected_version=p.version if p else None,
+                         done=self._saved, failed=self._refused)
+
+    def _refused(self, exc: BaseException) -> None:
+        other = [m for k, m in exc.errors.items() if k not in self.form.inputs] \
+            if isinstance(exc, ValidationError) else []
+        if other:  # not about a field of this form (e.g. the user is no longer a physician)
+            self.ctx.messages.error(self, "; ".join(other))
+        _refused(self, exc)
+
+    def _saved(self, profile: PrescriberProfile) -> None:
+        self.saved = profile
+        self.accept()
+
+
 class UsersDialog(BaseDialog):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None):
         super().__init__(parent)
@@ -153,17 +219,22 @@ class UsersDialog(BaseDialog):
         self.reset_button = QPushButton(self.tr("Reset &password…"))
         self.unlock_button = QPushButton(self.tr("&Unlock"))
         self.unlock_button.setToolTip(self.tr("Lift a lockout after wrong passwords"))
+        self.prescriber_button = QPushButton(self.tr("Prescriber de&tails…"))
+        self.prescriber_button.setToolTip(self.tr("NPI, DEA number and licence printed on a physician's "
+                                                  "prescriptions"))
         for name, button in (("addUser", self.add_button), ("changeRole", self.role_button),
                              ("toggleActive", self.active_button), ("resetPassword", self.reset_button),
-                             ("unlockUser", self.unlock_button)):
+                             ("unlockUser", self.unlock_button), ("prescriberDetails", self.prescriber_button)):
             button.setObjectName(name)
         self.add_button.clicked.connect(self.add_user)
         self.role_button.clicked.connect(lambda: self.change_role())
         self.active_button.clicked.connect(self.toggle_active)
         self.reset_button.clicked.connect(self.reset_password)
         self.unlock_button.clicked.connect(self.unlock)
+        self.prescriber_button.clicked.connect(self.prescriber_details)
         side = QVBoxLayout()
-        for b in (self.add_button, self.role_button, self.reset_button, self.unlock_button, self.active_button):
+        for b in (self.add_button, self.role_button, self.reset_button, self.unlock_button, self.prescriber_button,
+                  self.active_button):
             side.addWidget(b)
         side.addStretch(1)
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
@@ -214,6 +285,7 @@ class UsersDialog(BaseDialog):
         u = self.selected()
         for b in (self.role_button, self.active_button, self.reset_button, self.unlock_button):
             b.setEnabled(u is not None)
+        self.prescriber_button.setEnabled(u is not None and u.role == Role.PHYSICIAN.value)
         if u is None:
             return
         self.active_button.setText(self.tr("&Disable") if u.active else self.tr("&Enable"))
@@ -277,6 +349,19 @@ class UsersDialog(BaseDialog):
         u = self.selected()
         if u is not None:
             self._call(users.unlock_user, u.id)
+
+    def prescriber_details(self) -> None:
+        u = self.selected()
+        if u is None or u.role != Role.PHYSICIAN.value:
+            return
+
+        def show(profile: PrescriberProfile | None) -> None:
+            dialog = PrescriberDialog(self.ctx, u, profile, self)
+            self.prescriber_dialog = dialog  # tests drive it
+            dialog.open()
+
+        self.ctx.ops.run(prescribers.prescriber_for_user, u.id, done=show,
+                         failed=lambda exc: self.ctx.messages.error(self, exc))
 
 
 def _refused(dialog, exc: BaseException) -> None:
