@@ -179,13 +179,14 @@ def render_summary(data: SummaryData) -> bytes:
     title = "Recent encounters"
     if data.total_encounters > shown:
         title += f" (last {shown} of {data.total_encounters})"
-    story.append(para(title, st.h2))
     if data.encounters:
-        story.append(table(["Date", "Type", "Reason", "Assessment", "Provider"],
-                           [(fmt_date(e.when), e.kind, e.reason, e.assessment, e.provider) for e in data.encounters],
-                           [width * 0.12, width * 0.09, width * 0.24, width * 0.39, width * 0.16]))
+        rows = [(fmt_date(e.when), e.kind, e.reason, e.assessment if e.status == "signed" else "(note not signed yet)",
+                 e.provider) for e in data.encounters]
+        story.append(KeepTogether([para(title, st.h2),  # the heading never stays alone at a page's foot
+                                   table(["Date", "Type", "Reason", "Assessment", "Provider"], rows,
+                                         [width * 0.12, width * 0.09, width * 0.24, width * 0.39, width * 0.16])]))
     else:
-        story.append(none_line("No encounters recorded."))
+        story += [para(title, st.h2), none_line("No encounters recorded.")]
 
     printed = f"Printed {fmt_datetime(data.generated_at)}" + (f" by {data.printed_by}" if data.printed_by else "")
     return build(story, page_size_name=data.page_size, title=f"Patient summary — {data.patient.full_name}",

@@ -352,7 +352,9 @@ def summary_data(uow: UnitOfWork, mrn: str, *, now: datetime | None = None,
         vitals=vitals, bp_trend=tuple(bp), weight_trend=tuple(weight),
         encounters=tuple(pd.EncounterLine(_local(e.encounter_date), e.kind, e.reason,
                                           signers.get(e.provider_id) or name or "",
-                                          _short(e.assessment), e.status) for e, name in encounters),
+                                          # a draft's text is not the record yet (a note prints only signed)
+                                          _short(e.assessment) if e.status == "signed" else "", e.status)
+                                for e, name in encounters),
         total_encounters=int(total), page_size=page_size or get_page_size(uow), printed_by=uow.user.display_name,
         labs=_lab_lines(uow, pid), **_history_lines(uow, pid), unit_system=display_units.unit_system(uow),
     )

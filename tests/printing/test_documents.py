@@ -155,3 +155,24 @@ def test_draft_note_is_not_printed_and_front_desk_cannot_print_notes(db, patient
         uow.session.get(Encounter, enc_id).status = "draft"
     with db.uow(user_for("physician")) as uow, pytest.raises(ServiceError, match="signed"):
         documents.note_data(uow, enc_id)
+
+
+def test_the_summary_prints_no_unsigned_note_text(db, patient):
+    """A draft (template blanks and all) is not the record yet: the summary handed to the patient lists the
+    visit, never its unsigned assessment."""
+    with db.uow() as uow:
+        uow.session.add_all([
+            Encounter(patient_id=patient.id, encounter_date=NOW - timedelta(days=30), kind="office",
+                      reason="Cough", assessment="Acute bronchitis", status="signed", signed_at=NOW,
+                      provider_id=1, signed_by_id=1),
+            Encounter(patient_id=patient.id, encounter_date=NOW, kind="office", reason="Hypertension follow-up",
+                      assessment="Essential hypertension: {controlled/not at goal}", status="draft",
+                      provider_id=1)])
+    with db.uow(user_for("front_desk")) as uow:
+        data = documents.summary_data(uow, patient.mrn)
+        job = documents.summary_document(uow, patient.mrn)
+    assert [(e.reason, e.assessment) for e in data.encounters] == [("Hypertension follow-up", ""),
+                                                                   ("Cough", "Acute bronchitis")]
+    text = flat(pdf_text(job.pdf))
+    assert "Acute bronchitis" in text and "(note not signed yet)" in text
+    assert "controlled/not at goal" not in text
