@@ -240,8 +240,12 @@ def check_values(inp: VitalsInput, age: float | None, *, carried_height_cm: floa
         if not (hard.hard_low <= v <= hard.hard_high):
             shown = f"{value:g} {unit_label(unit)}"
             message = f"{shown} is not plausible for {f.label.lower()} (allowed {_limit_text(hard, unit)})"
-            if key == "temperature" and unit == "Cel" and 77 <= value <= 113:
-                message += "; did you mean °F?"
+            # the unit box keeps the workstation's last choice: a value that is plausible in the field's other
+            # unit was most likely read in that one (98.6 under °C, 37.2 under °F, 172 under in)
+            meant = next((u for u in f.units if u != unit
+                          and hard.hard_low <= to_canonical(value, u) <= hard.hard_high), None)
+            if meant is not None:
+                message += f"; did you mean {unit_label(meant)}?"
             errors[key] = message
             continue
         if key == "pain" and value != int(value):

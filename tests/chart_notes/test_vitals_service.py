@@ -51,6 +51,9 @@ def test_intake_in_imperial_units_is_stored_canonical_with_loinc_and_ucum(db, as
     (VitalsInput(weight=7000), "weight", "7000 kg is not plausible"),
     (VitalsInput(weight=7000, weight_unit="[lb_av]"), "weight", "7000 lb is not plausible"),
     (VitalsInput(temperature=98.6), "temperature", "did you mean °F"),
+    # the unit box remembers the workstation's last choice: a Celsius reading typed under °F, and back
+    (VitalsInput(temperature=37.2, temperature_unit="[degF]"), "temperature", "did you mean °C"),
+    (VitalsInput(height=172, height_unit="[in_i]"), "height", "did you mean cm"),
     (VitalsInput(spo2=101), "spo2", "not plausible"),
     (VitalsInput(systolic=80, diastolic=120), "diastolic", "lower than systolic"),
     (VitalsInput(systolic=120), "diastolic", "both"),
