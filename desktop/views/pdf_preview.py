@@ -10,6 +10,7 @@ removed again. The dialog never waits for it: Print and Save are off until the a
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -190,7 +191,7 @@ class PdfPreviewDialog(BaseDialog):
         if path.suffix.lower() != ".pdf":
             path = path.with_suffix(".pdf")
         try:
-            path.write_bytes(self.pdf)
+            write_private(path, self.pdf)
         except OSError as exc:
             self.messages.error(self, self.tr("Cannot write %1: %2").replace("%1", str(path)).replace(
                 "%2", exc.strerror or str(exc)))
@@ -283,6 +284,16 @@ class PdfPreviewDialog(BaseDialog):
         self.sig_print_done.emit(ok)
 
 
+def write_private(path: Path, data: bytes) -> None:
+    """A patient's record on disk is readable by its owner only (mode 600), as the command line's --out; a
+    file being replaced loses its wider mode first."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        if hasattr(os, "fchmod"):  # not on Windows, whose files have no such bits
+            os.fchmod(fh.fileno(), 0o600)
+        fh.write(data)
+
+
 def preview_job(job, record: Callable[[object, Answer], None], parent: QWidget | None = None,
                 messages: MessageService | None = None) -> PdfPreviewDialog:
     """A preview for a services PrintJob; `record(job, answer)` runs when it is printed or saved (see
@@ -321,4 +332,4 @@ def recorder(ops) -> Callable[[object, Answer], None]:
     return record
 
 
-__all__ = ["PdfPreviewDialog", "load_document", "preview_job", "recorder", "show_document"]
+__all__ = ["PdfPreviewDialog", "load_document", "preview_job", "recorder", "show_document", "write_private"]

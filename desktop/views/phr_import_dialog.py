@@ -636,8 +636,10 @@ def export_chart(ctx: AppContext, patient_id: int, path: str | Path, parent: QWi
         import orjson
 
         bundle = export_patient(uow, patient_id)
+        from .pdf_preview import write_private
+
         tmp = target.with_name(target.name + ".partial")
-        tmp.write_bytes(orjson.dumps(bundle, option=orjson.OPT_INDENT_2))
+        write_private(tmp, orjson.dumps(bundle, option=orjson.OPT_INDENT_2))  # owner-only, as export-fhir
         tmp.replace(target)
         return len(bundle["entry"])
 

@@ -337,6 +337,7 @@ def test_export_chart_action(qtbot, app_ctx, db, samples, chart_for, tmp_path, m
     export_chart(ctx, patient.id, out, done=written.append)
     qtbot.waitUntil(lambda: bool(written), timeout=10000)
     assert orjson.loads(out.read_bytes())["type"] == "collection"
+    assert out.stat().st_mode & 0o777 == 0o600  # the whole chart on disk: its owner only, as export-fhir --out
     assert messages.shown[-1][0] == "Chart exported"
 
 

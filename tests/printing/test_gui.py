@@ -264,6 +264,13 @@ def test_show_document_previews_summary_off_thread(qtbot, app_ctx, patient, tmp_
     assert dialog.document.pageCount() >= 1 and "José Núñez" in dialog.windowTitle()
     assert _recorded(qtbot, dialog.sig_save_done, lambda: dialog.save_to(tmp_path / "summary"))  # .pdf added
     assert (tmp_path / "summary.pdf").read_bytes().startswith(b"%PDF")
+    # a patient's record on disk: owner-only, like the command line's --out, also when it replaces a file
+    assert (tmp_path / "summary.pdf").stat().st_mode & 0o777 == 0o600
+    (tmp_path / "old.pdf").write_bytes(b"old")
+    (tmp_path / "old.pdf").chmod(0o644)
+    assert _recorded(qtbot, dialog.sig_save_done, lambda: dialog.save_to(tmp_path / "old.pdf"))
+    assert (tmp_path / "old.pdf").read_bytes().startswith(b"%PDF")
+    assert (tmp_path / "old.pdf").stat().st_mode & 0o777 == 0o600
     dialog.close()
 
 
