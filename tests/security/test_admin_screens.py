@@ -141,6 +141,8 @@ def test_settings_dialog_interrupting_severities(qtbot, app_ctx, as_role):
     dialog.show()
     qtbot.waitUntil(lambda: dialog.loaded, timeout=5000)
     boxes = dialog.severity_boxes
+    # contraindicated always interrupts (the service refuses otherwise): ticked and not offered for unticking
+    assert boxes["contraindicated"].isChecked() and not boxes["contraindicated"].isEnabled()
     for severity, box in boxes.items():
         box.setChecked(severity == "contraindicated")
     _click(qtbot, dialog.save_button)

@@ -98,6 +98,10 @@ class SettingsDialog(BaseDialog):
         for severity in alert_service.SEVERITIES:
             box = QCheckBox(self.tr(severity.capitalize()))
             box.setObjectName(f"severity_{severity}")
+            if severity == alert_service.ALWAYS_INTERRUPTING:  # the service's floor: shown ticked, not offered
+                box.setChecked(True)
+                box.setEnabled(False)
+                box.setToolTip(self.tr("Contraindicated alerts always interrupt"))
             self.severity_boxes[severity] = box
             row.addWidget(box)
         row.addStretch(1)
@@ -152,7 +156,7 @@ class SettingsDialog(BaseDialog):
         self.idle_minutes.setValue(minutes)
         self.page_size.setCurrentIndex(max(0, self.page_size.findData(page)))
         for severity, box in self.severity_boxes.items():
-            box.setChecked(severity in severities)
+            box.setChecked(severity in severities or not box.isEnabled())
         self.loaded = True
         self.save_button.setEnabled(True)
         self.form.inputs["name"].setFocus()
