@@ -1,5 +1,5 @@
 """Admin › Users: add a user with a role, change role, disable/enable, reset password, lift a lockout, and a
-physician's prescriber details (NPI, DEA number, licence), without which they cannot sign a prescription."""
+physician's prescriber details (NPI, DEA number, license), without which they cannot sign a prescription."""
 
 from __future__ import annotations
 
@@ -145,10 +145,10 @@ class PrescriberDialog(BaseDialog):
         self.form.line("npi", self.tr("NPI *"), 20).setPlaceholderText(self.tr("10 digits"))
         self.form.line("dea_number", self.tr("DEA number"), 20).setPlaceholderText(
             self.tr("only to prescribe controlled substances"))
-        self.form.line("state_licence", self.tr("State licence"), 50)
+        self.form.line("state_license", self.tr("State license"), 50)
         self.form.line("specialty", self.tr("Specialty"), 100)
         values = (dict(full_name=profile.full_name, credentials=profile.credentials, npi=profile.npi,
-                       dea_number=profile.dea_number or "", state_licence=profile.state_licence,
+                       dea_number=profile.dea_number or "", state_license=profile.state_license,
                        specialty=profile.specialty) if profile is not None
                   else dict(full_name=user.display_name, credentials="MD"))
         for name, value in values.items():
@@ -170,7 +170,7 @@ class PrescriberDialog(BaseDialog):
     def prescriber_input(self) -> PrescriberInput:
         t = self.form.text
         return PrescriberInput(user_id=self.user.id, full_name=t("full_name"), credentials=t("credentials"),
-                               npi=t("npi"), dea_number=t("dea_number"), state_licence=t("state_licence"),
+                               npi=t("npi"), dea_number=t("dea_number"), state_license=t("state_license"),
                                specialty=t("specialty"))
 
     def save(self) -> None:
@@ -220,7 +220,7 @@ class UsersDialog(BaseDialog):
         self.unlock_button = QPushButton(self.tr("&Unlock"))
         self.unlock_button.setToolTip(self.tr("Lift a lockout after wrong passwords"))
         self.prescriber_button = QPushButton(self.tr("Prescriber de&tails…"))
-        self.prescriber_button.setToolTip(self.tr("NPI, DEA number and licence printed on a physician's "
+        self.prescriber_button.setToolTip(self.tr("NPI, DEA number and license printed on a physician's "
                                                   "prescriptions"))
         for name, button in (("addUser", self.add_button), ("changeRole", self.role_button),
                              ("toggleActive", self.active_button), ("resetPassword", self.reset_button),
