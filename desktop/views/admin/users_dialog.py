@@ -145,10 +145,10 @@ class PrescriberDialog(BaseDialog):
         self.form.line("npi", self.tr("NPI *"), 20).setPlaceholderText(self.tr("10 digits"))
         self.form.line("dea_number", self.tr("DEA number"), 20).setPlaceholderText(
             self.tr("only to prescribe controlled substances"))
-        self.form.line("state_license", self.tr("State license"), 50)
+        self.form.line("state_licence", self.tr("State license"), 50)
         self.form.line("specialty", self.tr("Specialty"), 100)
         values = (dict(full_name=profile.full_name, credentials=profile.credentials, npi=profile.npi,
-                       dea_number=profile.dea_number or "", state_license=profile.state_license,
+                       dea_number=profile.dea_number or "", state_licence=profile.state_licence,
                        specialty=profile.specialty) if profile is not None
                   else dict(full_name=user.display_name, credentials="MD"))
         for name, value in values.items():
@@ -170,7 +170,7 @@ class PrescriberDialog(BaseDialog):
     def prescriber_input(self) -> PrescriberInput:
         t = self.form.text
         return PrescriberInput(user_id=self.user.id, full_name=t("full_name"), credentials=t("credentials"),
-                               npi=t("npi"), dea_number=t("dea_number"), state_license=t("state_license"),
+                               npi=t("npi"), dea_number=t("dea_number"), state_licence=t("state_licence"),
                                specialty=t("specialty"))
 
     def save(self) -> None:
