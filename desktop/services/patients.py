@@ -184,8 +184,8 @@ def parse_date(text: str) -> date | None:
             value = datetime.strptime(text, fmt).date()
         except ValueError:
             continue
-        if fmt == "%m/%d/%y" and value.year > date.today().year:
-            value = value.replace(year=value.year - 100)  # 01/02/85 is 1985, not 2085
+        if fmt == "%m/%d/%y" and value > date.today():
+            value = value.replace(year=value.year - 100)  # 01/02/85 is 1985, not 2085; 12/25/26 typed on 12/05/26 is 1926
         if fmt == "%Y%m%d" and not (1880 <= value.year <= date.today().year):
             continue
         return value
