@@ -28,6 +28,7 @@ from .chart_rows import (
     flush,
     load_row,
     mark_in_error,
+    refuse_before_birth,
     require_patient,
     strip_strings,
     user_name,
@@ -431,6 +432,7 @@ def add_allergy(uow: UnitOfWork, patient_id: int, inp: AllergyInput, *,
     errors = validate(inp)
     if errors:
         raise ValidationError(errors)
+    refuse_before_birth(uow, patient_id, onset_date=(inp.onset_date, "Onset"))
     res = resolve_substance(inp)
     rows = _live(uow, patient_id)
     existing = next((a for a in rows if a.substance_key == res.key and not a.no_known_allergies), None)
@@ -525,6 +527,7 @@ def update_allergy(uow: UnitOfWork, allergy_id: int, inp: AllergyInput, expected
     errors = validate(inp)
     if errors:
         raise ValidationError(errors)
+    refuse_before_birth(uow, a.patient_id, onset_date=(inp.onset_date, "Onset"))
     res = resolve_substance(inp)
     rows = _live(uow, a.patient_id)
     clash = next((x for x in rows if x.substance_key == res.key and x.id != a.id and not x.no_known_allergies), None)

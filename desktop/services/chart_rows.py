@@ -93,6 +93,21 @@ def require_patient(uow: UnitOfWork, patient_id: int) -> None:
         raise NotFound(f"no patient with id {patient_id}")
 
 
+def refuse_before_birth(uow: UnitOfWork, patient_id: int, **dates: tuple[date | datetime | None, str]) -> None:
+    """field=(date, label): a date of the chart before the patient was born is a slip (2010 typed for 2020),
+    refused at its field. A time is compared by its local calendar day."""
+    born = uow.session.get(Patient, patient_id).birth_date if dates else None  # type: ignore[union-attr]
+    if born is None:
+        return
+    errors = {}
+    for name, (when, label) in dates.items():
+        day = when.astimezone().date() if isinstance(when, datetime) else when
+        if day is not None and day < born:
+            errors[name] = f"{label} is before the patient's birth ({born.isoformat()})"
+    if errors:
+        raise ValidationError(errors)
+
+
 def load_row(uow: UnitOfWork, model: type[T], row_id: int, label: str) -> T:
     row = uow.session.get(model, row_id)
     if row is None:

@@ -372,9 +372,10 @@ def _fill(uow: UnitOfWork, patient_ids: list[int], rng: random.Random, today: da
                 if product is None or product.id in seen:
                     continue
                 seen.add(product.id)
+                # never before the patient was old enough to have the condition (a child's inhaler)
+                start = max(today - timedelta(days=rng.randint(30, 3000)), p.birth + timedelta(days=365 * c_min(code)))
                 inp = medications.MedicationInput(
-                    formulary_id=product.id, sig=product.default_sig,
-                    start_date=today - timedelta(days=rng.randint(30, 3000)), source="clinic")
+                    formulary_id=product.id, sig=product.default_sig, start_date=min(start, today), source="clinic")
                 if _add_medication(acting, pid, inp, override=pid == large_id):
                     stats.medications += 1
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from desktop.models import Addendum, Encounter, EncounterDiagnosis, NoteAutosave, Patient, Problem, User
 
 from . import display_units, history_summary, note_templates, vitals
+from .chart_rows import refuse_before_birth
 from .errors import ConflictError, NotFound, ServiceError, ValidationError
 from .permissions import Permission
 from .uow import UnitOfWork
@@ -428,6 +429,7 @@ def create_encounter(uow: UnitOfWork, patient_id: int, inp: EncounterInput) -> E
         errors["template"] = f"No note template {inp.template!r}"
     if errors:
         raise ValidationError(errors)
+    refuse_before_birth(uow, patient_id, encounter_date=(when, "The encounter date"))
     sections = {"subjective": "", "objective": "", "assessment": "", "plan": ""}
     if template is not None:
         day = when.astimezone().date()
@@ -469,6 +471,7 @@ def update_visit(uow: UnitOfWork, encounter_id: int, inp: VisitInput, expected_v
     when, provider_id = _check_visit(uow, inp.encounter_date, inp.kind, inp.provider_id, errors)
     if errors:
         raise ValidationError(errors)
+    refuse_before_birth(uow, e.patient_id, encounter_date=(when, "The encounter date"))
     if e.version != expected_version:
         raise ConflictError(entity="encounter", entity_id=e.id, their_version=e.version,
                             changed_by=_names(uow, {e.updated_by_id}).get(e.updated_by_id, ""))

@@ -21,6 +21,7 @@ from .chart_rows import (
     check_version,
     load_row,
     mark_in_error,
+    refuse_before_birth,
     require_patient,
     strip_strings,
 )
@@ -199,6 +200,7 @@ def add_immunization(uow: UnitOfWork, patient_id: int, inp: ImmunizationInput, *
     if errors:
         raise ValidationError(errors)
     assert inp.date_given is not None
+    refuse_before_birth(uow, patient_id, date_given=(inp.date_given, "Date given"))
     dup = _duplicate(uow, patient_id, inp.cvx_code, name, inp.date_given, None)
     if dup is not None:
         raise ValidationError({"date_given": _duplicate_message(dup)})
@@ -227,6 +229,7 @@ def update_immunization(uow: UnitOfWork, immunization_id: int, inp: Immunization
     if errors:
         raise ValidationError(errors)
     assert inp.date_given is not None
+    refuse_before_birth(uow, i.patient_id, date_given=(inp.date_given, "Date given"))
     dup = _duplicate(uow, i.patient_id, inp.cvx_code, name, inp.date_given, i.id)
     if dup is not None:
         raise ValidationError({"date_given": _duplicate_message(dup)})

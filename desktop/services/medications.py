@@ -27,6 +27,7 @@ from .chart_rows import (
     flush,
     load_row,
     mark_in_error,
+    refuse_before_birth,
     require_patient,
     strip_strings,
 )
@@ -285,6 +286,7 @@ def add_medication(uow: UnitOfWork, patient_id: int, inp: MedicationInput, decis
         errors["formulary_id"] = "This product is already on the active list; edit that entry instead"
     if errors:
         raise ValidationError(errors)
+    refuse_before_birth(uow, patient_id, start_date=(inp.start_date, "Start date"))
     assert coding is not None
     check = None
     if inp.status == "active":
@@ -320,6 +322,7 @@ def update_medication(uow: UnitOfWork, medication_id: int, inp: MedicationInput,
         errors["formulary_id"] = "This product is already on the active list"
     if errors:
         raise ValidationError(errors)
+    refuse_before_birth(uow, m.patient_id, start_date=(inp.start_date, "Start date"))
     assert coding is not None
     # a different drug, or a stopped one restarted, is a new exposure: check it like an addition
     new_drug = (coding.formulary_id, coding.drug_name) != (m.formulary_id, m.drug_name)

@@ -21,6 +21,7 @@ from .chart_rows import (
     check_version,
     load_row,
     mark_in_error,
+    refuse_before_birth,
     require_patient,
     strip_strings,
 )
@@ -160,6 +161,7 @@ def add_problem(uow: UnitOfWork, patient_id: int, inp: ProblemInput, *,
         errors["icd10_code"] = f"{inp.icd10_code} is already an active problem; edit that entry instead"
     if errors:
         raise ValidationError(errors)
+    refuse_before_birth(uow, patient_id, onset_date=(inp.onset_date, "Onset"))
     p = Problem(patient_id=patient_id, created_by_id=uow.user.id, updated_by_id=uow.user.id, **_values(inp))
     if provenance is not None:
         provenance.stamp(p)
@@ -178,6 +180,7 @@ def update_problem(uow: UnitOfWork, problem_id: int, inp: ProblemInput, expected
     if errors:
         raise ValidationError(errors)
     p = load_row(uow, Problem, problem_id, "problem")
+    refuse_before_birth(uow, p.patient_id, onset_date=(inp.onset_date, "Onset"))
     if p.entered_in_error:
         raise ServiceError("this problem was marked entered in error and can no longer be edited")
     check_version(uow, p, expected_version, "problem", asdict(inp), INPUT_FIELDS)

@@ -24,6 +24,7 @@ from desktop.kb.errors import KnowledgeBaseError
 from desktop.kb.labs import Interpretation, LabTest, catalog, interpret
 from desktop.models import LabResult, Patient
 
+from .chart_rows import refuse_before_birth
 from .errors import NotFound, ValidationError
 from .permissions import Permission
 from .uow import UnitOfWork
@@ -239,6 +240,8 @@ def record_results(uow: UnitOfWork, patient_id: int, panel: PanelInput, *, origi
         raise ValidationError(errors)
     if uow.session.get(Patient, patient_id) is None:
         raise NotFound(f"no patient with id {patient_id}")
+    if origin == CLINIC:
+        refuse_before_birth(uow, patient_id, collected_at=(panel.collected_at, "The collection time"))
     collected = _utc(panel.collected_at) if panel.collected_at else now
     panel_id = panel.panel_id[:64] or uuid.uuid4().hex
     rows = [_row_values(patient_id, panel, panel_id, collected, r, origin, uow.user.id, import_id)

@@ -367,6 +367,9 @@ def _prepare_set(ctx: IntakeContext, inp: VitalsInput, user_id: int | None, set_
         raise ValidationError({"systolic": "Enter at least one vital sign"})
     if taken > now + timedelta(minutes=5):
         raise ValidationError({"taken_at": "The time taken cannot be in the future"})
+    if ctx.birth_date is not None and local(taken).date() < ctx.birth_date:  # 2010 typed for 2020
+        raise ValidationError({"taken_at": f"The time taken is before the patient's birth "
+                                           f"({ctx.birth_date.isoformat()})"})
     patient_id = ctx.patient_id
     rows, values, flags = [], {}, {}
     for key in INPUT_KEYS:
