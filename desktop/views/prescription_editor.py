@@ -103,8 +103,9 @@ class PrescriptionEditor(BaseDialog):
 
     # ---------------------------------------------------------------- layout
     def _build(self, patient_label: str) -> None:
-        head = QLabel(f"<b>{patient_label}</b>")
-        head.setTextFormat(Qt.TextFormat.RichText)
+        head = QLabel(patient_label)  # the patient's name as registered: text, never markup
+        head.setTextFormat(Qt.TextFormat.PlainText)
+        head.setStyleSheet("font-weight: 600;")
         self.prescriber = QLabel(self.services.prescriber_line or self.tr("(no prescriber profile)"))
         self.prescriber.setStyleSheet("color: grey")
 

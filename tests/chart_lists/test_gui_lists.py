@@ -346,3 +346,22 @@ def test_drug_typeahead_reads_a_glued_strength_as_typed_apart(qtbot, chart_view)
     # the search runs after a short pause in typing, and then says so
     qtbot.waitUntil(lambda: "Not in the formulary" in dialog.drug.status.text(), timeout=3000)
     assert dialog.drug.chosen is None and list(dialog.drug.results()) == []
+
+
+def test_names_from_outside_are_shown_as_typed_not_as_markup(qtbot, db, patient, physician):
+    """A medication name typed or imported from a file, and a patient's name, may hold '<': shown as text (a
+    markup name such as '<s>...</s>' restyled the label or hid part of it)."""
+    from PySide6.QtWidgets import QLabel
+
+    from desktop.views.chart.medications_tab import StopDialog
+    from desktop.views.prescription_editor import PrescriptionEditor, RxEditorServices
+
+    with db.uow(physician) as uow:
+        row = add_medication(uow, patient.id, MedicationInput(drug_name="<s>Grandmas</s> herbal tea"))
+    stop = StopDialog(row)
+    qtbot.addWidget(stop)
+    editor = PrescriptionEditor(RxEditorServices(save_draft=None, sign=None), "<i>Lee</i>, Ann")
+    qtbot.addWidget(editor)
+    for dialog, words in ((stop, "<s>Grandmas</s> herbal tea"), (editor, "<i>Lee</i>, Ann")):
+        label = next(x for x in dialog.findChildren(QLabel) if words in x.text())
+        assert label.textFormat() == Qt.TextFormat.PlainText

@@ -206,7 +206,10 @@ class StopDialog(BaseDialog):
         self.error.setStyleSheet(ERROR_STYLE)
         self.error.hide()
         form = QFormLayout()
-        form.addRow(self.tr("Medication"), QLabel(f"<b>{row.drug_name}</b>"))
+        name = QLabel(row.drug_name)  # as typed or imported: text, never markup
+        name.setTextFormat(Qt.TextFormat.PlainText)
+        name.setStyleSheet("font-weight: 600;")
+        form.addRow(self.tr("Medication"), name)
         form.addRow(self.tr("Status"), self.status)
         form.addRow(self.tr("Stop date"), self.when)
         form.addRow(self.tr("Reason *"), self.reason_edit)
