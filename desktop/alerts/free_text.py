@@ -160,6 +160,16 @@ def _names_two_drugs(tokens: list[str], kb: KnowledgeBase, formulary: Any | None
                for w in rest)
 
 
+# the reaction people write after an allergy's substance: "penicillin (anaphylaxis)", "sulfa - hives",
+# "codeine: nausea", "latex, rash" (a hyphen between words, "amox-clav", is a name, not a note)
+_REACTION_NOTE = re.compile(r"\s*[(\[][^)\]]*[)\]]|\s+[-\u2013\u2014:]\s+.*$|\s*[,;:]\s.*$|\s*[,;:]$")
+
+
+def without_reaction_note(text: str) -> str:
+    """The substance of an allergy written with its reaction: "Penicillin (anaphylaxis)" -> "Penicillin"."""
+    return " ".join(_REACTION_NOTE.sub(" ", text or "").split())
+
+
 def allergen_from_text(text: str, formulary: Any | None = None, kb: KnowledgeBase | None = None) -> str | None:
     """The ingredient a drug allergy written by brand or abbreviation stands for ("ASA" -> aspirin, "Keflex" ->
     cephalexin, "Bactrim" -> sulfamethoxazole), for the allergy check; None when the text is a class, an allergen,
@@ -169,8 +179,22 @@ def allergen_from_text(text: str, formulary: Any | None = None, kb: KnowledgeBas
     (sulfamethoxazole in Bactrim, amoxicillin in Augmentin) is the one kept, else its first ingredient."""
     kb = kb or load_kb()
     key = norm(text)
-    if not key or key in kb.allergy_names or key in kb.allergen_names or key in kb.known_ingredients:
+    if not key or _names_allergen(key, kb):
         return None
+    found = _ingredient_behind(text, formulary, kb)
+    bare = without_reaction_note(text)
+    if found is not None or not bare or norm(bare) == key:
+        return found
+    # "penicillin (anaphylaxis)": the substance with its reaction written after it (kept as typed, checked as
+    # the class, allergen or drug it names; unread, it would raise no alert at all)
+    return norm(bare) if _names_allergen(norm(bare), kb) else _ingredient_behind(bare, formulary, kb)
+
+
+def _names_allergen(key: str, kb: KnowledgeBase) -> bool:
+    return key in kb.allergy_names or key in kb.allergen_names or key in kb.known_ingredients
+
+
+def _ingredient_behind(text: str, formulary: Any | None, kb: KnowledgeBase) -> str | None:
     try:
         ref = drug_ref_from_text(text, formulary, kb)
     except UnknownDrug:

@@ -327,7 +327,14 @@ def _allergy_key(a: Allergy, formulary: _Lazy, kb: Any) -> str | None:
     key = a.substance_key or None
     if a.code_system or (a.category or "medication") != "medication":
         return key  # coded (a class, an RXCUI) or not a drug
-    return allergen_from_text(key or a.substance, formulary.get(), kb or load_kb()) or key
+    kb = kb or load_kb()
+    # the words as typed first: "Penicillin (anaphylaxis)" says what its stored key, "penicillin anaphylaxis"
+    # (punctuation gone), no longer can
+    for text in (a.substance, key):
+        found = allergen_from_text(text, formulary.get(), kb) if text else None
+        if found:
+            return found
+    return key
 
 
 def _med_ref(m: Medication, formulary: _Lazy, kb: Any) -> DrugRef | None:

@@ -227,6 +227,12 @@ def _ingredient(name: str) -> tuple[str, str] | None:
     return (ing.name, ing.rxcui) if ing else None
 
 
+def _without_reaction_note(text: str) -> str:
+    from desktop.alerts.free_text import without_reaction_note
+
+    return without_reaction_note(text)
+
+
 def _drug_behind(text: str) -> str | None:
     """The ingredient a brand or abbreviation stands for, read as the alert check reads it."""
     from desktop.alerts import KnowledgeBaseUnavailable, allergen_from_text
@@ -274,6 +280,11 @@ def resolve_substance(inp: AllergyInput) -> _Resolved:
     ing = _ingredient(_drug_behind(text) or "")
     if ing is not None:  # "ASA", "Keflex", "Bactrim": kept as typed, checked (and merged) as the ingredient
         return _Resolved(text, ing[0], "rxnorm" if ing[1] else None, ing[1] or None, "medication")
+    bare = _without_reaction_note(text)
+    if bare and bare != text:  # "Penicillin (anaphylaxis)": kept as typed, coded as what it names
+        found = resolve_substance(replace(inp, substance=bare))
+        if found != _Resolved(bare, norm(bare)[:200] or fold(bare)[:200], None, None, inp.category):
+            return replace(found, substance=text)
     return _Resolved(text, norm(text)[:200] or fold(text)[:200], None, None, inp.category)
 
 

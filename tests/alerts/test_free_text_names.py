@@ -149,3 +149,42 @@ def test_an_older_entry_kept_under_its_own_words_is_still_checked(db, as_role, p
     with as_role("physician") as uow:
         check = check_medication(uow, patient.id, MedicationInput(drug_name="cefdinir 300 mg"))
     assert [(a.kind, a.severity) for a in check.alerts] == [("allergy", "major")]
+
+
+# ---------------------------------------------------------------- allergies written with their reaction
+
+@pytest.mark.parametrize(("allergy", "drug", "severity"), [
+    ("penicillin (anaphylaxis)", "amoxicillin", "major"),  # the class, its reaction left off
+    ("sulfa - hives", "Bactrim DS", "major"),
+    ("codeine: nausea", "codeine", "contraindicated"),
+    ("Keflex - rash", "cefdinir", "major"),
+])
+def test_an_allergy_written_with_its_reaction_is_still_checked(capsys, allergy, drug, severity):
+    """A reaction written after the substance made the whole text unknown: no alert at all for amoxicillin in a
+    patient whose allergy reads 'penicillin (anaphylaxis)'."""
+    assert main(["alerts", "--allergy", allergy, "--drug", drug, "--json"]) == 0
+    captured = capsys.readouterr()
+    alerts = [a for a in json.loads(captured.out) if a["kind"] == "allergy"]
+    assert [a["severity"] for a in alerts] == [severity]
+    assert "not a known ingredient" not in captured.err
+
+
+def test_a_chart_allergy_written_with_its_reaction_is_coded_and_checked(db, as_role, patient):
+    from desktop.models import Allergy
+    from desktop.services.allergies import AllergyInput, add_allergy
+
+    with as_role("nurse") as uow:
+        saved = add_allergy(uow, patient.id, AllergyInput(substance="Penicillin (anaphylaxis)"))
+    assert (saved.row.substance, saved.row.substance_key) == ("Penicillin (anaphylaxis)", "penicillin")
+    with as_role("physician") as uow:
+        check = check_medication(uow, patient.id, MedicationInput(drug_name="amoxicillin 500 mg"))
+    assert [(a.kind, a.severity) for a in check.alerts] == [("allergy", "major")]
+    # an entry stored before, under its own words (the key has lost the parentheses)
+    other = patient.id
+    with db.uow() as uow:
+        uow.session.query(Allergy).delete()
+        uow.session.add(Allergy(patient_id=other, substance="Sulfa (hives)", substance_key="sulfa hives",
+                                category="medication"))
+    with as_role("physician") as uow:
+        check = check_medication(uow, other, MedicationInput(drug_name="Bactrim DS"))
+    assert [(a.kind, a.severity) for a in check.alerts] == [("allergy", "major")]
