@@ -264,8 +264,9 @@ def expand_sig(text: str) -> str:
 
 def days_supply(quantity: float, quantity_unit: str, dose: str, dose_unit: str, frequency: str,
                 duration_days: int | None = None) -> int | None:
-    """Whole days the quantity lasts at the highest prescribed use; None when it cannot be computed
-    (different units, e.g. 1 inhaler dosed in puffs). A single dose lasts one day."""
+    """Whole days the quantity lasts at the highest prescribed use, never past the course's duration (30
+    tablets bid for 10 days last 10 days: the rest is left over); None when it cannot be computed (different
+    units, e.g. 1 inhaler dosed in puffs). A single dose lasts one day."""
     freq = frequency_of(frequency)
     amount = parse_amount(dose)
     q_unit = UNITS.get(quantity_unit.strip().lower(), quantity_unit.strip())
@@ -274,8 +275,8 @@ def days_supply(quantity: float, quantity_unit: str, dose: str, dose_unit: str, 
         return 1
     if freq is None or not amount or quantity <= 0 or q_unit.lower() != d_unit.lower():
         return duration_days if duration_days else None
-    days = math.floor(quantity / (amount * freq.per_day) + 1e-9)
-    return max(days, 1)
+    days = max(math.floor(quantity / (amount * freq.per_day) + 1e-9), 1)
+    return min(days, duration_days) if duration_days else days
 
 
 def quantity_for(days: int, dose: str, frequency: str) -> float | None:

@@ -42,6 +42,11 @@ def test_days_supply():
     assert days_supply(30, "capsules", "1", "cap", "tid") == 10
     assert days_supply(20, "tablet", "1-2", "tablet", "q6h") == 2  # computed at the most that may be taken
     assert days_supply(90, "tablet", "1", "tablet", "qod") == 180
+    # a course with a duration ends with it, however many tablets are dispensed (an opioid for 3 days, 20
+    # tablets q6h: 3 days, not 5)
+    assert days_supply(30, "tablet", "1", "tablet", "bid", 10) == 10
+    assert days_supply(20, "tablet", "1", "tablet", "q6h", 3) == 3
+    assert days_supply(10, "tablet", "1", "tablet", "bid", 10) == 5  # fewer tablets than the course: they run out
     # an inhaler dosed in puffs cannot be computed: the duration is used, else unknown
     assert days_supply(1, "inhaler", "2", "puff", "q4h", 25) == 25
     assert days_supply(1, "inhaler", "2", "puff", "q4h") is None
