@@ -21,6 +21,7 @@ from .chart_rows import (
     check_version,
     load_row,
     mark_in_error,
+    refuse_before_birth,
     require_patient,
     strip_strings,
 )
@@ -162,6 +163,7 @@ def create_procedure(uow: UnitOfWork, patient_id: int, inp: ProcedureInput,
     errors = validate(inp)
     if errors:
         raise ValidationError(errors)
+    refuse_before_birth(uow, patient_id, performed_date=(inp.performed_date, "The date"))
     row = ProcedureHistory(patient_id=patient_id, created_by_id=uow.user.id, updated_by_id=uow.user.id,
                            **_values(inp), **(provenance or {}))
     uow.session.add(row)
@@ -184,6 +186,7 @@ def update_procedure(uow: UnitOfWork, procedure_id: int, inp: ProcedureInput, ex
     p = load_row(uow, ProcedureHistory, procedure_id, ENTITY)
     if p.entered_in_error:
         raise ServiceError("this procedure was marked entered in error and can no longer be edited")
+    refuse_before_birth(uow, p.patient_id, performed_date=(inp.performed_date, "The date"))
     check_version(uow, p, expected_version, ENTITY, asdict(inp), INPUT_FIELDS)
     changed = apply_changes(uow, p, _values(inp), INPUT_FIELDS, FIELD_LABELS, ENTITY, asdict(inp))
     uow.audit("update", ENTITY, p.id, p.patient_id, f"{p.code or 'uncoded'} {p.description}; changed: {changed}")

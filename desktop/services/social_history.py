@@ -21,6 +21,7 @@ from .chart_rows import (
     check_version,
     load_row,
     mark_in_error,
+    refuse_before_birth,
     require_patient,
     strip_strings,
 )
@@ -218,6 +219,7 @@ def create_entry(uow: UnitOfWork, patient_id: int, inp: SocialInput, provenance:
     errors = validate(inp)
     if errors:
         raise ValidationError(errors)
+    refuse_before_birth(uow, patient_id, observed_date=(inp.observed_date, "The date"))
     row = SocialHistory(patient_id=patient_id, created_by_id=uow.user.id, updated_by_id=uow.user.id,
                         **_values(inp), **(provenance or {}))
     uow.session.add(row)
@@ -241,6 +243,7 @@ def update_entry(uow: UnitOfWork, entry_id: int, inp: SocialInput, expected_vers
     r = load_row(uow, SocialHistory, entry_id, "social history entry")
     if r.entered_in_error:
         raise ServiceError("this entry was marked entered in error and can no longer be edited")
+    refuse_before_birth(uow, r.patient_id, observed_date=(inp.observed_date, "The date"))
     check_version(uow, r, expected_version, ENTITY, asdict(inp), INPUT_FIELDS)
     changed = apply_changes(uow, r, _values(inp), INPUT_FIELDS, FIELD_LABELS, ENTITY, asdict(inp))
     uow.audit("update", ENTITY, r.id, r.patient_id, f"{KIND_LABELS.get(r.kind, r.kind)}; changed: {changed}")

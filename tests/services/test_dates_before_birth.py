@@ -8,8 +8,28 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy import func, select
 
-from desktop.models import Allergy, Encounter, Immunization, LabResult, Medication, Problem, VitalSign
-from desktop.services import allergies, encounters, immunizations, medications, problems, results, vitals
+from desktop.models import (
+    Allergy,
+    Encounter,
+    Immunization,
+    LabResult,
+    Medication,
+    Problem,
+    ProcedureHistory,
+    SocialHistory,
+    VitalSign,
+)
+from desktop.services import (
+    allergies,
+    encounters,
+    immunizations,
+    medications,
+    problems,
+    procedure_history,
+    results,
+    social_history,
+    vitals,
+)
 from desktop.services.errors import ValidationError
 
 BORN = date(2020, 6, 1)
@@ -44,6 +64,10 @@ def _count(db, model) -> int:
     ("nurse", LabResult, "collected_at", lambda uow, pid, day: results.record_results(
         uow, pid, results.PanelInput(collected_at=datetime.combine(day, datetime.min.time()).replace(hour=10),
                                      results=(results.ResultInput(name="Hemoglobin", value=15.0, unit="g/dL"),)))),
+    ("physician", ProcedureHistory, "performed_date", lambda uow, pid, day: procedure_history.add_procedure(
+        uow, pid, procedure_history.ProcedureInput(description="Circumcision", performed_date=day))),
+    ("nurse", SocialHistory, "observed_date", lambda uow, pid, day: social_history.add_entry(
+        uow, pid, social_history.SocialInput(kind="smoking", value_text="Never smoker", observed_date=day))),
 ])
 def test_a_date_before_birth_is_refused_at_its_field_and_the_birthday_is_not(db, as_role, child, role, model,
                                                                                  field, add):
