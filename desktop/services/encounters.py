@@ -537,6 +537,8 @@ def add_addendum(uow: UnitOfWork, encounter_id: int, text: str) -> AddendumRow:
     """A correction or later note on a signed encounter; author and time are recorded and shown."""
     uow.require(Permission.DRAFT_NOTE)
     e = _load(uow, encounter_id)
+    if e.entered_in_error:  # the wrong chart, or a duplicate: nothing more is written to it
+        raise ServiceError("this encounter was marked entered in error")
     if e.status != "signed":
         raise ServiceError("this note is still a draft: edit it directly")
     text = (text or "").strip()

@@ -162,6 +162,24 @@ def test_addendum_on_a_draft_is_refused(as_role, add_patient):
         encounters.add_addendum(uow, e.id, "too early")
 
 
+def test_no_addendum_on_a_signed_note_entered_in_error(db, as_role, add_patient):
+    """A signed note marked entered in error (the wrong patient's chart) takes no more text: a window that still
+    shows it could otherwise add to the wrong chart."""
+    from desktop.models import Addendum
+
+    p = add_patient()
+    e = new_note(as_role, p.id)
+    with as_role("physician") as uow:
+        e = encounters.save_draft(uow, e.id, encounters.NoteContent(assessment="Cough"), e.version)
+        e = encounters.sign(uow, e.id, e.version)
+    with as_role("physician") as uow:
+        encounters.mark_encounter_in_error(uow, e.id, "wrong patient", e.version)
+    with as_role("physician") as uow, pytest.raises(ServiceError, match="entered in error"):
+        encounters.add_addendum(uow, e.id, "late entry")
+    with db.uow() as uow:
+        assert uow.session.execute(select(Addendum)).first() is None
+
+
 def test_empty_note_cannot_be_signed(as_role, add_patient):
     p = add_patient()
     e = new_note(as_role, p.id)
