@@ -18,6 +18,9 @@ class PatientBanner(QFrame):
         self.name.setObjectName("bannerName")
         self.name.setStyleSheet("font-size: 16pt; font-weight: 600;")
         self.name.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # a long name wraps (never cut: it is how the patient is identified) instead of widening the window past
+        # the screen, which pushed the allergy badge out of sight
+        self.name.setWordWrap(True)
         self.details = QLabel()
         self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.incomplete = QLabel()
