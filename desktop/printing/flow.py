@@ -22,6 +22,7 @@ from .page import (
     MARGIN,
     draw_footer,
     draw_practice_header,
+    name_lines,
     page_size,
     patient_id_line,
     practice_header_height,
@@ -42,8 +43,11 @@ class Styles:
             cls.cell = ParagraphStyle("cell", fontName=REGULAR, fontSize=8.5, leading=10.5)
             cls.muted = ParagraphStyle("muted", parent=cls.small, textColor=GREY)
             cls.h1 = ParagraphStyle("h1", fontName=BOLD, fontSize=14, leading=18, spaceAfter=2)
-            cls.h2 = ParagraphStyle("h2", fontName=BOLD, fontSize=11, leading=14, spaceBefore=10, spaceAfter=4)
-            cls.h3 = ParagraphStyle("h3", fontName=BOLD, fontSize=9.5, leading=12.5, spaceBefore=6, spaceAfter=1)
+            # a heading never stays alone at a page's foot: it goes with what follows it
+            cls.h2 = ParagraphStyle("h2", fontName=BOLD, fontSize=11, leading=14, spaceBefore=10, spaceAfter=4,
+                                    keepWithNext=1)
+            cls.h3 = ParagraphStyle("h3", fontName=BOLD, fontSize=9.5, leading=12.5, spaceBefore=6, spaceAfter=1,
+                                    keepWithNext=1)
             cls.alert = ParagraphStyle("alert", fontName=BOLD, fontSize=9.5, leading=12.5)
             cls._built = True
         return cls
@@ -120,7 +124,8 @@ def build(story: list, *, page_size_name: str, title: str, author: str, practice
     ensure_fonts()
     width, height = page_size(page_size_name)
     right = [(BOLD, doc_title, 12), (REGULAR, "Confidential patient information", 7.5)]
-    header_h = practice_header_height(practice, right, width) + 40
+    name_size, name = name_lines(patient.full_name, 11, width - 2 * MARGIN)
+    header_h = practice_header_height(practice, right, width) + 40 + (len(name) - 1) * (name_size + 2)
     buf = io.BytesIO()
     doc = BaseDocTemplate(buf, pagesize=(width, height), title=title, author=author, creator="Clinic EMR",
                           leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN + header_h,
@@ -130,9 +135,12 @@ def build(story: list, *, page_size_name: str, title: str, author: str, practice
     def on_page(c: Canvas, _doc) -> None:
         c.saveState()
         y = draw_practice_header(c, practice, width, height - MARGIN, right)
-        c.setFont(BOLD, 11)
+        c.setFont(BOLD, name_size)
         c.setFillColor(black)
-        c.drawString(MARGIN, y - 14, patient.full_name)
+        for line in name:
+            c.drawString(MARGIN, y - 14, line)
+            y -= name_size + 2
+        y += name_size + 2
         c.setFont(REGULAR, 8.5)
         c.drawString(MARGIN, y - 26, patient_id_line(patient, today))
         c.setStrokeColor(LIGHT)

@@ -68,6 +68,13 @@ def _fit(text: str, font: str, size: float, width: float, smallest: float) -> fl
     return size
 
 
+def name_lines(name: str, size: float, width: float, smallest: float = 9.0) -> tuple[float, list[str]]:
+    """A patient's name at the largest size (down to `smallest`) that fits `width`, wrapped beyond that: the
+    whole name is printed (it identifies the patient), never cut at the paper's edge or drawn over the date."""
+    size = _fit(name, BOLD, size, width, smallest)
+    return size, wrap(name, BOLD, size, width)
+
+
 def _header_layout(practice: PracticeInfo, right_lines: list[tuple[str, str, float]] | None,
                    width: float) -> tuple[list[tuple[str, float, str, float]], list[tuple[str, float, str, float]]]:
     """(left, right) lines as (font, size, text, gap below). The right column takes what it needs, up to 45 %

@@ -34,6 +34,7 @@ from .page import (
     draw_watermark,
     fmt_date,
     fmt_datetime,
+    name_lines,
     page_size,
     patient_id_line,
     practice_header_height,
@@ -204,9 +205,15 @@ def _right_lines(prescriber: PrescriberInfo, controlled: bool) -> list[tuple[str
     return right
 
 
-def _patient_height(patient: PatientInfo) -> float:
-    return 12 + 14 + 13 + 12 * max(1, len(patient.address_lines)) + (12 if patient.phone else 0) + \
-        (12 if patient.weight_line else 0) + 8
+def _patient_name(patient: PatientInfo, width: float) -> tuple[float, list[str]]:
+    """The name's size and lines beside the date written (width: the patient block's)."""
+    return name_lines(patient.full_name, 13, width - stringWidth("0000-00-00", BOLD, 13) - 12, 9)
+
+
+def _patient_height(patient: PatientInfo, width: float) -> float:
+    size, name = _patient_name(patient, width)
+    return 12 + 14 + (len(name) - 1) * (size + 2) + 13 + 12 * max(1, len(patient.address_lines)) + \
+        (12 if patient.phone else 0) + (12 if patient.weight_line else 0) + 8
 
 
 def _draw_patient(c: Canvas, patient: PatientInfo, written: date | None, x0: float, x1: float, top: float) -> float:
@@ -217,10 +224,14 @@ def _draw_patient(c: Canvas, patient: PatientInfo, written: date | None, x0: flo
     c.drawRightString(x1, y, "DATE WRITTEN")
     c.setFillColor(black)
     y -= 14
+    size, name = _patient_name(patient, x1 - x0)
     c.setFont(BOLD, 13)
-    c.drawString(x0, y, patient.full_name)
     c.drawRightString(x1, y, fmt_date(written))
-    y -= 13
+    c.setFont(BOLD, size)
+    for line in name:
+        c.drawString(x0, y, line)
+        y -= size + 2
+    y += size + 2 - 13
     c.setFont(REGULAR, 9.5)
     c.drawString(x0, y, patient_id_line(patient, written or date.today()))
     if patient.weight_line:  # a child's weight, both units: the pharmacist checks the dose per kg
@@ -341,7 +352,7 @@ def _render_groups(groups: Sequence[RxGroup], practice: PracticeInfo, page_size_
     for g in groups:
         def room(controlled: bool, g: RxGroup = g) -> float:
             top = height - MARGIN - practice_header_height(practice, _right_lines(g.prescriber, controlled), width)
-            top -= (REPRINT_BANNER if g.reprint_of else 0) + _patient_height(g.patient) + 10
+            top -= (REPRINT_BANNER if g.reprint_of else 0) + _patient_height(g.patient, x1 - x0) + 10
             return top - (MARGIN + SIGNATURE_BLOCK)
 
         for page in _pages(g.items, text_width, room(False), room(True)):

@@ -257,3 +257,45 @@ def test_rendering_from_several_threads():
     with ThreadPoolExecutor(3) as pool:
         texts = list(pool.map(one, names))
     assert all(name in text for name, text in zip(names, texts))
+
+
+LONG_NAME = ("Maria-Fernanda Guadalupe Esperanza Concepción de los Ángeles Rodríguez-Villanueva de la Santísima "
+             "Trinidad y Montenegro-Castellanos")
+
+
+def _name_runs(pdf: bytes) -> tuple[list[tuple[str, float, float, float]], float]:
+    """The bold text runs of page 1 that belong to the long name (the patient line under the practice's header):
+    (text, x, y, right edge), and the page's width."""
+    import io
+
+    from pypdf import PdfReader
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    from desktop.printing.fonts import BOLD
+
+    page = PdfReader(io.BytesIO(pdf)).pages[0]
+    runs: list[tuple[str, float, float, float]] = []
+
+    def visit(text, _cm, tm, font, size) -> None:
+        bold = "bold" in str((font or {}).get("/BaseFont", "")).lower()
+        if bold and text.strip() and text.strip() in LONG_NAME:
+            runs.append((text.strip(), tm[4], tm[5], tm[4] + stringWidth(text.strip(), BOLD, size * (tm[0] or 1))))
+
+    page.extract_text(visitor_text=visit)
+    return runs, float(page.mediabox.width)
+
+
+@pytest.mark.parametrize("document", ["prescription", "summary"])
+def test_a_long_patient_name_is_printed_whole_inside_the_margins(document):
+    """It identifies the patient: it wraps (and shrinks a little) rather than run off the paper or over the
+    prescription's date."""
+    from desktop.printing.page import MARGIN
+
+    patient = PatientInfo(LONG_NAME, date(1990, 5, 17), "female", "MRN000777")
+    pdf = render_prescriptions([item()], PRACTICE, DOCTOR, patient) if document == "prescription" \
+        else render_summary(_summary(patient=patient))
+    runs, width = _name_runs(pdf)
+    assert " ".join(text for text, *_ in runs).split() == LONG_NAME.split()  # every word, in order
+    assert all(right <= width - MARGIN + 0.5 for *_, right in runs)
+    if document == "prescription":  # the date written stays clear of it, on the first line's right
+        assert all(right <= width - MARGIN - 60 for *_, right in runs)
