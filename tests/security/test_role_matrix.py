@@ -253,6 +253,7 @@ MATRIX_TABLE: dict[str, object] = {
     # problems
     "chart_rows.require_patient": Helper("shared by the chart list services"),
     "demo.require_system": Helper("the check itself: refuses anyone logged in"),
+    "chart_rows.refuse_before_birth": Helper("shared by the chart list services"),
     "chart_rows.load_row": Helper("shared by the chart list services"),
     "chart_rows.user_name": Helper("shared by the chart list services"),
     "chart_rows.check_version": Helper("shared by the chart list services"),
