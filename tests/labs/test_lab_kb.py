@@ -84,3 +84,20 @@ def test_interpretation_prefers_what_arrived():
     assert labs.interpret(ntprobnp, 900, "pg/mL").range_source == ""  # no range in the catalog: no flag
     ldl = labs.catalog().by_loinc("18262-6")  # a one-sided desirable level: only a high flag
     assert [labs.interpret(ldl, v, "mg/dL").flag for v in (40, 190)] == ["N", "H"]
+
+
+def test_guideline_cut_points_flag_at_the_threshold():
+    """HbA1c below the ADA prediabetes threshold, eGFR and HDL above their low limits; each one-sided."""
+    cat = labs.catalog()
+    flags = {code: [labs.interpret(cat.by_loinc(code), v, unit).flag for v in values]
+             for code, unit, values in (("4548-4", "%", (5.6, 5.7, 9.0)), ("17856-6", "%", (5.6, 5.7, 9.0)),
+                                        ("33914-3", "mL/min/{1.73_m2}", (59, 60, 130)),
+                                        ("2085-9", "mg/dL", (39, 40, 95)))}
+    assert flags == {"4548-4": ["N", "H", "H"], "17856-6": ["N", "H", "H"], "33914-3": ["L", "N", "N"],
+                     "2085-9": ["L", "N", "N"]}
+
+
+def test_every_source_names_a_public_origin_not_a_file_of_ours():
+    data = json.loads(labs.TESTS_PATH.read_text(encoding="utf-8"))
+    texts = [t["code_source"] for t in data["tests"]] + [t["range"]["source"] for t in data["tests"] if t["range"]]
+    assert not [t for t in texts if "kb-sources" in t or "../" in t or ".csv" in t]
