@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from reportlab.graphics.shapes import Circle, Drawing, Line, PolyLine, String
 from reportlab.lib.colors import Color, black
 
+from desktop.domain.dates import show_date
+
 from .data import TrendPoint
 from .fonts import BOLD, REGULAR
 from .page import GREY, LIGHT
@@ -63,8 +65,8 @@ def trend_chart(title: str, unit: str, points: Sequence[TrendPoint], width: floa
                      textAnchor="end"))
         tick += step
     d.add(Line(left, bottom, right, bottom, strokeColor=MID, strokeWidth=0.6))
-    d.add(String(left, 4, points[0].when.strftime("%b %Y"), fontName=REGULAR, fontSize=6.5, fillColor=MID))
-    d.add(String(right, 4, points[-1].when.strftime("%b %Y"), fontName=REGULAR, fontSize=6.5, fillColor=MID,
+    d.add(String(left, 4, show_date(points[0].when), fontName=REGULAR, fontSize=6.5, fillColor=MID))
+    d.add(String(right, 4, show_date(points[-1].when), fontName=REGULAR, fontSize=6.5, fillColor=MID,
                  textAnchor="end"))
     for ref in ref_lines:
         d.add(Line(left, y(ref), right, y(ref), strokeColor=MID, strokeWidth=0.6, strokeDashArray=[1, 2]))

@@ -20,7 +20,7 @@ from PySide6.QtCore import QMargins, QPointF, Qt
 from PySide6.QtGui import QBrush, QColor, QCursor, QFont, QPainter, QPen
 from PySide6.QtWidgets import QToolTip, QWidget
 
-from desktop.domain.dates import show_datetime
+from desktop.domain.dates import QT_DATE, show_datetime
 from desktop.services.results import LabTrend, TrendPoint
 
 from .trend_chart import _ms, _nice
@@ -74,7 +74,7 @@ class LabTrendChart(QChartView):
             start, end = start - timedelta(days=1), end + timedelta(days=1)
         span = end - start
         x_axis, y_axis = QDateTimeAxis(), QValueAxis()
-        x_axis.setFormat("MMM yyyy" if span > timedelta(days=180) else "d MMM yyyy")
+        x_axis.setFormat("yyyy-MM" if span > timedelta(days=180) else QT_DATE)  # ISO, as every date of the app
         x_axis.setTickCount(6)
         x_axis.setRange(start - span * 0.03, end + span * 0.03)
         values = [p.value for p in points]

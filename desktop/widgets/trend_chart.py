@@ -23,6 +23,7 @@ from PySide6.QtCore import QMargins, QPointF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import QWidget
 
+from desktop.domain.dates import QT_DATE
 from desktop.services import display_units
 from desktop.services.vitals import Trend, TrendPoint
 
@@ -118,7 +119,8 @@ class TrendChart(QChartView):
         if end - start < timedelta(days=2):
             start, end = start - timedelta(days=1), end + timedelta(days=1)
         span = end - start
-        x_axis.setFormat("d MMM yyyy" if span > timedelta(days=60) else "d MMM")
+        # ISO like every date of the app; ticks a few hours apart (a week or less) need their hour
+        x_axis.setFormat(QT_DATE if span > timedelta(days=7) else "MM-dd HH:mm")
         x_axis.setTickCount(6)
         x_axis.setRange(start - span * 0.02, end + span * 0.02)
         values = [p.value for p in points]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
@@ -174,6 +175,9 @@ def test_vitals_tab_pages_the_flowsheet_and_draws_trends(db, app_ctx, add_patien
     legend = tab.chart_view.chart().legend()
     band_markers = [m for m in legend.markers() if m.label() == "Normal range"]
     assert band_markers and all(m.shape() == QLegend.MarkerShape.MarkerShapeRectangle for m in band_markers)
+    # the time axis reads ISO dates like the rest of the app (it said "3 Nov 2026")
+    (x_axis,) = tab.chart_view.chart().axes(Qt.Orientation.Horizontal)
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", x_axis.min().toString(x_axis.format()))
     tab.range_combo.setCurrentIndex(tab.range_combo.findData(0))  # all
     qtbot.waitUntil(lambda: tab.chart_view.point_counts.get("BP systolic, clinic") == 500, timeout=5000)
     tab.table.setCurrentIndex(tab.model.index(1, 0))  # heart rate row -> heart rate trend

@@ -4,6 +4,7 @@ value alert, entered-in-error; front desk never sees it."""
 from __future__ import annotations
 
 import os
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -65,6 +66,8 @@ def test_flowsheet_panels_and_trend(qtbot, db, patient, chart_view, tmp_path):
     chart = tab.trend_chart
     assert chart.point_counts == {"clinic": 3, "imported": 1}
     assert chart.band == (70, 110)
+    (x_axis,) = chart.chart().axes(Qt.Orientation.Horizontal)  # ISO dates, as everywhere in the app
+    assert re.fullmatch(r"\d{4}-\d{2}(-\d{2})?", x_axis.min().toString(x_axis.format()))
     (imported,) = chart.trend.imported
     assert round(imported.value) == 130 and imported.original == "7.2 mmol/L"
     # the panel list: newest first, abnormal count in the header row
