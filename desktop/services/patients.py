@@ -18,6 +18,7 @@ from desktop.kb.age import age_label, completed_years
 from desktop.kb.text import digits, fold, words
 from desktop.models import Allergy, Patient, PatientToken, RecentPatient, User
 
+from .chart_rows import check_lengths
 from .check_digits import luhn_digit
 from .errors import ConflictError, NotFound, ServiceError, ValidationError
 from .permissions import Permission
@@ -485,10 +486,9 @@ def validate(inp: PatientInput, today: date | None = None) -> dict[str, str]:
         errors["given_name"] = "Given name is required"
     if not inp.family_name:
         errors["family_name"] = "Family name is required"
-    for name in INPUT_FIELDS:
-        value = getattr(inp, name)
-        if isinstance(value, str) and len(value) > 200:
-            errors[name] = "Too long (200 characters at most)"
+    # each field's own column length: PostgreSQL refuses a longer value (a 104-letter family name failed to save
+    # there with a database error), SQLite would have kept it
+    check_lengths(errors, Patient, {name: getattr(inp, name) for name in INPUT_FIELDS if name in Patient.__table__.c})
     if inp.birth_date is None:
         errors["birth_date"] = "Date of birth is required"
     elif inp.birth_date > today:

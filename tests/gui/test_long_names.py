@@ -13,7 +13,7 @@ from desktop.views.main_window import MainWindow
 
 pytestmark = pytest.mark.gui
 
-FAMILY = "Rodríguez-Villanueva de la Santísima Trinidad y Montenegro-Castellanos Wolfeschlegelsteinhausenbergerdorff"
+FAMILY = "Rodríguez-Villanueva de la Santísima Trinidad y Montenegro-Castellanos Wolfeschlegelsteinhausen"  # 95
 GIVEN = "Maria-Fernanda Guadalupe Esperanza Concepción"
 
 

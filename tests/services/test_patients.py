@@ -133,6 +133,23 @@ def test_validation_messages_per_field(as_role):
     assert "future" in caught.value.errors["birth_date"]
 
 
+def test_each_field_is_held_to_its_own_column_length(as_role, db):
+    """Names are 100 characters, a postal code 20: a longer value is refused at its field on every database
+    (PostgreSQL failed the save with a database error where SQLite stored it)."""
+    long = PatientInput(given_name="Ana", family_name="Villanueva" * 11, birth_date=date(1990, 5, 17), sex="female",
+                        postal_code="6" * 21, address_line1="1 Main Street")
+    with as_role("front_desk") as uow, pytest.raises(ValidationError) as caught:
+        patients.register_patient(uow, long)
+    assert caught.value.errors == {"family_name": "Too long (100 characters at most)",
+                                   "postal_code": "Too long (20 characters at most)"}
+    with db.uow() as uow:
+        assert uow.session.scalar(select(func.count()).select_from(Patient)) == 0
+    fits = replace(long, family_name="Villanueva" * 10, postal_code="6" * 20)
+    with as_role("front_desk") as uow:
+        stored = patients.register_patient(uow, fits)
+    assert stored.data.family_name == "Villanueva" * 10
+
+
 def test_same_name_and_birth_date_is_a_possible_duplicate(as_role, add_patient, db):
     first = add_patient(given="Zoë", family="Müller", birth_date=date(1980, 1, 2))
     inp = PatientInput(given_name="zoe", family_name="MULLER", birth_date=date(1980, 1, 2), sex="female")
