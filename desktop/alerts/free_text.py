@@ -7,8 +7,10 @@ One reading for every path (the chart's check, the medication form, PHR merges, 
    (resolve.drug_ref_from_name);
 2. a combination written with "-", "/", "+", "&", "w/", "with", "and": every part must name an ingredient (or a
    brand, when no number was typed after it), and the drug is checked as all of them;
-3. its leading words, when the words left off can only be a salt, a release form or a strength ("metoprolol
-   succinate ER"), never when they may name another drug ("Tylenol 3", "Claritin D", "Mucinex DM").
+3. a brand and the number of one of its numbered products ("Tylenol #3", "Tylenol 3", "Tylenol no. 4": Tylenol
+   with Codeine), checked as that product's ingredients;
+4. its leading words, when the words left off can only be a salt, a release form or a strength ("metoprolol
+   succinate ER"), never when they may name another drug ("Tylenol 5", "Claritin D", "Mucinex DM").
 Anything else raises UnknownDrug: the caller reports the drug as not checked, never as "no alerts".
 """
 
@@ -61,12 +63,36 @@ def drug_ref_from_text(name: str, formulary: Any | None = None, kb: KnowledgeBas
         return drug_ref_from_name(text, formulary, kb, med_id)
     except UnknownDrug as unknown:
         kb = kb or load_kb()
-        found = _combination(text, formulary, kb) or _leading_words(text, formulary, kb)
+        found = (_numbered_product(text, formulary) or _combination(text, formulary, kb)
+                 or _leading_words(text, formulary, kb))
         if found is None:
             raise unknown from None
     single = len(found.ingredients) == 1
     return DrugRef(name=text, ingredients=found.ingredients, classes=found.classes,
                    rxcui=found.rxcui if single else None, med_id=med_id)
+
+
+# "Tylenol #3", "Tylenol 3 tabs", "Tylenol no. 4": a brand, then a product number (no unit: "3 mg" is a strength)
+_NUMBERED = re.compile(r"(?P<brand>[^\W\d_][\w' -]*?)\s*(?:#|no\.?\s*)?(?P<n>\d+)(?:\s+(?:tabs?|tablets?))?",
+                       re.IGNORECASE)
+
+
+def _numbered_product(text: str, formulary: Any | None) -> DrugRef | None:
+    """The product a brand and its number name ("Tylenol #3" is Tylenol with Codeine #3): its brand starts with
+    the typed brand and carries that number; None unless the products so named share one set of ingredients."""
+    m = _NUMBERED.fullmatch(text)
+    if m is None or formulary is None:
+        return None
+    brand, number = norm(m["brand"]), m["n"]
+    marked = re.compile(rf"(?:#|\bno\.?)\s*{number}\b", re.IGNORECASE)
+    named = [p for p in formulary.products for b in p.brands
+             if norm(b).startswith(brand + " ") and marked.search(b)]
+    sets = {tuple(p.ingredient_names) for p in named}
+    if len(sets) != 1:
+        return None
+    (ingredients,) = sets
+    classes = {c for i in ingredients for c in formulary.classes_of(i)}
+    return DrugRef(name=text, ingredients=tuple(norm(i) for i in ingredients), classes=tuple(sorted(classes)))
 
 
 def _combination(text: str, formulary: Any | None, kb: KnowledgeBase) -> DrugRef | None:

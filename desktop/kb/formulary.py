@@ -188,6 +188,22 @@ def _rank_key(product: Product) -> tuple[float, str]:
     return (float(m.group(1)) if m else float("inf"), product.display)
 
 
+# the words after a brand that only name its release form or device ("Toprol XL", "Advair Diskus", "ProAir HFA"):
+# clinicians write the brand without them. Not a letter that names another product ("Humulin N", "Alphagan P"),
+# nor "Forte" ("Pred" alone may be prednisone)
+_STEM_SUFFIXES = frozenset({"xl", "sr", "cc", "er", "ds", "ec", "es", "hfa", "diskus", "handihaler", "respimat",
+                            "redihaler", "twisthaler", "ellipta", "odt", "dosepak", "otic", "cq"})
+
+
+def _brand_stem(brand: str) -> str:
+    """The brand's name before its release or device words ("" when it has none, or other words follow)."""
+    words_ = brand.split()
+    n = len(words_)
+    while n > 1 and words_[n - 1].lower() in _STEM_SUFFIXES:
+        n -= 1
+    return fold(" ".join(words_[:n])) if n < len(words_) else ""
+
+
 class Formulary:
     """An immutable, indexed set of products."""
 
@@ -204,6 +220,7 @@ class Formulary:
         self._by_product_rxcui: dict[str, list[Product]] = {}
         self._by_generic: dict[str, list[Product]] = {}
         self._by_brand: dict[str, list[Product]] = {}
+        self._by_brand_stem: dict[str, list[Product]] = {}
         self._word_index: dict[str, set[int]] = {}
         self._named: list[set[str]] = []  # generic and brand names
         self._exact: list[set[str]] = []  # ingredient names
@@ -220,6 +237,9 @@ class Formulary:
             self._by_generic.setdefault(fold(p.generic), []).append(p)
             for b in p.brands:
                 self._by_brand.setdefault(fold(b), []).append(p)
+                stem = _brand_stem(b)
+                if stem:
+                    self._by_brand_stem.setdefault(stem, []).append(p)
             # the dispense unit too, so "fentanyl patch" and "albuterol inhaler" find what people call them
             for w in set(
                 words(p.generic)
@@ -269,6 +289,12 @@ class Formulary:
             found += self._by_ingredient.get(key, [])
             found += self._by_generic.get(key, [])
             found += self._by_brand.get(key, [])
+            if not found and key not in self._by_brand:
+                # "Wellbutrin", "Toprol", "Advair": the brand without its release or device word, when every
+                # product under it has the same ingredients (not "Humulin": N or R is another insulin)
+                stemmed = self._by_brand_stem.get(key, [])
+                if len({frozenset(p.ingredient_names) for p in stemmed}) == 1:
+                    found += stemmed
             if not found and self._abbreviations is not None:
                 found += self._with_all_ingredients(self._abbreviations.ingredients_for(text))
         seen: set[str] = set()

@@ -47,16 +47,30 @@ def formulary():
     ("APAP + hydrocodone", ("acetaminophen", "hydrocodone")),
     ("tramadol and APAP", ("tramadol", "acetaminophen")),
     ("sacubitril-valsartan", ("sacubitril", "valsartan")),
+    # Tylenol with Codeine by its number, as prescribers write it (it was "not checked": the codeine unseen)
+    ("Tylenol #3", ("acetaminophen", "codeine")),
+    ("Tylenol 3", ("acetaminophen", "codeine")),
+    ("Tylenol 3 tabs", ("acetaminophen", "codeine")),
+    ("Tylenol no. 4", ("acetaminophen", "codeine")),
+    # a brand without its release or device word
+    ("Wellbutrin", ("bupropion",)),
+    ("Wellbutrin 150 mg", ("bupropion",)),
+    ("Toprol", ("metoprolol",)),
+    ("Medrol", ("methylprednisolone",)),
+    ("Advair", ("fluticasone", "salmeterol")),
+    ("Adalat", ("nifedipine",)),
 ])
 def test_written_forms_are_read_as_their_ingredients(formulary, typed, ingredients):
     assert drug_ref_from_text(typed, formulary).ingredients == ingredients
 
 
 @pytest.mark.parametrize("typed", [
-    "Tylenol 3", "Tylenol #3", "Claritin-D", "Mucinex DM", "Advil PM",  # another drug hides behind the word
+    "Tylenol 5", "Tylenol 3 mg", "Claritin-D", "Mucinex DM", "Advil PM",  # another drug hides behind the word
     "Advil/Claritin-D",  # one part is such a product
     "APAP codeine 300/30",  # two drugs without a join: one part names both
-    "Tylenol 3/codeine",  # a number after a brand inside a combination
+    "Tylenol 5/codeine",  # a number after a brand inside a combination
+    # a brand's first word naming products of different ingredients, or a word that is no brand alone
+    "Humulin", "Vitamin", "Plan", "MS", "Pred", "Alphagan",
     "salt and pepper", "lisinopril and", "co-Q10",
 ])
 def test_names_that_could_hide_a_drug_stay_unknown(formulary, typed):
@@ -70,6 +84,8 @@ def test_names_that_could_hide_a_drug_stay_unknown(formulary, typed):
     ("lisinopril-HCTZ 20-12.5", "lithium", "lithium-thiazide"),
     ("hydrocodone-APAP 5-325", "alprazolam", "opioid-benzodiazepine"),
     ("Tylenol w/ codeine", "Xanax", "opioid-benzodiazepine"),
+    ("Tylenol #3", "Xanax", "opioid-benzodiazepine"),
+    ("Advair", "ketoconazole", "salmeterol-strong-cyp3a4-inhibitor"),
 ])
 def test_the_command_line_alerts_on_written_forms(capsys, first, second, rule):
     assert main(["alerts", "--drug", first, "--drug", second, "--json"]) == 0
@@ -78,8 +94,8 @@ def test_the_command_line_alerts_on_written_forms(capsys, first, second, rule):
 
 
 def test_the_command_line_still_refuses_a_name_it_cannot_read(capsys):
-    assert main(["alerts", "--drug", "Tylenol 3", "--drug", "alprazolam"]) == 2
-    assert "unknown drug 'Tylenol 3'" in capsys.readouterr().err
+    assert main(["alerts", "--drug", "Tylenol 5", "--drug", "alprazolam"]) == 2
+    assert "unknown drug 'Tylenol 5'" in capsys.readouterr().err
 
 
 def test_a_free_text_entry_on_the_chart_is_checked_by_its_ingredients(db, as_role, patient):
@@ -91,6 +107,20 @@ def test_a_free_text_entry_on_the_chart_is_checked_by_its_ingredients(db, as_rol
         check = check_medication(uow, patient.id, MedicationInput(formulary_id="", drug_name="Xanax 0.5 mg"))
     assert "opioid-benzodiazepine" in {a.rule_id for a in check.alerts}
     assert check.unchecked == ()
+
+
+def test_brands_written_short_on_the_chart_are_checked(db, as_role, patient):
+    """An old list's "Advair" and "Tylenol #3" (no device word, a product number): both are checked."""
+    with db.uow() as uow:
+        uow.session.add(Medication(patient_id=patient.id, drug_name="Advair", ingredients=""))
+        uow.session.add(Medication(patient_id=patient.id, drug_name="Tylenol #3", ingredients=""))
+    with as_role("physician") as uow:
+        check = check_medication(uow, patient.id, MedicationInput(drug_name="clarithromycin 500 mg"))
+        chart = check_for_patient(uow, patient.id)
+        benzo = check_medication(uow, patient.id, MedicationInput(drug_name="Xanax 0.5 mg"))
+    assert "salmeterol-strong-cyp3a4-inhibitor" in {a.rule_id for a in check.alerts}
+    assert "opioid-benzodiazepine" in {a.rule_id for a in benzo.alerts}
+    assert check.unchecked == () and chart.unchecked == ()
 
 
 def test_a_combination_typed_in_the_form_is_checked_against_the_chart(db, as_role, patient):

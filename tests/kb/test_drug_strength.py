@@ -102,7 +102,7 @@ def test_type_ahead_reads_a_glued_strength_as_if_typed_apart(formulary):
     assert formulary.search("T3") == []
 
 
-@pytest.mark.parametrize("typed", ["Tylenol 3", "Tylenol #3", "Tylenol 3 tabs", "APAP 5",
+@pytest.mark.parametrize("typed", ["APAP 5",
                                    "ASA 3", "APAP 5 mg", "APAP 5mg tabs", "Tylenol 3 mg",
                                    # the other drug named without a join ("w/", "&", "+" are read as combinations:
                                    # tests/alerts/test_free_text_names.py)
@@ -117,6 +117,16 @@ def test_the_alert_check_does_not_fall_back_to_the_name_before_another_products_
     from desktop.services.alerts import drug_is_checkable
 
     assert not drug_is_checkable(DrugRef(name=typed, ingredients=()))
+
+
+@pytest.mark.parametrize("typed", ["Tylenol 3", "Tylenol #3", "Tylenol 3 tabs"])
+def test_a_brand_with_its_product_number_is_checked_as_that_product(typed):
+    """Tylenol with Codeine #3 as prescribers write it: checked with its codeine (it was "not checked"), never as
+    plain acetaminophen."""
+    from desktop.alerts import drug_ref_from_text
+    from desktop.kb.formulary import load_formulary
+
+    assert drug_ref_from_text(typed, load_formulary()).ingredients == ("acetaminophen", "codeine")
 
 
 @pytest.mark.parametrize("typed", ["Coumadin 5 mg tablets", "warfarin sodium 5 mg", "losartan potassium 50 mg",
