@@ -153,6 +153,28 @@ def test_an_allergy_written_as_a_brand_or_abbreviation_is_checked(capsys, allerg
     assert "not a known ingredient" not in captured.err
 
 
+@pytest.mark.parametrize(("allergy", "drug"), [("statins", "atorvastatin 40 mg"), ("Statin intolerance", "Crestor"),
+                                               ("benzodiazepines", "Xanax"), ("benzos", "lorazepam")])
+def test_an_allergy_to_statins_or_benzodiazepines_flags_every_member(capsys, allergy, drug):
+    assert main(["alerts", "--allergy", allergy, "--drug", drug, "--json"]) == 0
+    assert [a["severity"] for a in json.loads(capsys.readouterr().out) if a["kind"] == "allergy"] == ["major"]
+
+
+def test_an_allergy_to_one_statin_is_not_the_whole_class(capsys):
+    assert main(["alerts", "--allergy", "simvastatin", "--drug", "atorvastatin", "--json"]) == 0
+    assert [a for a in json.loads(capsys.readouterr().out) if a["kind"] == "allergy"] == []
+
+
+def test_a_chart_allergy_to_statins_is_checked_when_one_is_prescribed(db, as_role, patient):
+    from desktop.services.allergies import AllergyInput, add_allergy
+
+    with as_role("nurse") as uow:
+        add_allergy(uow, patient.id, AllergyInput(substance="Statins", reaction="myalgia"))
+    with as_role("physician") as uow:
+        check = check_medication(uow, patient.id, MedicationInput(drug_name="rosuvastatin 10 mg"))
+    assert [a.severity for a in check.alerts if a.kind == "allergy"] == ["major"]
+
+
 def test_an_allergy_typed_as_asa_is_stored_as_aspirin_and_merges_with_it(db, as_role, patient):
     from desktop.services.allergies import AllergyInput, add_allergy, list_allergies
 
