@@ -59,6 +59,8 @@ def formulary():
     ("Medrol", ("methylprednisolone",)),
     ("Advair", ("fluticasone", "salmeterol")),
     ("Adalat", ("nifedipine",)),
+    ("valproate", ("valproic acid",)),
+    ("VPA", ("valproic acid",)),
 ])
 def test_written_forms_are_read_as_their_ingredients(formulary, typed, ingredients):
     assert drug_ref_from_text(typed, formulary).ingredients == ingredients
@@ -86,6 +88,7 @@ def test_names_that_could_hide_a_drug_stay_unknown(formulary, typed):
     ("Tylenol w/ codeine", "Xanax", "opioid-benzodiazepine"),
     ("Tylenol #3", "Xanax", "opioid-benzodiazepine"),
     ("Advair", "ketoconazole", "salmeterol-strong-cyp3a4-inhibitor"),
+    ("valproate", "lamotrigine", "lamotrigine-valproate"),
 ])
 def test_the_command_line_alerts_on_written_forms(capsys, first, second, rule):
     assert main(["alerts", "--drug", first, "--drug", second, "--json"]) == 0
