@@ -61,6 +61,10 @@ def formulary():
     ("Adalat", ("nifedipine",)),
     ("valproate", ("valproic acid",)),
     ("VPA", ("valproic acid",)),
+    # amoxicillin/clavulanate written short (Wikipedia: "also known as co-amoxiclav or amox-clav")
+    ("amox/clav", ("amoxicillin", "clavulanate")),
+    ("Amox-Clav 875/125", ("amoxicillin", "clavulanate")),
+    ("co-amoxiclav", ("amoxicillin", "clavulanate")),
 ])
 def test_written_forms_are_read_as_their_ingredients(formulary, typed, ingredients):
     assert drug_ref_from_text(typed, formulary).ingredients == ingredients
@@ -147,6 +151,7 @@ def test_a_combination_typed_in_the_form_is_checked_against_the_chart(db, as_rol
     ("Keflex", "cefdinir", "major"),
     ("Motrin", "naproxen", "major"),
     ("Augmentin", "amoxicillin", "contraindicated"),
+    ("penicillin", "amox/clav 875 mg", "major"),  # it was 'unknown drug': the penicillin unseen
 ])
 def test_an_allergy_written_as_a_brand_or_abbreviation_is_checked(capsys, allergy, drug, severity):
     assert main(["alerts", "--allergy", allergy, "--drug", drug, "--json"]) == 0
@@ -192,6 +197,21 @@ def test_an_allergy_typed_as_asa_is_stored_as_aspirin_and_merges_with_it(db, as_
     assert [r.substance_key for r in rows] == ["aspirin"]
     assert first.row.id == rows[0].id
     assert [a.severity for a in check.alerts if a.kind == "allergy"] == ["major"]
+
+
+def test_an_allergy_entered_by_brand_then_by_its_generic_stays_one_entry(db, as_role, patient):
+    from desktop.services.allergies import AllergyInput, add_allergy, list_allergies
+
+    with as_role("nurse") as uow:
+        brand = add_allergy(uow, patient.id, AllergyInput(substance="Zithromax", reaction="rash"))
+    with as_role("nurse") as uow:
+        generic = add_allergy(uow, patient.id, AllergyInput(substance="azithromycin", reaction="hives"))
+    with as_role("physician") as uow:
+        rows = list_allergies(uow, patient.id)
+        check = check_medication(uow, patient.id, MedicationInput(drug_name="Z-Pak"))
+    assert generic.merged and [r.id for r in rows] == [brand.row.id]
+    assert (rows[0].substance_key, rows[0].reaction) == ("azithromycin", "hives")
+    assert [a.kind for a in check.alerts].count("allergy") == 1
 
 
 def test_an_older_entry_kept_under_its_own_words_is_still_checked(db, as_role, patient):
