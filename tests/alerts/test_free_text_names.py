@@ -130,6 +130,17 @@ def test_brands_written_short_on_the_chart_are_checked(db, as_role, patient):
     assert check.unchecked == () and chart.unchecked == ()
 
 
+def test_supplements_with_no_interaction_data_are_listed_as_not_checked(db, as_role, patient):
+    """"fish oil", "melatonin", "multivitamin" have no ingredient in the knowledge base: the check names them as
+    not checked rather than reporting "no alerts"; an "amox/clav" beside them is checked."""
+    with db.uow() as uow:
+        for name in ("fish oil 1000 mg", "melatonin 3 mg", "multivitamin", "amox/clav 875 mg"):
+            uow.session.add(Medication(patient_id=patient.id, drug_name=name, ingredients=""))
+    with as_role("physician") as uow:
+        chart = check_for_patient(uow, patient.id)
+    assert set(chart.unchecked) == {"fish oil 1000 mg", "melatonin 3 mg", "multivitamin"}
+
+
 def test_a_combination_typed_in_the_form_is_checked_against_the_chart(db, as_role, patient):
     with db.uow() as uow:
         uow.session.add(Medication(patient_id=patient.id, drug_name="lithium carbonate", ingredients="lithium"))
