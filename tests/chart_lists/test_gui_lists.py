@@ -365,3 +365,34 @@ def test_names_from_outside_are_shown_as_typed_not_as_markup(qtbot, db, patient,
     for dialog, words in ((stop, "<s>Grandmas</s> herbal tea"), (editor, "<i>Lee</i>, Ann")):
         label = next(x for x in dialog.findChildren(QLabel) if words in x.text())
         assert label.textFormat() == Qt.TextFormat.PlainText
+
+
+def test_amox_clav_typed_in_the_form_meets_a_penicillin_allergy(qtbot, db, chart_view, patient, physician):
+    """"amox/clav" typed as free text (no formulary pick) is read as amoxicillin + clavulanate: the penicillin
+    allergy on the chart opens the alert modal (it was 'not checked' and saved without a word)."""
+    from desktop.services.allergies import AllergyInput, add_allergy
+
+    with db.uow(physician) as uow:
+        add_allergy(uow, patient.id, AllergyInput(substance="Penicillin", reaction="hives"))
+    view = chart_view(tab="medications")
+    page = view.page("medications")
+    qtbot.waitUntil(lambda: page._loading == 0, timeout=5000)
+    page.add()
+    dialog = page.editor
+    qtbot.keyClicks(dialog.drug.edit, "amox/clav 875 mg")
+    qtbot.waitUntil(lambda: "Uncoded" in dialog.coding.text() or bool(dialog.drug.results()), timeout=3000)
+    seen = []
+
+    def answer() -> None:
+        from PySide6.QtWidgets import QApplication
+
+        modal = QApplication.activeModalWidget()
+        seen.append([a.message for a in getattr(modal, "alerts", [])])
+        modal.cancel_button.click()
+
+    QTimer.singleShot(50, answer)
+    dialog.save_button.click()
+    qtbot.waitUntil(lambda: bool(seen) and dialog.save_button.isEnabled(), timeout=5000)
+    assert any("penicillin" in m.lower() for m in seen[0])
+    with db.uow(physician) as uow:
+        assert list_medications(uow, patient.id) == []  # cancelled: nothing saved
