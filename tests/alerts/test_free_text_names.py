@@ -274,3 +274,14 @@ def test_a_chart_allergy_written_with_its_reaction_is_coded_and_checked(db, as_r
     with as_role("physician") as uow:
         check = check_medication(uow, other, MedicationInput(drug_name="Bactrim DS"))
     assert [(a.kind, a.severity) for a in check.alerts] == [("allergy", "major")]
+
+
+@pytest.mark.parametrize("allergy", ["valproic acid", "valproate", "VPA", "Depakene"])
+@pytest.mark.parametrize("drug", ["Depakote", "divalproex sodium", "valproic acid"])
+def test_a_valproate_allergy_flags_every_valproate_product(capsys, allergy, drug):
+    """Divalproex (Depakote) is valproate, the same drug as valproic acid (Depakote/Depakene FDA labels): an
+    allergy written as any of them must flag the others; before, 'valproic acid' let Depakote through."""
+    assert main(["alerts", "--allergy", allergy, "--drug", drug, "--json"]) == 0
+    alerts = json.loads(capsys.readouterr().out)
+    assert [a["kind"] for a in alerts] == ["allergy"]
+    assert alerts[0]["severity"] in {"major", "contraindicated"}
