@@ -287,8 +287,10 @@ d("glyburide / metformin", "Glucovance", "sulfonylurea biguanide", "sulfonylurea
 d("pioglitazone", "Actos", "thiazolidinedione", "thiazolidinedione", [("15 mg", T), ("30 mg", T), ("45 mg", T)])
 d("semaglutide", "Ozempic", "glp1_agonist", "GLP-1 receptor agonist",
   [("2 mg/3 mL (0.25 or 0.5 mg/dose)", "pen injector", "0.25 mg subcutaneously once weekly for 4 weeks, then 0.5 mg weekly"),
-   ("4 mg/3 mL (1 mg/dose)", "pen injector", "1 mg subcutaneously once weekly"),
-   ("7 mg", T, "1 tablet by mouth once daily, 30 minutes before the first food with no more than 4 oz of water")])
+   ("4 mg/3 mL (1 mg/dose)", "pen injector", "1 mg subcutaneously once weekly")])
+# oral semaglutide is Rybelsus, not Ozempic (Rybelsus FDA label: semaglutide tablets 3, 7, 14 mg)
+d("semaglutide", "Rybelsus", "glp1_agonist", "GLP-1 receptor agonist",
+  [("7 mg", T, "1 tablet by mouth once daily, 30 minutes before the first food with no more than 4 oz of water")])
 d("dulaglutide", "Trulicity", "glp1_agonist", "GLP-1 receptor agonist",
   [("0.75 mg/0.5 mL", "pen injector"), ("1.5 mg/0.5 mL", "pen injector")],
   sig="inject subcutaneously once weekly")
@@ -332,8 +334,11 @@ d("raloxifene", "Evista", "serm", "selective estrogen receptor modulator", [("60
 d("norethindrone / ethinyl estradiol", "Loestrin, Junel", "estrogen progestin", "combined oral contraceptive",
   [("1 mg / 0.02 mg", T), ("1.5 mg / 0.03 mg", T)], ings="norethindrone / ethinyl estradiol",
   sig="1 tablet by mouth once daily", slug="norethindrone-ee")
-d("drospirenone / ethinyl estradiol", "Yaz, Yasmin", "estrogen progestin", "combined oral contraceptive",
-  [("3 mg / 0.02 mg", T), ("3 mg / 0.03 mg", T)], ings="drospirenone / ethinyl estradiol", slug="drospirenone-ee")
+# Yaz is the 0.02 mg and Yasmin the 0.03 mg ethinyl estradiol tablet (their FDA labels)
+d("drospirenone / ethinyl estradiol", "Yaz", "estrogen progestin", "combined oral contraceptive",
+  [("3 mg / 0.02 mg", T)], ings="drospirenone / ethinyl estradiol", slug="drospirenone-ee")
+d("drospirenone / ethinyl estradiol", "Yasmin", "estrogen progestin", "combined oral contraceptive",
+  [("3 mg / 0.03 mg", T)], ings="drospirenone / ethinyl estradiol", slug="drospirenone-ee")
 d("desogestrel / ethinyl estradiol", "Apri, Desogen", "estrogen progestin", "combined oral contraceptive",
   [("0.15 mg / 0.03 mg", T)], ings="desogestrel / ethinyl estradiol", slug="desogestrel-ee")
 d("etonogestrel / ethinyl estradiol", "NuvaRing", "estrogen progestin", "combined hormonal contraceptive (ring)",

@@ -285,3 +285,12 @@ def test_a_valproate_allergy_flags_every_valproate_product(capsys, allergy, drug
     alerts = json.loads(capsys.readouterr().out)
     assert [a["kind"] for a in alerts] == ["allergy"]
     assert alerts[0]["severity"] in {"major", "contraindicated"}
+
+
+def test_brands_name_the_products_their_labels_cover(formulary):
+    """Oral semaglutide is Rybelsus, Ozempic only the pen; Yaz is the 0.02 mg, Yasmin the 0.03 mg ethinyl
+    estradiol tablet (their FDA labels): the form offered the wrong product for 'Ozempic' and 'Yaz'."""
+    assert drug_ref_from_text("Rybelsus 7 mg", formulary).ingredients == ("semaglutide",)
+    assert {p.dose_form for p in formulary.resolve("Ozempic")} == {"pen injector"}
+    assert [p.strength for p in formulary.resolve("Yaz")] == ["3 mg / 0.02 mg"]
+    assert [p.strength for p in formulary.resolve("Yasmin")] == ["3 mg / 0.03 mg"]
