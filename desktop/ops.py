@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal, Slot
 from shiboken6 import isValid
 
 log = logging.getLogger(__name__)
@@ -87,6 +87,8 @@ class _Progress(QObject):
         self._timer.start(PROGRESS_AFTER_MS)
 
     def _show(self) -> None:
+        # Qt's namespace enums take ~15 ms to create on first use: not on the way to the login window
+        from PySide6.QtCore import Qt
         from PySide6.QtWidgets import QProgressDialog
 
         dialog = QProgressDialog(self._text, "", 0, 0, self._parent)

@@ -13,13 +13,8 @@ import sys
 PROBE = """
 import json, sys
 import PySide6.QtCore as QtCore
-from PySide6.QtWidgets import QApplication
-from desktop.views.app import AppController, MainWindow
-app = QApplication(sys.argv[:1])
-window = MainWindow()
-AppController(window, sys.argv[1], None)
-window.show()
-app.processEvents()
+from desktop.views.app import run_gui
+run_gui(sys.argv[1], None, quit_after_shown=True)  # the `gui` command's own path, to the login window shown
 print(json.dumps({
     "qt_namespace": "Qt" in QtCore.__dict__,  # building its ~100 enums costs 20-40 ms
     "heavy": sorted(m for m in ("sqlalchemy", "reportlab", "fhir", "argon2", "keyring") if m in sys.modules),
