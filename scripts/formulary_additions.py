@@ -260,9 +260,14 @@ d("amlodipine / valsartan / hydrochlorothiazide", "Exforge HCT", "ccb_dihydropyr
 d("sacubitril / valsartan", "Entresto", "neprilysin_inhibitor arb", "ARNI (neprilysin inhibitor + ARB)",
   [("97 mg / 103 mg", T)], ings="sacubitril / valsartan", sig="1 tablet by mouth twice daily",
   slug="sacubitril-valsartan")
-d("potassium chloride ER", "Klor-Con, K-Tab", "potassium_supplement", "potassium supplement",
-  [("10 mEq", ERT), ("20 mEq", ERT), ("8 mEq", ERC), ("20 mEq/15 mL", "oral solution", "15 mL by mouth diluted in water once daily")],
+# K-Dur (10, 20 mEq) and K-Tab are ER tablets only (their FDA labels); Klor-Con also names the capsule and solution
+d("potassium chloride ER", "Klor-Con, K-Tab, K-Dur", "potassium_supplement", "potassium supplement",
+  [("10 mEq", ERT), ("20 mEq", ERT)],
   ings="potassium chloride", sig="1 tablet by mouth once daily with food and a full glass of water",
+  slug="potassium-chloride-er")
+d("potassium chloride ER", "Klor-Con", "potassium_supplement", "potassium supplement",
+  [("8 mEq", ERC), ("20 mEq/15 mL", "oral solution", "15 mL by mouth diluted in water once daily")],
+  ings="potassium chloride", sig="1 capsule by mouth once daily with food and a full glass of water",
   slug="potassium-chloride-er")
 
 # ---- diabetes / endocrine
@@ -288,6 +293,10 @@ d("pioglitazone", "Actos", "thiazolidinedione", "thiazolidinedione", [("15 mg", 
 d("semaglutide", "Ozempic", "glp1_agonist", "GLP-1 receptor agonist",
   [("2 mg/3 mL (0.25 or 0.5 mg/dose)", "pen injector", "0.25 mg subcutaneously once weekly for 4 weeks, then 0.5 mg weekly"),
    ("4 mg/3 mL (1 mg/dose)", "pen injector", "1 mg subcutaneously once weekly")])
+# Wegovy is the weight-management pen (Wegovy FDA label: single-dose pens 0.25, 0.5, 1, 1.7, 2.4 mg)
+d("semaglutide", "Wegovy", "glp1_agonist", "GLP-1 receptor agonist",
+  [("1.7 mg/0.75 mL", "pen injector", "1.7 mg subcutaneously once weekly"),
+   ("2.4 mg/0.75 mL", "pen injector", "2.4 mg subcutaneously once weekly (maintenance dose)")])
 # oral semaglutide is Rybelsus, not Ozempic (Rybelsus FDA label: semaglutide tablets 3, 7, 14 mg)
 d("semaglutide", "Rybelsus", "glp1_agonist", "GLP-1 receptor agonist",
   [("7 mg", T, "1 tablet by mouth once daily, 30 minutes before the first food with no more than 4 oz of water")])
