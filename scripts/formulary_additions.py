@@ -502,7 +502,7 @@ d("primidone", "Mysoline", "anticonvulsant", "anticonvulsant (barbiturate-relate
   sig="1 tablet by mouth at bedtime")
 d("lamotrigine ER", "Lamictal XR", "anticonvulsant", "anticonvulsant", [("100 mg", ERT), ("200 mg", ERT)],
   ings="lamotrigine", slug="lamotrigine-er")
-d("divalproex sodium ER", "Depakote ER", "anticonvulsant", "anticonvulsant", [("500 mg", ERT)],
+d("divalproex sodium ER", "Depakote ER", "anticonvulsant valproate", "anticonvulsant", [("500 mg", ERT)],
   ings="divalproex sodium", slug="divalproex-er")
 d("phenobarbital", "", "barbiturate anticonvulsant", "barbiturate", [("30 mg", T), ("64.8 mg", T)], schedule="IV",
   sig="1 tablet by mouth at bedtime")

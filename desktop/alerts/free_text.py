@@ -63,13 +63,38 @@ def drug_ref_from_text(name: str, formulary: Any | None = None, kb: KnowledgeBas
         return drug_ref_from_name(text, formulary, kb, med_id)
     except UnknownDrug as unknown:
         kb = kb or load_kb()
-        found = (_numbered_product(text, formulary) or _combination(text, formulary, kb)
-                 or _leading_words(text, formulary, kb))
+        found = (_after_route(text, formulary, kb) or _numbered_product(text, formulary)
+                 or _combination(text, formulary, kb) or _leading_words(text, formulary, kb))
         if found is None:
             raise unknown from None
     single = len(found.ingredients) == 1
-    return DrugRef(name=text, ingredients=found.ingredients, classes=found.classes,
+    return DrugRef(name=with_assumption(text, found), ingredients=found.ingredients, classes=found.classes,
                    rxcui=found.rxcui if single else None, med_id=med_id)
+
+
+_ASSUMED = re.compile(r"\((checked as [^()]*)\)$")
+
+
+def with_assumption(name: str, found: DrugRef) -> str:
+    """The name as written, with what a kind of product was checked as ("OCP daily (checked as a combined pill
+    containing ethinyl estradiol ...)"): every alert about it must say what was assumed."""
+    m = _ASSUMED.search(found.name)
+    return f"{name} ({m[1]})" if m and m[1] not in name else name
+
+
+# how a dose is given, written before the drug ("SL NTG", "PO KCl"): never part of a drug's name
+_ROUTE_WORDS = frozenset({"sl", "sublingual", "po", "iv", "im", "sq", "subq", "sc", "inh", "neb"})
+
+
+def _after_route(text: str, formulary: Any | None, kb: KnowledgeBase) -> DrugRef | None:
+    """"SL NTG" -> nitroglycerin: the drug after a leading route word, read like any other name."""
+    first, _, rest = text.partition(" ")
+    if first.lower().strip(".") not in _ROUTE_WORDS or not rest:
+        return None
+    try:
+        return drug_ref_from_text(rest, formulary, kb)
+    except UnknownDrug:
+        return None
 
 
 # "Tylenol #3", "Tylenol 3 tabs", "Tylenol no. 4": a brand, then a product number (no unit: "3 mg" is a strength)
@@ -158,8 +183,25 @@ def _leading_words(text: str, formulary: Any | None, kb: KnowledgeBase) -> DrugR
             continue
         if _tail_names_more(tokens[n:]) or _names_two_drugs(tokens, kb, formulary):
             return None  # "Tylenol 3", "Tylenol w/ codeine": the name alone would check acetaminophen, not codeine
+        if set(found.ingredients) <= _MINERALS and not all(_dose_word(w) or w.lower() in _FREQUENCY_WORDS
+                                                           for w in tokens[n:]):
+            return None  # "calcium channel blocker", "iron sucrose": not a calcium or iron supplement by mouth
         return found
     return None
+
+
+# minerals a supplement is written by without its salt ("calcium 600 mg", "iron 325"): the knowledge base checks
+# them as polyvalent cations; any word after one other than a dose or form may make it something else
+_MINERALS = frozenset({"calcium", "iron"})
+
+
+_FREQUENCY_WORDS = frozenset({"daily", "qd", "bid", "tid", "qid", "qhs", "hs", "prn", "weekly", "nightly"})
+
+
+def _dose_word(word: str) -> bool:
+    """A strength, unit or dose-form word ("600", "mg", "tabs", "daily" is not one)."""
+    return bool(_NUMBER.fullmatch(word) or _STRENGTHS.fullmatch(word) or _UNIT_WORD.fullmatch(word)
+                or word.lower().strip(".") in _FORM_WORDS)
 
 
 def _tail_names_more(tail: list[str]) -> bool:
@@ -182,8 +224,9 @@ def _names_two_drugs(tokens: list[str], kb: KnowledgeBase, formulary: Any | None
     codeine", "APAP codeine 300/30"): its leading words alone would leave that ingredient unchecked."""
     keys = formulary_ingredient_keys(formulary) if formulary is not None else frozenset()
     rest = [piece for w in tokens[1:] for piece in re.split(r"[-/+&]", w.lower()) if piece]
-    return any(w in _JOINS or w.startswith("w/") or norm(w) in kb.known_ingredients or norm(w) in keys
-               for w in rest)
+    # a salt is no second drug ("atorvastatin calcium": calcium is also a supplement's name)
+    return any(w in _JOINS or w.startswith("w/")
+               or (w not in _SALT_WORDS and (norm(w) in kb.known_ingredients or norm(w) in keys)) for w in rest)
 
 
 # the reaction people write after an allergy's substance: "penicillin (anaphylaxis)", "sulfa - hives",

@@ -55,7 +55,12 @@ def _believable(strength: NamedStrength, found: DrugRef, formulary: Any | None) 
     # only the products of the drug it resolved to: "APAP 5" is hydrocodone 5 mg / acetaminophen, never plain
     # acetaminophen (which would leave the opioid unchecked)
     same = {norm(i) for i in found.ingredients}
-    amounts = {n for p in formulary.resolve(strength.name) if {norm(i) for i in p.ingredient_names} == same
+    products = list(formulary.resolve(strength.name))
+    alike = [same]
+    for other in formulary.same_drug(strength.name):  # "valproate 500 mg": a divalproex strength is valproate's
+        products += formulary.resolve(other)
+        alike.append({norm(other)})
+    amounts = {n for p in products if {norm(i) for i in p.ingredient_names} in alike
                for n in _AMOUNT.findall(p.strength.replace(",", ""))}
     return _same_number(strength.amount, amounts)
 
@@ -103,6 +108,13 @@ def _ingredients_by_norm(formulary: Any) -> dict[str, str]:
 
 def _from_formulary(text: str, formulary: Any, med_id: int | None) -> DrugRef | None:
     key = norm(text)
+    assumed = formulary.assumed(text) if hasattr(formulary, "assumed") else ""
+    if assumed:
+        # "OCP" names no one product: checked as the ingredient every such product shares (ethinyl estradiol),
+        # never as whichever pill sorts first (its progestin would be a guess); the name says so in each alert
+        classes = sorted({c for p in formulary.resolve(text) for c in p.classes})
+        return DrugRef(name=f"{text} ({assumed})", ingredients=formulary.abbreviated(text), classes=tuple(classes),
+                       med_id=med_id)
     by_ing = _ingredients_by_norm(formulary)
     if key in by_ing:  # an ingredient name: check the ingredient itself, whatever products contain it
         ing = by_ing[key]

@@ -18,9 +18,11 @@ KIND = "interaction"  # drug and patient state, shown and overridden like a drug
 
 
 def is_combined_hormonal_contraceptive(drug: DrugRef, rule: SmokingContraceptiveRule) -> bool:
-    """An estrogen together with a progestin in one product (pill, patch or ring)."""
+    """An estrogen together with a progestin in one product (pill, patch or ring). A product written as a kind
+    ("OCP", checked as its ethinyl estradiol) carries the progestin as a class: its progestin is not named."""
     ingredients = set(drug.ingredients)
-    return bool(ingredients & set(rule.estrogens)) and bool(ingredients & set(rule.progestins))
+    return bool(ingredients & set(rule.estrogens)) and (bool(ingredients & set(rule.progestins))
+                                                         or "progestin" in drug.classes)
 
 
 def check(age_years: float | None, sex: str | None, smoking_group: str, drugs: Iterable[DrugRef],

@@ -13,7 +13,7 @@ from pydantic import Field
 
 from desktop.config import RESOURCES
 
-from .schema import Names, SourcedTable, Strict, Text, read_model
+from .schema import Name, Names, SourcedTable, Strict, Text, read_model
 from .text import words
 
 PATH = RESOURCES / "kb" / "drug_abbreviations.json"
@@ -24,6 +24,11 @@ class AbbreviationEntry(Strict):
     terms: Annotated[tuple[Text, ...], Field(min_length=1)]
     ingredients: Names
     source: str
+    # ingredients whose products are the same drug under another salt (valproate: divalproex sodium, whose
+    # strengths are stated as valproic acid): a strength typed after the term may be one of theirs
+    same_drug: tuple[Name, ...] = ()
+    # a term naming a kind of product, not one drug ("OCP"): what it is checked as, said with every alert
+    assumed: str = ""
 
 
 class AbbreviationFile(SourcedTable):
@@ -36,16 +41,30 @@ class DrugAbbreviations:
     def __init__(self, doc: AbbreviationFile):
         self.entries = doc.entries
         self._by_term: dict[str, tuple[str, ...]] = {}
+        self._same_drug: dict[str, tuple[str, ...]] = {}
+        self._assumed: dict[str, str] = {}
         for e in doc.entries:
             for term in e.terms:
                 key = " ".join(words(term))
                 if key in self._by_term and self._by_term[key] != e.ingredients:
                     raise ValueError(f"drug_abbreviations.json: '{term}' means two different things")
                 self._by_term[key] = e.ingredients
+                if e.same_drug:
+                    self._same_drug[key] = e.same_drug
+                if e.assumed:
+                    self._assumed[key] = e.assumed
 
     def ingredients_for(self, text: str) -> tuple[str, ...]:
         """The ingredients the whole text abbreviates; () when it is not an abbreviation."""
         return self._by_term.get(" ".join(words(text)), ())
+
+    def same_drug_for(self, text: str) -> tuple[str, ...]:
+        """Ingredients whose products are the abbreviated drug under another salt; () for most terms."""
+        return self._same_drug.get(" ".join(words(text)), ())
+
+    def assumed_for(self, text: str) -> str:
+        """For a term naming a kind of product ("OCP"), what it is checked as; "" for a drug's abbreviation."""
+        return self._assumed.get(" ".join(words(text)), "")
 
     def expand(self, text: str) -> str | None:
         """The text with every abbreviation in it written out ("hctz 25" -> "hydrochlorothiazide 25",

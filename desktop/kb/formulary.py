@@ -275,6 +275,15 @@ class Formulary:
         """The ingredients the whole text abbreviates ("HCTZ": hydrochlorothiazide); () when it is no abbreviation."""
         return self._abbreviations.ingredients_for(text) if self._abbreviations is not None else ()
 
+    def same_drug(self, text: str) -> tuple[str, ...]:
+        """Ingredients whose products are the drug the text abbreviates under another salt ("valproate":
+        divalproex sodium); () when there are none."""
+        return self._abbreviations.same_drug_for(text) if self._abbreviations is not None else ()
+
+    def assumed(self, text: str) -> str:
+        """What a term naming a kind of product ("OCP") is checked as; "" for any other text."""
+        return self._abbreviations.assumed_for(text) if self._abbreviations is not None else ""
+
     def resolve(self, name_or_rxcui: str) -> list[Product]:
         """Products for an ingredient name, generic name, brand name, ingredient RXCUI or product RXCUI; [] if unknown."""
         text = (name_or_rxcui or "").strip()

@@ -31,6 +31,7 @@ from desktop.alerts import (
     load_kb,
     norm,
     severity_rank,
+    with_assumption,
 )
 from desktop.kb.age import age_years
 from desktop.kb.vitals import WEIGHT
@@ -381,7 +382,7 @@ def _recognised(ref: DrugRef, formulary: _Lazy, kb: Any) -> DrugRef | None:
         found = drug_ref_from_text(ref.name or "", f, kb)
     except UnknownDrug:
         return None
-    return DrugRef(name=ref.name, ingredients=found.ingredients, classes=found.classes,
+    return DrugRef(name=with_assumption(ref.name, found), ingredients=found.ingredients, classes=found.classes,
                    rxcui=ref.rxcui or found.rxcui, med_id=ref.med_id)
 
 

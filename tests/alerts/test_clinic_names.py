@@ -66,6 +66,7 @@ def _phr_rules(db, patient, on_chart: tuple[str, str], in_file: str) -> tuple[se
         plan = svc.plan_import(uow, patient.id, parsed)
         outcome = svc.apply_import(uow, patient.id, plan, plan.default_decisions("new"), plan.info)
     check = outcome.check if isinstance(outcome, NeedsDecision) else outcome.alerts
+    _phr_rules.messages = [a.message for a in check.alerts]  # for the tests that read what the alert says
     return {a.rule_id for a in check.alerts}, tuple(check.unchecked)
 
 
@@ -122,3 +123,135 @@ def test_a_phr_file_bringing_k_dur_meets_the_chart_spironolactone(db, patient):
 def test_a_phr_file_bringing_wegovy_meets_the_chart_ozempic(db, patient):
     rules, unchecked = _phr_rules(db, patient, ("Ozempic 1 mg pen", "semaglutide"), "Wegovy 2.4 mg pen")
     assert "dup-same-ingredient" in rules and unchecked == ()
+
+
+# ---------------------------------------------------------------- route words, valproate strengths, minerals
+
+@pytest.mark.parametrize(("typed", "ingredients"), [
+    ("SL NTG", ("nitroglycerin",)),
+    ("NTG SL", ("nitroglycerin",)),
+    ("SL NTG 0.4 mg", ("nitroglycerin",)),
+    ("PO KCl 20 mEq", ("potassium chloride",)),
+    # a divalproex strength: Depakote's 500 mg is stated as valproic acid (its FDA label)
+    ("valproate 500 mg", ("valproic acid",)),
+    ("VPA 250", ("valproic acid",)),
+    # a mineral written without its salt: checked as a polyvalent cation
+    ("iron", ("iron",)),
+    ("iron 325 mg", ("iron",)),
+    ("calcium", ("calcium",)),
+    ("calcium 600 mg daily", ("calcium",)),
+    ("FeSO4 325 mg", ("ferrous sulfate",)),
+    ("iron sulfate", ("ferrous sulfate",)),
+    ("CaCO3", ("calcium carbonate",)),
+    # the salt after a statin is not the calcium supplement
+    ("atorvastatin calcium 20 mg", ("atorvastatin",)),
+    ("rosuvastatin calcium", ("rosuvastatin",)),
+])
+def test_route_words_strengths_and_minerals_are_read(formulary, typed, ingredients):
+    assert drug_ref_from_text(typed, formulary).ingredients == ingredients
+
+
+@pytest.mark.parametrize("typed", [
+    "calcium channel blocker",  # a class, not calcium
+    "iron sucrose",  # an intravenous iron, not a supplement by mouth
+    "valproate 400 mg",  # no valproate product of that strength
+    "SL", "nitro",  # a route alone; 'nitro' may be nitroprusside or nitrofurantoin
+    "ACE-I", "ACE inhibitor",  # a class: which drug is not said
+])
+def test_names_still_not_read(formulary, typed):
+    from desktop.alerts import UnknownDrug
+
+    with pytest.raises(UnknownDrug):
+        drug_ref_from_text(typed, formulary)
+
+
+@pytest.mark.parametrize(("first", "second", "rule"), [
+    ("SL NTG", "Viagra", "pde5-nitrate"),
+    ("valproate 500 mg", "Depakote", "dup-valproate"),
+    ("Depakene", "Depakote", "dup-valproate"),
+    ("valproate 500 mg", "lamotrigine", "lamotrigine-valproate"),
+    ("iron 325 mg", "levothyroxine", "levothyroxine-binders"),
+    ("calcium 600 mg", "ciprofloxacin", "quinolone-tetracycline-cations"),
+    ("calcium", "doxycycline", "quinolone-tetracycline-cations"),
+    ("FeSO4", "Synthroid", "levothyroxine-binders"),
+])
+def test_the_command_line_checks_them(capsys, first, second, rule):
+    assert rule in _cli_rules(capsys, first, second)
+
+
+def test_atorvastatin_calcium_is_no_calcium_supplement(capsys):
+    assert "quinolone-tetracycline-cations" not in _cli_rules(capsys, "atorvastatin calcium 40 mg", "ciprofloxacin")
+
+
+def test_the_form_checks_sl_ntg_against_the_chart_sildenafil(db, patient):
+    rules, unchecked = _form_rules(db, patient.id, ("sildenafil 50 mg", "sildenafil"), "SL NTG 0.4 mg")
+    assert "pde5-nitrate" in rules and unchecked == ()
+
+
+def test_the_form_checks_iron_against_the_chart_levothyroxine(db, patient):
+    rules, unchecked = _form_rules(db, patient.id, ("levothyroxine 50 mcg", "levothyroxine"), "iron 325 mg")
+    assert "levothyroxine-binders" in rules and unchecked == ()
+
+
+def test_a_phr_file_bringing_valproate_meets_the_chart_depakote(db, patient):
+    rules, unchecked = _phr_rules(db, patient, ("Depakote 500 mg", "divalproex sodium"), "valproate 500 mg")
+    assert "dup-valproate" in rules and unchecked == ()
+
+
+def test_a_phr_file_bringing_calcium_meets_the_chart_levothyroxine(db, patient):
+    rules, unchecked = _phr_rules(db, patient, ("levothyroxine 50 mcg", "levothyroxine"), "Calcium 600 mg")
+    assert "levothyroxine-binders" in rules and unchecked == ()
+
+
+# ---------------------------------------------------------------- a kind of product: "OCP"
+
+def test_ocp_is_checked_as_ethinyl_estradiol_and_says_so(formulary):
+    ref = drug_ref_from_text("OCP", formulary)
+    assert ref.ingredients == ("ethinyl estradiol",)
+    assert "ethinyl estradiol" in ref.name and "progestin not known" in ref.name
+    # not some pill's progestin picked for it
+    assert drug_ref_from_text("birth control pill", formulary).ingredients == ("ethinyl estradiol",)
+
+
+def test_the_command_line_says_what_ocp_was_checked_as(capsys):
+    assert main(["alerts", "--drug", "OCP", "--drug", "rifampin", "--json"]) == 0
+    (alert,) = [a for a in json.loads(capsys.readouterr().out) if a["rule"] == "inducer-hormonal-contraceptive"]
+    assert "OCP (checked as a combined pill containing ethinyl estradiol" in alert["message"]
+
+
+def test_the_form_checks_ocp_against_the_chart_rifampin_and_names_the_assumption(db, patient):
+    with db.uow() as uow:
+        uow.session.add(Medication(patient_id=patient.id, drug_name="rifampin 300 mg", ingredients="rifampin"))
+    with db.uow(user_for("physician")) as uow:
+        check = check_medication(uow, patient.id, MedicationInput(drug_name="OCP"))
+    (alert,) = [a for a in check.alerts if a.rule_id == "inducer-hormonal-contraceptive"]
+    assert "checked as a combined pill containing ethinyl estradiol" in alert.message
+
+
+def test_a_phr_file_bringing_an_ocp_meets_rifampin_and_names_the_assumption(db, patient):
+    rules, unchecked = _phr_rules(db, patient, ("rifampin 300 mg", "rifampin"), "OCP daily")
+    assert "inducer-hormonal-contraceptive" in rules and unchecked == ()
+    assert any("OCP daily (checked as a combined pill containing ethinyl estradiol" in m
+               for m in _phr_rules.messages)
+
+
+def test_an_ocp_already_on_the_chart_is_checked_and_names_the_assumption(db, patient):
+    from desktop.services.alerts import check_for_patient
+
+    with db.uow() as uow:  # an old list's free text, as a PHR merge or a paper list leaves it
+        uow.session.add(Medication(patient_id=patient.id, drug_name="OCP", ingredients=""))
+        uow.session.add(Medication(patient_id=patient.id, drug_name="rifampin 300 mg", ingredients="rifampin"))
+    with db.uow(user_for("physician")) as uow:
+        chart = check_for_patient(uow, patient.id)
+    (alert,) = [a for a in chart.alerts if a.rule_id == "inducer-hormonal-contraceptive"]
+    assert "OCP (checked as a combined pill containing ethinyl estradiol" in alert.message
+    assert chart.unchecked == ()
+
+
+def test_an_ocp_counts_as_a_combined_contraceptive_for_a_smoker_over_35():
+    from desktop.alerts.smoking_contraceptive import check
+
+    ocp = drug_ref_from_text("OCP", load_formulary())
+    assert [a.severity for a in check(40, "female", "current", [ocp])] == ["contraindicated"]
+    progestin_only = drug_ref_from_text("norethindrone 0.35 mg", load_formulary())
+    assert check(40, "female", "current", [progestin_only]) == []
