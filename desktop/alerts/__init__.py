@@ -10,7 +10,7 @@ engine raises KnowledgeBaseUnavailable (never an empty, reassuring result).
 
 from .engine import evaluate, resolve_allergy
 from .errors import KnowledgeBaseUnavailable, UnknownDrug
-from .free_text import allergen_from_text, drug_ref_from_text, with_assumption
+from .free_text import allergen_from_text, drug_ref_from_text, not_checked_note, with_assumption
 from .kb import KnowledgeBase, clear_cache, load_kb, norm
 from .model import (
     DEFAULT_INTERRUPTING,
@@ -29,5 +29,6 @@ __all__ = [
     "DEFAULT_INTERRUPTING", "KINDS", "SEVERITIES", "Alert", "AlertContext", "AllergyRef", "DrugRef",
     "KnowledgeBase", "KnowledgeBaseUnavailable", "UnknownDrug", "allergen_from_text", "at_least", "clear_cache",
     "drug_ref_from_name", "drug_ref_from_text", "evaluate", "formulary_ingredient_keys", "load_kb", "norm",
+    "not_checked_note",
     "resolve_allergy", "severity_rank", "with_assumption",
 ]

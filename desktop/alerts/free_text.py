@@ -271,3 +271,82 @@ def _ingredient_behind(text: str, formulary: Any | None, kb: KnowledgeBase) -> s
     names = [norm(i) for i in ref.ingredients]
     classed = [n for n in names if kb.ingredient_allergy_classes.get(n)]
     return (classed or names or [None])[0]
+
+
+# ---------------------------------------------------------------- why a name is not checked
+
+def not_checked_note(name: str, formulary: Any | None = None, kb: KnowledgeBase | None = None) -> str:
+    """For a name that could not be read: why it is not checked, in the user's words. A dietary supplement the
+    knowledge base holds nothing for says so ("a melatonin supplement: no interaction data here"); a near spelling
+    of a known drug gets "did you mean 'amoxicillin'?" (never a silent match: the user decides); else ""."""
+    from desktop.kb.errors import KnowledgeBaseError
+    from desktop.kb.supplements import supplements
+
+    tokens = " ".join((name or "").split()).split()
+    try:
+        listed = supplements()
+    except KnowledgeBaseError:
+        listed = None
+    if listed is not None:
+        for n in range(len(tokens), 0, -1):  # "fish oil 1000 mg daily": the supplement before its dose
+            why = listed.why_not_checked(" ".join(tokens[:n]))
+            if why and all(_dose_word(w) or w.lower() in _FREQUENCY_WORDS for w in tokens[n:]):
+                return why
+    meant = _near_spelling(tokens, formulary, kb)
+    return f"did you mean {meant!r}?" if meant else ""
+
+
+def _near_spelling(tokens: list[str], formulary: Any | None, kb: KnowledgeBase | None) -> str | None:
+    """The one known drug name the typed name (its dose left off) is a slip of ("amoxacillin", "lisinopirl",
+    "metfromin"): one or two letters wrong, missing, extra or swapped, and nearer than any other name; None
+    when none is that near or two are equally near."""
+    import difflib
+
+    while tokens and _dose_word(tokens[-1]):
+        tokens = tokens[:-1]
+    typed = norm(" ".join(tokens))
+    if len(typed) < 5:
+        return None  # short names are abbreviations: a near one is no evidence of a slip ("ASO" is not "ASA")
+    names = _known_names(formulary, kb)
+    if typed in names:
+        return None
+    limit = 1 if len(typed) < 8 else 2
+    scored = sorted((_edits(typed, c), c) for c in difflib.get_close_matches(typed, names, n=8, cutoff=0.7))
+    scored = [(d, c) for d, c in scored if d <= limit]
+    if not scored or (len(scored) > 1 and scored[1][0] == scored[0][0]):
+        return None
+    return names[scored[0][1]]
+
+
+def _edits(a: str, b: str) -> int:
+    """Letters changed, added, dropped or swapped with a neighbour to turn a into b (optimal string alignment)."""
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        row = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            row[j] = min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                row[j] = min(row[j], prev2[j - 2] + 1)
+        prev2, prev = prev, row
+    return prev[len(b)]
+
+
+_KNOWN_NAMES: dict[int, tuple[Any, dict[str, str]]] = {}
+
+
+def _known_names(formulary: Any | None, kb: KnowledgeBase | None) -> dict[str, str]:
+    """Normalised ingredient and brand names -> as shown (brands keep their capitals), per formulary."""
+    cached = _KNOWN_NAMES.get(id(formulary))
+    if cached is not None and cached[0] is formulary:
+        return cached[1]
+    kb = kb or load_kb()
+    names = {i: i for i in kb.known_ingredients}
+    if formulary is not None:
+        names.update({norm(i): i for i in formulary.ingredient_names()})
+        names.update({norm(b): b for p in formulary.products for b in p.brands})
+    if len(_KNOWN_NAMES) > 4:
+        _KNOWN_NAMES.clear()
+    _KNOWN_NAMES[id(formulary)] = (formulary, names)
+    return names

@@ -41,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
         drug_ref_from_text,
         evaluate,
         load_kb,
+        not_checked_note,
         resolve_allergy,
     )
 
@@ -61,7 +62,8 @@ def run(args: argparse.Namespace) -> int:
         try:
             drugs.append(drug_ref_from_text(name, formulary, kb))
         except UnknownDrug as exc:
-            raise CliError(str(exc), EXIT_UNKNOWN_DRUG) from exc
+            note = not_checked_note(name, formulary, kb)  # a supplement, or "did you mean 'amoxicillin'?"
+            raise CliError(str(exc) + (f"; {note}" if note else ""), EXIT_UNKNOWN_DRUG) from exc
 
     allergies = [AllergyRef(substance=s, key=allergen_from_text(s, formulary, kb)) for s in args.allergy]
     allergies += [AllergyRef(substance=s, key=allergen_from_text(s, formulary, kb), kind="intolerance")
@@ -71,8 +73,9 @@ def run(args: argparse.Namespace) -> int:
         meaning = resolve_allergy(kb, allergy)
         if meaning.ingredient is not None and meaning.ingredient not in known_ings:
             # still checked by exact ingredient name, but say so: a typo must not look like "no alerts"
+            note = not_checked_note(allergy.substance, formulary, kb)
             print(f"warning: allergy {allergy.substance!r} is not a known ingredient, class or allergen; "
-                  "only an exact ingredient match can be checked", file=sys.stderr)
+                  "only an exact ingredient match can be checked" + (f"; {note}" if note else ""), file=sys.stderr)
 
     alerts = evaluate(AlertContext(active_meds=tuple(drugs), allergies=tuple(allergies), vitals=vitals,
                                    age_years=args.age, sex=args.sex), kb)

@@ -9,6 +9,7 @@
 - age.py: the one age function, by the calendar
 - labs.py, histories.py: the laboratory catalog and the history vocabularies
 - icd10_synonyms.py, drug_abbreviations.py: what clinicians type (htn, afib; HCTZ, APAP, TMP-SMX) and what it means
+- supplements.py: dietary supplements the alert checks cannot read, and why (said with 'not checked')
 - schema.py, errors.py, text.py: shared model types, the KnowledgeBaseError family, text folding
 
 No Qt, no database (import-linter holds it to that). Views reach it only through desktop/services/knowledge.py.

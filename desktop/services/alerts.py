@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -30,6 +30,7 @@ from desktop.alerts import (
     formulary_ingredient_keys,
     load_kb,
     norm,
+    not_checked_note,
     severity_rank,
     with_assumption,
 )
@@ -76,6 +77,8 @@ class AlertCheck:
     suppressed: tuple[Alert, ...] = ()  # overridden earlier for this patient at the same or a higher severity
     interrupting_severities: tuple[str, ...] = DEFAULT_INTERRUPTING
     unchecked: tuple[str, ...] = ()  # medications that could not be mapped to ingredients (say so in the GUI)
+    # name -> why it is not checked ("a melatonin supplement: ...", "did you mean 'amoxicillin'?"), where known
+    unchecked_notes: dict = field(default_factory=dict, compare=False)
     kb_version: str = ""
     overridden: dict = field(default_factory=dict, compare=False)  # key -> "overridden by NAME, DATE: reason"
 
@@ -149,6 +152,7 @@ def check_for_patient(uow: UnitOfWork, patient_id: int, proposed: DrugRef | None
         latest = _latest_vital_sets(uow, patient_id)
         vitals, more = (latest[0], latest[1:]) if latest else ({}, [])
     context, unchecked = patient_context(uow, patient_id, proposed, vitals, kb=kb, today=today)
+    notes = _unchecked_notes(unchecked, kb)
     try:
         found = evaluate(context, kb, kinds=kinds)
         if more and (kinds is None or "vital" in kinds):
@@ -174,7 +178,15 @@ def check_for_patient(uow: UnitOfWork, patient_id: int, proposed: DrugRef | None
         smoke_found, smoke_unchecked = smoking_contraceptive_alerts(uow, patient_id, context)
         found = sorted([*found, *smoke_found], key=lambda a: a.sort_key())
         unchecked = [*unchecked, *smoke_unchecked]
-    return _decided(uow, patient_id, found, severities, kb, unchecked)
+    return replace(_decided(uow, patient_id, found, severities, kb, unchecked), unchecked_notes=notes)
+
+
+def _unchecked_notes(names: Sequence[str], kb: Any) -> dict[str, str]:
+    """Why each medication name could not be checked, where it can be said (a supplement, a near spelling)."""
+    if not names:
+        return {}
+    formulary = _Lazy().get()
+    return {n: note for n in names if (note := not_checked_note(n, formulary, kb))}
 
 
 def _unavailable(exc: KnowledgeBaseUnavailable, severities: tuple[str, ...]) -> AlertCheck:

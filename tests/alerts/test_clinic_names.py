@@ -255,3 +255,80 @@ def test_an_ocp_counts_as_a_combined_contraceptive_for_a_smoker_over_35():
     assert [a.severity for a in check(40, "female", "current", [ocp])] == ["contraindicated"]
     progestin_only = drug_ref_from_text("norethindrone 0.35 mg", load_formulary())
     assert check(40, "female", "current", [progestin_only]) == []
+
+
+# ---------------------------------------------------------------- why a name is not checked
+
+@pytest.mark.parametrize(("typed", "meant"), [
+    ("amoxacillin", "amoxicillin"), ("lisinopirl 10 mg", "lisinopril"), ("metfromin", "metformin"),
+    ("Synthriod", "Synthroid"), ("Coumadine", "Coumadin"), ("atorvastain 40 mg", "atorvastatin"),
+])
+def test_a_misspelling_is_not_checked_but_gets_a_suggestion(capsys, typed, meant):
+    """Never a silent match: the name stays unknown (exit 2), the message offers the drug it is nearest to."""
+    assert main(["alerts", "--drug", typed, "--drug", "warfarin", "--json"]) == 2
+    err = capsys.readouterr().err
+    assert f"unknown drug {typed!r}" in err and f"did you mean {meant!r}?" in err
+
+
+@pytest.mark.parametrize("typed", ["xyzzy", "Lasics", "nitro", "ASO"])
+def test_no_suggestion_when_no_one_drug_is_that_near(capsys, typed):
+    assert main(["alerts", "--drug", typed]) == 2
+    assert "did you mean" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("typed", "says"), [
+    ("fish oil 1000 mg", "a fish oil supplement"), ("omega-3", "a fish oil supplement"),
+    ("melatonin 3 mg", "a melatonin supplement"), ("multivitamin", "a multivitamin"), ("MVI daily", "a multivitamin"),
+    ("vit D", "vitamin D without D2 or D3"), ("vitamin D 2000 units", "vitamin D without D2 or D3"),
+])
+def test_a_supplement_without_interaction_data_is_reported_as_one(capsys, typed, says):
+    assert main(["alerts", "--drug", typed, "--drug", "warfarin"]) == 2
+    err = capsys.readouterr().err
+    assert f"unknown drug {typed!r}" in err and says in err
+
+
+def test_a_misspelt_allergy_warns_with_a_suggestion(capsys):
+    assert main(["alerts", "--allergy", "amoxacillin", "--drug", "warfarin", "--json"]) == 0
+    assert "did you mean 'amoxicillin'?" in capsys.readouterr().err
+
+
+def test_the_form_reports_a_misspelling_and_a_supplement_with_why(db, patient):
+    with db.uow() as uow:
+        uow.session.add(Medication(patient_id=patient.id, drug_name="fish oil 1000 mg", ingredients=""))
+    with db.uow(user_for("physician")) as uow:
+        check = check_medication(uow, patient.id, MedicationInput(drug_name="metfromin 500 mg"))
+    assert set(check.unchecked) == {"fish oil 1000 mg", "metfromin 500 mg"}
+    assert check.unchecked_notes["metfromin 500 mg"] == "did you mean 'metformin'?"
+    assert check.unchecked_notes["fish oil 1000 mg"].startswith("a fish oil supplement")
+
+
+def test_a_phr_file_bringing_a_misspelling_and_a_supplement_reports_them_unchecked_with_why(db, patient):
+    from desktop.phr import read_bytes
+    from desktop.services import phr_import as svc
+
+    entries = [{"resource": {"resourceType": "Patient", "id": "p1", "name": [{"family": "Lindqvist", "given": ["Rosa"]}],
+                             "gender": "female", "birthDate": "1980-03-04"}}]
+    for n, text in enumerate(("lisinopirl 10 mg", "melatonin 3 mg")):
+        entries.append({"resource": {"resourceType": "MedicationStatement", "id": f"m{n}", "status": "active",
+                                     "subject": {"reference": "Patient/p1"},
+                                     "medicationCodeableConcept": {"text": text}}})
+    parsed = read_bytes(json.dumps({"resourceType": "Bundle", "type": "collection", "entry": entries}).encode(),
+                        "rosa.json")
+    with db.uow(user_for("physician")) as uow:
+        plan = svc.plan_import(uow, patient.id, parsed)
+        result = svc.apply_import(uow, patient.id, plan, plan.default_decisions("new"), plan.info)
+    assert set(result.alerts.unchecked) == {"lisinopirl 10 mg", "melatonin 3 mg"}
+    assert result.alerts.unchecked_notes == {"lisinopirl 10 mg": "did you mean 'lisinopril'?",
+                                             "melatonin 3 mg": "a melatonin supplement: no interaction data here"}
+
+
+def test_every_listed_supplement_is_a_name_the_checks_cannot_read(formulary):
+    """A supplement listed as 'not checked' must really be unreadable: a listed name the reader knows would
+    never show its note, and one that should be checked (calcium, iron, vitamin D3) must not be listed."""
+    from desktop.alerts import UnknownDrug
+    from desktop.kb.supplements import supplements
+
+    for entry in supplements().entries:
+        for term in entry.terms:
+            with pytest.raises(UnknownDrug):
+                drug_ref_from_text(term, formulary)

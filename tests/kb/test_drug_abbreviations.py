@@ -101,7 +101,8 @@ def test_ambiguous_abbreviations_are_left_out():
 
 
 @pytest.mark.parametrize("model_path", ["desktop.kb.drug_abbreviations:AbbreviationFile",
-                                        "desktop.kb.icd10_synonyms:SynonymFile"])
+                                        "desktop.kb.icd10_synonyms:SynonymFile",
+                                        "desktop.kb.supplements:SupplementFile"])
 def test_an_entry_naming_an_unknown_source_is_refused(tmp_path, model_path):
     """Both sourced tables share one check (kb/schema.SourcedTable): an entry citing a source key the file
     does not define makes the file unavailable, loudly."""

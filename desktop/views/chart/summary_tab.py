@@ -76,6 +76,7 @@ class SummaryTab(ChartTab):
         self.alert_bar = AlertBar(self)
         self.unchecked = QLabel()
         self.unchecked.setObjectName("uncheckedMeds")
+        self.unchecked.setTextFormat(Qt.TextFormat.PlainText)  # medication names as typed or imported
         self.unchecked.setWordWrap(True)
         self.unchecked.setStyleSheet(f"color: {AMBER}; background: #fff3cd; padding: 3px 6px;")
         _fold(self.unchecked, True)
@@ -192,8 +193,9 @@ class SummaryTab(ChartTab):
             self.kb_banner.clear()
             self.alert_bar.set_alerts(list(check.listed), check.overridden)  # overridden ones stay, marked
         names = list(getattr(check, "unchecked", ()) or ())
+        notes = getattr(check, "unchecked_notes", None) or {}  # a supplement, or "did you mean 'amoxicillin'?"
         self.unchecked.setText(self.tr("Not checked for interactions (not recognised): {names}").format(
-            names=", ".join(names)))
+            names=", ".join(f"{n} ({notes[n]})" if n in notes else n for n in names)))
         _fold(self.unchecked, not names)
         self._arrived()
 
