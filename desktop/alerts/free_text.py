@@ -21,7 +21,7 @@ from typing import Any
 
 from desktop.kb.drug_strength import UNITS
 
-from .errors import UnknownDrug
+from .errors import KnowledgeBaseUnavailable, UnknownDrug
 from .kb import KnowledgeBase, load_kb, norm
 from .model import DrugRef
 from .resolve import drug_ref_from_name, formulary_ingredient_keys
@@ -51,7 +51,8 @@ _FORM_WORDS = {
 _SALT_WORDS = {
     "sodium", "potassium", "hcl", "hydrochloride", "succinate", "tartrate", "maleate", "besylate", "mesylate",
     "citrate", "sulfate", "phosphate", "acetate", "fumarate", "bromide", "hyclate", "monohydrate", "calcium",
-    "magnesium", "bitartrate", "dihydrate", "trihydrate", "xinafoate", "propionate", "furoate",
+    "magnesium", "bitartrate", "dihydrate", "trihydrate", "xinafoate", "propionate", "furoate", "gluconate",
+    "carbonate", "glycinate", "lactate",
 }
 
 
@@ -183,16 +184,23 @@ def _leading_words(text: str, formulary: Any | None, kb: KnowledgeBase) -> DrugR
             continue
         if _tail_names_more(tokens[n:]) or _names_two_drugs(tokens, kb, formulary):
             return None  # "Tylenol 3", "Tylenol w/ codeine": the name alone would check acetaminophen, not codeine
-        if set(found.ingredients) <= _MINERALS and not all(_dose_word(w) or w.lower() in _FREQUENCY_WORDS
-                                                           for w in tokens[n:]):
+        if _bare_mineral(found, kb, formulary) and not all(
+                _dose_word(w) or w.lower() in _FREQUENCY_WORDS or w.lower() in _SALT_WORDS for w in tokens[n:]):
             return None  # "calcium channel blocker", "iron sucrose": not a calcium or iron supplement by mouth
         return found
     return None
 
 
-# minerals a supplement is written by without its salt ("calcium 600 mg", "iron 325"): the knowledge base checks
-# them as polyvalent cations; any word after one other than a dose or form may make it something else
-_MINERALS = frozenset({"calcium", "iron"})
+# minerals a supplement is written by without its salt ("calcium 600 mg", "iron 325", "magnesium citrate"): the
+# knowledge base's polyvalent cations that are no formulary ingredient. Any word after one other than a dose, form
+# or salt may make it something else ("calcium channel blocker", "zinc oxide" cream, "iron sucrose" infusion)
+_CATIONS = "cation_binder"
+
+
+def _bare_mineral(found: DrugRef, kb: KnowledgeBase, formulary: Any | None) -> bool:
+    keys = formulary_ingredient_keys(formulary) if formulary is not None else frozenset()
+    minerals = kb.classes.get(_CATIONS, frozenset())
+    return all(i in minerals and i not in keys for i in found.ingredients)
 
 
 _FREQUENCY_WORDS = frozenset({"daily", "qd", "bid", "tid", "qid", "qhs", "hs", "prn", "weekly", "nightly"})
@@ -292,6 +300,14 @@ def not_checked_note(name: str, formulary: Any | None = None, kb: KnowledgeBase 
             why = listed.why_not_checked(" ".join(tokens[:n]))
             if why and all(_dose_word(w) or w.lower() in _FREQUENCY_WORDS for w in tokens[n:]):
                 return why
+    try:
+        kb = kb or load_kb()
+    except KnowledgeBaseUnavailable:
+        return ""
+    cid = kb.allergy_names.get(norm(" ".join(tokens)))
+    if cid is not None and kb.allergy_classes[cid].members:
+        # "ACE-I", "NSAIDs", "statins" on a medication list: a class, which member is not said
+        return f"names a drug class ({kb.allergy_classes[cid].label}), not one drug: enter which to have it checked"
     meant = _near_spelling(tokens, formulary, kb)
     return f"did you mean {meant!r}?" if meant else ""
 

@@ -143,6 +143,8 @@ def test_a_phr_file_bringing_wegovy_meets_the_chart_ozempic(db, patient):
     ("FeSO4 325 mg", ("ferrous sulfate",)),
     ("iron sulfate", ("ferrous sulfate",)),
     ("CaCO3", ("calcium carbonate",)),
+    ("magnesium citrate", ("magnesium",)),  # a laxative, and a polyvalent cation all the same
+    ("zinc gluconate 50 mg", ("zinc",)),
     # the salt after a statin is not the calcium supplement
     ("atorvastatin calcium 20 mg", ("atorvastatin",)),
     ("rosuvastatin calcium", ("rosuvastatin",)),
@@ -332,3 +334,57 @@ def test_every_listed_supplement_is_a_name_the_checks_cannot_read(formulary):
         for term in entry.terms:
             with pytest.raises(UnknownDrug):
                 drug_ref_from_text(term, formulary)
+
+
+# ---------------------------------------------------------------- the names a clinic types every day
+
+EVERYDAY = [  # (typed, another drug, the rule the pair must raise)
+    ("HCTZ 25 mg", "lithium", "lithium-thiazide"),
+    ("ASA 81", "Coumadin", "anticoagulant-antiplatelet"),
+    ("APAP 500 mg", "warfarin", "warfarin-acetaminophen"),
+    ("MTX 2.5 mg", "Bactrim DS", "methotrexate-trimethoprim"),
+    ("NTG", "Cialis", "pde5-nitrate"),
+    ("KCl 20 mEq", "Aldactone", "spironolactone-potassium"),
+    ("Lasix 40", "lithium", "lithium-loop"),
+    ("Coumadin 5 mg", "amiodarone", "warfarin-amiodarone"),
+    ("Synthroid 75 mcg", "Tums", "levothyroxine-binders"),
+    ("Zoloft 50 mg", "tramadol", "serotonergic-tramadol-sjw"),
+    ("metoprolol succ 50", "verapamil", "beta-blocker-verapamil"),
+    ("metoprolol tart 25 mg", "verapamil", "beta-blocker-verapamil"),
+    ("magnesium 400 mg", "ciprofloxacin", "quinolone-tetracycline-cations"),
+    ("zinc 50 mg", "doxycycline", "quinolone-tetracycline-cations"),
+    ("Vascepa", "warfarin", "omega3-antithrombotic"),
+    ("Lovaza 1 g", "clopidogrel", "omega3-antithrombotic"),
+    ("Flagyl", "lithium", "lithium-metronidazole"),
+]
+
+
+@pytest.mark.parametrize(("typed", "other", "rule"), EVERYDAY)
+def test_everyday_names_alert_at_the_command_line(capsys, typed, other, rule):
+    assert rule in _cli_rules(capsys, typed, other)
+
+
+@pytest.mark.parametrize(("typed", "other", "rule"), EVERYDAY)
+def test_everyday_names_alert_in_the_form(db, patient, formulary, typed, other, rule):
+    on_chart = drug_ref_from_text(other, formulary)
+    rules, unchecked = _form_rules(db, patient.id, (other, "+".join(on_chart.ingredients)), typed)
+    assert rule in rules and unchecked == ()
+
+
+@pytest.mark.parametrize("typed", ["zinc oxide", "iron polysaccharide complex"])
+def test_a_mineral_followed_by_another_word_stays_not_checked(formulary, typed):
+    from desktop.alerts import UnknownDrug
+
+    with pytest.raises(UnknownDrug):  # a skin cream; a product the reader cannot tell from the mineral
+        drug_ref_from_text(typed, formulary)
+
+
+def test_a_phr_file_bringing_magnesium_meets_the_chart_ciprofloxacin(db, patient):
+    rules, unchecked = _phr_rules(db, patient, ("ciprofloxacin 500 mg", "ciprofloxacin"), "Magnesium 250 mg")
+    assert "quinolone-tetracycline-cations" in rules and unchecked == ()
+
+
+@pytest.mark.parametrize("typed", ["ACE-I", "ACE inhibitor", "NSAIDs", "statins"])
+def test_a_drug_class_on_a_medication_list_is_not_checked_and_says_it_is_a_class(capsys, typed):
+    assert main(["alerts", "--drug", typed, "--drug", "warfarin"]) == 2
+    assert "names a drug class" in capsys.readouterr().err
