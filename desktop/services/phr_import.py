@@ -22,7 +22,7 @@ import json
 import logging
 from collections import Counter
 from collections.abc import Collection, Iterable, Iterator
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -63,6 +63,7 @@ from desktop.phr import (
     Verdict,
     build_plan,
 )
+from desktop.phr.bulk import maker
 from desktop.phr.dates import as_aware, to_utc
 from desktop.phr.history_records import HISTORY_CATEGORIES
 from desktop.phr.identity import CONFIRMATION
@@ -344,6 +345,14 @@ def _provenance(import_id: int, item: Any) -> Provenance:
                       resource_id=item.source_resource_id or "", source_date=item.source_date)
 
 
+_new_reading = maker(Reading)
+_new_provenance = maker(Provenance)
+if (tuple(f.name for f in fields(Reading)), tuple(f.name for f in fields(Provenance))) != (
+        ("set_id", "taken_at", "loinc", "value", "unit", "origin", "entered_unit", "encounter_id", "provenance"),
+        ("import_id", "source_system", "resource_id", "source_date")):
+    raise RuntimeError("Reading or Provenance changed its fields: update _Writer._reading's positional makers")
+
+
 def _allowed(value: str, choices: tuple[str, ...]) -> str:
     """A coded field from outside kept only when the chart's list knows it (else the text goes to the note)."""
     value = (value or "").strip().lower()
@@ -589,10 +598,11 @@ class _Writer:
         self.readings.append(it.file_item)
 
     def _reading(self, o: PhrObservation) -> Reading:
-        return Reading(
-            set_id=_set_id(o), taken_at=o.taken_at, loinc=o.loinc, value=float(o.value), unit=o.unit,
-            origin=ORIGIN_FOR_VITALS.get(o.origin, "phr-import"), entered_unit=o.original_unit or None,
-            provenance=_provenance(self.import_id, o))
+        # made by the 100,000 from a device export: positional makers, a quarter of the frozen classes' cost
+        return _new_reading(
+            _set_id(o), o.taken_at, o.loinc, float(o.value), o.unit, ORIGIN_FOR_VITALS.get(o.origin, "phr-import"),
+            o.original_unit or None, None,
+            _new_provenance(self.import_id, o.source_system or "", o.source_resource_id or "", o.source_date))
 
     def flush_readings(self) -> None:
         """Readings arrive by the thousand from devices: one bulk write through the vitals service, streamed
