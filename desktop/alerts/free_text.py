@@ -287,10 +287,27 @@ def not_checked_note(name: str, formulary: Any | None = None, kb: KnowledgeBase 
     """For a name that could not be read: why it is not checked, in the user's words. A dietary supplement the
     knowledge base holds nothing for says so ("a melatonin supplement: no interaction data here"); a near spelling
     of a known drug gets "did you mean 'amoxicillin'?" (never a silent match: the user decides); else ""."""
+    try:
+        kb = kb or load_kb()
+    except KnowledgeBaseUnavailable:
+        kb = None
+    key = (" ".join((name or "").split()), formulary, kb.version if kb is not None else "")
+    cached = _NOTES.get(key)
+    if cached is None:
+        cached = _NOTES[key] = _note(key[0], formulary, kb)
+        if len(_NOTES) > 512:  # the chart's check asks again for the same names each time it opens
+            _NOTES.pop(next(iter(_NOTES)))
+    return cached
+
+
+_NOTES: dict[tuple[str, Any, str], str] = {}
+
+
+def _note(name: str, formulary: Any | None, kb: KnowledgeBase | None) -> str:
     from desktop.kb.errors import KnowledgeBaseError
     from desktop.kb.supplements import supplements
 
-    tokens = " ".join((name or "").split()).split()
+    tokens = name.split()
     try:
         listed = supplements()
     except KnowledgeBaseError:
@@ -300,9 +317,7 @@ def not_checked_note(name: str, formulary: Any | None = None, kb: KnowledgeBase 
             why = listed.why_not_checked(" ".join(tokens[:n]))
             if why and all(_dose_word(w) or w.lower() in _FREQUENCY_WORDS for w in tokens[n:]):
                 return why
-    try:
-        kb = kb or load_kb()
-    except KnowledgeBaseUnavailable:
+    if kb is None:
         return ""
     cid = kb.allergy_names.get(norm(" ".join(tokens)))
     if cid is not None and kb.allergy_classes[cid].members:
