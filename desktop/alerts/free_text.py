@@ -64,8 +64,9 @@ def drug_ref_from_text(name: str, formulary: Any | None = None, kb: KnowledgeBas
         return drug_ref_from_name(text, formulary, kb, med_id)
     except UnknownDrug as unknown:
         kb = kb or load_kb()
-        found = (_after_route(text, formulary, kb) or _numbered_product(text, formulary)
-                 or _combination(text, formulary, kb) or _leading_words(text, formulary, kb))
+        found = (_before_directions(text, formulary, kb) or _after_route(text, formulary, kb)
+                 or _numbered_product(text, formulary) or _combination(text, formulary, kb)
+                 or _leading_words(text, formulary, kb))
         if found is None:
             raise unknown from None
     single = len(found.ingredients) == 1
@@ -85,6 +86,17 @@ def with_assumption(name: str, found: DrugRef) -> str:
 
 # how a dose is given, written before the drug ("SL NTG", "PO KCl"): never part of a drug's name
 _ROUTE_WORDS = frozenset({"sl", "sublingual", "po", "iv", "im", "sq", "subq", "sc", "inh", "neb"})
+
+
+def _before_directions(text: str, formulary: Any | None, kb: KnowledgeBase) -> DrugRef | None:
+    """"ferrous sulfate 325 mg TID with meals" -> ferrous sulfate: the name before how to take it."""
+    m = _DIRECTIONS.search(text)
+    if m is None or not text[:m.start()].strip():
+        return None
+    try:
+        return drug_ref_from_text(text[:m.start()], formulary, kb)
+    except UnknownDrug:
+        return None
 
 
 def _after_route(text: str, formulary: Any | None, kb: KnowledgeBase) -> DrugRef | None:
@@ -129,6 +141,7 @@ def _combination(text: str, formulary: Any | None, kb: KnowledgeBase) -> DrugRef
     ingredients: list[str] = []
     classes: set[str] = set()
     named = 0
+    supplements: list[str] = []
     for part in parts:
         words = part.split()
         kept = [w for w in words if not (_NUMBER.fullmatch(w) or _STRENGTHS.fullmatch(w) or _UNIT_WORD.fullmatch(w)
@@ -137,13 +150,31 @@ def _combination(text: str, formulary: Any | None, kb: KnowledgeBase) -> DrugRef
             continue  # a strength ("12.5 mg") between the names
         ref = _part(" ".join(kept), formulary, kb, numbered=len(kept) < len(words))
         if ref is None:
+            if _listed_supplement(" ".join(kept)):
+                supplements.append(" ".join(kept))  # "Calcium + Vit D": nothing to check the vitamin D for
+                continue
             return None
         named += 1
         ingredients += [i for i in ref.ingredients if i not in ingredients]
         classes.update(ref.classes)
+    if supplements and named:
+        # the drug parts are checked; the name says what was left out, on every path (with_assumption)
+        note = f"checked as {' + '.join(ingredients)}; {', '.join(supplements)}: no interaction data"
+        return DrugRef(name=f"{text} ({note})", ingredients=tuple(ingredients), classes=tuple(sorted(classes)))
     if named < 2 or len(ingredients) < 2:
         return None
     return DrugRef(name=text, ingredients=tuple(ingredients), classes=tuple(sorted(classes)))
+
+
+def _listed_supplement(words: str) -> bool:
+    """Whether the words name a supplement the knowledge base holds no interaction data for (supplements.json)."""
+    from desktop.kb.errors import KnowledgeBaseError
+    from desktop.kb.supplements import supplements
+
+    try:
+        return bool(supplements().why_not_checked(words))
+    except KnowledgeBaseError:
+        return False
 
 
 def _part(words: str, formulary: Any | None, kb: KnowledgeBase, numbered: bool) -> DrugRef | None:
@@ -208,8 +239,17 @@ _FREQUENCY_WORDS = frozenset({"daily", "qd", "bid", "tid", "qid", "qhs", "hs", "
 
 def _dose_word(word: str) -> bool:
     """A strength, unit or dose-form word ("600", "mg", "tabs", "daily" is not one)."""
+    word = word.replace(",", "") if word[:1].isdigit() else word  # "50,000"
     return bool(_NUMBER.fullmatch(word) or _STRENGTHS.fullmatch(word) or _UNIT_WORD.fullmatch(word)
-                or word.lower().strip(".") in _FORM_WORDS)
+                or word.lower().strip(".") in _FORM_WORDS or word.lower() == "elemental")
+
+
+# "1 tab", "1 cap": how many to take, not a strength or a product's number ("Tylenol 3" stays Tylenol #3)
+_COUNT_WORDS = frozenset({"tab", "tabs", "tablet", "tablets", "cap", "caps", "capsule", "capsules", "puff", "puffs",
+                          "drop", "drops", "patch", "spray", "sprays"})
+# how to take it, after the name: "with meals" joins no second drug
+_DIRECTIONS = re.compile(r"\s+(?:with|w/)\s+(?:food|meals?|breakfast|lunch|dinner|supper|water|milk|juice)\b.*$",
+                         re.IGNORECASE)
 
 
 def _tail_names_more(tail: list[str]) -> bool:
@@ -218,6 +258,10 @@ def _tail_names_more(tail: list[str]) -> bool:
     hydrocodone with acetaminophen), a "w/", "+" or "#3" joining another drug, or a combination product's word
     ("Claritin D", "Mucinex DM", "Tylenol PM"). (A salt, "warfarin sodium",
     or a form, "5 mg tablets", may be left off.)"""
+    if tail[0] == "1" and len(tail) > 1 and tail[1].lower().strip(".") in _COUNT_WORDS:
+        tail = tail[2:]  # "OCP 1 tab daily": one tablet
+        if not tail:
+            return False
     if _NUMBER.fullmatch(tail[0]):
         # the name with this number, unit or not, was refused a moment ago (the longer words are tried first):
         # "APAP 5 mg" is not an acetaminophen strength. ("warfarin sodium 5 mg" still reads as warfarin.)

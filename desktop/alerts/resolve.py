@@ -62,7 +62,12 @@ def _believable(strength: NamedStrength, found: DrugRef, formulary: Any | None) 
         alike.append({norm(other)})
     amounts = {n for p in products if {norm(i) for i in p.ingredient_names} in alike
                for n in _AMOUNT.findall(p.strength.replace(",", ""))}
-    return _same_number(strength.amount, amounts)
+    if _same_number(strength.amount, amounts):
+        return True
+    # "Vit D3 2000 IU", "Klor-Con 15 mEq": a strength with its unit, after a drug no product combines with
+    # another, can name no other product (only combinations hide behind a number: "APAP 5 mg")
+    return strength.has_unit and not any(len(p.ingredient_names) > 1 for i in found.ingredients
+                                         for p in formulary.resolve(i))
 
 
 def _same_number(typed: str, amounts: set[str]) -> bool:

@@ -135,6 +135,7 @@ def test_a_phr_file_bringing_wegovy_meets_the_chart_ozempic(db, patient):
     # a divalproex strength: Depakote's 500 mg is stated as valproic acid (its FDA label)
     ("valproate 500 mg", ("valproic acid",)),
     ("VPA 250", ("valproic acid",)),
+    ("valproate 400 mg", ("valproic acid",)),  # no product combines valproate: a strength with its unit is one
     # a mineral written without its salt: checked as a polyvalent cation
     ("iron", ("iron",)),
     ("iron 325 mg", ("iron",)),
@@ -156,7 +157,6 @@ def test_route_words_strengths_and_minerals_are_read(formulary, typed, ingredien
 @pytest.mark.parametrize("typed", [
     "calcium channel blocker",  # a class, not calcium
     "iron sucrose",  # an intravenous iron, not a supplement by mouth
-    "valproate 400 mg",  # no valproate product of that strength
     "SL", "nitro",  # a route alone; 'nitro' may be nitroprusside or nitrofurantoin
     "ACE-I", "ACE inhibitor",  # a class: which drug is not said
 ])
@@ -393,3 +393,53 @@ def test_a_phr_file_bringing_magnesium_meets_the_chart_ciprofloxacin(db, patient
 def test_a_drug_class_on_a_medication_list_is_not_checked_and_says_it_is_a_class(capsys, typed):
     assert main(["alerts", "--drug", typed, "--drug", "warfarin"]) == 2
     assert "names a drug class" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- as a list is written: doses, counts, directions
+
+@pytest.mark.parametrize(("typed", "ingredients"), [
+    ("Vit D3 2000 IU daily", ("cholecalciferol",)),  # no product combines D3: a strength with its unit is one
+    ("Klor-Con 15 mEq", ("potassium chloride",)),
+    ("Ferrous sulfate 325 mg TID with meals", ("ferrous sulfate",)),  # directions, not a second drug
+    ("warfarin 5 mg with food", ("warfarin",)),
+    ("OCP 1 tab daily", ("ethinyl estradiol",)),  # one tablet, not a product number
+    ("iron 65 mg elemental", ("iron",)),
+    ("Calcium + Vit D", ("calcium",)),  # the vitamin D has no interaction data; the calcium is checked
+    ("Calcium 600 mg with vitamin D 400 units", ("calcium",)),
+])
+def test_doses_counts_and_directions_after_the_name_are_read(formulary, typed, ingredients):
+    assert drug_ref_from_text(typed, formulary).ingredients == ingredients
+
+
+@pytest.mark.parametrize("typed", [
+    "APAP 5 mg", "Tylenol 5 mg",  # a combination hides behind the number (hydrocodone 5 mg / APAP)
+    "APAP 5 tabs",  # more than one tablet: the number may still be a product's
+    "fish oil + melatonin",  # no drug in it at all
+])
+def test_a_number_that_may_name_another_product_still_refuses(formulary, typed):
+    from desktop.alerts import UnknownDrug
+
+    with pytest.raises(UnknownDrug):
+        drug_ref_from_text(typed, formulary)
+
+
+def test_calcium_with_vitamin_d_is_checked_as_calcium_and_says_so(capsys):
+    assert main(["alerts", "--drug", "Calcium + Vit D", "--drug", "levothyroxine", "--json"]) == 0
+    (alert,) = [a for a in json.loads(capsys.readouterr().out) if a["rule"] == "levothyroxine-binders"]
+    assert "Calcium + Vit D (checked as calcium; Vit D: no interaction data)" in alert["message"]
+
+
+def test_the_form_checks_calcium_with_vitamin_d(db, patient):
+    rules, unchecked = _form_rules(db, patient.id, ("levothyroxine 50 mcg", "levothyroxine"), "Calcium with vitamin D")
+    assert "levothyroxine-binders" in rules and unchecked == ()
+
+
+def test_a_phr_file_bringing_calcium_with_vitamin_d_meets_the_chart_levothyroxine(db, patient):
+    rules, unchecked = _phr_rules(db, patient, ("levothyroxine 50 mcg", "levothyroxine"),
+                                  "Calcium 600 mg + Vitamin D 400 units")
+    assert "levothyroxine-binders" in rules and unchecked == ()
+
+
+def test_vitamin_d_with_a_large_dose_is_still_a_supplement_not_checked(capsys):
+    assert main(["alerts", "--drug", "vitamin D 50,000 units weekly"]) == 2
+    assert "vitamin D without D2 or D3" in capsys.readouterr().err
