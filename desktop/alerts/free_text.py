@@ -84,8 +84,10 @@ def with_assumption(name: str, found: DrugRef) -> str:
     return f"{name} ({m[1]})" if m and m[1] not in name else name
 
 
-# how a dose is given, written before the drug ("SL NTG", "PO KCl"): never part of a drug's name
-_ROUTE_WORDS = frozenset({"sl", "sublingual", "po", "iv", "im", "sq", "subq", "sc", "inh", "neb"})
+# how a dose is given, written before the drug ("SL NTG", "PO KCl"): never part of a drug's name. Only these:
+# "IV iron" or "IM ..." is another product than the tablet the name alone reads as (iron by mouth binds
+# levothyroxine in the gut, an infusion does not)
+_ROUTE_WORDS = frozenset({"sl", "sublingual", "po"})
 
 
 def _before_directions(text: str, formulary: Any | None, kb: KnowledgeBase) -> DrugRef | None:

@@ -158,6 +158,7 @@ def test_route_words_strengths_and_minerals_are_read(formulary, typed, ingredien
     "calcium channel blocker",  # a class, not calcium
     "iron sucrose",  # an intravenous iron, not a supplement by mouth
     "SL", "nitro",  # a route alone; 'nitro' may be nitroprusside or nitrofurantoin
+    "IV iron",  # an infusion: not the iron by mouth that binds levothyroxine
     "ACE-I", "ACE inhibitor",  # a class: which drug is not said
 ])
 def test_names_still_not_read(formulary, typed):
