@@ -357,6 +357,11 @@ EVERYDAY = [  # (typed, another drug, the rule the pair must raise)
     ("iron sulfate", "levofloxacin", "quinolone-tetracycline-cations"),
     ("OCP", "rifampin", "inducer-hormonal-contraceptive"),
     ("Wegovy 2.4 mg", "Ozempic", "dup-same-ingredient"),
+    ("Saxenda", "Ozempic", "dup-glp1-agonist"),  # two GLP-1 receptor agonists (Wegovy, Zepbound, Saxenda labels)
+    ("Mounjaro", "Trulicity", "dup-glp1-agonist"),
+    ("Hygroton 25 mg", "lithium", "lithium-thiazide"),
+    ("Micro-K 8 mEq", "Aldactone", "spironolactone-potassium"),
+    ("Apresoline", "hydralazine 50 mg", "dup-same-ingredient"),
     ("magnesium 400 mg", "ciprofloxacin", "quinolone-tetracycline-cations"),
     ("zinc 50 mg", "doxycycline", "quinolone-tetracycline-cations"),
     ("Vascepa", "warfarin", "omega3-antithrombotic"),
@@ -444,3 +449,8 @@ def test_a_phr_file_bringing_calcium_with_vitamin_d_meets_the_chart_levothyroxin
 def test_vitamin_d_with_a_large_dose_is_still_a_supplement_not_checked(capsys):
     assert main(["alerts", "--drug", "vitamin D 50,000 units weekly"]) == 2
     assert "vitamin D without D2 or D3" in capsys.readouterr().err
+
+
+def test_a_phr_file_bringing_a_second_glp1_agonist_is_a_duplicate(db, patient):
+    rules, unchecked = _phr_rules(db, patient, ("Ozempic 1 mg pen", "semaglutide"), "Mounjaro 5 mg/0.5 mL pen")
+    assert "dup-glp1-agonist" in rules and unchecked == ()
