@@ -357,6 +357,7 @@ EVERYDAY = [  # (typed, another drug, the rule the pair must raise)
     ("iron sulfate", "levofloxacin", "quinolone-tetracycline-cations"),
     ("OCP", "rifampin", "inducer-hormonal-contraceptive"),
     ("Wegovy 2.4 mg", "Ozempic", "dup-same-ingredient"),
+    ("Xulane", "rifampin", "inducer-hormonal-contraceptive"),  # the patch (Xulane FDA label)
     ("Saxenda", "Ozempic", "dup-glp1-agonist"),  # two GLP-1 receptor agonists (Wegovy, Zepbound, Saxenda labels)
     ("Mounjaro", "Trulicity", "dup-glp1-agonist"),
     ("Hygroton 25 mg", "lithium", "lithium-thiazide"),
@@ -454,3 +455,12 @@ def test_vitamin_d_with_a_large_dose_is_still_a_supplement_not_checked(capsys):
 def test_a_phr_file_bringing_a_second_glp1_agonist_is_a_duplicate(db, patient):
     rules, unchecked = _phr_rules(db, patient, ("Ozempic 1 mg pen", "semaglutide"), "Mounjaro 5 mg/0.5 mL pen")
     assert "dup-glp1-agonist" in rules and unchecked == ()
+
+
+def test_the_contraceptive_patch_counts_for_the_smoking_boxed_warning(formulary):
+    from desktop.alerts.smoking_contraceptive import check
+
+    patch = drug_ref_from_text("Xulane", formulary)
+    assert patch.ingredients == ("norelgestromin", "ethinyl estradiol")
+    assert [a.severity for a in check(40, "female", "current", [patch])] == ["contraindicated"]
+    assert drug_ref_from_text("Provera 10 mg", formulary).ingredients == ("medroxyprogesterone",)
