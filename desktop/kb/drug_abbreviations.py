@@ -62,6 +62,16 @@ class DrugAbbreviations:
         """Ingredients whose products are the abbreviated drug under another salt; () for most terms."""
         return self._same_drug.get(" ".join(words(text)), ())
 
+    def same_drug_spellings(self, text: str) -> list[str]:
+        """The text with a leading term's other salts written instead ("valproate 500" -> "divalproex sodium
+        500"), for the type-ahead to offer those products too; [] for most text."""
+        tokens = words(text)
+        for n in range(min(_LONGEST, len(tokens)), 0, -1):
+            others = self._same_drug.get(" ".join(tokens[:n]), ())
+            if others:
+                return [" ".join([other, *tokens[n:]]) for other in others]
+        return []
+
     def assumed_for(self, text: str) -> str:
         """For a term naming a kind of product ("OCP"), what it is checked as; "" for a drug's abbreviation."""
         return self._assumed.get(" ".join(words(text)), "")

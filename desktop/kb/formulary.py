@@ -327,6 +327,9 @@ class Formulary:
         if not expanded:
             return self._search(text, limit)
         first = self._search(expanded, limit)
+        # "valproate 500": valproic acid's products, then divalproex's (the same drug under another salt)
+        for other in self._abbreviations.same_drug_spellings(text) if self._abbreviations is not None else ():
+            first += [p for p in self._search(other, limit) if p not in first]
         seen = {p.id for p in first}
         return (first + [p for p in self._search(text, limit) if p.id not in seen])[:limit]
 

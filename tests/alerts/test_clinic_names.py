@@ -464,3 +464,11 @@ def test_the_contraceptive_patch_counts_for_the_smoking_boxed_warning(formulary)
     assert patch.ingredients == ("norelgestromin", "ethinyl estradiol")
     assert [a.severity for a in check(40, "female", "current", [patch])] == ["contraindicated"]
     assert drug_ref_from_text("Provera 10 mg", formulary).ingredients == ("medroxyprogesterone",)
+
+
+def test_the_form_type_ahead_offers_divalproex_for_valproate(formulary):
+    """'valproate 500' in the drug search offers Depakote 500 mg (the strength is divalproex's), and plain
+    'valproate' the valproic acid capsule first, then divalproex."""
+    assert {p.brands[0] for p in formulary.search("valproate 500", 5)} == {"Depakote", "Depakote ER"}
+    offered = [p.generic for p in formulary.search("valproate", 10)]
+    assert offered[0] == "valproic acid" and any(g.startswith("divalproex") for g in offered)
