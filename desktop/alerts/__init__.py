@@ -10,7 +10,14 @@ engine raises KnowledgeBaseUnavailable (never an empty, reassuring result).
 
 from .engine import evaluate, resolve_allergy
 from .errors import KnowledgeBaseUnavailable, UnknownDrug
-from .free_text import allergen_from_text, drug_ref_from_text, not_checked_note, with_assumption
+from .free_text import (
+    allergen_from_text,
+    allergy_note,
+    drug_ref_from_text,
+    near_allergy_name,
+    not_checked_note,
+    with_assumption,
+)
 from .kb import KnowledgeBase, clear_cache, load_kb, norm
 from .model import (
     DEFAULT_INTERRUPTING,
@@ -27,8 +34,7 @@ from .resolve import drug_ref_from_name, formulary_ingredient_keys
 
 __all__ = [
     "DEFAULT_INTERRUPTING", "KINDS", "SEVERITIES", "Alert", "AlertContext", "AllergyRef", "DrugRef",
-    "KnowledgeBase", "KnowledgeBaseUnavailable", "UnknownDrug", "allergen_from_text", "at_least", "clear_cache",
-    "drug_ref_from_name", "drug_ref_from_text", "evaluate", "formulary_ingredient_keys", "load_kb", "norm",
-    "not_checked_note",
-    "resolve_allergy", "severity_rank", "with_assumption",
+    "KnowledgeBase", "KnowledgeBaseUnavailable", "UnknownDrug", "allergen_from_text", "allergy_note", "at_least",
+    "clear_cache", "drug_ref_from_name", "drug_ref_from_text", "evaluate", "formulary_ingredient_keys", "load_kb",
+    "near_allergy_name", "norm", "not_checked_note", "resolve_allergy", "severity_rank", "with_assumption",
 ]

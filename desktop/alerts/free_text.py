@@ -373,10 +373,35 @@ def _note(name: str, formulary: Any | None, kb: KnowledgeBase | None) -> str:
     return f"did you mean {meant!r}?" if meant else ""
 
 
-def _near_spelling(tokens: list[str], formulary: Any | None, kb: KnowledgeBase | None) -> str | None:
+def allergy_note(text: str, formulary: Any | None = None, kb: KnowledgeBase | None = None) -> str:
+    """For a drug allergy: "" when the alert check knows what it names (an ingredient, brand, abbreviation, drug
+    class or allergen); else why it can only be matched by its exact name, with the near known name when the
+    text looks like a slip of one ("amoxacillin" -> amoxicillin, "penicilin" -> penicillin). Unnamed, an
+    allergy to a misspelled drug would raise no alert when that drug is prescribed."""
+    try:
+        kb = kb or load_kb()
+    except KnowledgeBaseUnavailable:
+        return ""
+    key = norm(text)
+    if not key or _names_allergen(key, kb) or allergen_from_text(text, formulary, kb) is not None:
+        return ""
+    meant = near_allergy_name(text, formulary, kb)
+    return ("not a known drug, drug class or allergen: only a drug of exactly this name will raise an alert"
+            + (f"; did you mean {meant!r}?" if meant else ""))
+
+
+def near_allergy_name(text: str, formulary: Any | None = None, kb: KnowledgeBase | None = None) -> str | None:
+    """The drug, drug class or allergen name an allergy's text is a slip of (see _near_spelling), or None."""
+    kb = kb or load_kb()
+    extra = {n: n for n in (*kb.allergy_names, *kb.allergen_names)}  # classes and allergens, as well as drugs
+    return _near_spelling(without_reaction_note(text).split(), formulary, kb, extra)
+
+
+def _near_spelling(tokens: list[str], formulary: Any | None, kb: KnowledgeBase | None,
+                   extra: dict[str, str] | None = None) -> str | None:
     """The one known drug name the typed name (its dose left off) is a slip of ("amoxacillin", "lisinopirl",
     "metfromin"): one or two letters wrong, missing, extra or swapped, and nearer than any other name; None
-    when none is that near or two are equally near."""
+    when none is that near or two are equally near. `extra`: more names to compare with (allergy classes)."""
     import difflib
 
     while tokens and _dose_word(tokens[-1]):
@@ -385,6 +410,8 @@ def _near_spelling(tokens: list[str], formulary: Any | None, kb: KnowledgeBase |
     if len(typed) < 5:
         return None  # short names are abbreviations: a near one is no evidence of a slip ("ASO" is not "ASA")
     names = _known_names(formulary, kb)
+    if extra:
+        names = {**extra, **names}
     if typed in names:
         return None
     limit = 1 if len(typed) < 8 else 2

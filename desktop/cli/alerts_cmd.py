@@ -41,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
         drug_ref_from_text,
         evaluate,
         load_kb,
+        near_allergy_name,
         not_checked_note,
         resolve_allergy,
     )
@@ -73,9 +74,10 @@ def run(args: argparse.Namespace) -> int:
         meaning = resolve_allergy(kb, allergy)
         if meaning.ingredient is not None and meaning.ingredient not in known_ings:
             # still checked by exact ingredient name, but say so: a typo must not look like "no alerts"
-            note = not_checked_note(allergy.substance, formulary, kb)
+            meant = near_allergy_name(allergy.substance, formulary, kb)  # a drug, class or allergen
             print(f"warning: allergy {allergy.substance!r} is not a known ingredient, class or allergen; "
-                  "only an exact ingredient match can be checked" + (f"; {note}" if note else ""), file=sys.stderr)
+                  "only an exact ingredient match can be checked" + (f"; did you mean {meant!r}?" if meant else ""),
+                  file=sys.stderr)
 
     alerts = evaluate(AlertContext(active_meds=tuple(drugs), allergies=tuple(allergies), vitals=vitals,
                                    age_years=args.age, sex=args.sex), kb)

@@ -245,6 +245,23 @@ def _drug_behind(text: str) -> str | None:
         return None
 
 
+def unrecognised_note(inp: AllergyInput) -> str:
+    """Why a drug allergy, as typed, can only be matched by its exact name ("" when the alert check knows what
+    it names, and for food and other non-drug allergies), with the near known name for a slip ("amoxacillin",
+    "penicilin"): shown in the form before saving, so a misspelling does not silently disarm the allergy check."""
+    if inp.class_id or inp.ingredient or inp.category != "medication" or not inp.substance.strip():
+        return ""
+    from desktop.alerts import KnowledgeBaseUnavailable, allergy_note
+
+    try:
+        from desktop.kb.formulary import load_formulary
+
+        return allergy_note(inp.substance, load_formulary())
+    except (KnowledgeBaseError, KnowledgeBaseUnavailable) as exc:
+        log.warning("allergy substance not checked against the knowledge base: %s", exc)
+        return ""
+
+
 @dataclass(frozen=True, slots=True)
 class _Resolved:
     substance: str

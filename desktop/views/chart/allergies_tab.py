@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QStringListModel, Qt
+from PySide6.QtCore import QStringListModel, Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
@@ -66,6 +66,20 @@ class AllergyDialog(EntryDialog):
         self.listed_hint.setWordWrap(True)
         self.listed_hint.setStyleSheet("color: #8a5a00; font-size: 9pt;")
         self.form.addRow("", self.listed_hint)
+        # a drug allergy the alert check cannot read (a misspelling) would never raise an alert: say so, with
+        # the name it is near, while the user can still correct it (after a pause in typing: it compares names)
+        self.unknown_hint = QLabel()
+        self.unknown_hint.setObjectName("unknownSubstanceHint")
+        self.unknown_hint.setWordWrap(True)
+        self.unknown_hint.setTextFormat(Qt.TextFormat.PlainText)
+        self.unknown_hint.setStyleSheet("color: #8a5a00; font-size: 9pt;")
+        self.form.addRow("", self.unknown_hint)
+        self._unknown_timer = QTimer(self)
+        self._unknown_timer.setSingleShot(True)
+        self._unknown_timer.setInterval(350)
+        self._unknown_timer.timeout.connect(self._check_known)
+        self.form.setRowVisible(self.listed_hint, False)
+        self.form.setRowVisible(self.unknown_hint, False)
         self.category = self.add_row("category", self.tr("Category"),
                                      combo([(self.tr(a), b) for a, b in CATEGORY_CHOICES]))
         self.kind = self.add_row("kind", self.tr("Type"), combo([(self.tr(a), b) for a, b in KIND_CHOICES]))
@@ -84,7 +98,9 @@ class AllergyDialog(EntryDialog):
         self.note.setTabChangesFocus(True)
         self.note.setFixedHeight(60)
         self.substance.textChanged.connect(self._check_listed)
+        self.substance.textChanged.connect(lambda _t: self._unknown_timer.start())
         self.category.currentIndexChanged.connect(lambda _i: self._check_listed())
+        self.category.currentIndexChanged.connect(lambda _i: self._check_known())
         if row is not None:
             self.fill(row.as_input())
         self.substance.setFocus()
@@ -109,13 +125,27 @@ class AllergyDialog(EntryDialog):
         same = next((r for r in self.listed if r.substance_key == key and (self.row is None or r.id != self.row.id)),
                     None)
         if same is None:
-            self.listed_hint.setText("")
+            self._show_hint(self.listed_hint, "")
         elif self.row is None:
-            self.listed_hint.setText(self.tr("Already listed as “{name}”: saving updates that entry.").format(
+            self._show_hint(self.listed_hint, self.tr("Already listed as “{name}”: saving updates that entry.").format(
                 name=same.substance))
         else:
-            self.listed_hint.setText(self.tr("“{name}” is already listed: edit that entry instead.").format(
+            self._show_hint(self.listed_hint, self.tr("“{name}” is already listed: edit that entry instead.").format(
                 name=same.substance))
+
+    def _check_known(self) -> None:
+        self._unknown_timer.stop()
+        try:
+            note = allergies.unrecognised_note(allergies.clean(self.collect()))
+        except ServiceError:
+            note = ""
+        self._show_hint(self.unknown_hint, self.tr("“{name}” is {why}").format(
+            name=self.substance.text().strip(), why=note) if note else "")
+
+    def _show_hint(self, label: QLabel, text: str) -> None:
+        """A hint's row takes room only while it says something."""
+        label.setText(text)
+        self.form.setRowVisible(label, bool(text))
 
     def fill(self, inp: AllergyInput) -> None:
         self.substance.setText(inp.substance)
