@@ -215,7 +215,7 @@ def _leading_words(text: str, formulary: Any | None, kb: KnowledgeBase) -> DrugR
             found = drug_ref_from_name(" ".join(tokens[:n]), formulary, kb)
         except UnknownDrug:
             continue
-        if _tail_names_more(tokens[n:]) or _names_two_drugs(tokens, kb, formulary):
+        if _tail_names_more(tokens[n:], tokens[:n]) or _names_two_drugs(tokens, kb, formulary):
             return None  # "Tylenol 3", "Tylenol w/ codeine": the name alone would check acetaminophen, not codeine
         if _bare_mineral(found, kb, formulary) and not all(
                 _dose_word(w) or w.lower() in _FREQUENCY_WORDS or w.lower() in _SALT_WORDS for w in tokens[n:]):
@@ -249,19 +249,25 @@ def _dose_word(word: str) -> bool:
 # "1 tab", "1 cap": how many to take, not a strength or a product's number ("Tylenol 3" stays Tylenol #3)
 _COUNT_WORDS = frozenset({"tab", "tabs", "tablet", "tablets", "cap", "caps", "capsule", "capsules", "puff", "puffs",
                           "drop", "drops", "patch", "spray", "sprays"})
+_COUNT = re.compile(r"\d{1,2}(?:-\d{1,2})?")  # "2", "1-2"
+_AMOUNT = re.compile(rf"\d+(?:\.\d+)?(?:{UNITS})\.?", re.IGNORECASE)  # "500mg" (a unit word alone: _UNIT_WORD)
 # how to take it, after the name: "with meals" joins no second drug
 _DIRECTIONS = re.compile(r"\s+(?:with|w/)\s+(?:food|meals?|breakfast|lunch|dinner|supper|water|milk|juice)\b.*$",
                          re.IGNORECASE)
 
 
-def _tail_names_more(tail: list[str]) -> bool:
+def _tail_names_more(tail: list[str], head: list[str] = ()) -> bool:
     """Whether the words left off a free-text name may name another product or drug: a number right after the
     name (drug_ref_from_name judged it with the name: "Tylenol 3" is Tylenol with Codeine, "APAP 5" is
     hydrocodone with acetaminophen), a "w/", "+" or "#3" joining another drug, or a combination product's word
     ("Claritin D", "Mucinex DM", "Tylenol PM"). (A salt, "warfarin sodium",
     or a form, "5 mg tablets", may be left off.)"""
-    if tail[0] == "1" and len(tail) > 1 and tail[1].lower().strip(".") in _COUNT_WORDS:
-        tail = tail[2:]  # "OCP 1 tab daily": one tablet
+    if len(tail) > 1 and tail[1].lower().strip(".") in _COUNT_WORDS and (
+            tail[0] == "1" or (_COUNT.fullmatch(tail[0]) and any(_AMOUNT.fullmatch(w) or _UNIT_WORD.fullmatch(w)
+                                                                 for w in head))):
+        # "OCP 1 tab daily": one tablet; "metformin ER 500 mg 2 tabs": after a strength, a number of tablets is
+        # how many to take (without one, "Tylenol 3 tabs" is Tylenol #3)
+        tail = tail[2:]
         if not tail:
             return False
     if _NUMBER.fullmatch(tail[0]):
