@@ -320,11 +320,16 @@ def _check_visit(uow: UnitOfWork, encounter_date: datetime | None, kind: str, pr
     return when, provider_id
 
 
+class NoteSigned(ServiceError):
+    """The note was signed (perhaps on another workstation) after this editor opened it: the editor shows it
+    signed and offers the unsaved text as an addendum."""
+
+
 def _require_draft(e: Encounter) -> None:
     if e.entered_in_error:
         raise ServiceError("this encounter was marked entered in error")
     if e.status == "signed":
-        raise ServiceError("this note is signed and can no longer be changed; add an addendum instead")
+        raise NoteSigned("this note is signed and can no longer be changed; add an addendum instead")
 
 
 # ---------------------------------------------------------------- queries

@@ -199,7 +199,7 @@ class NoteEditor(QWidget):
                                     else self.tr("Only a physician may sign a note"))
         self.sign_button.clicked.connect(lambda: self.sign())  # not clicked(bool) as `then`
         self.addendum_button = QPushButton(self.tr("Add adden&dum…"))
-        self.addendum_button.clicked.connect(self.add_addendum)
+        self.addendum_button.clicked.connect(lambda: self.add_addendum())
         bottom = QHBoxLayout()
         bottom.addWidget(self.status, 1)
         bottom.addWidget(self.addendum_button)
@@ -612,6 +612,9 @@ class NoteEditor(QWidget):
                          failed=self._autosave_failed)
 
     def _autosave_failed(self, exc: BaseException) -> None:
+        if isinstance(exc, encounters.NoteSigned):
+            self._signed_meanwhile(self.content(), _ignore)
+            return
         log.error("autosave failed", exc_info=(type(exc), exc, exc.__traceback__))
         self._autosaved = NoteContent()  # try again on the next tick
         self.status.setText(self.tr("Autosave FAILED — save the draft (Ctrl+S)"))
@@ -633,6 +636,9 @@ class NoteEditor(QWidget):
             then(True)
 
         def failed(exc: BaseException) -> None:
+            if isinstance(exc, encounters.NoteSigned):
+                self._signed_meanwhile(content, then)
+                return
             self.ctx.messages.error(self, exc)
             then(False)
 
@@ -683,6 +689,9 @@ class NoteEditor(QWidget):
             self._set_storing(False)
             if isinstance(exc, ConflictError):  # the waiting flows go on once the conflict is settled
                 self._resolve_conflict(fn, content, exc, lambda ok: (then(ok), self._stored()))
+                return
+            if isinstance(exc, encounters.NoteSigned):
+                self._signed_meanwhile(content, lambda ok: (then(ok), self._stored()))
                 return
             # validation, permission, signed meanwhile: shown; the text stays on screen
             self.ctx.messages.error(self, exc)
@@ -802,10 +811,38 @@ class NoteEditor(QWidget):
             return False
         return self._store(_sign, self.content(), self.version, then)
 
-    def add_addendum(self) -> None:
+    def _signed_meanwhile(self, content: NoteContent, then: Then) -> None:
+        """The note was signed on another workstation after it was opened here: it can no longer change. Show it
+        signed (read-only) and put the text typed here into the addendum window, so none of it is lost; then
+        (False): the save did not happen (a closing chart stays open until the addendum is saved or dropped)."""
+        if self.details is None or self._reopening_signed:
+            then(False)
+            return
+        self._reopening_signed = True
+        self.timer.stop()
+        base = self._saved.texts()
+        typed = [(encounters.SECTION_LABELS[k], v.strip()) for k, v in content.texts().items()
+                 if v != base[k] and v.strip()]
+        text = "\n\n".join(f"{label}:\n{value}" for label, value in typed)
+
+        def reopened(ok: bool) -> None:
+            self._reopening_signed = False
+            if ok and self.signed and self.can_draft and text:
+                self.add_addendum(text, intro=self.tr(
+                    "{who} signed this note on {when} while you were editing it: a signed note cannot change. "
+                    "What you typed is below; save it as an addendum, or Cancel to drop it.").format(
+                    who=self.details.signed_by or self.tr("another user"),  # type: ignore[union-attr]
+                    when=show_datetime(self.details.signed_at)))  # type: ignore[union-attr]
+            then(False)
+
+        self.open_encounter(self.details.id, offer_recovery=False, then=reopened)
+
+    _reopening_signed = False
+
+    def add_addendum(self, text: str = "", intro: str = "") -> None:
         if self.details is None or not self.signed:
             return
-        dialog = AddendumDialog(self)
+        dialog = AddendumDialog(self, text=text, intro=intro)
         self.addendum_dialog = dialog  # tests drive it
         encounter_id = self.details.id
         dialog.accepted.connect(lambda: self.ctx.ops.run(
@@ -982,11 +1019,17 @@ class NoteConflictDialog(BaseDialog):
 
 
 class AddendumDialog(BaseDialog):
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, parent: QWidget | None = None, text: str = "", intro: str = ""):
         super().__init__(parent)
         self.setWindowTitle(self.tr("Add addendum"))
         self.edit = QPlainTextEdit()
         self.edit.setObjectName("addendumText")
+        self.edit.setPlainText(text)
+        self.intro = QLabel(intro)
+        self.intro.setObjectName("addendumIntro")
+        self.intro.setWordWrap(True)
+        self.intro.setStyleSheet("color: #b00020; font-weight: 600;")
+        self.intro.setVisible(bool(intro))
         note = hint_label(self.tr("The addendum is added below the signed note with your name and the time; "
                                   "the note itself does not change."), wrap=True)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
@@ -995,6 +1038,7 @@ class AddendumDialog(BaseDialog):
         self.error = QLabel()
         self.error.setStyleSheet("color: #b00020;")
         layout = QVBoxLayout(self)
+        layout.addWidget(self.intro)
         layout.addWidget(note)
         layout.addWidget(self.edit, 1)
         layout.addWidget(self.error)
