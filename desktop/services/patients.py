@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+import unicodedata
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, date, datetime
 from typing import NamedTuple
@@ -472,8 +473,13 @@ def get_patient_by_mrn(uow: UnitOfWork, mrn: str) -> PatientDetails:
 
 # ---------------------------------------------------------------- validation and writes
 
+NAME_FIELDS = ("given_name", "middle_name", "family_name", "emergency_name")
+
+
 def clean_input(inp: PatientInput) -> PatientInput:
-    values = {k: (v.strip() if isinstance(v, str) else v) for k, v in asdict(inp).items()}
+    # every field is one line: text pasted with line breaks or tabs ("Ann\nMarie" from a letter) is one space
+    # apart, not a name that breaks the chart header, the lists and the printed prescription over two lines
+    values = {k: (" ".join(v.split()) if isinstance(v, str) else v) for k, v in asdict(inp).items()}
     values["sex"] = (values.get("sex") or "").lower()
     values["email"] = values.get("email", "").lower()
     return PatientInput(**values)
@@ -486,6 +492,15 @@ def validate(inp: PatientInput, today: date | None = None) -> dict[str, str]:
         errors["given_name"] = "Given name is required"
     if not inp.family_name:
         errors["family_name"] = "Family name is required"
+    for name in INPUT_FIELDS:
+        value = getattr(inp, name)
+        if not isinstance(value, str) or not value:
+            continue
+        kinds = {unicodedata.category(c) for c in value}
+        if kinds & {"Cc", "Cs", "Co", "Cn"}:  # a NUL or bell pasted from another program (PostgreSQL refuses NUL)
+            errors[name] = "Contains a control or invisible character (pasted?): type it again"
+        elif name in NAME_FIELDS and ("So" in kinds or not any(k.startswith("L") for k in kinds)):
+            errors[name] = "A name is written in letters, without symbols or emoji"
     # each field's own column length: PostgreSQL refuses a longer value (a 104-letter family name failed to save
     # there with a database error), SQLite would have kept it
     check_lengths(errors, Patient, {name: getattr(inp, name) for name in INPUT_FIELDS if name in Patient.__table__.c})
