@@ -6,6 +6,7 @@ date). Field lengths come from the model columns, never repeated as numbers.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, date, datetime
@@ -161,9 +162,23 @@ def mark_in_error(uow: UnitOfWork, row: Any, reason: str, expected_version: int,
     uow.audit("error", entity, row.id, row.patient_id, f"{what}; reason: {reason}")
 
 
+# what text pasted from a web page, a PDF or a word processor brings along unseen: zero-width spaces and joiners,
+# soft hyphens, byte-order and direction marks (format characters), and control characters other than line
+# breaks and tabs (NUL, bell). "Peni<zero-width space>cillin" looks like penicillin on screen but was stored as
+# another word, and the allergy raised no alert; PostgreSQL refuses a NUL outright.
+_INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f"
+                        "\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]")
+
+
+def visible_text(text: str) -> str:
+    """The text without the invisible characters above (line breaks and tabs are kept)."""
+    return _INVISIBLE.sub("", text)
+
+
 def strip_strings(value: T) -> T:
-    """A copy of a frozen input dataclass with every string stripped."""
-    changes = {f.name: getattr(value, f.name).strip() for f in fields(value)  # type: ignore[arg-type]
+    """A copy of a frozen input dataclass with every string stripped of surrounding space and of invisible
+    characters (see visible_text)."""
+    changes = {f.name: visible_text(getattr(value, f.name)).strip() for f in fields(value)  # type: ignore[arg-type]
                if isinstance(getattr(value, f.name), str)}
     return replace(value, **changes)  # type: ignore[type-var]
 

@@ -497,7 +497,7 @@ def validate(inp: PatientInput, today: date | None = None) -> dict[str, str]:
         if not isinstance(value, str) or not value:
             continue
         kinds = {unicodedata.category(c) for c in value}
-        if kinds & {"Cc", "Cs", "Co", "Cn"}:  # a NUL or bell pasted from another program (PostgreSQL refuses NUL)
+        if kinds & {"Cc", "Cf", "Cs", "Co", "Cn"}:  # a NUL or bell pasted from another program (PostgreSQL refuses NUL)
             errors[name] = "Contains a control or invisible character (pasted?): type it again"
         elif name in NAME_FIELDS and ("So" in kinds or not any(k.startswith("L") for k in kinds)):
             errors[name] = "A name is written in letters, without symbols or emoji"

@@ -47,6 +47,7 @@ def test_a_name_pasted_with_a_line_break_is_registered_on_one_line(qtbot, app_ct
     ("✿✿", "Smith", "given_name", "letters"),
     ("An\x00n", "Smith", "given_name", "control"),
     ("Ann", "Sm\x07ith", "family_name", "control"),
+    ("Ann", "Smi\u200bth", "family_name", "invisible"),  # a zero-width space: search for "smith" missed it
 ])
 def test_emoji_and_control_characters_in_a_name_are_refused_at_the_field(qtbot, app_ctx, db, messages, given,
                                                                          family, field, words):
