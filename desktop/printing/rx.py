@@ -342,6 +342,29 @@ def render_prescription_groups(groups: Sequence[RxGroup], practice: PracticeInfo
         return _render_groups(groups, practice, page_size_name, printed_at or datetime.now())
 
 
+def _room(practice: PracticeInfo, g: RxGroup, width: float, height: float, controlled: bool) -> float:
+    """The height left for prescriptions on a page of this group."""
+    top = height - MARGIN - practice_header_height(practice, _right_lines(g.prescriber, controlled), width)
+    top -= (REPRINT_BANNER if g.reprint_of else 0) + _patient_height(g.patient, width - 2 * MARGIN) + 10
+    return top - (MARGIN + SIGNATURE_BLOCK)
+
+
+SPARE = 24.0  # a line or two the patient block may gain by the time it is printed (a child's weight)
+
+
+def fits_a_page(item: RxItem, practice: PracticeInfo, prescriber: PrescriberInfo, patient: PatientInfo, *,
+                page_size_name: str = "letter") -> bool:
+    """Whether this prescription fits a page on its own, reprint mark included. A prescription is printed after
+    it is signed, and a signed one cannot change: one too long for a page would never reach the pharmacy, so
+    the service asks this while it can still be edited."""
+    ensure_fonts()
+    width, height = page_size(page_size_name)
+    text_width = width - 2 * MARGIN - BARCODE_COL - 2 * PAD
+    room = _room(practice, RxGroup([item], prescriber, patient, reprint_of=date.today()), width, height,
+                 item.controlled)
+    return _box_height(_item_lines(item, text_width)) + ITEM_GAP + SPARE <= room
+
+
 def _render_groups(groups: Sequence[RxGroup], practice: PracticeInfo, page_size_name: str,
                    printed_at: datetime) -> bytes:
     width, height = page_size(page_size_name)
@@ -351,9 +374,7 @@ def _render_groups(groups: Sequence[RxGroup], practice: PracticeInfo, page_size_
     laid_out: list[tuple[RxGroup, list[tuple[RxItem, list[_Line]]]]] = []
     for g in groups:
         def room(controlled: bool, g: RxGroup = g) -> float:
-            top = height - MARGIN - practice_header_height(practice, _right_lines(g.prescriber, controlled), width)
-            top -= (REPRINT_BANNER if g.reprint_of else 0) + _patient_height(g.patient, x1 - x0) + 10
-            return top - (MARGIN + SIGNATURE_BLOCK)
+            return _room(practice, g, width, height, controlled)
 
         for page in _pages(g.items, text_width, room(False), room(True)):
             laid_out.append((g, page))

@@ -374,6 +374,22 @@ def fill_row(rx: Prescription, inp: RxInput) -> None:
     rx.encounter_id = inp.encounter_id
 
 
+def _refuse_unprintable(uow: UnitOfWork, rx: Prescription, patient: Patient, prescriber: Prescriber) -> None:
+    """Signed prescriptions cannot change and are printed afterwards: one too long to print on a page (a 2,000-
+    character sig was signed, then every print failed) is refused while it is still a draft."""
+    from desktop.printing.rx import fits_a_page
+
+    from . import documents
+    from .prescribers import get_page_size
+
+    item = documents.rx_item(rx)
+    if not fits_a_page(replace(item, rx_number=item.rx_number[:11]), documents.practice_info(uow),
+                       documents.prescriber_info(prescriber), documents.patient_info(patient),
+                       page_size_name=get_page_size(uow)):
+        raise ValidationError({"sig": "the directions and the note to the pharmacist are too long to print on "
+                                      "one page: shorten them"})
+
+
 def _summary(rx: Prescription) -> str:
     sched = f" C-{rx.dea_schedule}" if rx.dea_schedule else ""
     return f"{rx.rx_number} {rx.drug_name} {rx.strength} #{rx.quantity:g} R{rx.refills}{sched}".strip()
@@ -400,6 +416,7 @@ def create_draft(uow: UnitOfWork, patient_id: int, inp: RxInput, *, replaces_id:
                       rx_number=f"tmp-{uuid.uuid4().hex[:24]}", replaces_id=replaces_id,
                       created_by_id=uow.user.id, updated_by_id=uow.user.id)
     fill_row(rx, inp)
+    _refuse_unprintable(uow, rx, patient, prescriber)
     s.add(rx)
     s.flush()  # the id makes the unique number
     rx.rx_number = rx_number_for(rx.id)
@@ -419,6 +436,7 @@ def update_draft(uow: UnitOfWork, rx_id: int, inp: RxInput, *, expected_version:
     assert patient is not None
     inp = _prepare(uow, patient, inp, prescriber)
     fill_row(rx, inp)
+    _refuse_unprintable(uow, rx, patient, prescriber)
     rx.prescriber_id = prescriber.id
     rx.updated_by_id = uow.user.id
     uow.session.flush()
@@ -515,6 +533,7 @@ def sign(uow: UnitOfWork, rx_id: int, decision: Decision | None = None, *, expec
                          patient_address=_patient_has_address(patient))
     if errors:
         raise ValidationError(errors)
+    _refuse_unprintable(uow, rx, patient, prescriber)  # a draft saved before this check existed
 
     check = check_before_signing(uow, rx_id)
     what = f"signing {rx.rx_number} ({rx.drug_name})"
