@@ -40,8 +40,29 @@ def wrap(text: str, font: str, size: float, width: float) -> list[str]:
         if not para:
             lines.append("")
             continue
-        lines.extend(simpleSplit(para, font, size, width) or [""])
+        for line in simpleSplit(para, font, size, width) or [""]:
+            # simpleSplit leaves a word wider than the line whole: it ran into the barcode column or off the page
+            lines.extend(_pieces(line, font, size, width) if stringWidth(line, font, size) > width else [line])
     return lines
+
+
+def _pieces(word: str, font: str, size: float, width: float) -> list[str]:
+    """A word wider than the line ("sulfamethoxazole/trimethoprim/...", a web address) in pieces that fit:
+    after a slash or hyphen when there is one in the second half of the piece, else at the last letter that fits."""
+    pieces: list[str] = []
+    while len(word) > 1 and stringWidth(word, font, size) > width:
+        lo, hi = 1, len(word) - 1  # the longest start that fits (at least one letter a line)
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            lo, hi = (mid, hi) if stringWidth(word[:mid], font, size) <= width else (lo, mid - 1)
+        cut = lo
+        soft = max(word.rfind("/", 0, cut), word.rfind("-", 0, cut))
+        if soft >= cut // 2:
+            cut = soft + 1
+        pieces.append(word[:cut])
+        word = word[cut:]
+    pieces.append(word)
+    return pieces
 
 
 def fmt_date(d: date | datetime | None) -> str:
