@@ -10,6 +10,7 @@ raises the interrupting alert. Times are stored in UTC.
 from __future__ import annotations
 
 import math
+import re
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -107,9 +108,25 @@ class SavedResults:
     critical: LabCheck  # critical values among what was written (the caller raises the alert)
 
 
+class AmbiguousNumber(ValueError):
+    """A comma that may group thousands or mark decimals: the message says how to type it."""
+
+
+_THOUSANDS = re.compile(r"[<>]?=?[1-9]\d{0,2}(,\d{3})+(\.\d+)?")
+
+
 def parse_value(text: str) -> tuple[float | None, str]:
-    """'5.2', '5,2', '<0.5', '>= 90' -> (number, comparator); '' -> (None, ''); else ValueError."""
-    t = (text or "").strip().replace(",", ".").replace(" ", "")
+    """'5.2', '5,2', '<0.5', '>= 90', '1,500.5' -> (number, comparator); '' -> (None, ''); else ValueError.
+    '1,500' is refused (AmbiguousNumber): read as a decimal comma it was 1.5, so an NT-proBNP of 1,500 pg/mL
+    typed from a US lab report was saved as a normal 1.5; '1,500.5' can only be thousands."""
+    t = (text or "").strip().replace(" ", "")
+    if _THOUSANDS.fullmatch(t):
+        if "." not in t:
+            plain, decimal = t.replace(",", ""), t.replace(",", ".").rstrip("0").rstrip(".")
+            raise AmbiguousNumber(f"Is {t} {plain} or {decimal}? Type it that way" if t.count(",") == 1
+                                  else f"Type {plain}, without the commas")
+        t = t.replace(",", "")
+    t = t.replace(",", ".")
     if not t:
         return None, ""
     comparator = ""

@@ -164,6 +164,9 @@ class LabEntryDialog(BaseDialog):
                 continue
             try:
                 value, comparator = results.parse_value(row.value.text())
+            except results.AmbiguousNumber as exc:  # "1,500": thousands or 1.5? the message says how to type it
+                errors[n] = str(exc)
+                continue
             except ValueError:
                 errors[n] = self.tr("Not a number")
                 continue
