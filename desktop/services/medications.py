@@ -218,6 +218,19 @@ def _columns(inp: MedicationInput, coding: _Coding) -> dict[str, Any]:
                 stop_date=inp.stop_date, status=inp.status, source=inp.source, note=inp.note)
 
 
+def _as_stored(inp: MedicationInput) -> dict[str, Any]:
+    """The input as the row would hold it: a formulary pick carries the product's name and codes, not the empty
+    free-text fields the form sends. A conflict compares like with like (it listed the drug, its ingredients and
+    RxNorm codes as "(empty)" against the saved ones, with "(empty)" chosen)."""
+    mine = asdict(inp)
+    coding = _coding(inp, {}) if inp.formulary_id else None
+    if coding is not None:
+        coded = _columns(inp, coding)
+        mine.update({k: coded[k] or "" for k in ("drug_name", "ingredients", "ingredient_rxcui", "product_rxcui",
+                                                 "strength", "dose_form", "route")})
+    return mine
+
+
 def _same_product_active(uow: UnitOfWork, patient_id: int, formulary_id: str | None,
                          exclude_id: int | None) -> Medication | None:
     if not formulary_id:
@@ -315,7 +328,7 @@ def update_medication(uow: UnitOfWork, medication_id: int, inp: MedicationInput,
     m = load_row(uow, Medication, medication_id, "medication")
     if m.entered_in_error:
         raise ServiceError("this medication was marked entered in error and can no longer be edited")
-    check_version(uow, m, expected_version, "medication", asdict(inp), INPUT_FIELDS)
+    check_version(uow, m, expected_version, "medication", _as_stored(inp), INPUT_FIELDS)
     errors, coding = validate(inp)
     if not errors and inp.status in ("active", "on-hold") and _same_product_active(
             uow, m.patient_id, coding.formulary_id if coding else None, m.id):

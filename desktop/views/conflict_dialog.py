@@ -21,7 +21,9 @@ from desktop.widgets.table_model import display
 class ConflictDialog(BaseDialog):
     """Result: `merged()` gives the values to save (mine where chosen, theirs elsewhere)."""
 
-    def __init__(self, conflict, labels: dict[str, str], parent: QWidget | None = None):
+    def __init__(self, conflict, labels: dict[str, str], parent: QWidget | None = None, base: dict | None = None):
+        """`base`: the values the form was opened with. A field only they changed starts on their value, so
+        the defaults never quietly undo their change (a severity raised to severe put back to mild)."""
         super().__init__(parent)
         self.setWindowTitle(self.tr("Changed by someone else"))
         self._conflict = conflict
@@ -42,7 +44,8 @@ class ConflictDialog(BaseDialog):
             theirs = QRadioButton(display(conflict.theirs.get(key)) or self.tr("(empty)"))
             mine.setObjectName(f"mine_{key}")
             theirs.setObjectName(f"theirs_{key}")
-            mine.setChecked(True)
+            changed_by_me = base is None or key not in base or conflict.mine.get(key) != base.get(key)
+            (mine if changed_by_me else theirs).setChecked(True)
             group = QButtonGroup(self)
             group.addButton(mine, 1)
             group.addButton(theirs, 2)
@@ -50,6 +53,7 @@ class ConflictDialog(BaseDialog):
             grid.addWidget(QLabel(labels.get(key, key)), row, 0)
             grid.addWidget(mine, row, 1)
             grid.addWidget(theirs, row, 2)
+        grid.setRowStretch(len(self.differing) + 1, 1)  # the rows stay together at the top, not spread out
         holder = QWidget()
         holder.setLayout(grid)
         scroll = QScrollArea()

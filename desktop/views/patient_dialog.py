@@ -229,7 +229,8 @@ class PatientDialog(BaseDialog):
             self._register(inp, allow_duplicate=True)
 
     def _conflict(self, conflict: ConflictError) -> None:
-        dialog = ConflictDialog(conflict, FIELD_LABELS, self)
+        base = asdict(self.details.data) if self.details is not None else None
+        dialog = ConflictDialog(conflict, FIELD_LABELS, self, base=base)
         self.conflict_dialog = dialog  # tests drive it
         dialog.accepted.connect(lambda: self._conflict_decided(dialog, conflict))
         dialog.open()

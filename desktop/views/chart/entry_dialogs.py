@@ -4,7 +4,7 @@ stale save, Ctrl+Enter saves), a date field that accepts what people type, and t
 
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import asdict, fields
 from datetime import date
 from typing import Any
 
@@ -249,7 +249,8 @@ class EntryDialog(BaseDialog):
             self.ctx.messages.error(self, conflict)
             self._reload()
             return
-        dialog = ConflictDialog(conflict, self.field_labels, self)
+        base = asdict(self.row.as_input()) if self.row is not None and hasattr(self.row, "as_input") else None
+        dialog = ConflictDialog(conflict, self.field_labels, self, base=base)
         self.conflict_dialog = dialog  # tests drive it
         dialog.accepted.connect(lambda: self._conflict_decided(dialog, conflict))
         dialog.open()
