@@ -18,7 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from desktop.models import Addendum, Encounter, EncounterDiagnosis, NoteAutosave, Patient, Problem, User
 
 from . import display_units, history_summary, note_templates, vitals
-from .chart_rows import refuse_before_birth
+from .chart_rows import refuse_before_birth, visible_text
 from .errors import ConflictError, NotFound, ServiceError, ValidationError
 from .permissions import Permission
 from .uow import UnitOfWork
@@ -229,7 +229,9 @@ def _details(uow: UnitOfWork, e: Encounter) -> EncounterDetails:
 
 def _clean(content: NoteContent) -> NoteContent:
     ids = tuple(dict.fromkeys(content.diagnosis_ids))  # keep the order, drop repeats
-    return replace(content, reason=content.reason.strip(), diagnosis_ids=ids)
+    # text pasted from elsewhere: its NUL (PostgreSQL refuses the whole save) and zero-width characters go
+    texts = {k: visible_text(v) for k, v in content.texts().items()}
+    return replace(content, **{**texts, "reason": texts["reason"].strip()}, diagnosis_ids=ids)
 
 
 def _validate(uow: UnitOfWork, patient_id: int, content: NoteContent) -> None:
@@ -546,7 +548,7 @@ def add_addendum(uow: UnitOfWork, encounter_id: int, text: str) -> AddendumRow:
         raise ServiceError("this encounter was marked entered in error")
     if e.status != "signed":
         raise ServiceError("this note is still a draft: edit it directly")
-    text = (text or "").strip()
+    text = visible_text(text or "").strip()
     if not text:
         raise ValidationError({"text": "Write the addendum"})
     if len(text) > MAX_SECTION:
