@@ -127,7 +127,11 @@ class TrendChart(QChartView):
         for s in trend.series:
             if s.normal:
                 values.extend(s.normal)
-        lo, hi, ticks = _nice(min(values), max(values))
+        low, high = min(values), max(values)
+        # room above and below the extreme points: one on the axis's end (SpO2 100, BP 140, the fever just
+        # recorded) was drawn half outside the plot, the newest and highest reading cut in two
+        pad = (high - low) * 0.05 or abs(high) * 0.05 or 1.0
+        lo, hi, ticks = _nice(max(low - pad, 0.0) if low >= 0 else low - pad, high + pad)
         y_axis.setRange(lo, hi)
         y_axis.setTickCount(min(ticks, 11))
         y_axis.setLabelFormat("%.4g")
