@@ -303,6 +303,12 @@ def max_refills(schedule: str) -> int:
     return MAX_REFILLS
 
 
+def _has_emoji(text: str) -> bool:
+    """Emoji and other pictographs beyond the Basic Multilingual Plane: the printing font has no glyph for them
+    (the signs it does print, like ½ — ≤ ★ ✓, are allowed)."""
+    return any(ord(c) > 0xFFFF for c in text or "")
+
+
 def validate_rx(inp: RxInput, *, prescriber_dea: str | None, patient_address: bool = True) -> dict[str, str]:
     """Field -> message for everything that would make a pharmacist refuse the prescription."""
     errors: dict[str, str] = {}
@@ -336,6 +342,10 @@ def validate_rx(inp: RxInput, *, prescriber_dea: str | None, patient_address: bo
         errors["duration_days"] = "the duration must be at least one day"
     if len(inp.pharmacist_note) > 500:
         errors["pharmacist_note"] = "keep the note to the pharmacist under 500 characters"
+    for name, key in (("drug_name", "drug_name"), ("sig_text", "sig"), ("sig_extra", "sig"),
+                      ("prn_indication", "prn_indication"), ("pharmacist_note", "pharmacist_note")):
+        if key not in errors and _has_emoji(getattr(inp, name)):
+            errors[key] = "emoji and pictographs do not print on a prescription (the pharmacy sees an empty box)"
     if inp.dea_schedule in CONTROLLED_SCHEDULES:
         if not (prescriber_dea or "").strip():
             errors["dea_schedule"] = (f"a schedule {inp.dea_schedule} controlled substance needs the prescriber's "

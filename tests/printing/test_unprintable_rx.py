@@ -53,3 +53,19 @@ def test_long_directions_that_fit_sign_and_print_whole(app_ctx, db, prescriber, 
     job = call_service(app_ctx("front_desk"), rxs.prepare_rx_print, [signed.id])
     assert pdf_pages(job.pdf) == 1
     assert flat(sig.strip()) in flat(pdf_text(job.pdf))
+
+
+@pytest.mark.parametrize(("field", "text", "key"), [
+    ("sig_text", "Take 1 capsule 💊 three times a day", "sig"),
+    ("pharmacist_note", "Thanks 🙏", "pharmacist_note"),
+    ("drug_name", "amoxicillin 🙂", "drug_name"),
+])
+def test_emoji_in_a_prescription_are_refused_before_saving(db, prescriber, patient, rx_input, no_alert_engine,
+                                                           field, text, key):
+    """They print as empty boxes: a pharmacist reads 'Take 1 capsule [] three times a day'."""
+    with db.uow(user_for("physician")) as uow, pytest.raises(ValidationError) as err:
+        rxs.create_draft(uow, patient.id, rx_input(**{field: text}))
+    assert "emoji" in err.value.errors[key]
+    with db.uow(user_for("physician")) as uow:  # accents and the usual signs still print
+        rxs.create_draft(uow, patient.id, rx_input(sig_text="Take ½ tablet by mouth at 8 a.m. — café au lait ok, "
+                                                            "≤ 2/day, 5 mL ★ ✓"))
