@@ -76,3 +76,25 @@ def test_a_formulary_medication_conflict_lists_only_what_was_changed(qtbot, db, 
     assert (saved.drug_name, saved.sig, saved.note) == ("lisinopril 10 mg oral tablet", "Take 2 tablets daily",
                                                         "Patient takes it at night")
     assert (saved.ingredient_rxcui, saved.product_rxcui) == ("29046", "314076")
+
+
+def test_demographics_defaults_keep_their_phone_and_my_email(qtbot, app_ctx, add_patient, db):
+    from dataclasses import replace
+
+    from desktop.services import patients
+    from desktop.views.patient_dialog import PatientDialog
+    from tests.conftest import user_for
+
+    p = add_patient(given="Ann", family="Lee", phone_home="(217) 555-0001")
+    dialog = PatientDialog(app_ctx("nurse"), p)
+    qtbot.addWidget(dialog)
+    with db.uow(user_for("front_desk")) as uow:  # the front desk saves a new phone number meanwhile
+        patients.update_patient(uow, p.id, replace(p.data, phone_home="(217) 555-0002"), p.version)
+    dialog.inputs["email"].setText("ann@example.com")
+    conflict = _conflict(qtbot, dialog)
+    assert _checked(conflict) == {"phone_home": "theirs", "email": "mine"}
+    conflict.save_button.click()
+    qtbot.waitUntil(lambda: dialog.saved is not None, timeout=5000)
+    with db.uow(user_for("nurse")) as uow:
+        saved = patients.get_patient(uow, p.id)
+    assert (saved.data.phone_home, saved.data.email) == ("(217) 555-0002", "ann@example.com")
