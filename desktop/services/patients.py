@@ -170,7 +170,8 @@ def make_mrn(sequence: int) -> str:
 # ---------------------------------------------------------------- parsing the search box
 
 _DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%m-%d-%Y", "%d.%m.%Y", "%Y%m%d", "%m/%d/%y", "%d %b %Y", "%d %B %Y",
-                 "%b %d %Y", "%B %d %Y", "%Y/%m/%d")
+                 "%b %d %Y", "%B %d %Y", "%Y/%m/%d",
+                 "%d-%b-%Y", "%d-%B-%Y")  # 14-Mar-1980: how lab reports and hospital letters print a birth date
 
 
 _LOOKS_LIKE_DATE = re.compile(r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{2,4}$|^\d{8}$|[a-z]{3}", re.IGNORECASE)
