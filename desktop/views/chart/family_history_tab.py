@@ -69,7 +69,9 @@ class FamilyDialog(EntryDialog):
     def local_errors(self) -> dict[str, str]:
         errors = super().local_errors()
         for name, widget in (("onset_age", self.onset), ("death_age", self.death_age)):
-            if widget.text().strip() and not widget.text().strip().isdigit():
+            text = widget.text().strip()
+            # isdigit() let "²" and 10,000 pasted digits through to int(), which raised: the form crashed
+            if text and not (text.isdecimal() and len(text) <= 3):
                 errors[name] = self.tr("Age in whole years")
         return errors
 

@@ -4,6 +4,7 @@ earlier ones stay listed as history. Nurses and physicians record it."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -20,8 +21,15 @@ from .list_tab import ListTab
 
 
 def _number(text: str) -> float | None:
+    """The typed number; ValueError for anything else, "nan" and "inf" included (int() of them crashed the
+    form's check)."""
     text = text.strip().replace(",", ".")
-    return float(text) if text else None
+    if not text:
+        return None
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(text)
+    return value
 
 
 class SocialDialog(EntryDialog):
