@@ -175,11 +175,16 @@ def visible_text(text: str) -> str:
     return _INVISIBLE.sub("", text)
 
 
+MULTILINE_FIELDS = frozenset({"note"})  # the only chart-list fields typed in a box of several lines
+
+
 def strip_strings(value: T) -> T:
     """A copy of a frozen input dataclass with every string stripped of surrounding space and of invisible
-    characters (see visible_text)."""
-    changes = {f.name: visible_text(getattr(value, f.name)).strip() for f in fields(value)  # type: ignore[arg-type]
-               if isinstance(getattr(value, f.name), str)}
+    characters (see visible_text). A one-line field pasted with line breaks or tabs ("Penicillin<newline>Hives"
+    into a drug or problem name) is one line again, words one space apart: it broke the lists' rows and the
+    printed summary; notes keep their lines."""
+    changes = {f.name: (visible_text(v).strip() if f.name in MULTILINE_FIELDS else " ".join(visible_text(v).split()))
+               for f in fields(value) if isinstance(v := getattr(value, f.name), str)}  # type: ignore[arg-type]
     return replace(value, **changes)  # type: ignore[type-var]
 
 

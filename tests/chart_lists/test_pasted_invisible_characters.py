@@ -45,3 +45,18 @@ def test_a_drug_pasted_with_a_soft_hyphen_meets_the_allergy(as_role, db, patient
     assert any("penicillin" in a.message.lower() for a in need.pending)
     with as_role("physician") as uow:
         assert list_medications(uow, patient.id) == []  # nothing saved until decided
+
+
+def test_one_line_fields_pasted_with_line_breaks_are_one_line_and_notes_keep_theirs(as_role, patient):
+    from desktop.services.problems import ProblemInput, add_problem, list_problems
+
+    with as_role("physician") as uow:
+        add_medication(uow, patient.id, MedicationInput(drug_name="Grandma's\nherbal  tea", sig="1 cup\r\n daily",
+                                                        note="From the health shop.\nStopped in May."))
+        add_problem(uow, patient.id, ProblemInput(description="Chronic\tlow back pain\n", note="Line 1\nLine 2"))
+    with as_role("physician") as uow:
+        [med] = list_medications(uow, patient.id)
+        [problem] = list_problems(uow, patient.id)
+    assert (med.drug_name, med.sig, med.note) == ("Grandma's herbal tea", "1 cup daily",
+                                                  "From the health shop.\nStopped in May.")
+    assert (problem.description, problem.note) == ("Chronic low back pain", "Line 1\nLine 2")
